@@ -1,0 +1,176 @@
+"""The book's house plotting style and the figures of the chapters.
+
+One style for every figure: white figure background (so figures read in a
+dark-mode browser), PNG output in notebooks, and one color per pruning
+strategy, the same in every chapter.  Call :func:`use_house_style` once at
+the top of a chapter.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
+
+__all__ = [
+    "HOUSE_STYLE",
+    "STRATEGY_COLORS",
+    "STRATEGY_LABELS",
+    "plot_mask_sweep",
+    "plot_risk_vs_sparsity",
+    "plot_strategy_bars",
+    "strategy_color",
+    "use_house_style",
+]
+
+#: One color per strategy (and per baseline), used by every chapter.
+STRATEGY_COLORS = {
+    "dense": "#222222",
+    "magnitude": "#1f77b4",
+    "hessian": "#d62728",
+    "obs": "#9467bd",
+    "oracle": "#2ca02c",
+    "random": "#7f7f7f",
+    "small": "#ff7f0e",
+    "global": "#1f77b4",
+    "layerwise": "#17becf",
+}
+
+#: How each strategy is named in legends.
+STRATEGY_LABELS = {
+    "dense": "dense (no pruning)",
+    "magnitude": "magnitude",
+    "hessian": "Hessian (OBD)",
+    "obs": "Optimal Brain Surgeon",
+    "oracle": "oracle saliency",
+    "random": "random",
+    "small": "small model on oracle features",
+    "global": "global magnitude",
+    "layerwise": "layer-wise magnitude",
+}
+
+#: Matplotlib rcParams of the house style.
+HOUSE_STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.format": "png",
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 5,
+}
+
+
+def use_house_style() -> None:
+    """Apply the house style to matplotlib and ask IPython (if running) for PNG figures."""
+    mpl.rcParams.update(HOUSE_STYLE)
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("png")
+    except ImportError:  # plain Python: nothing to configure
+        pass
+
+
+def strategy_color(name: str) -> str:
+    """Color of a strategy (or baseline) in the house style."""
+    if name not in STRATEGY_COLORS:
+        raise ValueError(f"no house color for {name!r}; known: {', '.join(STRATEGY_COLORS)}")
+    return STRATEGY_COLORS[name]
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strategies=None, baselines=True):
+    """Test risk against the number of kept weights, one line per strategy (mean ± s.e.m.).
+
+    ``comparison`` is a :class:`~pruning_lab.pipeline.StrategyComparison`.
+    With ``baselines``, the dense model and the small model trained on the
+    oracle features are drawn too.
+    """
+    ax = _axes(ax)
+    s = comparison.sparsities
+    names = list(strategies or comparison.strategies)
+    if baselines:
+        names += ["small"]
+    for name in names:
+        mean = comparison.mean(name, retrained)
+        err = comparison.sem(name, retrained)
+        ax.errorbar(s, mean, yerr=err, marker="o", capsize=2, color=strategy_color(name),
+                    label=STRATEGY_LABELS[name], linestyle="--" if name == "small" else "-")
+    if baselines:
+        ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":",
+                   label=STRATEGY_LABELS["dense"])
+    ax.set_xlabel("kept weights $s$")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_yscale("log")
+    ax.set_title(("pruned + retrained" if retrained else "pruned, not retrained")
+                 + f"  (n={comparison.n}, p={comparison.p})")
+    ax.legend()
+    return ax
+
+
+def plot_strategy_bars(comparison, index: int = 0, *, ax=None):
+    """Bar chart of the risk of each strategy at one sparsity, without and with retraining."""
+    ax = _axes(ax)
+    names = list(comparison.strategies)
+    x = np.arange(len(names))
+    width = 0.38
+    for offset, retrained, hatch in ((-width / 2, False, None), (width / 2, True, "//")):
+        means = [comparison.mean(n, retrained)[index] for n in names]
+        errs = [comparison.sem(n, retrained)[index] for n in names]
+        ax.bar(x + offset, means, width, yerr=errs, capsize=2, hatch=hatch,
+               color=[strategy_color(n) for n in names], edgecolor="black", linewidth=0.5,
+               label="retrained" if retrained else "pruned only")
+    ax.axhline(comparison.mean("small")[index], color=strategy_color("small"), linestyle="--",
+               label=STRATEGY_LABELS["small"])
+    ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":",
+               label=STRATEGY_LABELS["dense"])
+    ax.set_xticks(x, [STRATEGY_LABELS[n] for n in names], rotation=20, ha="right")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_yscale("log")
+    ax.set_title(f"s = {comparison.sparsities[index]} of p = {comparison.p}, n = {comparison.n}")
+    handles, labels = ax.get_legend_handles_labels()
+    bars = [Patch(facecolor="white", edgecolor="black", hatch=h, label=l)
+            for h, l in ((None, "pruned only"), ("//", "retrained"))]
+    ax.legend(handles=[h for h, l in zip(handles, labels) if l not in ("pruned only", "retrained")] + bars)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_mask_sweep(sweep, *, ax=None):
+    """Test accuracy against the fraction of weights removed, per mask family, with and without retraining.
+
+    ``sweep`` is a :class:`~pruning_lab.nn.pipeline.MaskSweepResult`; dashed
+    lines are before retraining, solid lines after.
+    """
+    ax = _axes(ax)
+    x = 100 * np.asarray(sweep.sparsities)
+    for scope in dict.fromkeys(scope for scope, _ in sweep.accuracy):
+        color = strategy_color(scope)
+        for retrained, style in ((False, "--"), (True, "-")):
+            ax.plot(x, 100 * sweep.accuracy[(scope, retrained)], style, marker="o", color=color,
+                    label=f"{STRATEGY_LABELS[scope]}, {'retrained' if retrained else 'not retrained'}")
+    ax.axhline(100 * sweep.dense_accuracy, color=strategy_color("dense"), linestyle=":",
+               label=STRATEGY_LABELS["dense"])
+    ax.set_xlabel("weights removed (%)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    return ax
