@@ -77,14 +77,14 @@ class PipelineResult:
 
     Attributes
     ----------
-    dense : ndarray (p,)
-        The trained (min-norm) weights.
-    pruned : ndarray (p,)
-        After pruning (for OBS, including its weight update).
-    mask : ndarray of bool (p,)
-        The kept weights.
-    retrained : ndarray (p,) or None
-        After refitting on the kept features, if asked.
+    dense : numpy.ndarray
+        The trained (min-norm) weights, shape (p,).
+    pruned : numpy.ndarray
+        After pruning (for OBS, including its weight update), shape (p,).
+    mask : numpy.ndarray
+        Boolean, True for the kept weights, shape (p,).
+    retrained : numpy.ndarray or None
+        After refitting on the kept features (if asked), shape (p,).
     """
 
     dense: np.ndarray

@@ -21,7 +21,7 @@ def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> Line
 
     ``p // 10`` spiked features of variance 10 and latent weight 0.2, a bulk
     of variance 1 and latent weight 0.05, equicorrelated with correlation
-    ``rho`` (see :meth:`LinearGaussianProblem.spiked`).
+    ``rho`` (see :meth:`~pruning_lab.problems.LinearGaussianProblem.spiked`).
     """
     return LinearGaussianProblem.spiked(
         p, max(p // 10, 1), spike=10.0, beta_spike=0.2, beta_bulk=0.05, sigma=sigma, rho=rho

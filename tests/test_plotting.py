@@ -1,0 +1,64 @@
+"""Tests of pruning_lab.plotting: the house style and the chapter figures."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from pruning_lab import plotting  # noqa: E402
+from pruning_lab.pipeline import compare_strategies  # noqa: E402
+from pruning_lab.problems import LinearGaussianProblem  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    problem = LinearGaussianProblem.spiked(40, 4, beta_bulk=0.05)
+    return compare_strategies(problem, 20, [2, 4, 8], trials=3, rng=0, progress=False)
+
+
+def test_house_style_white_png_background():
+    plotting.use_house_style()
+    assert matplotlib.rcParams["savefig.format"] == "png"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf)
+    plt.close(fig)
+    buf.seek(0)
+    img = mpimg.imread(buf)
+    # The corner pixel is opaque white: figures stay readable on a dark page.
+    np.testing.assert_allclose(img[0, 0], [1.0, 1.0, 1.0, 1.0])
+
+
+def test_every_strategy_has_a_distinct_color_and_label():
+    colors = [plotting.strategy_color(s) for s in ("dense", "magnitude", "hessian", "obs", "oracle", "random", "small")]
+    assert len(set(colors)) == len(colors)
+    assert set(plotting.STRATEGY_COLORS) == set(plotting.STRATEGY_LABELS)
+    with pytest.raises(ValueError, match="no house color"):
+        plotting.strategy_color("nonexistent")
+
+
+def test_risk_plot_draws_the_comparison_means(comparison):
+    ax = plotting.plot_risk_vs_sparsity(comparison)
+    lines = {c.get_label(): c.lines[0] for c in ax.containers}
+    np.testing.assert_allclose(lines["magnitude"].get_ydata(), comparison.mean("magnitude"))
+    np.testing.assert_allclose(lines["small model on oracle features"].get_ydata(), comparison.mean("small"))
+    assert lines["Hessian (OBD)"].get_color() == plotting.strategy_color("hessian")
+    assert ax.get_xlabel() and ax.get_ylabel()
+    plt.close(ax.figure)
+
+
+def test_bar_plot_heights_match_the_comparison(comparison):
+    ax = plotting.plot_strategy_bars(comparison, index=1)
+    heights = [p.get_height() for p in ax.patches]
+    n = len(comparison.strategies)
+    expected = [comparison.mean(s)[1] for s in comparison.strategies]
+    expected_rt = [comparison.mean(s, True)[1] for s in comparison.strategies]
+    np.testing.assert_allclose(heights[:n], expected)
+    np.testing.assert_allclose(heights[n : 2 * n], expected_rt)
+    plt.close(ax.figure)
