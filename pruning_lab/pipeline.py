@@ -189,8 +189,12 @@ def compare_strategies(
         Show a progress bar over trials.
     """
     p = problem.p
+    if isinstance(strategies, str):
+        strategies = (strategies,)
     strategies = tuple(_check_strategy(s) for s in strategies)
     sparsities = np.array([check_sparsity(s, p) for s in np.atleast_1d(sparsities).tolist()], dtype=int)
+    if sparsities.size == 0 or not strategies:
+        raise ValueError("sparsities and strategies must each name at least one value")
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise ValueError(f"trials must be a positive integer, got {trials!r}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 
 from .validation import as_rng, check_array, check_nonnegative, check_sparsity
 
@@ -155,21 +156,30 @@ def threshold_prune(w, threshold: float, scores=None) -> PruneResult:
     return _keep(w, scores > threshold)
 
 
+# Smallest reciprocal condition number of the (damped) Hessian that OBS inverts.
+_MIN_HESSIAN_RCOND = 1e-10
+
+
 def _inverse_hessian(hessian, p: int, damping: float) -> np.ndarray:
     H = check_array(hessian, "hessian", ndim=2, shape=(p, p))
     damping = check_nonnegative(damping, "damping")
     if np.max(np.abs(H - H.T)) > 1e-8 * max(np.max(np.abs(H)), 1e-300):
         raise ValueError("hessian must be symmetric")
     H = H + damping * np.mean(np.diag(H)) * np.eye(p)
+    message = (
+        "hessian is singular or too ill-conditioned to invert (reciprocal condition number {:.1e}); "
+        "for an over-parameterized model (p > n) pass damping > 0 (relative to the mean diagonal), "
+        "e.g. damping=1e-3"
+    )
     try:
-        L = np.linalg.cholesky(H)
+        U = sla.cholesky(H, lower=False, check_finite=False)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            "hessian is not positive definite; for an over-parameterized model (p > n) "
-            "pass damping > 0 (relative to the mean diagonal), e.g. damping=1e-3"
-        ) from None
-    Linv = np.linalg.inv(L)
-    return Linv.T @ Linv
+        raise ValueError(message.format(0.0)) from None
+    rcond, info = sla.lapack.dpocon(U, float(np.linalg.norm(H, 1)))
+    if info != 0 or rcond < _MIN_HESSIAN_RCOND:
+        raise ValueError(message.format(rcond))
+    Uinv = sla.solve_triangular(U, np.eye(p), lower=False, check_finite=False)
+    return Uinv @ Uinv.T
 
 
 def obs_path(w, hessian, sparsities, damping: float = 0.0) -> list[PruneResult]:
@@ -203,6 +213,8 @@ def obs_path(w, hessian, sparsities, damping: float = 0.0) -> list[PruneResult]:
     w = check_array(w, "w (weights)", ndim=1)
     p = w.size
     wanted = [check_sparsity(s, p) for s in np.atleast_1d(sparsities).tolist()]
+    if not wanted:
+        raise ValueError("sparsities must contain at least one number of weights to keep")
     Hinv = _inverse_hessian(hessian, p, damping)
     w = w.copy()
     alive = np.ones(p, dtype=bool)

@@ -55,7 +55,7 @@ def check_array(x, name: str, *, ndim=None, shape=None, finite: bool = True) -> 
         if arr.ndim != len(shape) or any(
             want is not None and got != want for got, want in zip(arr.shape, shape)
         ):
-            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            want = str(tuple("any" if s is None else s for s in shape)).replace("'", "")
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
@@ -75,7 +75,9 @@ def check_nonnegative(value, name: str) -> float:
 
 def check_sparsity(s, p: int, name: str = "s") -> int:
     """Return the target sparsity ``s`` as an int after checking ``0 <= s <= p``."""
-    if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+    if isinstance(s, (bool, np.bool_)):
+        raise ValueError(f"{name} (number of weights to keep) must be an integer, got the boolean {s!r}")
+    if not isinstance(s, numbers.Integral):
         if isinstance(s, numbers.Real) and float(s).is_integer():
             s = int(s)
         else:
