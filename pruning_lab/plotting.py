@@ -18,7 +18,9 @@ __all__ = [
     "STRATEGY_COLORS",
     "STRATEGY_LABELS",
     "plot_mask_sweep",
+    "plot_dc_histogram",
     "plot_risk_vs_sparsity",
+    "plot_sparse_double_descent",
     "plot_strategy_bars",
     "strategy_color",
     "use_house_style",
@@ -172,5 +174,56 @@ def plot_mask_sweep(sweep, *, ax=None):
                label=STRATEGY_LABELS["dense"])
     ax.set_xlabel("weights removed (%)")
     ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    return ax
+
+
+def plot_sparse_double_descent(result, *, ax=None, rules=("magnitude", "hessian", "oracle"), dense=True,
+                               retrained=False, title=None):
+    """Risk of the pruned model against the model size p: DC theory as lines, simulation as markers.
+
+    ``result`` is a :class:`~pruning_lab.double_descent.SparseDoubleDescent`.
+    Horizontal dashed line: the small model trained on the ``s`` oracle
+    features; vertical dotted lines: ``p = s`` and the interpolation
+    threshold ``p = n``.
+    """
+    ax = _axes(ax)
+    names = (["dense"] if dense else []) + list(rules) + (["retrained"] if retrained else [])
+    for name in names:
+        color = strategy_color("random" if name == "retrained" else name)
+        label = "magnitude + retrain on fresh data (DC)" if name == "retrained" else STRATEGY_LABELS[name]
+        style = ":" if name == "dense" else ("-." if name == "retrained" else "-")
+        ax.plot(result.ps, result.theory[name], style, color=color, label=label)
+        if name in result.simulated:
+            ax.errorbar(result.ps, result.simulated[name], yerr=result.simulated_sem[name], fmt="o",
+                        color=color, capsize=2, markersize=4)
+    if np.isfinite(result.small_model):
+        ax.axhline(result.small_model, color=strategy_color("small"), linestyle="--", label=STRATEGY_LABELS["small"])
+    ax.axvline(result.n, color="0.6", linestyle=":", linewidth=1)
+    ax.axvline(result.s, color="0.8", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("model size $p$ (features used in training)")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_title(title or f"pruned to s = {result.s}, n = {result.n}: lines DC theory, markers simulation")
+    ax.legend()
+    return ax
+
+
+def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
+    """Histogram of standardized trained weights :math:`(\\hat\\beta_i-m_i)/\\tau_i` per group, against N(0, 1).
+
+    ``weights`` has shape (trials, p); ``mean``/``std`` are the DC marginals;
+    ``groups`` maps a label to a boolean mask of coordinates.
+    """
+    ax = _axes(ax)
+    z = (np.asarray(weights) - mean) / std
+    for (label, mask), color in zip(groups.items(), ("#d62728", "#1f77b4", "#2ca02c")):
+        ax.hist(z[:, mask].ravel(), bins=bins, density=True, histtype="step", color=color, linewidth=1.5,
+                label=f"{label} (simulated)")
+    grid = np.linspace(-4, 4, 200)
+    ax.plot(grid, np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi), "k--", label="DC prediction N(0, 1)")
+    ax.set_xlabel(r"standardized weight $(\hat\beta_i - m_i)/\tau_i$")
+    ax.set_ylabel("density")
     ax.legend()
     return ax

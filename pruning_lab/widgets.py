@@ -8,12 +8,13 @@ panel adds only sliders around it.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .pipeline import STRATEGIES, compare_strategies
-from .plotting import plot_strategy_bars
+from .plotting import STRATEGY_LABELS, plot_strategy_bars, strategy_color
 from .problems import LinearGaussianProblem
 
-__all__ = ["strategy_figure", "strategy_panel", "strategy_problem"]
+__all__ = ["dc_figure", "dc_panel", "strategy_figure", "strategy_panel", "strategy_problem"]
 
 
 def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> LinearGaussianProblem:
@@ -65,3 +66,63 @@ def strategy_panel(keep_fraction: float = 0.2, rho: float = 0.0, **kwargs):
         {"keep_fraction": frac, "rho": corr},
     )
     return widgets.VBox([widgets.HBox([frac, corr]), out])
+
+
+def dc_figure(kappa: float = 4.0, keep_fraction: float = 0.1, spike: float = 10.0, *, n: int = 200, ax=None):
+    r"""DC-predicted risks at one point: model size :math:`p=\kappa n`, ``s = keep_fraction * p`` kept.
+
+    The problem has ``p // 10`` features of variance ``spike`` carrying half
+    the signal and a unit-variance bulk carrying the other half
+    (:func:`~pruning_lab.double_descent.two_level_world`, :math:`\sigma=0.5`).
+    Bars: dense, magnitude, Hessian and oracle pruning, the fresh-sample
+    retraining DC after magnitude pruning, and the small model trained on the
+    ``s`` oracle features.  Pure theory: no simulation, milliseconds.
+    Returns the dict of predicted risks.
+    """
+    from . import dc
+    from .double_descent import two_level_world
+
+    if not kappa > 1:
+        raise ValueError(f"kappa = p/n must exceed 1, got {kappa}")
+    if not 0 < keep_fraction <= 1:
+        raise ValueError(f"keep_fraction must lie in (0, 1], got {keep_fraction}")
+    p = int(round(kappa * n))
+    s = max(1, int(round(keep_fraction * p)))
+    problem = two_level_world(p, max(p // 10, 1), spike=spike, signal_spike=0.5, signal_bulk=0.5)
+    risks = {"dense": dc.dc_params(problem, n).gamma,
+             "magnitude": dc.threshold_prune_risk(problem, n, s, "magnitude"),
+             "hessian": dc.threshold_prune_risk(problem, n, s, "hessian"),
+             "oracle": dc.oracle_prune_risk(problem, n, s)}
+    near = n - 1 <= s <= n
+    risks["retrained"] = np.inf if near else dc.retrain_risk(problem, n, s, "magnitude", draws=50, rng=0)[0]
+    risks["small"] = np.inf if near else dc.oracle_small_model_risk(problem, n, s)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 4.0))
+    names = list(risks)
+    colors = [strategy_color("random" if k == "retrained" else k) for k in names]
+    ax.bar(range(len(names)), [risks[k] for k in names], color=colors, edgecolor="black", linewidth=0.5)
+    labels = ["magnitude + fresh retrain" if k == "retrained" else STRATEGY_LABELS[k] for k in names]
+    ax.set_xticks(range(len(names)), labels, rotation=20, ha="right")
+    ax.axhline(problem.null_risk(), color="0.5", linestyle=":", label="null risk (predict 0)")
+    ax.set_ylabel(r"predicted test risk $\mathcal{L}$")
+    ax.set_title(f"DC prediction: n = {n}, p = {p} (κ = {kappa:g}), s = {s}, spike variance {spike:g}")
+    ax.legend()
+    ax.figure.tight_layout()
+    return risks
+
+
+def dc_panel(kappa: float = 4.0, keep_fraction: float = 0.1, spike: float = 10.0, **kwargs):
+    """Sliders over κ = p/n, the kept fraction s/p and the spike variance, redrawing :func:`dc_figure`."""
+    import ipywidgets as widgets
+
+    k = widgets.FloatLogSlider(value=kappa, base=10, min=0.05, max=1.3, step=0.01, description="κ = p/n",
+                               continuous_update=False)
+    f = widgets.FloatSlider(value=keep_fraction, min=0.01, max=1.0, step=0.01, description="kept s/p",
+                            continuous_update=False)
+    sp = widgets.FloatLogSlider(value=spike, base=10, min=0, max=2, step=0.05, description="spike",
+                                continuous_update=False)
+    out = widgets.interactive_output(
+        lambda kappa, keep_fraction, spike: (dc_figure(kappa, keep_fraction, spike, **kwargs), plt.show()),
+        {"kappa": k, "keep_fraction": f, "spike": sp},
+    )
+    return widgets.VBox([widgets.HBox([k, f, sp]), out])

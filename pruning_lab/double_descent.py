@@ -1,0 +1,132 @@
+r"""Sparse double descent: fix ``n`` and the target sparsity ``s``, grow the model size ``p``.
+
+A "world" linear Gaussian problem has ``P`` features; a learner of size
+``p`` sees the first ``p`` of them, so it faces
+``world.restrict(range(p))``: the missing features act as extra noise.  The
+learner trains the min-norm model on ``n`` samples and prunes it to ``s``
+weights.  :func:`sparse_double_descent` computes the DC predictions of the
+dense and pruned risks for every ``p`` (closed form, milliseconds) and, if
+asked, the simulated risks (Monte Carlo of the real pipeline) at the same
+points.  Used in the chapter "Predicting pruning" (the analogue of Fig. 3 of
+:cite:`chang2021provable`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import dc
+from .pipeline import compare_strategies
+from .problems import LinearGaussianProblem
+
+__all__ = ["RULES", "SparseDoubleDescent", "learner_problem", "sparse_double_descent", "two_level_world"]
+
+#: Pruning rules with a DC prediction.
+RULES = ("magnitude", "hessian", "oracle")
+
+
+def two_level_world(P: int, k: int, *, spike: float = 10.0, beta_spike=None, beta_bulk=None, sigma: float = 0.5,
+                    signal_spike: float = 1.0, signal_bulk: float = 1.0) -> LinearGaussianProblem:
+    r"""World with ``k`` spiked features (variance ``spike``) then ``P - k`` unit-variance features.
+
+    By default the weights spread a squared norm ``signal_spike`` evenly over
+    the spiked features and ``signal_bulk`` over the bulk
+    (:math:`\beta_i^2=\text{signal}/\text{count}`); ``beta_spike`` /
+    ``beta_bulk`` set them directly.
+    """
+    if not (isinstance(P, (int, np.integer)) and isinstance(k, (int, np.integer)) and 0 <= k <= P and P >= 1):
+        raise ValueError(f"need integers 0 <= k <= P with P >= 1, got P={P!r}, k={k!r}")
+    b_spike = np.sqrt(signal_spike / max(k, 1)) if beta_spike is None else float(beta_spike)
+    b_bulk = np.sqrt(signal_bulk / max(P - k, 1)) if beta_bulk is None else float(beta_bulk)
+    beta = np.r_[np.full(k, b_spike), np.full(P - k, b_bulk)]
+    lam = np.r_[np.full(k, float(spike)), np.ones(P - k)]
+    return LinearGaussianProblem(beta, sigma, lam)
+
+
+def learner_problem(world: LinearGaussianProblem, p: int) -> LinearGaussianProblem:
+    """The problem faced by a learner that sees the first ``p`` features of ``world``."""
+    if not isinstance(p, (int, np.integer)) or not 1 <= p <= world.p:
+        raise ValueError(f"p must be an integer in 1..{world.p}, got {p!r}")
+    return world.restrict(np.arange(int(p)))
+
+
+@dataclass(frozen=True)
+class SparseDoubleDescent:
+    """Theory (and optionally simulation) of the dense and pruned risks against ``p``.
+
+    ``theory[name]`` is an array over ``ps`` for ``"dense"``, each rule and
+    ``"retrained"`` (fresh-sample retraining DC after magnitude pruning, if
+    computed); NaN where undefined (``p`` at the interpolation threshold, or
+    ``p < s``).  ``simulated[name]`` and ``simulated_sem[name]`` hold the Monte
+    Carlo means and standard errors (empty if no trials).  ``small_model``
+    is the risk of training directly on the ``s`` oracle features.
+    """
+
+    ps: np.ndarray
+    n: int
+    s: int
+    theory: dict = field(repr=False)
+    simulated: dict = field(repr=False)
+    simulated_sem: dict = field(repr=False)
+    small_model: float = np.nan
+
+
+def _theory_point(problem, n, s, retrain_draws, rng):
+    p = problem.p
+    out = dict.fromkeys(("dense",) + RULES + ("retrained",), np.nan)
+    if n - 1 <= p <= n:
+        return out
+    out["dense"] = dc.dc_params(problem, n).gamma
+    if p >= s:
+        out["magnitude"] = dc.threshold_prune_risk(problem, n, s, "magnitude")
+        out["hessian"] = dc.threshold_prune_risk(problem, n, s, "hessian")
+        out["oracle"] = dc.oracle_prune_risk(problem, n, s)
+        if retrain_draws and not (n - 1 <= s <= n):
+            out["retrained"] = dc.retrain_risk(problem, n, s, "magnitude", draws=retrain_draws, rng=rng)[0]
+    return out
+
+
+def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, trials: int = 0,
+                          retrain_draws: int = 0, rng=0, progress: bool = False) -> SparseDoubleDescent:
+    """DC curves of the dense and pruned risks for each learner size in ``ps``, and optionally the simulation.
+
+    Parameters
+    ----------
+    world : LinearGaussianProblem
+        The full problem; a learner of size ``p`` sees its first ``p`` features.
+    n, s : int
+        Training-set size and number of weights kept after pruning.
+    ps : sequence of int
+        Learner sizes (each in ``1..world.p``).
+    trials : int
+        Simulated training sets per ``p`` (0: theory only).  Points with
+        ``n - 1 <= p <= n`` or ``p < s`` are skipped (NaN).
+    retrain_draws : int
+        DC draws for the fresh-sample retraining curve (0: not computed).
+    rng : Generator, int or None
+        Randomness for the simulation and the retraining DC.
+    """
+    ps = np.asarray(ps, dtype=int)
+    if ps.ndim != 1 or ps.size == 0:
+        raise ValueError("ps must be a non-empty list of learner sizes")
+    if not isinstance(s, (int, np.integer)) or s < 0:
+        raise ValueError(f"s must be a non-negative integer, got {s!r}")
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    keys = ("dense",) + RULES + ("retrained",)
+    theory = {k: np.full(ps.size, np.nan) for k in keys}
+    sim = {k: np.full(ps.size, np.nan) for k in ("dense",) + RULES}
+    sem = {k: np.full(ps.size, np.nan) for k in ("dense",) + RULES}
+    for j, p in enumerate(tqdm(ps, desc="p", disable=not progress)):
+        problem = learner_problem(world, int(p))
+        for k, v in _theory_point(problem, n, s, retrain_draws, rng).items():
+            theory[k][j] = v
+        if trials and p >= s and not (n - 1 <= p <= n):
+            comp = compare_strategies(problem, n, [s], RULES, trials=trials, rng=rng, progress=False)
+            sim["dense"][j], sem["dense"][j] = comp.dense.mean(), comp.dense.std(ddof=1) / np.sqrt(trials)
+            for rule in RULES:
+                sim[rule][j], sem[rule][j] = comp.mean(rule)[0], comp.sem(rule)[0]
+    small = dc.oracle_small_model_risk(world, n, s) if not (n - 1 <= s <= n) else np.inf
+    return SparseDoubleDescent(ps, int(n), int(s), theory, sim if trials else {}, sem if trials else {}, small)
