@@ -32,6 +32,7 @@ test: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/bench_lsq.py
 	$(PY) benchmarks/bench_masks.py
+	$(PY) benchmarks/bench_dc.py
 
 clean:
 	rm -rf _build

@@ -139,7 +139,8 @@ def _rotated(problem: LinearGaussianProblem):
     if problem.is_diagonal:
         return problem.covariance, None, problem.beta
     lam, V = np.linalg.eigh(problem.covariance)
-    return np.clip(lam, 0.0, None), V, V.T @ problem.beta
+    lam = np.where(lam > problem.p * np.finfo(float).eps * max(lam[-1], 0.0), lam, 0.0)  # round-off is zero
+    return lam, V, V.T @ problem.beta
 
 
 def dc_params(problem, n: int) -> DCParams:
@@ -231,23 +232,31 @@ def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> fl
     if rule not in ("magnitude", "hessian"):
         raise ValueError(f"rule must be 'magnitude' or 'hessian', got {rule!r}")
     s = check_sparsity(s, problem.p)
-    lam, beta = problem.covariance, problem.beta
-    m, tau = dc_marginals(problem, n)
     if s == problem.p:
         return dc_params(problem, n).gamma
     if s == 0:
         return problem.null_risk()
+    m, tau = dc_marginals(problem, n)
+    if np.all(tau == 0):  # no noise in the law (sigma = 0 and beta = 0): X = m deterministically
+        from .prune import top_s_mask
+
+        score = np.abs(m) if rule == "magnitude" else problem.covariance * m**2
+        return problem.population_risk(np.where(top_s_mask(score, s), m, 0.0))
     if np.any(tau <= 0):
         raise ValueError("every feature needs a positive variance for the closed-form pruning risk")
+    # Coordinates with the same (lambda, beta) share their law: work on the distinct ones, with counts.
+    _, first_index, counts = np.unique(np.stack([problem.covariance, problem.beta], axis=1), axis=0,
+                                       return_index=True, return_counts=True)
+    lam, beta, m, tau = (a[first_index] for a in (problem.covariance, problem.beta, m, tau))
     scale = np.ones_like(lam) if rule == "magnitude" else 1.0 / np.sqrt(lam)
 
     def excess_kept(log_t):
-        return float(np.sum(_truncated_moments(m, tau, np.exp(log_t) * scale)[0])) - s
+        return float(np.dot(counts, _truncated_moments(m, tau, np.exp(log_t) * scale)[0])) - s
 
     top = np.log(np.max((np.abs(m) + 40 * tau) / scale))
     log_t = optimize.brentq(excess_kept, top - 80.0, top, xtol=1e-13)
     _, first, second = _truncated_moments(m, tau, np.exp(log_t) * scale)
-    return float(problem.sigma**2 + np.sum(lam * (beta**2 - 2 * beta * first + second)))
+    return float(problem.sigma**2 + np.dot(counts, lam * (beta**2 - 2 * beta * first + second)))
 
 
 def oracle_prune_risk(problem, n: int, s: int) -> float:
@@ -288,6 +297,12 @@ def oracle_small_model_risk(problem, n: int, s: int) -> float:
     return small_model_risk(problem, n, top_s_mask(problem.oracle_saliency(), s))
 
 
+def _check_draws(draws) -> int:
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 2:
+        raise ValueError(f"draws (number of DC draws) must be an integer >= 2, got {draws!r}")
+    return int(draws)
+
+
 def _prune_masks(draws: np.ndarray, s: int, rule: str, problem) -> np.ndarray:
     from .prune import top_s_mask
 
@@ -309,6 +324,7 @@ def dc_prune_risk_mc(problem, n: int, s: int, rule: str = "magnitude", draws: in
     data are simulated.
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
+    draws = _check_draws(draws)
     b = dc_sample(problem, n, size=draws, rng=rng)
     risks = problem.population_risk(np.where(_prune_masks(b, s, rule, problem), b, 0.0))
     return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(draws))
@@ -325,12 +341,13 @@ def retrain_risk(problem, n: int, s: int, rule: str = "magnitude", draws: int = 
     chapter for the measured gap).
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
+    draws = _check_draws(draws)
     if s == 0:
         return problem.null_risk(), 0.0
     n_retrain = n if n_retrain is None else _check_n(n_retrain)
     masks = _prune_masks(dc_sample(problem, n, size=draws, rng=rng), s, rule, problem)
     risks = np.array([small_model_risk(problem, n_retrain, mask) for mask in masks])
-    return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(draws)) if draws > 1 else 0.0
+    return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(draws))
 
 
 # --------------------------------------------------------------------------- closed-form special cases
@@ -362,6 +379,7 @@ def lemma1_risks(p: int, s: int, n: int, sigma: float, signal: float) -> tuple[f
         raise ValueError(f"p must be a positive integer, got {p!r}")
     s = check_sparsity(s, p)
     sigma = check_nonnegative(sigma, "sigma")
+    signal = float(check_array(signal, "signal (sum of beta)", ndim=0))
     if n <= 2:
         raise ValueError("Lemma 1 needs n > 2 samples (E[1/chi^2_n] = 1/(n-2))")
     variance = sigma**2 / (n - 2)

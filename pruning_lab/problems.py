@@ -79,7 +79,8 @@ class LinearGaussianProblem:
         if cov.ndim == 2:
             # Symmetric square root-like factor F with F F^T = Sigma; eigh handles singular PSD matrices.
             lam, vec = np.linalg.eigh(cov)
-            factor = vec * np.sqrt(np.clip(lam, 0.0, None))
+            lam = np.where(lam > cov.shape[0] * np.finfo(float).eps * max(lam[-1], 0.0), lam, 0.0)
+            factor = vec * np.sqrt(lam)  # round-off eigenvalues are zero: a singular Sigma stays singular
             object.__setattr__(self, "_factor", _readonly(factor))
 
     # ----------------------------------------------------------------- basics
