@@ -22,7 +22,8 @@ from . import dc
 from .pipeline import compare_strategies
 from .problems import LinearGaussianProblem
 
-__all__ = ["RULES", "SparseDoubleDescent", "learner_problem", "sparse_double_descent", "two_level_world"]
+__all__ = ["RULES", "DenseRiskCurve", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
+           "sparse_double_descent", "two_level_world"]
 
 #: Pruning rules with a DC prediction.
 RULES = ("magnitude", "hessian", "oracle")
@@ -130,3 +131,44 @@ def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, t
                 sim[rule][j], sem[rule][j] = comp.mean(rule)[0], comp.sem(rule)[0]
     small = dc.oracle_small_model_risk(world, n, s) if not (n - 1 <= s <= n) else np.inf
     return SparseDoubleDescent(ps, int(n), int(s), theory, sim if trials else {}, sem if trials else {}, small)
+
+
+@dataclass(frozen=True)
+class DenseRiskCurve:
+    """Dense min-norm risk against κ = p/n on an isotropic problem: finite-p DC, Hastie et al.'s limit, simulation."""
+
+    kappas: np.ndarray
+    n: int
+    dc: np.ndarray
+    asymptotic: np.ndarray
+    simulated: np.ndarray
+    simulated_sem: np.ndarray
+
+
+def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, trials: int = 10,
+                     rng=0) -> DenseRiskCurve:
+    r"""Double descent of the dense model on :math:`\Sigma=I`, :math:`\lVert\beta\rVert^2=r^2`, for ``p = round(κ n)``.
+
+    Returns the finite-:math:`p` DC risk (:func:`pruning_lab.dc.dc_params`),
+    the limit of :cite:`hastie2022surprises` (:func:`pruning_lab.dc.isotropic_risk`)
+    and the simulated risk of the min-norm solution over ``trials`` training
+    sets (0: no simulation).  κ values with ``n - 1 <= p <= n`` give NaN.
+    """
+    from .simulate import simulate_min_norm
+
+    kappas = np.asarray(kappas, dtype=float)
+    if kappas.ndim != 1 or kappas.size == 0 or np.any(kappas <= 0):
+        raise ValueError("kappas must be a non-empty list of positive ratios p/n")
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    out = {k: np.full(kappas.size, np.nan) for k in ("dc", "asymptotic", "simulated", "sem")}
+    for j, kappa in enumerate(kappas):
+        p = max(int(round(kappa * n)), 1)
+        if n - 1 <= p <= n:
+            continue
+        problem = LinearGaussianProblem.isotropic(np.full(p, np.sqrt(r2 / p)), sigma)
+        out["dc"][j] = dc.dc_params(problem, n).gamma
+        out["asymptotic"][j] = dc.isotropic_risk(p / n, r2, sigma)
+        if trials:
+            risks = simulate_min_norm(problem, n, trials, rng)[1]
+            out["simulated"][j], out["sem"][j] = risks.mean(), risks.std(ddof=1) / np.sqrt(trials)
+    return DenseRiskCurve(kappas, int(n), out["dc"], out["asymptotic"], out["simulated"], out["sem"])

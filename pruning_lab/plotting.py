@@ -19,6 +19,7 @@ __all__ = [
     "STRATEGY_LABELS",
     "plot_mask_sweep",
     "plot_dc_histogram",
+    "plot_dense_risk_curve",
     "plot_risk_vs_sparsity",
     "plot_sparse_double_descent",
     "plot_strategy_bars",
@@ -225,5 +226,22 @@ def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
     ax.plot(grid, np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi), "k--", label="DC prediction N(0, 1)")
     ax.set_xlabel(r"standardized weight $(\hat\beta_i - m_i)/\tau_i$")
     ax.set_ylabel("density")
+    ax.legend()
+    return ax
+
+
+def plot_dense_risk_curve(curve, *, ax=None):
+    """Dense risk against κ = p/n: finite-p DC (line), Hastie et al.'s limit (dashed), simulation (markers)."""
+    ax = _axes(ax)
+    ax.plot(curve.kappas, curve.dc, "-", color=strategy_color("dense"), label=f"DC, finite p (n = {curve.n})")
+    ax.plot(curve.kappas, curve.asymptotic, "--", color=strategy_color("oracle"), label="Hastie et al. limit")
+    if np.any(np.isfinite(curve.simulated)):
+        ax.errorbar(curve.kappas, curve.simulated, yerr=curve.simulated_sem, fmt="o", color=strategy_color("dense"),
+                    capsize=2, markersize=4, label="simulation")
+    ax.axvline(1.0, color="0.6", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\kappa = p/n$")
+    ax.set_ylabel(r"test risk $\mathcal{L}$ of the min-norm model")
     ax.legend()
     return ax

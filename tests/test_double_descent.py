@@ -1,0 +1,75 @@
+"""Tests of pruning_lab.double_descent: worlds, learner problems and the theory/simulation curves."""
+
+import numpy as np
+import pytest
+
+from pruning_lab import dc
+from pruning_lab.double_descent import dense_risk_curve, learner_problem, sparse_double_descent, two_level_world
+
+
+def test_two_level_world_spreads_the_signal():
+    world = two_level_world(500, 20, spike=10.0, signal_spike=0.6, signal_bulk=0.4)
+    assert np.isclose(np.sum(world.beta[:20] ** 2), 0.6) and np.isclose(np.sum(world.beta[20:] ** 2), 0.4)
+    assert np.all(world.covariance[:20] == 10.0) and np.all(world.covariance[20:] == 1.0)
+    with pytest.raises(ValueError, match="0 <= k <= P"):
+        two_level_world(10, 11)
+
+
+def test_learner_problem_moves_missing_features_into_the_noise():
+    world = two_level_world(300, 10, sigma=0.5)
+    learner = learner_problem(world, 100)
+    assert learner.p == 100
+    missing = np.sum(world.covariance[100:] * world.beta[100:] ** 2)
+    assert np.isclose(learner.sigma**2, 0.25 + missing)
+    # Same risk for any weights on the first 100 features.
+    b = np.random.default_rng(0).standard_normal(300) * (np.arange(300) < 100)
+    assert np.isclose(world.population_risk(b), learner.population_risk(b[:100]))
+    with pytest.raises(ValueError, match="p must be an integer"):
+        learner_problem(world, 301)
+
+
+def test_dense_curve_theory_is_hastie_and_matches_simulation():
+    kappas = [0.5, 2.0, 4.0]
+    curve = dense_risk_curve(200, kappas, r2=1.0, sigma=0.5, trials=40, rng=1)
+    # Isotropic over-parameterized: the finite-p DC *is* the Hastie et al. formula at kappa = p/n.
+    np.testing.assert_allclose(curve.dc[1:], curve.asymptotic[1:], rtol=1e-10)
+    # Under-parameterized: exact OLS risk sigma^2 (n-1)/(n-p-1).
+    assert np.isclose(curve.dc[0], 0.25 * 199 / 99)
+    # Simulation within 4 standard errors plus 3 % (finite-n effects).
+    assert np.all(np.abs(curve.simulated - curve.dc) <= 4 * curve.simulated_sem + 0.03 * curve.dc)
+
+
+def test_dense_curve_skips_the_threshold_and_rejects_bad_kappas():
+    curve = dense_risk_curve(100, [1.0, 2.0], trials=0)
+    assert np.isnan(curve.dc[0]) and np.isfinite(curve.dc[1]) and np.all(np.isnan(curve.simulated))
+    with pytest.raises(ValueError, match="positive ratios"):
+        dense_risk_curve(100, [0.0, 2.0])
+
+
+def test_sparse_double_descent_theory_points_and_nans():
+    world = two_level_world(2000, 20, spike=10.0)
+    curve = sparse_double_descent(world, 100, 80, [50, 99, 100, 300], trials=0)
+    assert np.isnan(curve.theory["magnitude"][0])  # p < s: cannot prune to s
+    assert np.isnan(curve.theory["dense"][1]) and np.isnan(curve.theory["dense"][2])  # interpolation threshold
+    learner = learner_problem(world, 300)
+    assert np.isclose(curve.theory["dense"][3], dc.dc_params(learner, 100).gamma)
+    assert np.isclose(curve.theory["hessian"][3], dc.threshold_prune_risk(learner, 100, 80, "hessian"))
+    assert np.isclose(curve.small_model, dc.oracle_small_model_risk(world, 100, 80))
+    assert curve.simulated == {}
+
+
+@pytest.mark.slow
+def test_sparse_double_descent_simulation_agrees_with_theory():
+    world = two_level_world(1000, 20, spike=10.0, beta_spike=1 / np.sqrt(20), beta_bulk=np.sqrt(1 / 980))
+    curve = sparse_double_descent(world, 200, 100, [400, 800], trials=30, rng=0)
+    for rule in ("dense", "magnitude", "hessian", "oracle"):
+        gap = np.abs(curve.simulated[rule] - curve.theory[rule])
+        assert np.all(gap <= 4 * curve.simulated_sem[rule] + 0.03 * curve.theory[rule]), rule
+
+
+def test_sparse_double_descent_rejects_bad_inputs():
+    world = two_level_world(100, 5)
+    with pytest.raises(ValueError, match="non-empty"):
+        sparse_double_descent(world, 50, 10, [])
+    with pytest.raises(ValueError, match="non-negative integer"):
+        sparse_double_descent(world, 50, -1, [60])
