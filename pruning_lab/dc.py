@@ -31,6 +31,7 @@ import numpy as np
 from scipy import optimize, special
 
 from .problems import LinearGaussianProblem
+from .prune import top_s_mask
 from .validation import as_rng, check_array, check_nonnegative, check_sparsity
 
 __all__ = [
@@ -238,8 +239,6 @@ def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> fl
         return problem.null_risk()
     m, tau = dc_marginals(problem, n)
     if np.all(tau == 0):  # no noise in the law (sigma = 0 and beta = 0): X = m deterministically
-        from .prune import top_s_mask
-
         score = np.abs(m) if rule == "magnitude" else problem.covariance * m**2
         return problem.population_risk(np.where(top_s_mask(score, s), m, 0.0))
     if np.any(tau <= 0):
@@ -268,8 +267,6 @@ def oracle_prune_risk(problem, n: int, s: int) -> float:
     problem = _check_problem(problem)
     if not problem.is_diagonal:
         raise ValueError("oracle_prune_risk needs a diagonal covariance; use dc_prune_risk_mc for correlated features")
-    from .prune import top_s_mask
-
     keep = top_s_mask(problem.oracle_saliency(), s)
     m, tau = dc_marginals(problem, n)
     lam, beta = problem.covariance, problem.beta
@@ -291,8 +288,6 @@ def small_model_risk(problem, n: int, support) -> float:
 
 def oracle_small_model_risk(problem, n: int, s: int) -> float:
     """Risk of the "small model": trained from scratch on the ``s`` features of largest oracle saliency."""
-    from .prune import top_s_mask
-
     problem = _check_problem(problem)
     return small_model_risk(problem, n, top_s_mask(problem.oracle_saliency(), s))
 
@@ -304,8 +299,6 @@ def _check_draws(draws) -> int:
 
 
 def _prune_masks(draws: np.ndarray, s: int, rule: str, problem) -> np.ndarray:
-    from .prune import top_s_mask
-
     if rule == "magnitude":
         return top_s_mask(np.abs(draws), s)
     if rule == "hessian":

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from . import dc
 from .pipeline import compare_strategies
 from .problems import LinearGaussianProblem
+from .validation import as_rng
 
 __all__ = ["RULES", "DenseRiskCurve", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
            "sparse_double_descent", "two_level_world"]
@@ -115,7 +116,7 @@ def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, t
         raise ValueError("ps must be a non-empty list of learner sizes")
     if not isinstance(s, (int, np.integer)) or s < 0:
         raise ValueError(f"s must be a non-negative integer, got {s!r}")
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    rng = as_rng(rng)
     keys = ("dense",) + RULES + ("retrained",)
     theory = {k: np.full(ps.size, np.nan) for k in keys}
     sim = {k: np.full(ps.size, np.nan) for k in ("dense",) + RULES}
@@ -159,7 +160,7 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
     kappas = np.asarray(kappas, dtype=float)
     if kappas.ndim != 1 or kappas.size == 0 or np.any(kappas <= 0):
         raise ValueError("kappas must be a non-empty list of positive ratios p/n")
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    rng = as_rng(rng)
     out = {k: np.full(kappas.size, np.nan) for k in ("dc", "asymptotic", "simulated", "sem")}
     for j, kappa in enumerate(kappas):
         p = max(int(round(kappa * n)), 1)
