@@ -48,7 +48,9 @@ __all__ = [
     "retrain_risk",
     "small_model_risk",
     "solve_xi",
+    "ThresholdRisk",
     "threshold_prune_risk",
+    "threshold_risk",
 ]
 
 
@@ -215,6 +217,76 @@ def _truncated_moments(m, tau, t):
     return keep, first, second
 
 
+@dataclass(frozen=True)
+class ThresholdRisk:
+    r"""Predicted outcome of pruning :math:`\hat\beta` at a fixed threshold (:func:`threshold_risk`).
+
+    ``threshold`` is :math:`t`; ``expected_kept`` is :math:`\mathbb E|\hat\Delta|=\sum_i\Pr(\text{keep}_i)`;
+    ``risk`` is the expected test risk of the pruned weights (eq. (14)).
+    """
+
+    threshold: float
+    rule: str
+    expected_kept: float
+    risk: float
+
+
+def _threshold_law(problem, n: int, rule: str):
+    """Distinct (lambda, beta) groups with their counts, DC marginals and threshold scale; None if the law is a point."""
+    if not problem.is_diagonal:
+        raise ValueError("the closed-form threshold risk needs a diagonal covariance; "
+                         "use dc_prune_risk_mc for correlated features")
+    if rule not in ("magnitude", "hessian"):
+        raise ValueError(f"rule must be 'magnitude' or 'hessian', got {rule!r}")
+    m, tau = dc_marginals(problem, n)
+    if np.all(tau == 0):  # no noise in the law (sigma = 0 and beta = 0): X = m deterministically
+        return None
+    if np.any(tau <= 0):
+        raise ValueError("every feature needs a positive variance for the closed-form pruning risk")
+    # Coordinates with the same (lambda, beta) share their law: work on the distinct ones, with counts.
+    _, first_index, counts = np.unique(np.stack([problem.covariance, problem.beta], axis=1), axis=0,
+                                       return_index=True, return_counts=True)
+    lam, beta, m, tau = (a[first_index] for a in (problem.covariance, problem.beta, m, tau))
+    scale = np.ones_like(lam) if rule == "magnitude" else 1.0 / np.sqrt(lam)
+    return lam, beta, m, tau, counts, scale
+
+
+def _risk_at(problem, law, t: float) -> tuple[float, float]:
+    lam, beta, m, tau, counts, scale = law
+    keep, first, second = _truncated_moments(m, tau, t * scale)
+    risk = problem.sigma**2 + np.dot(counts, lam * (beta**2 - 2 * beta * first + second))
+    return float(np.dot(counts, keep)), float(risk)
+
+
+def threshold_risk(problem, n: int, t: float, rule: str = "magnitude") -> ThresholdRisk:
+    r"""Predicted risk of pruning :math:`\hat\beta` at the explicit threshold ``t`` (eqs. (14), (15), (64)).
+
+    Keep coordinate :math:`i` iff :math:`|\hat\beta_i|>t` (``"magnitude"``) or
+    :math:`\lambda_i\hat\beta_i^2>t^2` (``"hessian"``, i.e.
+    :math:`|\hat\beta_i|>t/\sqrt{\lambda_i}`).  Under the DC law
+    :math:`\hat\beta_i\sim\mathcal N(m_i,\tau_i^2)`, with
+    :math:`K_i=\Pr(\text{keep}_i)`, :math:`F_i=\mathbb E[X_i\mathbb 1_{\text{keep},i}]`,
+    :math:`S_i=\mathbb E[X_i^2\mathbb 1_{\text{keep},i}]` (truncated-Gaussian moments),
+
+    .. math::
+        \mathbb E|\hat\Delta|=\sum_i K_i,\qquad
+        \mathcal L=\sigma^2+\sum_i\lambda_i\,(\beta_i^2-2\beta_iF_i+S_i).
+
+    The number of kept weights is random here; :func:`threshold_prune_risk`
+    instead chooses ``t`` so that ``s`` weights are kept on average.  Diagonal
+    :math:`\Sigma` only.
+    """
+    problem = _check_problem(problem)
+    t = check_nonnegative(t, "t (the pruning threshold)")
+    law = _threshold_law(problem, _check_n(n), rule)
+    if law is None:
+        m = dc_marginals(problem, n)[0]
+        keep = np.abs(m) > (t if rule == "magnitude" else t / np.sqrt(problem.covariance))
+        return ThresholdRisk(t, rule, float(keep.sum()), problem.population_risk(np.where(keep, m, 0.0)))
+    kept, risk = _risk_at(problem, law, t)
+    return ThresholdRisk(t, rule, kept, risk)
+
+
 def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> float:
     r"""Predicted risk of magnitude or Hessian pruning to ``s`` weights, in closed form (eqs. (14)–(15), (64)–(65)).
 
@@ -224,38 +296,28 @@ def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> fl
 
     .. math:: \mathcal L=\sigma^2+\sum_i\lambda_i\,\mathbb E\big[(\beta_i-X_i\mathbb 1_{\text{keep},i})^2\big]
 
-    with truncated-Gaussian moments.  Diagonal :math:`\Sigma` only (use
-    :func:`dc_prune_risk_mc` otherwise).
+    with truncated-Gaussian moments (:func:`threshold_risk` at that :math:`t`).
+    Diagonal :math:`\Sigma` only (use :func:`dc_prune_risk_mc` otherwise).
     """
     problem = _check_problem(problem)
-    if not problem.is_diagonal:
-        raise ValueError("threshold_prune_risk needs a diagonal covariance; use dc_prune_risk_mc for correlated features")
-    if rule not in ("magnitude", "hessian"):
-        raise ValueError(f"rule must be 'magnitude' or 'hessian', got {rule!r}")
+    law = _threshold_law(problem, n, rule)
     s = check_sparsity(s, problem.p)
     if s == problem.p:
         return dc_params(problem, n).gamma
     if s == 0:
         return problem.null_risk()
-    m, tau = dc_marginals(problem, n)
-    if np.all(tau == 0):  # no noise in the law (sigma = 0 and beta = 0): X = m deterministically
+    if law is None:
+        m = dc_marginals(problem, n)[0]
         score = np.abs(m) if rule == "magnitude" else problem.covariance * m**2
         return problem.population_risk(np.where(top_s_mask(score, s), m, 0.0))
-    if np.any(tau <= 0):
-        raise ValueError("every feature needs a positive variance for the closed-form pruning risk")
-    # Coordinates with the same (lambda, beta) share their law: work on the distinct ones, with counts.
-    _, first_index, counts = np.unique(np.stack([problem.covariance, problem.beta], axis=1), axis=0,
-                                       return_index=True, return_counts=True)
-    lam, beta, m, tau = (a[first_index] for a in (problem.covariance, problem.beta, m, tau))
-    scale = np.ones_like(lam) if rule == "magnitude" else 1.0 / np.sqrt(lam)
+    lam, beta, m, tau, counts, scale = law
 
     def excess_kept(log_t):
         return float(np.dot(counts, _truncated_moments(m, tau, np.exp(log_t) * scale)[0])) - s
 
     top = np.log(np.max((np.abs(m) + 40 * tau) / scale))
     log_t = optimize.brentq(excess_kept, top - 80.0, top, xtol=1e-13)
-    _, first, second = _truncated_moments(m, tau, np.exp(log_t) * scale)
-    return float(problem.sigma**2 + np.dot(counts, lam * (beta**2 - 2 * beta * first + second)))
+    return _risk_at(problem, law, float(np.exp(log_t)))[1]
 
 
 def oracle_prune_risk(problem, n: int, s: int) -> float:

@@ -23,8 +23,8 @@ from .pipeline import compare_strategies
 from .problems import LinearGaussianProblem
 from .validation import as_rng
 
-__all__ = ["RULES", "DenseRiskCurve", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
-           "sparse_double_descent", "two_level_world"]
+__all__ = ["RULES", "DenseRiskCurve", "RegimeMap", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
+           "regime_map", "sparse_double_descent", "two_level_world"]
 
 #: Pruning rules with a DC prediction.
 RULES = ("magnitude", "hessian", "oracle")
@@ -173,3 +173,103 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
             risks = simulate_min_norm(problem, n, trials, rng)[1]
             out["simulated"][j], out["sem"][j] = risks.mean(), risks.std(ddof=1) / np.sqrt(trials)
     return DenseRiskCurve(kappas, int(n), out["dc"], out["asymptotic"], out["simulated"], out["sem"])
+
+
+@dataclass(frozen=True)
+class RegimeMap:
+    r"""Large-then-prune against the small model, over :math:`s/n` (rows) and the spike variance (columns).
+
+    ``pruned[i, j]`` is the smallest predicted risk of pruning (rule ``rule``)
+    over the learner sizes ``ps`` and ``best_p[i, j]`` the size that attains
+    it; ``small[i, j]`` is the risk of training directly on the ``s`` oracle
+    features.  ``ratio = pruned / small``: below 1 the large model pruned to
+    ``s`` weights wins.
+    """
+
+    s_ratios: np.ndarray
+    spikes: np.ndarray
+    n: int
+    rule: str
+    pruned: np.ndarray
+    best_p: np.ndarray
+    small: np.ndarray
+    world_kwargs: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def ratio(self) -> np.ndarray:
+        return self.pruned / self.small
+
+    @property
+    def s_values(self) -> np.ndarray:
+        """Numbers of kept weights, one per row."""
+        return np.maximum(np.round(self.s_ratios * self.n).astype(int), 1)
+
+    def world(self, j: int) -> LinearGaussianProblem:
+        """The world of column ``j`` (spike variance ``spikes[j]``)."""
+        return two_level_world(spike=float(self.spikes[j]), **self.world_kwargs)
+
+    def simulate_cell(self, i: int, j: int, trials: int = 20, rng=0) -> dict:
+        """Monte Carlo check of cell ``(i, j)``: the pruned learner at ``best_p[i, j]`` and the oracle small model.
+
+        Returns ``{"pruned", "small"}`` as :class:`pruning_lab.simulate.MonteCarlo`
+        risks, to set against ``pruned[i, j]`` and ``small[i, j]``.
+        """
+        from .prune import top_s_mask
+        from .simulate import MonteCarlo, simulate_small_model
+
+        rng = as_rng(rng)
+        world, s = self.world(j), int(self.s_values[i])
+        learner = learner_problem(world, int(self.best_p[i, j]))
+        comp = compare_strategies(learner, self.n, [s], [self.rule], trials=trials, rng=rng, progress=False)
+        pruned = MonteCarlo(float(comp.mean(self.rule)[0]), float(comp.sem(self.rule)[0]), trials)
+        small = simulate_small_model(world, self.n, top_s_mask(world.oracle_saliency(), s), trials, rng)
+        return {"pruned": pruned, "small": small}
+
+
+def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: float = 0.5,
+               signal_spike: float = 1.0, signal_bulk: float = 1.0, ps=None, rule: str = "magnitude",
+               progress: bool = False) -> RegimeMap:
+    r"""Where does training large and pruning beat training small?  DC theory over :math:`(s/n,\ \lambda_{\rm spike})`.
+
+    For each spike variance, the world is :func:`two_level_world` ``(P, k, spike=...)``
+    (``k`` informative spiked features carrying ``signal_spike`` of
+    :math:`\lVert\beta\rVert^2`, the bulk carrying ``signal_bulk``); for each
+    :math:`s=\mathrm{round}((s/n)\,n)` the pruned risk is minimized over the
+    learner sizes ``ps`` (default: 40 sizes from ``max(s, n + 2)`` to ``P``,
+    geometric) with the closed-form DC risks, and compared with the oracle small
+    model :func:`pruning_lab.dc.oracle_small_model_risk` (Inf when
+    :math:`n-1\le s\le n`, where least squares on ``s`` features has infinite
+    risk).  Theory only; the chapter "Predicting pruning" spot-checks cells by
+    simulation.
+    """
+    s_ratios = np.asarray(s_ratios, dtype=float)
+    spikes = np.asarray(spikes, dtype=float)
+    if s_ratios.ndim != 1 or s_ratios.size == 0 or np.any(~np.isfinite(s_ratios)) or np.any(s_ratios <= 0):
+        raise ValueError("s_ratios must be a non-empty list of positive ratios s/n")
+    if spikes.ndim != 1 or spikes.size == 0 or np.any(~np.isfinite(spikes)) or np.any(spikes <= 0):
+        raise ValueError("spikes must be a non-empty list of positive spike variances")
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    s_values = np.maximum(np.round(s_ratios * n).astype(int), 1)
+    if s_values.max() > P:
+        raise ValueError(f"s = {s_values.max()} exceeds the world size P = {P}")
+    shape = (s_ratios.size, spikes.size)
+    pruned, best_p, small = np.full(shape, np.nan), np.zeros(shape, dtype=int), np.full(shape, np.nan)
+    for j, spike in enumerate(tqdm(spikes, desc="spike", disable=not progress)):
+        world = two_level_world(P, k, spike=spike, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
+        for i, s in enumerate(s_values):
+            grid = (np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int)) if ps is None
+                    else np.asarray(ps, dtype=int))
+            grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
+            if grid.size == 0:
+                raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")
+            risks = np.array([dc.oracle_prune_risk(learner_problem(world, int(p)), n, int(s)) if rule == "oracle"
+                              else dc.threshold_prune_risk(learner_problem(world, int(p)), n, int(s), rule)
+                              for p in grid])
+            best = int(np.argmin(risks))
+            pruned[i, j], best_p[i, j] = risks[best], grid[best]
+            small[i, j] = dc.oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf
+    world_kwargs = dict(P=P, k=k, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
+    return RegimeMap(s_ratios, spikes, int(n), rule, pruned, best_p, small, world_kwargs)

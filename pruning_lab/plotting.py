@@ -18,11 +18,13 @@ __all__ = [
     "STRATEGY_COLORS",
     "STRATEGY_LABELS",
     "plot_mask_sweep",
+    "plot_regime_map",
     "plot_dc_histogram",
     "plot_dense_risk_curve",
     "plot_risk_vs_sparsity",
     "plot_sparse_double_descent",
     "plot_strategy_bars",
+    "plot_threshold_sweep",
     "strategy_color",
     "use_house_style",
 ]
@@ -244,4 +246,52 @@ def plot_dense_risk_curve(curve, *, ax=None):
     ax.set_xlabel(r"$\kappa = p/n$")
     ax.set_ylabel(r"test risk $\mathcal{L}$ of the min-norm model")
     ax.legend()
+    return ax
+
+
+def plot_threshold_sweep(ts, theory, simulated, *, rule: str = "magnitude", axes=None):
+    """Pruning at an explicit threshold t: expected kept count (left) and risk (right), DC lines vs simulation markers.
+
+    ``theory`` is a list of :class:`pruning_lab.dc.ThresholdRisk`; ``simulated``
+    the dict returned by :func:`pruning_lab.simulate.simulate_threshold_pruning`.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    color = strategy_color(rule)
+    axes[0].plot(ts, [r.expected_kept for r in theory], "-", color=color, label="DC")
+    axes[0].plot(ts, simulated["kept"], "o", color=color, markersize=4, label="simulation")
+    axes[0].set_ylabel(r"kept weights $|\hat\Delta|$")
+    axes[1].plot(ts, [r.risk for r in theory], "-", color=color, label="DC")
+    axes[1].errorbar(ts, simulated["risk"], yerr=simulated["risk_sem"], fmt="o", color=color, markersize=4,
+                     capsize=2, label="simulation")
+    axes[1].set_ylabel(r"test risk $\mathcal{L}$ of the pruned model")
+    axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel(f"threshold $t$ ({STRATEGY_LABELS.get(rule, rule).lower()} rule)")
+        ax.legend()
+    return axes
+
+
+def plot_regime_map(result, *, ax=None):
+    """Heat map of best pruned risk / small-model risk over s/n (rows) and spike variance (columns), annotated.
+
+    ``result`` is a :class:`pruning_lab.double_descent.RegimeMap`.  Blue cells
+    (ratio < 1): training large then pruning wins; red cells: the small model wins.
+    """
+    ax = _axes(ax)
+    ratio = result.ratio
+    log_ratio = np.log2(np.where(np.isfinite(result.small) & (ratio > 0), ratio, np.nan))
+    bound = max(np.nanmax(np.abs(log_ratio)), 0.5) if np.any(np.isfinite(log_ratio)) else 1.0
+    image = ax.imshow(log_ratio, cmap="RdBu_r", vmin=-bound, vmax=bound, origin="lower", aspect="auto")
+    for i in range(ratio.shape[0]):
+        for j in range(ratio.shape[1]):
+            finite = np.isfinite(result.small[i, j])
+            text = f"{ratio[i, j]:.2f}\np={result.best_p[i, j]}" if finite else "small model:\ninfinite risk"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(result.spikes.size), [f"{v:g}" for v in result.spikes])
+    ax.set_yticks(range(result.s_ratios.size), [f"{v:g}" for v in result.s_ratios])
+    ax.set_xlabel(r"spike variance $\lambda_{\rm spike}$")
+    ax.set_ylabel(r"kept weights per sample $s/n$")
+    ax.figure.colorbar(image, ax=ax, label=r"$\log_2$(best pruned risk / small-model risk)")
+    ax.grid(False)
     return ax

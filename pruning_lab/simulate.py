@@ -17,7 +17,8 @@ from .pipeline import prune_weights
 from .problems import LinearGaussianProblem
 from .validation import as_rng, check_nonnegative, check_sparsity
 
-__all__ = ["MonteCarlo", "simulate_lemma1", "simulate_min_norm", "simulate_retraining"]
+__all__ = ["MonteCarlo", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
+           "simulate_threshold_pruning"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,40 @@ def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 20
         pruned.append((w[keep].sum() - signal) ** 2)
         retrained.append((lsq.restricted_fit(X, y, keep).sum() - signal) ** 2)
     return {"pruned": MonteCarlo.of(pruned), "retrained": MonteCarlo.of(retrained)}
+
+
+def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, rule: str = "magnitude") -> dict:
+    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what :func:`pruning_lab.dc.threshold_risk` predicts.
+
+    ``weights`` (trials, p) are trained weights (e.g. from :func:`simulate_min_norm`).
+    Keep :math:`|w_i|>t` (``"magnitude"``) or :math:`\lambda_iw_i^2>t^2`
+    (``"hessian"``, population :math:`\lambda_i=\Sigma_{ii}`).  Returns arrays
+    over ``ts``: ``"kept"`` (mean number kept), ``"risk"`` and ``"risk_sem"``.
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.ndim != 2 or weights.shape[1] != problem.p or weights.shape[0] < 2:
+        raise ValueError(f"weights must have shape (trials >= 2, {problem.p}), got {weights.shape}")
+    if rule not in ("magnitude", "hessian"):
+        raise ValueError(f"rule must be 'magnitude' or 'hessian', got {rule!r}")
+    ts = np.asarray(ts, dtype=float)
+    if ts.ndim != 1 or ts.size == 0 or np.any(~np.isfinite(ts)) or np.any(ts < 0):
+        raise ValueError("ts must be a non-empty list of finite thresholds >= 0")
+    lam = np.diag(problem.covariance) if problem.covariance.ndim == 2 else problem.covariance
+    score = np.abs(weights) * (1.0 if rule == "magnitude" else np.sqrt(lam))
+    out = {"kept": np.empty(ts.size), "risk": np.empty(ts.size), "risk_sem": np.empty(ts.size)}
+    for j, t in enumerate(ts):
+        keep = score > t
+        mc = MonteCarlo.of(problem.population_risk(np.where(keep, weights, 0.0)))
+        out["kept"][j], out["risk"][j], out["risk_sem"][j] = keep.sum(axis=1).mean(), mc.mean, mc.sem
+    return out
+
+
+def simulate_small_model(problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0) -> MonteCarlo:
+    """Least squares trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.small_model_risk` predicts."""
+    rng, trials = as_rng(rng), _check_trials(trials)
+    support = np.asarray(support)
+    risks = []
+    for _ in range(trials):
+        X, y = problem.sample(n, rng)
+        risks.append(problem.population_risk(lsq.restricted_fit(X, y, support)))
+    return MonteCarlo.of(risks)

@@ -36,6 +36,7 @@ from scipy import integrate
 from threadpoolctl import threadpool_limits
 
 from pruning_lab import dc, lsq, pipeline
+from pruning_lab.simulate import simulate_threshold_pruning
 from pruning_lab import prune as P
 from pruning_lab.problems import (
     LinearGaussianProblem,
@@ -434,6 +435,47 @@ def test_dc_marginals_match_simulated_min_norm_solutions(e1_simulation):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("rule", ["magnitude", "hessian"])
+def test_threshold_risk_at_explicit_thresholds_matches_simulation(e1_simulation, rule):
+    """Pruning at a fixed t: the expected kept count within 2 % (+1) and the risk within 4 s.e. + 3 % of simulation."""
+    prob, n, _, betas, _ = e1_simulation
+    ts = [0.02, 0.05, 0.07, 0.09]
+    sim = simulate_threshold_pruning(prob, betas, ts, rule)
+    for j, t in enumerate(ts):
+        th = dc.threshold_risk(prob, n, t, rule)
+        assert (th.threshold, th.rule) == (t, rule)
+        assert abs(th.expected_kept - sim["kept"][j]) <= 0.02 * sim["kept"][j] + 1.0, (t, th, sim["kept"][j])
+        assert abs(th.risk - sim["risk"][j]) <= 4 * sim["risk_sem"][j] + 0.03 * th.risk, (t, th, sim["risk"][j])
+
+
+@pytest.mark.parametrize("make, n", [(_e1, 400), (_e1_random_beta, 400)], ids=["e1", "e1_random_beta"])
+@pytest.mark.parametrize("rule", ["magnitude", "hessian"])
+def test_threshold_risk_limits_and_consistency_with_threshold_prune_risk(make, n, rule):
+    """t = 0 keeps everything (dense risk); a huge t keeps nothing (null risk); kept count decreases in t;
+    at the t where the expected count is s, the risk is threshold_prune_risk(s)."""
+    prob = make()
+    dense = dc.threshold_risk(prob, n, 0.0, rule)
+    assert dense.expected_kept == pytest.approx(prob.p) and dense.risk == pytest.approx(dc.dc_params(prob, n).gamma)
+    empty = dc.threshold_risk(prob, n, 1e3, rule)
+    assert empty.expected_kept == pytest.approx(0.0, abs=1e-12) and empty.risk == pytest.approx(prob.null_risk())
+    ts = np.linspace(0.0, 0.2, 41)
+    kept = np.array([dc.threshold_risk(prob, n, t, rule).expected_kept for t in ts])
+    assert np.all(np.diff(kept) <= 1e-9)
+    # bisection on t for an expected count of 100: the risk must equal the closed form matched to s = 100
+    from scipy.optimize import brentq
+    t100 = brentq(lambda t: dc.threshold_risk(prob, n, t, rule).expected_kept - 100, 1e-6, 10.0, xtol=1e-14)
+    assert dc.threshold_risk(prob, n, t100, rule).risk == pytest.approx(dc.threshold_prune_risk(prob, n, 100, rule),
+                                                                          rel=1e-8)
+
+
+def test_threshold_risk_noiseless_point_law():
+    """sigma = 0 and beta = 0: the law is the point 0, nothing is kept at t > 0, and the risk is 0."""
+    prob = LinearGaussianProblem(np.zeros(30), 0.0, np.ones(30))
+    out = dc.threshold_risk(prob, 10, 0.1)
+    assert out.expected_kept == 0.0 and out.risk == 0.0
+
+
+@pytest.mark.slow
 def test_dense_risk_gamma_matches_simulation_e1(e1_simulation):
     prob, n, _, _, risks = e1_simulation
     _assert_close_mc(dc.dc_params(prob, n).gamma, risks["dense"], "E1 dense", rel=0.03)
@@ -767,6 +809,12 @@ def _corr(p=50):
         (lambda: dc.small_model_risk(_diag(), 20, np.array([3, 60])), r"indices must lie in 0..49"),
         (lambda: dc.small_model_risk("problem", 20, np.arange(3)), r"LinearGaussianProblem"),
         (lambda: dc.oracle_small_model_risk(_diag(), 20, 51), r"must lie in 0..50"),
+        # threshold_risk at an explicit threshold
+        (lambda: dc.threshold_risk(_diag(), 20, -0.1), r"t \(the pruning threshold\) must be finite and >= 0"),
+        (lambda: dc.threshold_risk(_diag(), 20, float("nan")), r"finite"),
+        (lambda: dc.threshold_risk(_diag(), 20, 0.1, "oracle"), r"rule must be 'magnitude' or 'hessian'"),
+        (lambda: dc.threshold_risk(_corr(), 20, 0.1), r"diagonal covariance"),
+        (lambda: dc.threshold_risk(_diag(), 0, 0.1), r"positive integer"),
         # Lemma 1
         (lambda: dc.lemma1_risks(10, 3, 2, 0.5, 1.0), r"n > 2"),
         (lambda: dc.lemma1_risks(10, 3, 0, 0.5, 1.0), r"positive integer"),

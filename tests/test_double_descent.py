@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from pruning_lab import dc
-from pruning_lab.double_descent import dense_risk_curve, learner_problem, sparse_double_descent, two_level_world
+from pruning_lab.double_descent import (dense_risk_curve, learner_problem, regime_map, sparse_double_descent,
+                                        two_level_world)
 
 
 def test_two_level_world_spreads_the_signal():
@@ -73,3 +74,60 @@ def test_sparse_double_descent_rejects_bad_inputs():
         sparse_double_descent(world, 50, 10, [])
     with pytest.raises(ValueError, match="non-negative integer"):
         sparse_double_descent(world, 50, -1, [60])
+
+
+def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_model():
+    """Each cell equals min over p of the closed-form pruned risk and dc.oracle_small_model_risk; the E2 world is a cell."""
+    ps = [80, 120, 200, 300, 500, 1000]
+    out = regime_map(100, [0.8], [10.0], ps=ps, P=4000, k=20)
+    world = two_level_world(4000, 20, spike=10.0)
+    np.testing.assert_allclose(world.beta, two_level_world(4000, 20, beta_spike=1 / np.sqrt(20),
+                                                           beta_bulk=np.sqrt(1 / 3980)).beta)
+    risks = [dc.threshold_prune_risk(learner_problem(world, p), 100, 80) for p in ps]
+    assert out.pruned[0, 0] == pytest.approx(min(risks)) and out.best_p[0, 0] == ps[int(np.argmin(risks))]
+    assert out.small[0, 0] == pytest.approx(dc.oracle_small_model_risk(world, 100, 80))
+    # the spec's E2 numbers: best pruned 2.36 at p = 300 against the 80-feature model (6.43 exact)
+    assert out.best_p[0, 0] == 300 and out.pruned[0, 0] == pytest.approx(2.36, abs=0.01)
+    assert out.ratio[0, 0] == pytest.approx(2.36 / 6.43, abs=0.01)
+
+
+def test_regime_map_reproduces_the_spec_boundary():
+    """E3: the small model wins at s/n = 0.2 for strong spikes; large-then-prune wins from s/n = 0.8 on."""
+    out = regime_map(100, [0.2, 0.8, 0.9, 1.2], [10.0, 100.0])
+    assert out.pruned.shape == (4, 2) and np.all(out.best_p >= out.s_values[:, None])
+    assert np.all(out.ratio[0] > 1.0)
+    assert np.all(out.ratio[1:] < 1.0)
+    # at s = n the least-squares small model has infinite risk: ratio 0, not an error
+    edge = regime_map(100, [1.0], [10.0])
+    assert np.isinf(edge.small[0, 0]) and edge.ratio[0, 0] == 0.0
+
+
+@pytest.mark.slow
+def test_regime_map_cells_agree_with_simulation():
+    """Two cells on either side of the boundary, simulated at the chosen p: within 4 s.e. + 4 % of the map."""
+    out = regime_map(100, [0.2, 0.9], [100.0])
+    for i in range(2):
+        sim = out.simulate_cell(i, 0, trials=30, rng=i)
+        assert abs(sim["pruned"].mean - out.pruned[i, 0]) <= 4 * sim["pruned"].sem + 0.04 * out.pruned[i, 0]
+        assert abs(sim["small"].mean - out.small[i, 0]) <= 4 * sim["small"].sem + 0.04 * out.small[i, 0]
+    # and the simulated comparison falls on the same side of 1 as the map
+    assert out.simulate_cell(0, 0, trials=30, rng=5)["pruned"].mean > out.small[0, 0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(s_ratios=[], spikes=[1.0]), "s_ratios"),
+        (dict(s_ratios=[-0.5], spikes=[1.0]), "s_ratios"),
+        (dict(s_ratios=[0.5], spikes=[0.0]), "spikes"),
+        (dict(s_ratios=[0.5], spikes=[float("nan")]), "spikes"),
+        (dict(s_ratios=[0.5], spikes=[1.0], rule="random"), "rule"),
+        (dict(s_ratios=[50.0], spikes=[1.0]), "exceeds the world size"),
+        (dict(s_ratios=[0.5], spikes=[1.0], ps=[10, 20]), "no learner size"),
+    ],
+)
+def test_regime_map_rejects_bad_inputs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        regime_map(100, **kwargs)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        regime_map(1, [0.5], [1.0])

@@ -62,3 +62,32 @@ def test_bar_plot_heights_match_the_comparison(comparison):
     np.testing.assert_allclose(heights[:n], expected)
     np.testing.assert_allclose(heights[n : 2 * n], expected_rt)
     plt.close(ax.figure)
+
+
+def test_threshold_sweep_plots_theory_and_simulation():
+    from pruning_lab import dc
+    from pruning_lab.simulate import simulate_min_norm, simulate_threshold_pruning
+
+    problem = LinearGaussianProblem.spiked(60, 6, beta_bulk=0.05)
+    weights, _ = simulate_min_norm(problem, 30, trials=3, rng=0)
+    ts = [0.0, 0.1, 0.2]
+    theory = [dc.threshold_risk(problem, 30, t) for t in ts]
+    sim = simulate_threshold_pruning(problem, weights, ts)
+    axes = plotting.plot_threshold_sweep(ts, theory, sim)
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), [r.expected_kept for r in theory])
+    np.testing.assert_allclose(axes[0].lines[1].get_ydata(), sim["kept"])
+    np.testing.assert_allclose(axes[1].lines[0].get_ydata(), [r.risk for r in theory])
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
+    plt.close(axes[0].figure)
+
+
+def test_regime_map_annotates_every_cell():
+    from pruning_lab.double_descent import regime_map
+
+    result = regime_map(50, [0.2, 1.0], [1.0, 10.0], P=400, k=10)
+    ax = plotting.plot_regime_map(result)
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 4
+    assert texts[0].startswith(f"{result.ratio[0, 0]:.2f}") and texts[2] == "small model:\ninfinite risk"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    plt.close(ax.figure)
