@@ -32,7 +32,7 @@ from scipy import optimize, special
 
 from .problems import LinearGaussianProblem
 from .prune import top_s_mask
-from .validation import as_rng, check_array, check_nonnegative, check_sparsity
+from .validation import as_rng, check_array, check_nonnegative, check_sparsity, check_support
 
 __all__ = [
     "DCParams",
@@ -139,11 +139,8 @@ def dc_params_asymptotic(lam_values, b_values, kappa: float, sigma: float, weigh
 
 def _rotated(problem: LinearGaussianProblem):
     """Spectrum, eigenvectors (None if diagonal) and rotated latent vector of the problem."""
-    if problem.is_diagonal:
-        return problem.covariance, None, problem.beta
-    lam, V = np.linalg.eigh(problem.covariance)
-    lam = np.where(lam > problem.p * np.finfo(float).eps * max(lam[-1], 0.0), lam, 0.0)  # round-off is zero
-    return lam, V, V.T @ problem.beta
+    lam, V = problem.eigh()  # computed once per problem; round-off eigenvalues are zero
+    return (lam, None, problem.beta) if V is None else (lam, V, V.T @ problem.beta)
 
 
 def dc_params(problem, n: int) -> DCParams:
@@ -345,7 +342,11 @@ def small_model_risk(problem, n: int, support) -> float:
     :math:`s<n-1`).  With a support chosen independently of the training data
     (e.g. from other data), this is the risk of retraining on fresh samples.
     """
-    return dc_params(_check_problem(problem).restrict(support), n).gamma
+    problem, n = _check_problem(problem), _check_n(n)
+    size = check_support(support, problem.p).size
+    if 0 < size < n - 1:  # under-parameterized: exact OLS risk, only the effective noise is needed
+        return problem.restricted_noise(support) * (n - 1) / (n - size - 1)
+    return dc_params(problem.restrict(support), n).gamma
 
 
 def oracle_small_model_risk(problem, n: int, s: int) -> float:
@@ -358,6 +359,15 @@ def _check_draws(draws) -> int:
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 2:
         raise ValueError(f"draws (number of DC draws) must be an integer >= 2, got {draws!r}")
     return int(draws)
+
+
+def _dc_draws(problem, n, draws, rng) -> np.ndarray:
+    """``draws`` DC vectors, or the given array of DC vectors (shared between calls) after a shape check."""
+    if isinstance(draws, np.ndarray):
+        if draws.ndim != 2 or draws.shape[1] != problem.p or draws.shape[0] < 2:
+            raise ValueError(f"draws given as an array must have shape (k >= 2, {problem.p}), got {draws.shape}")
+        return check_array(draws, "draws")
+    return dc_sample(problem, n, size=_check_draws(draws), rng=rng)
 
 
 def _prune_masks(draws: np.ndarray, s: int, rule: str, problem) -> np.ndarray:
@@ -376,13 +386,14 @@ def dc_prune_risk_mc(problem, n: int, s: int, rule: str = "magnitude", draws: in
     Draws ``draws`` DC vectors, prunes each in the original coordinates with
     ``rule`` (``"magnitude"``, ``"hessian"`` using :math:`\Sigma_{ii}`, or
     ``"oracle"``), and returns ``(mean risk, standard error)``.  No training
-    data are simulated.
+    data are simulated.  ``draws`` may also be an array of DC vectors from
+    :func:`dc_sample` (shape (k, p)), to share one set of draws between
+    several sparsities, rules and :func:`retrain_risk`.
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
-    draws = _check_draws(draws)
-    b = dc_sample(problem, n, size=draws, rng=rng)
+    b = _dc_draws(problem, n, draws, rng)
     risks = problem.population_risk(np.where(_prune_masks(b, s, rule, problem), b, 0.0))
-    return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(draws))
+    return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(len(b)))
 
 
 def retrain_risk(problem, n: int, s: int, rule: str = "magnitude", draws: int = 200, rng=0, n_retrain=None):
@@ -391,18 +402,19 @@ def retrain_risk(problem, n: int, s: int, rule: str = "magnitude", draws: int = 
     For each of ``draws`` DC vectors, the support :math:`\Delta` is chosen by
     ``rule``; retraining on ``n_retrain`` (default ``n``) fresh samples has the
     expected risk :func:`small_model_risk` of the restricted problem.
-    Returns ``(mean, standard error)`` over the draws.  Retraining on the
+    Returns ``(mean, standard error)`` over the draws (``draws``: a number,
+    or an array of DC vectors as in :func:`dc_prune_risk_mc`).  Retraining on the
     *same* samples is not covered: its support depends on the data (see the
     chapter for the measured gap).
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
-    draws = _check_draws(draws)
+    b = _dc_draws(problem, n, draws, rng)
     if s == 0:
         return problem.null_risk(), 0.0
     n_retrain = n if n_retrain is None else _check_n(n_retrain)
-    masks = _prune_masks(dc_sample(problem, n, size=draws, rng=rng), s, rule, problem)
+    masks = _prune_masks(b, s, rule, problem)
     risks = np.array([small_model_risk(problem, n_retrain, mask) for mask in masks])
-    return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(draws))
+    return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(len(b)))
 
 
 # --------------------------------------------------------------------------- closed-form special cases

@@ -18,6 +18,8 @@ __all__ = [
     "STRATEGY_COLORS",
     "STRATEGY_LABELS",
     "plot_mask_sweep",
+    "plot_random_features_curve",
+    "plot_retraining_gap",
     "plot_regime_map",
     "plot_dc_histogram",
     "plot_dense_risk_curve",
@@ -294,4 +296,60 @@ def plot_regime_map(result, *, ax=None):
     ax.set_ylabel(r"kept weights per sample $s/n$")
     ax.figure.colorbar(image, ax=ax, label=r"$\log_2$(best pruned risk / small-model risk)")
     ax.grid(False)
+    return ax
+
+
+def plot_random_features_curve(curve, index: int = 0, *, ax=None, retrained: bool = True, same: bool = True):
+    """Random features: risk against the width for sparsity ``curve.ss[index]``; lines ELP + DC, markers simulation.
+
+    Dense (black), pruned (rule color) and, if asked, retrained on a fresh
+    batch (gray line: retraining DC; gray squares: simulation) and on the same
+    samples (open orange diamonds).  ``curve`` is a
+    :class:`pruning_lab.random_features_curves.RandomFeaturesCurve`.
+    """
+    ax = _axes(ax)
+    ps, s = curve.ps, int(curve.ss[index])
+    th, sim, sem = curve.theory, curve.simulated, curve.simulated_sem
+    dense, rule, retr = strategy_color("dense"), strategy_color(curve.rule), strategy_color("random")
+    ax.plot(ps, th["dense"], "-", color=dense, label="dense (ELP + DC)")
+    ax.errorbar(ps, sim["dense"], yerr=sem["dense"], fmt="o", color=dense, markersize=4, capsize=2)
+    label = STRATEGY_LABELS.get(curve.rule, curve.rule)
+    ax.plot(ps, th["pruned"][index], "-", color=rule, label=f"{label} pruned to s = {s}")
+    ax.errorbar(ps, sim["pruned"][index], yerr=sem["pruned"][index], fmt="o", color=rule, markersize=4, capsize=2)
+    if retrained:
+        ax.plot(ps, th["retrained"][index], "--", color=retr, label="+ retrained, fresh batch (DC)")
+        ax.errorbar(ps, sim["fresh"][index], yerr=sem["fresh"][index], fmt="s", color=retr, markersize=4,
+                    capsize=2, label="+ retrained, fresh batch (sim.)")
+    if same:
+        ax.errorbar(ps, sim["same"][index], yerr=sem["same"][index], fmt="D", mfc="white",
+                    color=strategy_color("small"), markersize=5, capsize=2, label="+ retrained, same samples (sim.)")
+    ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
+    ax.axvline(s, color="0.8", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"number of random features $p$ (n = {curve.n}, d = {curve.d})")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_retraining_gap(curve, index: int = 0, *, ax=None):
+    """Same-sample against fresh-batch retraining for sparsity ``curve.ss[index]``: both against the retraining DC.
+
+    Left axis: the ratio of each simulated retrained risk to the DC prediction
+    (1 = predicted exactly), with standard errors.
+    """
+    ax = _axes(ax)
+    ps, th = curve.ps, curve.theory["retrained"][index]
+    for key, fmt, color, label in (("fresh", "s-", strategy_color("random"), "fresh batch"),
+                                   ("same", "D-", strategy_color("small"), "same samples")):
+        ratio = curve.simulated[key][index] / th
+        ax.errorbar(ps, ratio, yerr=curve.simulated_sem[key][index] / th, fmt=fmt, color=color, markersize=4,
+                    capsize=2, label=f"retrained on the {label}")
+    ax.axhline(1.0, color="0.3", linewidth=1, label="retraining DC (fresh-batch theory)")
+    ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"number of random features $p$ (n = {curve.n})")
+    ax.set_ylabel("simulated retrained risk / DC prediction")
+    ax.legend(fontsize=8)
     return ax

@@ -65,7 +65,9 @@ class LinearGaussianProblem:
     beta: np.ndarray
     sigma: float
     covariance: np.ndarray
-    _factor: np.ndarray | None = field(default=None, init=False, repr=False)
+    _factor: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _eig: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _sb: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         beta = check_array(self.beta, "beta", ndim=1)
@@ -76,12 +78,18 @@ class LinearGaussianProblem:
         object.__setattr__(self, "beta", _readonly(beta))
         object.__setattr__(self, "sigma", sigma)
         object.__setattr__(self, "covariance", _readonly(cov))
-        if cov.ndim == 2:
-            # Symmetric square root-like factor F with F F^T = Sigma; eigh handles singular PSD matrices.
+
+    def _decompose(self):
+        """Eigen-decomposition of a full Sigma, computed on first use (sampling, rotation) and kept."""
+        if self._eig is None:
+            cov = self.covariance
             lam, vec = np.linalg.eigh(cov)
             lam = np.where(lam > cov.shape[0] * np.finfo(float).eps * max(lam[-1], 0.0), lam, 0.0)
-            factor = vec * np.sqrt(lam)  # round-off eigenvalues are zero: a singular Sigma stays singular
-            object.__setattr__(self, "_factor", _readonly(factor))
+            # Symmetric square root-like factor F with F F^T = Sigma; round-off eigenvalues are zero,
+            # so a singular Sigma stays singular.
+            object.__setattr__(self, "_factor", _readonly(vec * np.sqrt(lam)))
+            object.__setattr__(self, "_eig", (_readonly(lam), _readonly(vec)))
+        return self._eig
 
     # ----------------------------------------------------------------- basics
     @property
@@ -97,6 +105,15 @@ class LinearGaussianProblem:
     def covariance_diag(self) -> np.ndarray:
         r"""The diagonal :math:`(\Sigma_{11},\dots,\Sigma_{pp})`."""
         return self.covariance if self.is_diagonal else np.diag(self.covariance).copy()
+
+    def eigh(self) -> tuple[np.ndarray, np.ndarray | None]:
+        r"""Eigen-decomposition :math:`\Sigma=V\mathrm{diag}(\lambda)V^\top` (ascending :math:`\lambda`, read-only).
+
+        Eigenvalues at round-off level are set to zero.  For a diagonal
+        :math:`\Sigma` this returns ``(diagonal, None)``: the basis is the
+        identity.  Computed on first use and kept.
+        """
+        return (self.covariance, None) if self.is_diagonal else self._decompose()
 
     def covariance_matrix(self) -> np.ndarray:
         r"""The full :math:`p\times p` matrix :math:`\Sigma` (allocates p² numbers)."""
@@ -128,6 +145,8 @@ class LinearGaussianProblem:
             raise ValueError(f"n (number of samples) must be a positive integer, got {n!r}")
         rng = as_rng(rng)
         g = rng.standard_normal((int(n), self.p))
+        if not self.is_diagonal:
+            self._decompose()
         X = g * np.sqrt(self.covariance) if self.is_diagonal else g @ self._factor.T
         y = X @ self.beta + self.sigma * rng.standard_normal(int(n))
         return X, y
@@ -155,16 +174,16 @@ class LinearGaussianProblem:
         return self.covariance_diag() * self.beta**2
 
     # ------------------------------------------------------------- restriction
-    def restrict(self, support) -> "LinearGaussianProblem":
-        r"""The LGP seen by a model that uses only the features in ``support`` (Def. 5).
+    def restricted_noise(self, support) -> float:
+        r"""Effective noise :math:`\sigma_\Delta^2=\sigma^2+\beta^\top\Sigma\beta-(\Sigma\beta)_\Delta^\top\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta` (Def. 5).
 
-        Returns the problem with covariance :math:`\Sigma_{\Delta\Delta}`,
-        latent vector :math:`\beta^\star_\Delta=\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta`
-        (the best predictor on those features) and noise
-        :math:`\sigma_\Delta^2=\sigma^2+\beta^\top\Sigma\beta-(\Sigma\beta)_\Delta^\top\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta`,
-        so that :math:`\mathcal L(b)` of any ``b`` supported on Δ equals the
-        restricted problem's risk of :math:`b_\Delta`.
+        The smallest risk a model using only the features in ``support`` can
+        reach; the same number as ``restrict(support).sigma ** 2``, without
+        building the restricted problem.
         """
+        return self._restricted_parts(support)[2]
+
+    def _restricted_parts(self, support):
         idx = check_support(support, self.p)
         if idx.size == 0:
             raise ValueError("support must keep at least one feature")
@@ -175,17 +194,38 @@ class LinearGaussianProblem:
             dropped = np.ones(self.p, dtype=bool)
             dropped[idx] = False
             noise2 = self.sigma**2 + float(np.sum(self.covariance[dropped] * self.beta[dropped] ** 2))
-            return LinearGaussianProblem(self.beta[idx], np.sqrt(noise2), lam)
+            return idx, self.beta[idx], noise2
         cov_dd = self.covariance[np.ix_(idx, idx)]
-        c = (self.covariance @ self.beta)[idx]
+        c = self._sigma_beta()[idx]
         try:
             beta_star = np.linalg.solve(cov_dd, c)
         except np.linalg.LinAlgError:
             raise ValueError("restricted covariance is singular on this support") from None
-        explained = float(c @ beta_star)
-        total = float(self.beta @ self.covariance @ self.beta)
-        noise2 = max(self.sigma**2 + total - explained, 0.0)
-        return LinearGaussianProblem(beta_star, np.sqrt(noise2), cov_dd)
+        noise2 = max(self.sigma**2 + self.signal_variance() - float(c @ beta_star), 0.0)
+        return idx, beta_star, noise2
+
+    def _sigma_beta(self) -> np.ndarray:
+        if self._sb is None:
+            object.__setattr__(self, "_sb", _readonly(self._cov_times(self.beta)))
+        return self._sb
+
+    def signal_variance(self) -> float:
+        r""":math:`\beta^\top\Sigma\beta`, the variance of the noise-free label."""
+        return float(self.beta @ self._sigma_beta())
+
+    def restrict(self, support) -> "LinearGaussianProblem":
+        r"""The LGP seen by a model that uses only the features in ``support`` (Def. 5).
+
+        Returns the problem with covariance :math:`\Sigma_{\Delta\Delta}`,
+        latent vector :math:`\beta^\star_\Delta=\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta`
+        (the best predictor on those features) and noise
+        :math:`\sigma_\Delta^2=\sigma^2+\beta^\top\Sigma\beta-(\Sigma\beta)_\Delta^\top\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta`,
+        so that :math:`\mathcal L(b)` of any ``b`` supported on Δ equals the
+        restricted problem's risk of :math:`b_\Delta`.
+        """
+        idx, beta_star, noise2 = self._restricted_parts(support)
+        cov = self.covariance[idx] if self.is_diagonal else self.covariance[np.ix_(idx, idx)]
+        return LinearGaussianProblem(beta_star, np.sqrt(noise2), cov)
 
     # ------------------------------------------------------------ constructors
     @classmethod

@@ -14,7 +14,8 @@ from .pipeline import STRATEGIES, compare_strategies
 from .plotting import STRATEGY_LABELS, plot_strategy_bars, strategy_color
 from .problems import LinearGaussianProblem
 
-__all__ = ["dc_figure", "dc_panel", "strategy_figure", "strategy_panel", "strategy_problem"]
+__all__ = ["dc_figure", "dc_panel", "random_features_figure", "random_features_panel", "strategy_figure",
+           "strategy_panel", "strategy_problem"]
 
 
 def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> LinearGaussianProblem:
@@ -126,3 +127,68 @@ def dc_panel(kappa: float = 4.0, keep_fraction: float = 0.1, spike: float = 10.0
         {"kappa": k, "keep_fraction": f, "spike": sp},
     )
     return widgets.VBox([widgets.HBox([k, f, sp]), out])
+
+
+def random_features_figure(kappa: float = 2.0, keep_fraction: float = 0.1, *, n: int = 200, d: int = 30,
+                           trials: int = 6, seed: int = 0, ax=None):
+    r"""Random features at one width :math:`p=\kappa n` and sparsity ``s = keep_fraction * p``: theory and simulation.
+
+    For one draw of the ReLU first layer, bars give the ELP + DC predictions
+    (dense; magnitude and Hessian pruning; each + fresh-batch retraining) and
+    markers the simulated risks over ``trials`` training sets, with retraining
+    on the same samples as open diamonds.  Returns the dict of predicted risks.
+    """
+    from .random_features import RandomFeaturesProblem
+    from .random_features_curves import random_features_point
+
+    if not kappa > 0:
+        raise ValueError(f"kappa = p/n must be positive, got {kappa}")
+    if not 0 < keep_fraction <= 1:
+        raise ValueError(f"keep_fraction must lie in (0, 1], got {keep_fraction}")
+    p = max(int(round(kappa * n)), 2)
+    if n - 1 <= p <= n:
+        p = n + 1  # the interpolation threshold itself has infinite expected risk
+    s = max(1, int(round(keep_fraction * p)))
+    rf = RandomFeaturesProblem.draw(d, p, rng=seed)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 4.0))
+    risks, simulated = {}, {}
+    for rule in ("magnitude", "hessian"):
+        point = random_features_point(rf, n, [s], rule=rule, trials=trials, draws=60, rng=seed)
+        risks["dense"], simulated["dense"] = float(point["theory_dense"]), (point["sim_dense"], None)
+        risks[rule], simulated[rule] = float(point["theory_pruned"][0]), (point["sim_pruned"][:, 0], None)
+        risks[f"{rule} + retrain"] = float(point["theory_retrained"][0])
+        simulated[f"{rule} + retrain"] = (point["sim_fresh"][:, 0], point["sim_same"][:, 0])
+    names = ["dense", "magnitude", "magnitude + retrain", "hessian", "hessian + retrain"]
+    for i, name in enumerate(names):
+        retrain = name.endswith("retrain")
+        ax.bar(i, risks[name], color=strategy_color(name.split(" ")[0]), alpha=0.5 if retrain else 1.0,
+               hatch="//" if retrain else None, edgecolor="black", linewidth=0.5)
+        fresh, same = simulated[name]
+        ax.plot(i, np.mean(fresh), "o", color="black", markersize=6,
+                label="simulation (retraining: fresh batch)" if i == 0 else None)
+        if same is not None:
+            ax.plot(i + 0.2, np.mean(same), "D", mfc="white", mec="black", markersize=6,
+                    label="simulation, retrained on the same samples" if i == 2 else None)
+    ax.set_xticks(range(len(names)), [k.replace("magnitude", "magn.").replace("hessian", "Hessian") for k in names],
+                  rotation=15, ha="right")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_title(f"ReLU random features: n = {n}, d = {d}, p = {p}, s = {s}")
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return risks
+
+
+def random_features_panel(kappa: float = 2.0, keep_fraction: float = 0.1, **kwargs):
+    """Sliders over p/n and the kept fraction s/p, redrawing :func:`random_features_figure`."""
+    import ipywidgets as widgets
+
+    k = widgets.FloatLogSlider(value=kappa, base=10, min=-0.7, max=0.8, step=0.05, description="p/n",
+                               continuous_update=False)
+    f = widgets.FloatSlider(value=keep_fraction, min=0.02, max=1.0, step=0.02, description="kept s/p",
+                            continuous_update=False)
+    out = widgets.interactive_output(
+        lambda kappa, keep_fraction: (random_features_figure(kappa, keep_fraction, **kwargs), plt.show()),
+        {"kappa": k, "keep_fraction": f},
+    )
+    return widgets.VBox([widgets.HBox([k, f]), out])

@@ -91,3 +91,21 @@ def test_regime_map_annotates_every_cell():
     assert texts[0].startswith(f"{result.ratio[0, 0]:.2f}") and texts[2] == "small model:\ninfinite risk"
     assert ax.get_xlabel() and ax.get_ylabel()
     plt.close(ax.figure)
+
+
+def test_random_features_curve_plots_draw_the_curve():
+    from pruning_lab.random_features_curves import random_features_curve
+
+    curve = random_features_curve(8, 40, [20, 80], [10], layers=1, trials=2, draws=10, rng=0)
+    ax = plotting.plot_random_features_curve(curve, 0)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["dense (ELP + DC)"].get_ydata(), curve.theory["dense"])
+    np.testing.assert_allclose(lines["magnitude pruned to s = 10"].get_ydata(), curve.theory["pruned"][0])
+    np.testing.assert_allclose(lines["+ retrained, fresh batch (DC)"].get_ydata(), curve.theory["retrained"][0])
+    assert ax.get_xlabel() and ax.get_ylabel()
+    plt.close(ax.figure)
+    ax = plotting.plot_retraining_gap(curve, 0)
+    ratios = [c.lines[0].get_ydata() for c in ax.containers]
+    np.testing.assert_allclose(ratios[0], curve.simulated["fresh"][0] / curve.theory["retrained"][0])
+    np.testing.assert_allclose(ratios[1], curve.simulated["same"][0] / curve.theory["retrained"][0])
+    plt.close(ax.figure)
