@@ -22,6 +22,8 @@ import numpy as np
 
 __all__ = ["ResultCache"]
 
+_PREFIX = "r_"  # stored names: never clash with np.savez's own arguments or with "__params__"
+
 
 def _jsonable(value):
     if isinstance(value, np.ndarray):
@@ -60,7 +62,10 @@ class ResultCache:
     def _encode(params: dict) -> str:
         if not isinstance(params, dict):
             raise ValueError(f"params must be a dict, got {type(params).__name__}")
-        return json.dumps(params, sort_keys=True, default=_jsonable)
+        try:
+            return json.dumps(params, sort_keys=True, default=_jsonable)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"params must be JSON-encodable (str keys; numbers, strings, lists, arrays): {err}") from None
 
     def path(self, params: dict) -> Path:
         """The file that holds (or will hold) the result for ``params``."""
@@ -75,19 +80,25 @@ class ResultCache:
         with np.load(path, allow_pickle=False) as data:
             if str(data["__params__"]) != self._encode(params):
                 raise ValueError(f"cache file {path.name} holds another result (hash collision); delete it")
-            return {k: data[k] for k in data.files if k != "__params__"}
+            return {k[len(_PREFIX):]: data[k] for k in data.files if k.startswith(_PREFIX)}
 
     def save(self, params: dict, result: dict) -> Path:
         """Store ``result`` (a dict of arrays) atomically; returns the file written."""
-        if not isinstance(result, dict) or "__params__" in result:
-            raise ValueError("result must be a dict of arrays (and may not use the key '__params__')")
+        if not isinstance(result, dict) or not all(isinstance(k, str) and k for k in result):
+            raise ValueError("result must be a dict of arrays with non-empty string keys")
+        arrays = {}
+        for key, value in result.items():
+            arr = np.asarray(value)
+            if arr.dtype.hasobject:
+                raise ValueError(f"result[{key!r}] is not an array of numbers, strings or booleans")
+            arrays[_PREFIX + key] = arr
+        encoded = self._encode(params)
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path(params)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}-", suffix=".npz")
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, __params__=np.array(self._encode(params)),
-                         **{k: np.asarray(v) for k, v in result.items()})
+                np.savez(handle, __params__=np.array(encoded), **arrays)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -25,6 +25,7 @@ retraining matters".
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,6 +178,8 @@ def relu_feature_moments(rf: RandomFeaturesProblem) -> tuple[np.ndarray, np.ndar
 
     Returns ``(Sigma, E[phi y], E[y^2])``.
     """
+    if not isinstance(rf, RandomFeaturesProblem):
+        raise ValueError(f"rf must be a RandomFeaturesProblem, got {type(rf).__name__}")
     if rf.activation != "relu":
         raise ValueError("the closed-form moments are for ReLU features; use equivalent_linear_problem_mc")
     norms = np.linalg.norm(rf.R, axis=1)
@@ -196,11 +199,17 @@ def relu_feature_moments(rf: RandomFeaturesProblem) -> tuple[np.ndarray, np.ndar
 
 def _elp_from_moments(sigma: np.ndarray, cross: np.ndarray, y2: float) -> LinearGaussianProblem:
     sigma = 0.5 * (sigma + sigma.T)
+    singular = ValueError("the feature second-moment matrix is singular: features are linearly dependent "
+                          "(e.g. repeated rows of R or a zero row); remove duplicates or use fewer features")
+    eig = np.linalg.eigvalsh(sigma)
+    if not eig[-1] > 0 or eig[0] <= 1e-12 * eig[-1]:
+        raise singular
     try:
-        beta = linalg.solve(sigma, cross, assume_a="pos")
-    except (linalg.LinAlgError, ValueError):
-        raise ValueError("the feature second-moment matrix is singular: features are linearly dependent "
-                         "(e.g. repeated rows of R); remove duplicates or use fewer features") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", linalg.LinAlgWarning)
+            beta = linalg.solve(sigma, cross, assume_a="pos")
+    except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+        raise singular from None
     noise2 = y2 - float(cross @ beta)
     scale = max(y2, 1e-300)
     if noise2 < -1e-8 * scale:

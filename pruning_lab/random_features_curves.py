@@ -61,6 +61,15 @@ class RandomFeaturesCurve:
     simulated_sem: dict = field(repr=False)
 
 
+def _integers(values, name: str, what: str, low: int) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{name} must be a non-empty list of {what}")
+    if np.any(~np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < low):
+        raise ValueError(f"{name} must be a non-empty list of {what} (whole numbers >= {low}), got {arr.tolist()}")
+    return arr.astype(int)
+
+
 def _at_threshold(k: int, n: int) -> bool:
     return n - 1 <= k <= n
 
@@ -136,11 +145,7 @@ def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", la
         If given, each finished (layer, width) unit is saved there
         (:class:`pruning_lab.experiments.ResultCache`) and reused on a rerun.
     """
-    ps, ss = np.asarray(ps, dtype=int), np.asarray(ss, dtype=int)
-    if ps.ndim != 1 or ps.size == 0 or np.any(ps < 1):
-        raise ValueError("ps must be a non-empty list of positive widths")
-    if ss.ndim != 1 or ss.size == 0 or np.any(ss < 0):
-        raise ValueError("ss must be a non-empty list of non-negative sparsity targets")
+    ps, ss = _integers(ps, "ps", "positive widths", 1), _integers(ss, "ss", "non-negative sparsity targets", 0)
     if rule not in _RULES:
         raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
     for name, value, low in (("d", d, 1), ("n", n, 2), ("layers", layers, 1), ("trials", trials, 1), ("draws", draws, 2)):
