@@ -33,6 +33,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_lsq.py
 	$(PY) benchmarks/bench_masks.py
 	$(PY) benchmarks/bench_dc.py
+	$(PY) benchmarks/bench_sensing.py
 
 clean:
 	rm -rf _build
