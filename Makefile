@@ -34,6 +34,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_masks.py
 	$(PY) benchmarks/bench_dc.py
 	$(PY) benchmarks/bench_sensing.py
+	$(PY) benchmarks/bench_lottery.py
 
 clean:
 	rm -rf _build

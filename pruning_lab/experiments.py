@@ -3,7 +3,7 @@
 A sweep (over model sizes, widths, numbers of samples...) is split into
 units; each unit's result — a dict of arrays — is stored in its own ``.npz``
 file, named by a hash of the parameters that produced it.  The file is written
-to a temporary name and moved into place with :func:`os.replace`, so an
+to a temporary name and moved into place with ``os.replace``, so an
 interrupted run never leaves a half-written result, and re-running the sweep
 reuses every unit that had finished.  The chapters run their sweeps at small
 scale without a cache; the same functions with larger arguments and a
