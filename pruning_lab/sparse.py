@@ -42,7 +42,7 @@ class SparseFit:
 
     Attributes
     ----------
-    weights : ndarray (p,)
+    weights : ndarray of shape (p,)
         The returned weights (zero outside the selected groups).
     support : ndarray of int
         Selected group indices (coordinates for singleton groups); in selection
