@@ -42,8 +42,8 @@ class SparseFit:
 
     Attributes
     ----------
-    weights : ndarray of shape (p,)
-        The returned weights (zero outside the selected groups).
+    weights : ndarray
+        The returned weights, shape (p,) (zero outside the selected groups).
     support : ndarray of int
         Selected group indices (coordinates for singleton groups); in selection
         order for the greedy methods (OMP, sequential LASSO), sorted otherwise.
