@@ -116,7 +116,7 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, rule
     ts = np.asarray(ts, dtype=float)
     if ts.ndim != 1 or ts.size == 0 or np.any(~np.isfinite(ts)) or np.any(ts < 0):
         raise ValueError("ts must be a non-empty list of finite thresholds >= 0")
-    lam = np.diag(problem.covariance) if problem.covariance.ndim == 2 else problem.covariance
+    lam = problem.covariance_diag()
     score = np.abs(weights) * (1.0 if rule == "magnitude" else np.sqrt(lam))
     out = {"kept": np.empty(ts.size), "risk": np.empty(ts.size), "risk_sem": np.empty(ts.size)}
     for j, t in enumerate(ts):
