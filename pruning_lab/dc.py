@@ -32,7 +32,7 @@ from scipy import optimize, special
 
 from .problems import LinearGaussianProblem
 from .prune import top_s_mask
-from .validation import as_rng, check_array, check_nonnegative, check_sparsity, check_support
+from .validation import as_rng, check_array, check_int, check_nonnegative, check_sparsity, check_support
 
 __all__ = [
     "DCParams",
@@ -356,9 +356,7 @@ def oracle_small_model_risk(problem, n: int, s: int) -> float:
 
 
 def _check_draws(draws) -> int:
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 2:
-        raise ValueError(f"draws (number of DC draws) must be an integer >= 2, got {draws!r}")
-    return int(draws)
+    return check_int(draws, "draws (number of DC draws)", 2)
 
 
 def _dc_draws(problem, n, draws, rng) -> np.ndarray:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .validation import as_rng, check_array, check_nonnegative
+from .validation import check_int as _check_int  # the name the lottery modules use
 
 __all__ = [
     "LotteryTeacher",
@@ -45,16 +46,6 @@ __all__ = [
     "teacher_output",
     "top_curvature",
 ]
-
-
-def _check_int(value, name: str, low: int = 1, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        want = f"in {low}..{high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be an integer {want}, got {value}")
-    return value
 
 
 def check_mask(mask, shape=None, name: str = "mask") -> np.ndarray:

@@ -26,7 +26,7 @@ from .lottery_train import (PAPER_BETA, agd_pruned, agd_pruned_batch, heavy_ball
                             empirical_rate, init_at_distance, iterative_magnitude_pruning, magnitude_mask,
                             mask_accuracy, relative_error)
 from .experiments import ResultCache
-from .validation import check_nonnegative
+from .validation import check_int_array, check_nonnegative
 
 __all__ = ["CurvatureSweep", "MaskSweep", "NoiseSweep", "PhaseDiagram", "RateSweep", "curvature_sweep",
            "mask_sweep", "noise_sweep", "phase_diagram", "rate_sweep"]
@@ -37,13 +37,6 @@ _CACHE_VERSION = 1
 def _rng(seed: int, tag: int, *keys) -> np.random.Generator:
     return np.random.default_rng([seed, tag, *(int(round(k * 1_000_000)) if isinstance(k, float) else int(k)
                                                for k in keys)])
-
-
-def _ints(values, name: str, low: int = 1) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer) or np.any(arr < low):
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of integers >= {low}, got {values!r}")
-    return arr.astype(int)
 
 
 def _draw(d, K, r, n, trials, seed, tag, keys, *, spread=0.0, groups=1, noise_level=0.0, rel_dist=0.1):
@@ -132,7 +125,7 @@ def phase_diagram(r_values, n_values, *, d: int = 100, K: int = 5, trials: int =
     saved there as it completes and reused when the same cell (same
     arguments) is asked for again.
     """
-    r_values, n_values = _ints(r_values, "r_values"), _ints(n_values, "n_values")
+    r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
     d, K, trials = _check_int(d, "d"), _check_int(K, "K"), _check_int(trials, "trials")
     threshold = check_nonnegative(threshold, "threshold")
     if r_values.max() > d:
@@ -190,7 +183,7 @@ def rate_sweep(r_values, *, d: int = 150, K: int = 5, n: int = 1000, trials: int
     :func:`~pruning_lab.lottery_train.heavy_ball_rate` with the extreme
     eigenvalues of the masked Hessian at :math:`W^*`.
     """
-    r_values = _ints(r_values, "r_values")
+    r_values = check_int_array(r_values, "r_values")
     labels = [f"beta={b:g}" for b in betas] + (["tuned"] if tuned else [])
     nu = {lab: np.empty((len(r_values), trials)) for lab in labels}
     pred = {lab: np.empty((len(r_values), trials)) for lab in labels}
@@ -236,7 +229,7 @@ def curvature_sweep(r_values, n_values, *, d: int = 150, K: int = 5, trials: int
 
     The same teachers (equal widths, full overlap) are used for every :math:`N`.
     """
-    r_values, n_values = _ints(r_values, "r_values"), _ints(n_values, "n_values")
+    r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
     shape = (len(r_values), trials)
     mu_pop, L_pop, rts = np.empty(shape), np.empty(shape), np.empty(len(r_values))
     mu, L = np.empty((len(n_values),) + shape), np.empty((len(n_values),) + shape)
@@ -281,7 +274,7 @@ def noise_sweep(r_values, n_values, noise_levels=(1e-3, 1e-2), *, d: int = 100, 
     The noise levels share teachers, inputs, starts and the standard normal
     draws of :math:`\xi`, which are only rescaled (common random numbers).
     """
-    r_values, n_values = _ints(r_values, "r_values"), _ints(n_values, "n_values")
+    r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
     levels = np.asarray(noise_levels, dtype=float)
     if levels.ndim != 1 or np.any(~np.isfinite(levels)) or np.any(levels <= 0):
         raise ValueError(f"noise_levels must be positive numbers, got {noise_levels!r}")
@@ -326,7 +319,7 @@ def mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: 
     trained from the rewound start for ``max_iter`` iterations and scored by
     its exact test RMSE (:func:`~pruning_lab.lottery.population_rmse`) and its mask accuracy.
     """
-    n_values = _ints(n_values, "n_values")
+    n_values = check_int_array(n_values, "n_values")
     rounds = _check_int(rounds, "rounds")
     widths = [d]
     for _ in range(rounds):

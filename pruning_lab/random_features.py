@@ -32,7 +32,7 @@ import numpy as np
 from scipy import linalg
 
 from .problems import LinearGaussianProblem
-from .validation import as_rng, check_array, check_nonnegative
+from .validation import as_rng, check_array, check_int, check_nonnegative
 
 __all__ = [
     "ACTIVATIONS",
@@ -48,12 +48,6 @@ ACTIVATIONS = {
     "tanh": np.tanh,
     "abs": np.abs,
 }
-
-
-def _check_int(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -102,7 +96,7 @@ class RandomFeaturesProblem:
     def draw(cls, d: int, p: int, *, v_norm: float = 0.5, noise: float = 0.0, activation="relu",
              rng=None) -> "RandomFeaturesProblem":
         r"""Draw :math:`R_{ij}\sim\mathcal N(0,1/d)`, a uniform unit :math:`w` and :math:`v` of norm ``v_norm``."""
-        d, p = _check_int(d, "d (input dimension)"), _check_int(p, "p (number of features)")
+        d, p = check_int(d, "d (input dimension)"), check_int(p, "p (number of features)")
         v_norm = check_nonnegative(v_norm, "v_norm")
         rng = as_rng(rng)
         R = rng.standard_normal((p, d)) / np.sqrt(d)
@@ -122,7 +116,7 @@ class RandomFeaturesProblem:
 
     def with_width(self, p: int) -> "RandomFeaturesProblem":
         """The same problem with only the first ``p`` features: nested models of growing width share their first layer."""
-        p = _check_int(p, "p (number of features)")
+        p = check_int(p, "p (number of features)")
         if p > self.p:
             raise ValueError(f"p = {p} exceeds the {self.p} features of this problem")
         return RandomFeaturesProblem(self.R[:p], self.w, self.v, self.noise, self.activation)
@@ -142,7 +136,7 @@ class RandomFeaturesProblem:
 
     def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` examples: features ``X`` of shape (n, p) and labels ``y`` of shape (n,)."""
-        n, rng = _check_int(n, "n (number of samples)"), as_rng(rng)
+        n, rng = check_int(n, "n (number of samples)"), as_rng(rng)
         A = rng.standard_normal((n, self.d))
         y = self.target(A) + self.noise * rng.standard_normal(n)
         return self.features(A), y
@@ -157,7 +151,7 @@ class RandomFeaturesProblem:
         b = check_array(b, "b (weights)", ndim=(1, 2))
         if b.shape[-1] != self.p:
             raise ValueError(f"b (weights) must have {self.p} entries on its last axis, got shape {b.shape}")
-        n_test, batch, rng = _check_int(n_test, "n_test"), _check_int(batch, "batch"), as_rng(rng)
+        n_test, batch, rng = check_int(n_test, "n_test"), check_int(batch, "batch"), as_rng(rng)
         total = np.zeros(b.shape[:-1])
         for start in range(0, n_test, batch):
             X, y = self.sample(min(batch, n_test - start), rng)
@@ -244,7 +238,7 @@ def equivalent_linear_problem_mc(rf: RandomFeaturesProblem, samples: int = 200_0
     """
     if not isinstance(rf, RandomFeaturesProblem):
         raise ValueError(f"rf must be a RandomFeaturesProblem, got {type(rf).__name__}")
-    samples, batch, rng = _check_int(samples, "samples"), _check_int(batch, "batch"), as_rng(rng)
+    samples, batch, rng = check_int(samples, "samples"), check_int(batch, "batch"), as_rng(rng)
     if samples < 10 * rf.p:
         raise ValueError(f"samples = {samples} is too few to estimate a {rf.p} x {rf.p} second-moment matrix; "
                          f"use at least {10 * rf.p}")

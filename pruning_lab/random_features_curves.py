@@ -28,7 +28,7 @@ from . import dc, lsq
 from .experiments import ResultCache
 from .pipeline import prune_weights
 from .random_features import RandomFeaturesProblem, equivalent_linear_problem
-from .validation import as_rng, check_nonnegative
+from .validation import as_rng, check_int, check_int_array, check_nonnegative
 
 __all__ = ["RandomFeaturesCurve", "random_features_curve", "random_features_point"]
 
@@ -59,15 +59,6 @@ class RandomFeaturesCurve:
     theory: dict = field(repr=False)
     simulated: dict = field(repr=False)
     simulated_sem: dict = field(repr=False)
-
-
-def _integers(values, name: str, what: str, low: int) -> np.ndarray:
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be a non-empty list of {what}")
-    if np.any(~np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < low):
-        raise ValueError(f"{name} must be a non-empty list of {what} (whole numbers >= {low}), got {arr.tolist()}")
-    return arr.astype(int)
 
 
 def _at_threshold(k: int, n: int) -> bool:
@@ -145,12 +136,12 @@ def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", la
         If given, each finished (layer, width) unit is saved there
         (:class:`pruning_lab.experiments.ResultCache`) and reused on a rerun.
     """
-    ps, ss = _integers(ps, "ps", "positive widths", 1), _integers(ss, "ss", "non-negative sparsity targets", 0)
+    ps = check_int_array(ps, "ps", 1, "positive widths")
+    ss = check_int_array(ss, "ss", 0, "non-negative sparsity targets")
     if rule not in _RULES:
         raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
     for name, value, low in (("d", d, 1), ("n", n, 2), ("layers", layers, 1), ("trials", trials, 1), ("draws", draws, 2)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        check_int(value, name, low)
     v_norm, noise = check_nonnegative(v_norm, "v_norm"), check_nonnegative(noise, "noise")
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         seed = int(rng)

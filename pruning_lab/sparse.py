@@ -18,14 +18,13 @@ reconstructed sketches that failed in pilots (spec §§5.3, 6.2).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from .lsq import min_norm_solution, restricted_fit
 from .prune import top_s_mask
-from .validation import as_rng, check_array, check_nonnegative, check_sparsity
+from .validation import as_rng, check_array, check_int, check_nonnegative, check_sparsity
 
 __all__ = [
     "CSSResult", "GroupLassoPath", "GroupLassoResult", "SparseFit",
@@ -140,11 +139,7 @@ def _check_xy(X, y):
 
 
 def _check_count(k, name, upper):
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {k!r}")
-    if not 0 <= int(k) <= upper:
-        raise ValueError(f"{name} must lie in 0..{upper}, got {k}")
-    return int(k)
+    return check_int(k, name, 0, upper)
 
 
 def _grad(X, y, b):

@@ -73,6 +73,30 @@ def check_nonnegative(value, name: str) -> float:
     return value
 
 
+def check_int(value, name: str, low: int = 1, high: int | None = None) -> int:
+    """Return ``value`` as an int after checking it is an integer (not a bool) in ``low..high``."""
+    want = f"in {low}..{high}" if high is not None else f">= {low}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer {want}, got {value!r}")
+    if int(value) < low or (high is not None and int(value) > high):
+        raise ValueError(f"{name} must be an integer {want}, got {value!r}")
+    return int(value)
+
+
+def check_int_array(values, name: str, low: int = 1, what: str | None = None) -> np.ndarray:
+    """Return a non-empty 1-D list of whole numbers ``>= low`` (ints, or floats with integer values) as ints.
+
+    ``what`` names the entries in the error message (default: "whole numbers >= low").
+    """
+    what = f"whole numbers >= {low}" if what is None else f"{what} (whole numbers >= {low})"
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{name} must be a non-empty list of {what}, got {values!r}")
+    if np.any(~np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < low):
+        raise ValueError(f"{name} must be a non-empty list of {what}, got {arr.tolist()}")
+    return arr.astype(int)
+
+
 def check_sparsity(s, p: int, name: str = "s") -> int:
     """Return the target sparsity ``s`` as an int after checking ``0 <= s <= p``."""
     if isinstance(s, (bool, np.bool_)):

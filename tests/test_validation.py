@@ -221,3 +221,29 @@ def test_check_support_rejects_repeated_indices():
 def test_check_support_rejects_non_integer_or_2d(bad):
     with pytest.raises(ValueError, match="boolean mask or a 1-D array of integer indices"):
         check_support(bad, 4)
+
+
+def test_check_int_accepts_integers_in_range_and_names_the_problem():
+    from pruning_lab.validation import check_int
+
+    assert check_int(np.int64(3), "k") == 3 and isinstance(check_int(np.int64(3), "k"), int)
+    assert check_int(0, "k", low=0) == 0 and check_int(5, "k", 1, 5) == 5
+    for bad, match in [(True, r"k must be an integer >= 1, got True"), (2.0, r"k must be an integer >= 1"),
+                       (0, r"k must be an integer >= 1, got 0"), ("3", "k must be an integer")]:
+        with pytest.raises(ValueError, match=match):
+            check_int(bad, "k")
+    with pytest.raises(ValueError, match=r"k must be an integer in 1\.\.5, got 6"):
+        check_int(6, "k", 1, 5)
+
+
+def test_check_int_array_accepts_whole_numbers_and_rejects_the_rest():
+    from pruning_lab.validation import check_int_array
+
+    out = check_int_array([1, 2.0, np.int32(7)], "ps")
+    assert out.dtype.kind == "i" and out.tolist() == [1, 2, 7]
+    assert check_int_array([0], "ss", low=0).tolist() == [0]
+    for bad in ([], [[1, 2]], [1.5], [0], [True, True], ["a"], [np.nan]):
+        with pytest.raises(ValueError, match="ps must be a non-empty list of"):
+            check_int_array(bad, "ps")
+    with pytest.raises(ValueError, match=r"ps must be a non-empty list of positive widths \(whole numbers >= 1\)"):
+        check_int_array([0], "ps", 1, "positive widths")

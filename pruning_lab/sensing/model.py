@@ -23,13 +23,12 @@ product and :math:`\sum_iw_iA_i` one vector-matrix product; no Python loop runs 
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from ..validation import as_rng, check_array, check_nonnegative
+from ..validation import as_rng, check_array, check_int, check_nonnegative
 
 __all__ = [
     "KINDS",
@@ -61,9 +60,7 @@ def _check_choice(value, name, choices):
 
 
 def _check_count(value, name, minimum=1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(value, name, minimum)
 
 
 def _check_factor(U, name="U", d=None) -> np.ndarray:
