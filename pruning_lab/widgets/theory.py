@@ -1,4 +1,4 @@
-"""Interactive panels of the chapters (ipywidgets), each paired with a static figure function.
+"""Interactive panels of the theory chapters (ipywidgets), each paired with a static figure function.
 
 Every panel redraws a figure made by a plain function of this module, so the
 book can show that function's default figure where no kernel runs, and the
@@ -10,9 +10,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .pipeline import STRATEGIES, compare_strategies
-from .plotting import STRATEGY_LABELS, plot_strategy_bars, strategy_color
-from .problems import LinearGaussianProblem
+from ..pipeline import STRATEGIES, compare_strategies
+from ..plotting import STRATEGY_LABELS, plot_strategy_bars, strategy_color
+from ..problems import LinearGaussianProblem
 
 __all__ = ["dc_figure", "dc_panel", "random_features_figure", "random_features_panel", "strategy_figure",
            "strategy_panel", "strategy_problem"]
@@ -80,8 +80,8 @@ def dc_figure(kappa: float = 4.0, keep_fraction: float = 0.1, spike: float = 10.
     ``s`` oracle features.  Pure theory: no simulation, milliseconds.
     Returns the dict of predicted risks.
     """
-    from . import dc
-    from .double_descent import two_level_world
+    from .. import dc
+    from ..double_descent import two_level_world
 
     if not kappa > 1:
         raise ValueError(f"kappa = p/n must exceed 1, got {kappa}")
@@ -138,8 +138,8 @@ def random_features_figure(kappa: float = 2.0, keep_fraction: float = 0.1, *, n:
     markers the simulated risks over ``trials`` training sets, with retraining
     on the same samples as open diamonds.  Returns the dict of predicted risks.
     """
-    from .random_features import RandomFeaturesProblem
-    from .random_features_curves import random_features_point
+    from ..random_features import RandomFeaturesProblem
+    from ..random_features_curves import random_features_point
 
     if not kappa > 0:
         raise ValueError(f"kappa = p/n must be positive, got {kappa}")
@@ -208,8 +208,8 @@ def sensing_figure(lam: float = 0.05, beta: float = 0.01, k: int = 12, *, n: int
     :math:`4(\sigma^\star_r)^2=1.44` and the final error.  Runs
     :func:`~pruning_lab.sensing.experiments.sensing_run` (about a second).  Returns the Figure.
     """
-    from .plotting import plot_column_profiles, plot_finetune_curves
-    from .sensing import SensingProblem, sensing_run
+    from ..plotting import plot_column_profiles, plot_finetune_curves
+    from ..sensing import SensingProblem, sensing_run
 
     problem = SensingProblem.reference(noise_sigma, rng=seed)
     run = sensing_run(problem, n, k, lam, beta, rng=seed + 1, ft_steps=800)
@@ -254,8 +254,8 @@ def lottery_figure(r: int = 30, n: int = 250, *, d: int = 100, K: int = 5, trial
     :math:`\eta=1/\hat L` and :math:`\beta\in\{0,0.2\}`.  The dotted line is the
     success threshold :math:`10^{-4}`.  Returns ``{"GD": (success rate, mean rate), "AGD": (...)}``.
     """
-    from .lottery import make_teacher
-    from .lottery_train import agd_pruned_batch, empirical_rate, init_at_distance, relative_error
+    from ..lottery import make_teacher
+    from ..lottery_train import agd_pruned_batch, empirical_rate, init_at_distance, relative_error
 
     if not 1 <= r <= d:
         raise ValueError(f"r must lie in 1..d = 1..{d}, got {r}")

@@ -1,0 +1,261 @@
+"""Figures of the linear-model chapters: "Pruning strategies", "Predicting pruning", "Random features"."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
+
+from .style import STRATEGY_LABELS, _axes, strategy_color
+
+__all__ = ["plot_dc_histogram", "plot_dense_risk_curve", "plot_mask_sweep", "plot_random_features_curve", "plot_regime_map", "plot_retraining_gap", "plot_risk_vs_sparsity", "plot_sparse_double_descent", "plot_strategy_bars", "plot_threshold_sweep"]
+
+
+def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strategies=None, baselines=True):
+    """Test risk against the number of kept weights, one line per strategy (mean ± s.e.m.).
+
+    ``comparison`` is a :class:`~pruning_lab.pipeline.StrategyComparison`.
+    With ``baselines``, the dense model and the small model trained on the
+    oracle features are drawn too.
+    """
+    ax = _axes(ax)
+    s = comparison.sparsities
+    names = list(strategies or comparison.strategies)
+    if baselines:
+        names += ["small"]
+    for name in names:
+        mean = comparison.mean(name, retrained)
+        err = comparison.sem(name, retrained)
+        ax.errorbar(s, mean, yerr=err, marker="o", capsize=2, color=strategy_color(name),
+                    label=STRATEGY_LABELS[name], linestyle="--" if name == "small" else "-")
+    if baselines:
+        ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":",
+                   label=STRATEGY_LABELS["dense"])
+    ax.set_xlabel("kept weights $s$")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_yscale("log")
+    ax.set_title(("pruned + retrained" if retrained else "pruned, not retrained")
+                 + f"  (n={comparison.n}, p={comparison.p})")
+    ax.legend()
+    return ax
+
+
+def plot_strategy_bars(comparison, index: int = 0, *, ax=None):
+    """Bar chart of the risk of each strategy at one sparsity, without and with retraining."""
+    ax = _axes(ax)
+    names = list(comparison.strategies)
+    x = np.arange(len(names))
+    width = 0.38
+    for offset, retrained, hatch in ((-width / 2, False, None), (width / 2, True, "//")):
+        means = [comparison.mean(n, retrained)[index] for n in names]
+        errs = [comparison.sem(n, retrained)[index] for n in names]
+        ax.bar(x + offset, means, width, yerr=errs, capsize=2, hatch=hatch,
+               color=[strategy_color(n) for n in names], edgecolor="black", linewidth=0.5,
+               label="retrained" if retrained else "pruned only")
+    ax.axhline(comparison.mean("small")[index], color=strategy_color("small"), linestyle="--",
+               label=STRATEGY_LABELS["small"])
+    ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":",
+               label=STRATEGY_LABELS["dense"])
+    ax.set_xticks(x, [STRATEGY_LABELS[n] for n in names], rotation=20, ha="right")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_yscale("log")
+    ax.set_title(f"s = {comparison.sparsities[index]} of p = {comparison.p}, n = {comparison.n}")
+    handles, labels = ax.get_legend_handles_labels()
+    bars = [Patch(facecolor="white", edgecolor="black", hatch=h, label=l)
+            for h, l in ((None, "pruned only"), ("//", "retrained"))]
+    ax.legend(handles=[h for h, l in zip(handles, labels) if l not in ("pruned only", "retrained")] + bars)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_mask_sweep(sweep, *, ax=None):
+    """Test accuracy against the fraction of weights removed, per mask family, with and without retraining.
+
+    ``sweep`` is a :class:`~pruning_lab.nn.pipeline.MaskSweepResult`; dashed
+    lines are before retraining, solid lines after.
+    """
+    ax = _axes(ax)
+    x = 100 * np.asarray(sweep.sparsities)
+    for scope in dict.fromkeys(scope for scope, _ in sweep.accuracy):
+        color = strategy_color(scope)
+        for retrained, style in ((False, "--"), (True, "-")):
+            ax.plot(x, 100 * sweep.accuracy[(scope, retrained)], style, marker="o", color=color,
+                    label=f"{STRATEGY_LABELS[scope]}, {'retrained' if retrained else 'not retrained'}")
+    ax.axhline(100 * sweep.dense_accuracy, color=strategy_color("dense"), linestyle=":",
+               label=STRATEGY_LABELS["dense"])
+    ax.set_xlabel("weights removed (%)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    return ax
+
+
+def plot_sparse_double_descent(result, *, ax=None, rules=("magnitude", "hessian", "oracle"), dense=True,
+                               retrained=False, title=None):
+    """Risk of the pruned model against the model size p: DC theory as lines, simulation as markers.
+
+    ``result`` is a :class:`~pruning_lab.double_descent.SparseDoubleDescent`.
+    Horizontal dashed line: the small model trained on the ``s`` oracle
+    features; vertical dotted lines: ``p = s`` and the interpolation
+    threshold ``p = n``.
+    """
+    ax = _axes(ax)
+    names = (["dense"] if dense else []) + list(rules) + (["retrained"] if retrained else [])
+    for name in names:
+        color = strategy_color("random" if name == "retrained" else name)
+        label = "magnitude + retrain on fresh data (DC)" if name == "retrained" else STRATEGY_LABELS[name]
+        style = ":" if name == "dense" else ("-." if name == "retrained" else "-")
+        ax.plot(result.ps, result.theory[name], style, color=color, label=label)
+        if name in result.simulated:
+            ax.errorbar(result.ps, result.simulated[name], yerr=result.simulated_sem[name], fmt="o",
+                        color=color, capsize=2, markersize=4)
+    if np.isfinite(result.small_model):
+        ax.axhline(result.small_model, color=strategy_color("small"), linestyle="--", label=STRATEGY_LABELS["small"])
+    ax.axvline(result.n, color="0.6", linestyle=":", linewidth=1)
+    ax.axvline(result.s, color="0.8", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("model size $p$ (features used in training)")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.set_title(title or f"pruned to s = {result.s}, n = {result.n}: lines DC theory, markers simulation")
+    ax.legend()
+    return ax
+
+
+def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
+    """Histogram of standardized trained weights :math:`(\\hat\\beta_i-m_i)/\\tau_i` per group, against N(0, 1).
+
+    ``weights`` has shape (trials, p); ``mean``/``std`` are the DC marginals;
+    ``groups`` maps a label to a boolean mask of coordinates.
+    """
+    ax = _axes(ax)
+    z = (np.asarray(weights) - mean) / std
+    for (label, mask), color in zip(groups.items(), ("#d62728", "#1f77b4", "#2ca02c")):
+        ax.hist(z[:, mask].ravel(), bins=bins, density=True, histtype="step", color=color, linewidth=1.5,
+                label=f"{label} (simulated)")
+    grid = np.linspace(-4, 4, 200)
+    ax.plot(grid, np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi), "k--", label="DC prediction N(0, 1)")
+    ax.set_xlabel(r"standardized weight $(\hat\beta_i - m_i)/\tau_i$")
+    ax.set_ylabel("density")
+    ax.legend()
+    return ax
+
+
+def plot_dense_risk_curve(curve, *, ax=None):
+    """Dense risk against κ = p/n: finite-p DC (line), Hastie et al.'s limit (dashed), simulation (markers)."""
+    ax = _axes(ax)
+    ax.plot(curve.kappas, curve.dc, "-", color=strategy_color("dense"), label=f"DC, finite p (n = {curve.n})")
+    ax.plot(curve.kappas, curve.asymptotic, "--", color=strategy_color("oracle"), label="Hastie et al. limit")
+    if np.any(np.isfinite(curve.simulated)):
+        ax.errorbar(curve.kappas, curve.simulated, yerr=curve.simulated_sem, fmt="o", color=strategy_color("dense"),
+                    capsize=2, markersize=4, label="simulation")
+    ax.axvline(1.0, color="0.6", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$\kappa = p/n$")
+    ax.set_ylabel(r"test risk $\mathcal{L}$ of the min-norm model")
+    ax.legend()
+    return ax
+
+
+def plot_threshold_sweep(ts, theory, simulated, *, rule: str = "magnitude", axes=None):
+    """Pruning at an explicit threshold t: expected kept count (left) and risk (right), DC lines vs simulation markers.
+
+    ``theory`` is a list of :class:`pruning_lab.dc.ThresholdRisk`; ``simulated``
+    the dict returned by :func:`pruning_lab.simulate.simulate_threshold_pruning`.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    color = strategy_color(rule)
+    axes[0].plot(ts, [r.expected_kept for r in theory], "-", color=color, label="DC")
+    axes[0].plot(ts, simulated["kept"], "o", color=color, markersize=4, label="simulation")
+    axes[0].set_ylabel(r"kept weights $|\hat\Delta|$")
+    axes[1].plot(ts, [r.risk for r in theory], "-", color=color, label="DC")
+    axes[1].errorbar(ts, simulated["risk"], yerr=simulated["risk_sem"], fmt="o", color=color, markersize=4,
+                     capsize=2, label="simulation")
+    axes[1].set_ylabel(r"test risk $\mathcal{L}$ of the pruned model")
+    axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel(f"threshold $t$ ({STRATEGY_LABELS.get(rule, rule).lower()} rule)")
+        ax.legend()
+    return axes
+
+
+def plot_regime_map(result, *, ax=None):
+    """Heat map of best pruned risk / small-model risk over s/n (rows) and spike variance (columns), annotated.
+
+    ``result`` is a :class:`pruning_lab.double_descent.RegimeMap`.  Blue cells
+    (ratio < 1): training large then pruning wins; red cells: the small model wins.
+    """
+    ax = _axes(ax)
+    ratio = result.ratio
+    log_ratio = np.log2(np.where(np.isfinite(result.small) & (ratio > 0), ratio, np.nan))
+    bound = max(np.nanmax(np.abs(log_ratio)), 0.5) if np.any(np.isfinite(log_ratio)) else 1.0
+    image = ax.imshow(log_ratio, cmap="RdBu_r", vmin=-bound, vmax=bound, origin="lower", aspect="auto")
+    for i in range(ratio.shape[0]):
+        for j in range(ratio.shape[1]):
+            finite = np.isfinite(result.small[i, j])
+            text = f"{ratio[i, j]:.2f}\np={result.best_p[i, j]}" if finite else "small model:\ninfinite risk"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(result.spikes.size), [f"{v:g}" for v in result.spikes])
+    ax.set_yticks(range(result.s_ratios.size), [f"{v:g}" for v in result.s_ratios])
+    ax.set_xlabel(r"spike variance $\lambda_{\rm spike}$")
+    ax.set_ylabel(r"kept weights per sample $s/n$")
+    ax.figure.colorbar(image, ax=ax, label=r"$\log_2$(best pruned risk / small-model risk)")
+    ax.grid(False)
+    return ax
+
+
+def plot_random_features_curve(curve, index: int = 0, *, ax=None, retrained: bool = True, same: bool = True):
+    """Random features: risk against the width for sparsity ``curve.ss[index]``; lines ELP + DC, markers simulation.
+
+    Dense (black), pruned (rule color) and, if asked, retrained on a fresh
+    batch (gray line: retraining DC; gray squares: simulation) and on the same
+    samples (open orange diamonds).  ``curve`` is a
+    :class:`pruning_lab.random_features_curves.RandomFeaturesCurve`.
+    """
+    ax = _axes(ax)
+    ps, s = curve.ps, int(curve.ss[index])
+    th, sim, sem = curve.theory, curve.simulated, curve.simulated_sem
+    dense, rule, retr = strategy_color("dense"), strategy_color(curve.rule), strategy_color("random")
+    ax.plot(ps, th["dense"], "-", color=dense, label="dense (ELP + DC)")
+    ax.errorbar(ps, sim["dense"], yerr=sem["dense"], fmt="o", color=dense, markersize=4, capsize=2)
+    label = STRATEGY_LABELS.get(curve.rule, curve.rule)
+    ax.plot(ps, th["pruned"][index], "-", color=rule, label=f"{label} pruned to s = {s}")
+    ax.errorbar(ps, sim["pruned"][index], yerr=sem["pruned"][index], fmt="o", color=rule, markersize=4, capsize=2)
+    if retrained:
+        ax.plot(ps, th["retrained"][index], "--", color=retr, label="+ retrained, fresh batch (DC)")
+        ax.errorbar(ps, sim["fresh"][index], yerr=sem["fresh"][index], fmt="s", color=retr, markersize=4,
+                    capsize=2, label="+ retrained, fresh batch (sim.)")
+    if same:
+        ax.errorbar(ps, sim["same"][index], yerr=sem["same"][index], fmt="D", mfc="white",
+                    color=strategy_color("small"), markersize=5, capsize=2, label="+ retrained, same samples (sim.)")
+    ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
+    ax.axvline(s, color="0.8", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"number of random features $p$ (n = {curve.n}, d = {curve.d})")
+    ax.set_ylabel(r"test risk $\mathcal{L}$")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_retraining_gap(curve, index: int = 0, *, ax=None):
+    """Same-sample against fresh-batch retraining for sparsity ``curve.ss[index]``: both against the retraining DC.
+
+    Left axis: the ratio of each simulated retrained risk to the DC prediction
+    (1 = predicted exactly), with standard errors.
+    """
+    ax = _axes(ax)
+    ps, th = curve.ps, curve.theory["retrained"][index]
+    for key, fmt, color, label in (("fresh", "s-", strategy_color("random"), "fresh batch"),
+                                   ("same", "D-", strategy_color("small"), "same samples")):
+        ratio = curve.simulated[key][index] / th
+        ax.errorbar(ps, ratio, yerr=curve.simulated_sem[key][index] / th, fmt=fmt, color=color, markersize=4,
+                    capsize=2, label=f"retrained on the {label}")
+    ax.axhline(1.0, color="0.3", linewidth=1, label="retraining DC (fresh-batch theory)")
+    ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"number of random features $p$ (n = {curve.n})")
+    ax.set_ylabel("simulated retrained risk / DC prediction")
+    ax.legend(fontsize=8)
+    return ax

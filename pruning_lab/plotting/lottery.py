@@ -1,0 +1,180 @@
+"""Figures of the chapter "Lottery tickets: sample complexity of pruned networks"."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .style import _axes
+
+# ---------------------------------------------------------------- chapter "Lottery tickets"
+__all__ = ["LOTTERY_COLORS", "plot_lottery_convergence", "plot_lottery_curvature", "plot_lottery_masks",
+            "plot_lottery_noise", "plot_lottery_phase", "plot_lottery_rates"]
+
+#: One color per optimizer / mask method in the chapter "Lottery tickets".
+LOTTERY_COLORS = {"beta=0": "#1f77b4", "beta=0.2": "#d62728", "tuned": "#2ca02c",
+                  "IMP": "#9467bd", "one-shot": "#1f77b4"}
+
+_LOTTERY_LABELS = {"beta=0": r"GD ($\beta=0$)", "beta=0.2": r"AGD ($\beta=0.2$)",
+                   "tuned": "heavy ball, tuned at the truth (ours)"}
+
+
+def _edges(values):
+    v = np.asarray(values, dtype=float)
+    mid = (v[1:] + v[:-1]) / 2
+    return np.concatenate([[v[0] - (mid[0] - v[0]) if v.size > 1 else v[0] - 0.5], mid,
+                           [v[-1] + (v[-1] - mid[-1]) if v.size > 1 else v[-1] + 0.5]])
+
+
+def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
+    r"""Success rate over (:math:`\tilde r`, :math:`N`), 50% transition points and the fitted line :math:`N=c\tilde r`.
+
+    ``diagram`` is a :class:`~pruning_lab.lottery_sweeps.PhaseDiagram`.  With
+    ``counting``, the dashed line :math:`N=K\tilde r` marks as many samples as free weights.
+    """
+    ax = _axes(ax)
+    rt = diagram.mean_r_tilde
+    mesh = ax.pcolormesh(_edges(rt), _edges(diagram.n_values), diagram.success.T, cmap="viridis", vmin=0, vmax=1,
+                         shading="flat")
+    ax.figure.colorbar(mesh, ax=ax, label="success rate (relative error < $10^{-4}$)")
+    n50 = diagram.transition()
+    ok = np.isfinite(n50)
+    ax.plot(rt[ok], n50[ok], "o", color="#d62728", markeredgecolor="white", label="50% transition")
+    grid = np.linspace(0, rt.max() * 1.05, 50)
+    c = diagram.boundary_slope()
+    ax.plot(grid, c * grid, "-", color="#d62728", label=rf"fit $N = {c:.1f}\,\tilde r$")
+    if counting:
+        ax.plot(grid, diagram.K * grid, "--", color="white", label=rf"$N = K\tilde r$ (free weights, $K={diagram.K}$)")
+    ax.set_xlim(_edges(rt)[0], _edges(rt)[-1])
+    ax.set_ylim(_edges(diagram.n_values)[0], _edges(diagram.n_values)[-1])
+    ax.set_xlabel(r"effective pruned width $\tilde r$")
+    ax.set_ylabel("number of samples $N$")
+    ax.grid(False)
+    ax.legend(loc="lower right", frameon=True)
+    return ax
+
+
+def plot_lottery_convergence(sweep, label: str = "beta=0.2", *, ax=None):
+    r"""Relative error against the iteration, one line per :math:`\tilde r` (trial 0).
+
+    ``sweep`` is a :class:`~pruning_lab.lottery_sweeps.RateSweep`; ``label`` picks the optimizer.
+    """
+    ax = _axes(ax)
+    cmap = plt.get_cmap("viridis")
+    for i, (rt, h) in enumerate(zip(sweep.r_tilde, sweep.histories[label])):
+        ax.semilogy(np.arange(h.size), h, color=cmap(i / max(len(sweep.r_tilde) - 1, 1)), label=rf"$\tilde r={rt:g}$")
+    ax.set_xlabel("iteration $t$")
+    ax.set_ylabel(r"relative error $\|W^{(t)}-W^*\|_F/\|W^*\|_F$")
+    ax.set_title(f"{_LOTTERY_LABELS.get(label, label)}, N = {sweep.n}")
+    ax.legend()
+    return ax
+
+
+def plot_lottery_rates(sweep, *, ax=None):
+    r"""Measured :math:`1-\hat\nu` (markers, mean ± s.d.) and the curvature prediction (lines) against :math:`\tilde r`.
+
+    ``sweep`` is a :class:`~pruning_lab.lottery_sweeps.RateSweep`.
+    """
+    ax = _axes(ax)
+    for label in sweep.nu:
+        color = LOTTERY_COLORS.get(label, "0.3")
+        gap = 1 - sweep.nu[label]
+        ax.errorbar(sweep.r_tilde, gap.mean(axis=1), yerr=gap.std(axis=1), fmt="o", color=color, capsize=2,
+                    label=_LOTTERY_LABELS.get(label, label))
+        ax.plot(sweep.r_tilde, 1 - sweep.predicted[label].mean(axis=1), "-", color=color)
+    ax.plot([], [], "-", color="0.3", label="lines: predicted from the masked Hessian at $W^*$")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"effective pruned width $\tilde r$")
+    ax.set_ylabel(r"$1-\hat\nu$ (error reduction per step)")
+    ax.legend()
+    return ax
+
+
+def plot_lottery_curvature(sweep, *, axes=None):
+    r"""Local curvature at the truth from a :class:`~pruning_lab.lottery_sweeps.CurvatureSweep`.
+
+    Left: :math:`K^2\mu` against :math:`\tilde r`, population (line) and with
+    :math:`N` samples (markers).  Right: the fraction :math:`\hat\mu/\mu` of
+    the population curvature that survives, against :math:`\sqrt{\tilde r/N}`.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    ax0, ax1 = axes
+    K2 = sweep.K**2
+    ax0.plot(sweep.r_tilde, K2 * sweep.mu_pop.mean(axis=1), "k-", label=r"population ($N\to\infty$)")
+    cmap = plt.get_cmap("viridis")
+    for j, n in enumerate(sweep.n_values):
+        color = cmap(j / max(len(sweep.n_values) - 1, 1))
+        ax0.plot(sweep.r_tilde, K2 * sweep.mu[j].mean(axis=1), "o--", color=color, label=f"N = {n}")
+        x = np.sqrt(sweep.r_tilde / n)
+        ax1.plot(x, (sweep.mu[j] / sweep.mu_pop).mean(axis=1), "o", color=color, label=f"N = {n}")
+    ax0.set_xlabel(r"effective pruned width $\tilde r$")
+    ax0.set_ylabel(r"$K^2\hat\mu$ (smallest Hessian eigenvalue at $W^*$)")
+    ax0.legend()
+    ax1.set_xlabel(r"$\sqrt{\tilde r/N}$")
+    ax1.set_ylabel(r"$\hat\mu/\mu$ (fraction of population curvature)")
+    ax1.set_ylim(bottom=0)
+    ax1.legend()
+    ax0.figure.tight_layout()
+    return axes
+
+
+def plot_lottery_noise(sweep, *, ax=None):
+    r"""Final relative error divided by the noise level against :math:`\sqrt{\tilde r/N}`.
+
+    ``sweep`` is a :class:`~pruning_lab.lottery_sweeps.NoiseSweep`; the line is its fitted ``slope()``.
+    """
+    ax = _axes(ax)
+    markers = "osD^v"
+    cmap = plt.get_cmap("viridis")
+    for lv, level in enumerate(sweep.noise_levels):
+        for j, n in enumerate(sweep.n_values):
+            x = np.sqrt(sweep.r_tilde / n)
+            err = sweep.errors[lv, j] / level
+            color = cmap(0.85 * lv / max(len(sweep.noise_levels) - 1, 1))
+            ax.errorbar(x, err.mean(axis=1), yerr=err.std(axis=1), fmt=markers[j % len(markers)], capsize=2,
+                        color=color, markerfacecolor=color if lv == 0 else "none", markersize=5 + 3 * lv,
+                        label=rf"$\sigma/E_y={level:g}$, N = {n}")
+    c = sweep.slope()
+    grid = np.linspace(0, np.sqrt(sweep.r_tilde.max() / sweep.n_values.min()) * 1.05, 50)
+    ax.plot(grid, c * grid, "k-", label=rf"fit: error $= {c:.1f}\,(\sigma/E_y)\sqrt{{\tilde r/N}}$")
+    ax.set_xlabel(r"$\sqrt{\tilde r/N}$")
+    ax.set_ylabel(r"final relative error / $(\sigma/E_y)$")
+    ax.legend()
+    return ax
+
+
+def plot_lottery_masks(sweep, *, axes=None):
+    r"""Inaccurate masks from a :class:`~pruning_lab.lottery_sweeps.MaskSweep`.
+
+    Left: median test RMSE (relative to :math:`E_y`) against the fraction of
+    weights kept, per method and :math:`N`; dotted: the teacher's density.
+    Right: every trained mask of the smallest :math:`N`, test RMSE against mask
+    accuracy, colored by the fraction kept.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    ax0, ax1 = axes
+    kept = sweep.widths / sweep.d
+    styles = ("-", "--", ":")
+    for m, rmse in sweep.rmse.items():
+        for j, n in enumerate(sweep.n_values):
+            ax0.plot(100 * kept, np.median(rmse[j], axis=1), styles[j % 3], marker="o", color=LOTTERY_COLORS[m],
+                     label=f"{m}, N = {n}")
+    ax0.axvline(100 * sweep.r_star / sweep.d, color="0.5", linestyle=":", label="teacher density $r^*/d$")
+    ax0.set_yscale("log")
+    ax0.set_xlabel("weights kept (%)")
+    ax0.set_ylabel(r"test RMSE / $E_y$ (median over trials)")
+    ax0.legend()
+    frac = np.broadcast_to(100 * kept[:, None], sweep.rmse["IMP"][0].shape)
+    for m, marker in (("IMP", "o"), ("one-shot", "^")):
+        sc = ax1.scatter(sweep.accuracy[m][0].ravel(), sweep.rmse[m][0].ravel(), c=frac.ravel(), cmap="viridis",
+                         vmin=0, vmax=100, marker=marker, s=18, label=m)
+    ax1.figure.colorbar(sc, ax=ax1, label="weights kept (%)")
+    ax1.set_yscale("log")
+    ax1.set_xlabel(r"mask accuracy $\|M^*\odot M\|_0/\|M^*\|_0$")
+    ax1.set_ylabel(r"test RMSE / $E_y$")
+    ax1.set_title(f"N = {sweep.n_values[0]}")
+    ax1.legend()
+    ax0.figure.tight_layout()
+    return axes

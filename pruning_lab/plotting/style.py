@@ -1,0 +1,86 @@
+"""The book's house plotting style: one look and one color per pruning strategy in every chapter.
+
+White figure background (so figures read in a dark-mode browser), PNG output
+in notebooks, and one color per pruning strategy, the same in every chapter.
+Call :func:`use_house_style` once at the top of a chapter.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+__all__ = ["HOUSE_STYLE", "STRATEGY_COLORS", "STRATEGY_LABELS", "strategy_color", "use_house_style"]
+
+#: One color per strategy (and per baseline), used by every chapter.
+STRATEGY_COLORS = {
+    "dense": "#222222",
+    "magnitude": "#1f77b4",
+    "hessian": "#d62728",
+    "obs": "#9467bd",
+    "oracle": "#2ca02c",
+    "random": "#7f7f7f",
+    "small": "#ff7f0e",
+    "global": "#1f77b4",
+    "layerwise": "#17becf",
+}
+
+#: How each strategy is named in legends.
+STRATEGY_LABELS = {
+    "dense": "dense (no pruning)",
+    "magnitude": "magnitude",
+    "hessian": "Hessian (OBD)",
+    "obs": "Optimal Brain Surgeon",
+    "oracle": "oracle saliency",
+    "random": "random",
+    "small": "small model on oracle features",
+    "global": "global magnitude",
+    "layerwise": "layer-wise magnitude",
+}
+
+#: Matplotlib rcParams of the house style.
+HOUSE_STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.format": "png",
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 5,
+}
+
+
+def use_house_style() -> None:
+    """Apply the house style to matplotlib and ask IPython (if running) for PNG figures."""
+    mpl.rcParams.update(HOUSE_STYLE)
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("png")
+    except ImportError:  # plain Python: nothing to configure
+        pass
+
+
+def strategy_color(name: str) -> str:
+    """Color of a strategy (or baseline) in the house style."""
+    if name not in STRATEGY_COLORS:
+        raise ValueError(f"no house color for {name!r}; known: {', '.join(STRATEGY_COLORS)}")
+    return STRATEGY_COLORS[name]
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
