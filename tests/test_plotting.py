@@ -109,3 +109,21 @@ def test_random_features_curve_plots_draw_the_curve():
     np.testing.assert_allclose(ratios[0], curve.simulated["fresh"][0] / curve.theory["retrained"][0])
     np.testing.assert_allclose(ratios[1], curve.simulated["same"][0] / curve.theory["retrained"][0])
     plt.close(ax.figure)
+
+
+def test_group_lasso_path_draws_one_line_per_group_and_labels_entry_ranks():
+    from pruning_lab.plotting import plot_group_lasso_path
+    from pruning_lab.sparse import group_lasso_path
+    from pruning_lab.sparse.experiments import equicorrelated_problem
+
+    problem = equicorrelated_problem(100, 6, 2, group_size=2, rho=0.2, noise=0.05, rng=1)
+    path = group_lasso_path(problem.X, problem.y, problem.groups, n_lams=8)
+    ax = plot_group_lasso_path(path, problem.groups, planted=problem.support, lam=float(path.lams[3]))
+    drawn = [line for line in ax.get_lines() if len(line.get_xdata()) == 8]
+    assert len(drawn) == 6
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for rank, group in enumerate(path.entry_order, start=1):
+        if group in problem.support:
+            assert f"planted group {group} (enters {rank}.)" in labels
+    assert ax.xaxis_inverted() and ax.get_xscale() == "log"
+    plt.close("all")

@@ -7,7 +7,8 @@ The panels of each group of chapters live in their own submodule and are all
 importable from here: ``from pruning_lab.widgets import dc_panel``.
 """
 
-from . import theory
+from . import sparse, theory
+from .sparse import *  # noqa: F401,F403
 from .theory import *  # noqa: F401,F403
 
-__all__ = [*theory.__all__]
+__all__ = [*theory.__all__, *sparse.__all__]
