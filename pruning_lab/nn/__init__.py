@@ -2,5 +2,11 @@
 
 - :mod:`pruning_lab.nn.masks`: global and layer-wise magnitude and random masks,
   interoperable with :mod:`torch.nn.utils.prune`.
-- :mod:`pruning_lab.nn.models`: small models used by the chapters.
+- :mod:`pruning_lab.nn.models`: MLP, LeNet-300-100, ResNet-20 of width k,
+  parameter counts and ``build_model``.
+- :mod:`pruning_lab.nn.transforms`: batch augmentation (random crop and flip).
+- :mod:`pruning_lab.nn.train`: training and evaluation loops (masked training).
+- :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities.
+- :mod:`pruning_lab.nn.seqattn`: SequentialAttention++ block sparsification
+  (block attention, phase plans) with block magnitude and ACDC baselines.
 """
