@@ -10,6 +10,7 @@ from torch import nn  # noqa: E402
 from torch.nn.utils import prune  # noqa: E402
 
 from pruning_lab.data import Dataset  # noqa: E402
+from pruning_lab.nn import block_pruning as BP  # noqa: E402
 from pruning_lab.nn import seqattn as S  # noqa: E402
 from pruning_lab.nn.masks import apply_masks  # noqa: E402
 from pruning_lab.nn.models import MLP  # noqa: E402
@@ -132,7 +133,7 @@ def test_masks_interoperate_with_torch_prune():
 # -- phase plans -------------------------------------------------------------------------
 
 def test_acdc_imagenet_plan_covers_all_steps():
-    plan = S.acdc_phase_plan(1000)
+    plan = BP.acdc_phase_plan(1000)
     kinds = [p.kind for p in plan.phases]
     assert kinds == ["dense"] + ["sparse", "dense"] * 7 + ["sparse"]
     lengths = [p.end - p.start for p in plan.phases]
@@ -143,7 +144,7 @@ def test_acdc_imagenet_plan_covers_all_steps():
 
 @pytest.mark.parametrize("T", [97, 300, 1001])
 def test_sapp_plan_structure_and_coverage(T):
-    plan = S.sapp_phase_plan(T)
+    plan = BP.sapp_phase_plan(T)
     kinds = [p.kind for p in plan.phases]
     assert kinds == ["dense"] + ["sparsify", "sparse", "dense"] * 6 + ["sparsify", "sparse"]
     assert plan.total_steps == T and plan.phases[0].start == 0
@@ -154,15 +155,15 @@ def test_sapp_plan_structure_and_coverage(T):
 
 def test_phase_plan_rejects_gaps_bad_kinds_and_too_few_steps():
     with pytest.raises(ValueError):
-        S.PhasePlan((S.Phase("dense", 0, 5), S.Phase("sparse", 6, 10)))
+        BP.PhasePlan((BP.Phase("dense", 0, 5), BP.Phase("sparse", 6, 10)))
     with pytest.raises(ValueError):
-        S.PhasePlan((S.Phase("prune", 0, 5),))
+        BP.PhasePlan((BP.Phase("prune", 0, 5),))
     with pytest.raises(ValueError):
-        S.PhasePlan.from_fractions(["dense", "sparse"], [0.5, 0.6], 10)
+        BP.PhasePlan.from_fractions(["dense", "sparse"], [0.5, 0.6], 10)
     with pytest.raises(ValueError, match="too small"):
-        S.acdc_phase_plan(10)
+        BP.acdc_phase_plan(10)
     with pytest.raises(ValueError):
-        S.sapp_phase_plan(100, initial_dense=0.5, final_sparse=0.5)
+        BP.sapp_phase_plan(100, initial_dense=0.5, final_sparse=0.5)
 
 
 # -- phase logic during training -----------------------------------------------------------
@@ -189,9 +190,9 @@ def test_mask_phases_counts_and_exact_zeros(method):
     data, k = toy_data(), S.blocks_kept(64, 0.8)  # 32 x 32 in 4 x 4 blocks: 64 blocks, keep 13
     attention = method == "sapp"
     model = S.attach_block_attention(toy_net(), ["2"], 4, 0.8, attention=attention)
-    plan = (S.sapp_phase_plan if attention else S.acdc_phase_plan)(240, cycles=2)
+    plan = (BP.sapp_phase_plan if attention else BP.acdc_phase_plan)(240, cycles=2)
     log = record_masks(model)
-    S.train_block_sparse(model, data.X_train, data.y_train, plan, lr=3e-3, weight_decay=1e-2, batch_size=50)
+    BP.train_block_sparse(model, data.X_train, data.y_train, plan, lr=3e-3, weight_decay=1e-2, batch_size=50)
     assert [e[0] for e in log] == [p.kind for p in plan.phases for _ in range(p.start, p.end)]
     prev = None
     for kind, active, mask, raw_off, eff_off in log:
@@ -239,7 +240,7 @@ def test_blocks_pruned_in_a_sparsify_phase_do_not_return():
 
 def test_run_returns_plain_network_with_exact_zeros_and_realized_sparsity():
     data = toy_data()
-    r = S.block_prune_run("sapp", 0.75, data, block=4, layers=("0", "2"), hidden=(32, 32), total_steps=200,
+    r = BP.block_prune_run("sapp", 0.75, data, block=4, layers=("0", "2"), hidden=(32, 32), total_steps=200,
                           cycles=2, batch_size=50)
     assert all(type(m) in (nn.Linear, nn.ReLU) for m in r.model)
     assert set(r.masks) == {"0.weight", "2.weight"}
@@ -255,8 +256,8 @@ def test_run_returns_plain_network_with_exact_zeros_and_realized_sparsity():
 def test_same_seed_same_result_and_seed_matters():
     data = toy_data()
     kw = dict(block=4, hidden=(32, 32), total_steps=120, cycles=1, batch_size=50)
-    a, b = (S.block_prune_run("sapp", 0.5, data, seed=3, **kw) for _ in range(2))
-    c = S.block_prune_run("sapp", 0.5, data, seed=4, **kw)
+    a, b = (BP.block_prune_run("sapp", 0.5, data, seed=3, **kw) for _ in range(2))
+    c = BP.block_prune_run("sapp", 0.5, data, seed=4, **kw)
     sa, sb, sc = (r.model.state_dict() for r in (a, b, c))
     assert all(torch.equal(sa[n], sb[n]) for n in sa) and a.test_accuracy == b.test_accuracy
     assert not torch.equal(sa["2.weight"], sc["2.weight"])
@@ -264,20 +265,20 @@ def test_same_seed_same_result_and_seed_matters():
 
 def test_experiment_loop_order_and_bad_inputs():
     data = toy_data()
-    res = S.block_prune_experiment(data, methods=("magnitude", "dense"), sparsities=(0.5,), block=4,
+    res = BP.block_prune_experiment(data, methods=("magnitude", "dense"), sparsities=(0.5,), block=4,
                                    hidden=(32, 32), total_steps=40, batch_size=100)
     assert [r.method for r in res] == ["magnitude", "dense"]
     assert res[0].realized_sparsity == 0.5 and res[1].realized_sparsity == 0.0 and res[1].masks == {}
     with pytest.raises(ValueError, match="method"):
-        S.block_prune_experiment(data, methods=("lottery",))
+        BP.block_prune_experiment(data, methods=("lottery",))
     with pytest.raises(ValueError, match="method"):
-        S.block_prune_run("powerprop", 0.5, data)
+        BP.block_prune_run("powerprop", 0.5, data)
     for bad in (1.0, -0.2, 1.5):
         with pytest.raises(ValueError, match="sparsity"):
-            S.block_prune_run("sapp", bad, data)
+            BP.block_prune_run("sapp", bad, data)
     with pytest.raises(ValueError, match="c"):
         S.BlockAttentionLinear(nn.Linear(8, 8), 4, 0.5, c=0.0)
     with pytest.raises(ValueError, match="divide"):
-        S.block_prune_run("sapp", 0.5, data, block=5, hidden=(32, 32))
+        BP.block_prune_run("sapp", 0.5, data, block=5, hidden=(32, 32))
     with pytest.raises(ValueError, match="BlockAttentionLinear"):
-        S.train_block_sparse(toy_net(), data.X_train, data.y_train, S.acdc_phase_plan(200))
+        BP.train_block_sparse(toy_net(), data.X_train, data.y_train, BP.acdc_phase_plan(200))

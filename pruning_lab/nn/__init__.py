@@ -8,5 +8,7 @@
 - :mod:`pruning_lab.nn.train`: training and evaluation loops (masked training).
 - :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities.
 - :mod:`pruning_lab.nn.seqattn`: SequentialAttention++ block sparsification
-  (block attention, phase plans) with block magnitude and ACDC baselines.
+  (block attention, block masks, the sparsification schedule);
+  :mod:`pruning_lab.nn.block_pruning`: its phase plans and training loop, with the
+  block magnitude and ACDC baselines, on an MNIST MLP.
 """
