@@ -7,7 +7,8 @@ import numpy as np
 
 from .style import _axes
 
-__all__ = ["SPARSE_COLORS", "plot_group_lasso_path"]
+__all__ = ["SPARSE_COLORS", "plot_group_lasso_path", "plot_mask_penalties", "plot_objective_vs_sparsity",
+           "plot_sparsity_tradeoff"]
 
 #: One color per method in the sparse-optimization figures.
 SPARSE_COLORS = {"omp": "#1f77b4", "ompr": "#2ca02c", "iht": "#d62728", "regiht": "#9467bd",
@@ -48,5 +49,84 @@ def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
     ax.invert_xaxis()
     ax.set_xlabel(r"penalty $\lambda/\lambda_{\max}$ (decreasing →)")
     ax.set_ylabel(r"group norm $\|\beta^\lambda|_{T_i}\|_2$")
+    ax.legend()
+    return ax
+
+
+_METHOD_LABELS = {"omp": "OMP", "ompr": "OMPR", "iht": "IHT", "regiht": "regularized IHT (our variant)",
+                  "greedy": "greedy rank-1 + refit", "local_search": "local search", "svp": "SVP",
+                  "soft_impute": "soft-impute", "magnitude": "block magnitude + fine-tune", "sapp": "SA++"}
+
+
+def _method_style(name):
+    return SPARSE_COLORS.get(name, "#555555"), _METHOD_LABELS.get(name, name)
+
+
+def plot_objective_vs_sparsity(curves, *, ax=None, floor: float = 1e-12):
+    r"""Excess objective :math:`l(x_s)-l(x^*)` of each method against the sparsity :math:`s` (experiment X2).
+
+    ``curves`` is an :class:`~pruning_lab.sparse.experiments.ObjectiveCurves`; values below ``floor``
+    (the planted fit is reached) are drawn at ``floor`` on the logarithmic axis.
+    """
+    ax = _axes(ax)
+    markers = "osD^v"
+    for (name, values), marker in zip(curves.objective.items(), markers * 2):
+        color, label = _method_style(name)
+        ax.plot(curves.s_values, np.maximum(np.asarray(values) - curves.f_star, floor), marker=marker,
+                color=color, label=label, markerfacecolor="none")
+    ax.set_yscale("log")
+    ax.set_xlabel("sparsity $s$ (groups kept)")
+    ax.set_ylabel(r"excess objective $l(x_s)-l(x^*)$")
+    ax.legend()
+    return ax
+
+
+def plot_sparsity_tradeoff(tradeoff, *, axes=None, eps: float = 1e-4, floor: float = 1e-12):
+    r"""Excess objective against :math:`s` for each coherence level of a sparsity trade-off (experiment X3).
+
+    One panel per level of :class:`~pruning_lab.sparse.experiments.SparsityTradeoff`, titled with the
+    restricted condition number :math:`\hat\kappa_{2s^*}`; the dashed line is the tolerance ``eps``.
+    """
+    import matplotlib.pyplot as plt
+
+    levels = np.asarray(tradeoff.levels)
+    if axes is None:
+        _, axes = plt.subplots(1, levels.size, figsize=(3.6 * levels.size, 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    for i, ax in enumerate(axes):
+        for name, values in tradeoff.excess.items():
+            color, label = _method_style(name)
+            ax.plot(tradeoff.s_values, np.maximum(values[i], floor), "o-", color=color, label=label,
+                    markersize=3, markerfacecolor="none")
+        ax.axhline(eps, color="0.4", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_title(rf"coherence $\gamma$ = {levels[i]:.2g}, $\hat\kappa_{{2s^*}}$ ≈ {tradeoff.kappa[i]:.0f}")
+        ax.set_xlabel("sparsity $s$")
+    axes[0].set_ylabel(r"excess objective $l(x_s)-l(x^*)$")
+    axes[0].legend()
+    return axes
+
+
+def plot_mask_penalties(a_max: float = 3.0, *, ax=None):
+    r"""The penalty on a group of norm :math:`a` induced by each mask parametrization (SA++ §2).
+
+    With the weight penalty :math:`\lambda(w_i^2+\lVert\beta\vert_{T_i}\rVert^2)` on a mask :math:`w_i` and
+    the group :math:`\beta\vert_{T_i}`, minimizing over the factorization of :math:`u=` mask · group
+    leaves :math:`\lambda` times: :math:`2a` for the plain mask (group LASSO, Hoff's identity),
+    :math:`q(a)=\frac14W(2a^2)^2+\frac12W(2a^2)` for the unnormalized softmax mask :math:`e^{w_i}`
+    (Lemma 2.1), and :math:`\frac32 2^{1/3}a^{2/3}` for an :math:`\ell_1` penalty :math:`\lvert w_i\rvert`
+    on the mask (Lemma 2.2); group Powerpropagation gives :math:`a` (Lemma 2.3).  Computed by
+    :mod:`pruning_lab.sparse.regularizers`.
+    """
+    from ..sparse.regularizers import q_l1_mask, q_softmax_logsum
+
+    ax = _axes(ax)
+    a = np.linspace(0.0, a_max, 301)
+    ax.plot(a, 2 * a, color="#1f77b4", label=r"plain mask: $2a$ (group LASSO)")
+    ax.plot(a, a, color="#1f77b4", linestyle=":", label=r"group Powerprop: $a$ (group LASSO)")
+    ax.plot(a, q_softmax_logsum(a), color="#d62728", label=r"softmax mask $q(a)$")
+    ax.plot(a, q_l1_mask(a), color="#2ca02c", label=r"$\ell_1$ on the mask: $\frac{3}{2} 2^{1/3}a^{2/3}$")
+    ax.set_xlabel(r"group norm $a=\|u|_{T_i}\|_2$")
+    ax.set_ylabel("penalty")
     ax.legend()
     return ax
