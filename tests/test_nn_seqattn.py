@@ -282,3 +282,21 @@ def test_experiment_loop_order_and_bad_inputs():
         BP.block_prune_run("sapp", 0.5, data, block=5, hidden=(32, 32))
     with pytest.raises(ValueError, match="BlockAttentionLinear"):
         BP.train_block_sparse(toy_net(), data.X_train, data.y_train, BP.acdc_phase_plan(200))
+
+
+def test_sapp_norm_ablation_is_the_sapp_plan_without_attention():
+    data = toy_data()
+    kw = dict(block=4, hidden=(32, 32), total_steps=120, cycles=1, batch_size=50)
+    ablation = BP.block_prune_run("sapp_norm", 0.5, data, seed=3, **kw)
+    full = BP.block_prune_run("sapp", 0.5, data, seed=3, **kw)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        net = MLP(data.X_train.shape[1], (32, 32), data.n_classes)
+    manual = S.attach_block_attention(net, ("2",), 4, 0.5, attention=False)
+    BP.train_block_sparse(manual, data.X_train, data.y_train, BP.sapp_phase_plan(120, cycles=1), seed=3,
+                          batch_size=50)
+    plain, masks = S.detach_block_attention(manual)
+    assert torch.equal(masks["2.weight"], ablation.masks["2.weight"])
+    assert torch.equal(plain.state_dict()["2.weight"], ablation.model.state_dict()["2.weight"])
+    assert ablation.realized_sparsity == full.realized_sparsity == pytest.approx(0.5)
+    assert not torch.equal(full.model.state_dict()["2.weight"], ablation.model.state_dict()["2.weight"])

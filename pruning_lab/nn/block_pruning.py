@@ -32,8 +32,9 @@ __all__ = [
     "train_block_sparse", "block_prune_run", "block_prune_experiment",
 ]
 
-#: The methods of :func:`block_prune_run`, no pruning, block magnitude + fine-tuning, ACDC and SA++.
-METHODS = ("dense", "magnitude", "acdc", "sapp")
+#: The methods of :func:`block_prune_run`: no pruning, block magnitude + fine-tuning, ACDC, SA++,
+#: and the ablation "sapp_norm" (the SA++ phase plan with blocks ranked by norm, no attention).
+METHODS = ("dense", "magnitude", "acdc", "sapp", "sapp_norm")
 
 
 # -- phase plans -------------------------------------------------------------------------
@@ -216,8 +217,9 @@ def block_prune_run(method, sparsity, data=None, *, block=16, layers=("2",), hid
 
     ``method``: ``"dense"`` (no pruning), ``"magnitude"`` (dense for ``1 - finetune`` of
     the steps, keep the blocks of largest Frobenius norm, fine-tune), ``"acdc"``
-    (:func:`acdc_phase_plan`) or ``"sapp"`` (:func:`sapp_phase_plan` with attention
-    logits).  All methods use the same initialization, minibatches and number of steps
+    (:func:`acdc_phase_plan`), ``"sapp"`` (:func:`sapp_phase_plan` with attention
+    logits) or ``"sapp_norm"`` (the same plan, blocks ranked by Frobenius norm instead of
+    attention: the ablation that separates the schedule from the attention).  All methods use the same initialization, minibatches and number of steps
     for a given ``seed``; ``train_kw`` go to :func:`train_block_sparse`.  Returns a
     :class:`BlockPruneResult`.
     """
@@ -237,7 +239,8 @@ def block_prune_run(method, sparsity, data=None, *, block=16, layers=("2",), hid
     plan = {"dense": lambda: PhasePlan.from_fractions(["dense"], [1.0], total_steps),
             "magnitude": lambda: PhasePlan.from_fractions(["dense", "sparse"], [1 - finetune, finetune], total_steps),
             "acdc": lambda: acdc_phase_plan(total_steps, cycles=cycles),
-            "sapp": lambda: sapp_phase_plan(total_steps, cycles=cycles)}[method]()
+            "sapp": lambda: sapp_phase_plan(total_steps, cycles=cycles),
+            "sapp_norm": lambda: sapp_phase_plan(total_steps, cycles=cycles)}[method]()
     wrapped = attach_block_attention(net, layers, block, sparsity, attention=method == "sapp", c=c)
     start = time.perf_counter()
     train_block_sparse(wrapped, data.X_train, data.y_train, plan, seed=seed, progress=progress, **train_kw)
