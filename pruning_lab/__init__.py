@@ -13,6 +13,10 @@ Theory modules (numpy/scipy only, never torch):
 - :mod:`pruning_lab.sensing`: matrix sensing with a smooth group lasso.
 - :mod:`pruning_lab.lottery`, :mod:`pruning_lab.lottery_train`, :mod:`pruning_lab.lottery_sweeps`:
   pruned one-hidden-layer networks (lottery tickets).
+- :mod:`pruning_lab.sparse`: OMP, OMPR, IHT, group LASSO, sequential attention, the
+  SA++ mask penalties, restricted constants.
+- :mod:`pruning_lab.lowrank`: rank-constrained convex optimization (greedy, local
+  search, SVP, soft-impute) on matrix completion.
 
 Support: :mod:`pruning_lab.plotting` (house style), :mod:`pruning_lab.widgets`
 (ipywidgets panels), :mod:`pruning_lab.data` (data loaders),
