@@ -1,6 +1,7 @@
 """Tests of pruning_lab.nn.models, pruning_lab.nn.train and pruning_lab.nn.pipeline."""
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from pruning_lab.data import Dataset
 from pruning_lab.nn import masks
 from pruning_lab.nn.models import MLP
 from pruning_lab.nn.pipeline import mask_sweep
-from pruning_lab.nn.train import accuracy, train_classifier
+from pruning_lab.nn.train import accuracy, evaluate, learning_rate, train_classifier
 
 
 def blobs(n=300, d=20, k=3, seed=0):
@@ -103,3 +104,171 @@ def test_mask_sweep(data):
         mask_sweep(net, data, [1.5])
     with pytest.raises(ValueError, match="unknown mask scope"):
         mask_sweep(net, data, [0.5], scopes=("magic",))
+
+
+# -- masked training -------------------------------------------------------------------
+
+def masked_net(seed=1, sparsity=0.7):
+    torch.manual_seed(seed)
+    net = MLP(20, [32, 16], 3)
+    return net, masks.random_masks(net, sparsity, generator=seed)
+
+
+def test_masks_keep_pruned_weights_grads_and_momentum_exactly_zero(data):
+    net, m = masked_net()
+    assert all(torch.any(net.get_parameter(n)[~mask] != 0) for n, mask in m.items())  # not zero at the start
+    buffers = []
+
+    def check(epoch, model, opt):
+        for name, mask in m.items():
+            p = model.get_parameter(name)
+            buffers.append((name, opt.state[p]["momentum_buffer"].clone(), p.grad.clone()))
+
+    train_classifier(net, data.X_train, data.y_train, epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4,
+                     seed=0, masks=m, on_epoch_end=check)
+    assert len(buffers) == 3 * len(m)
+    for name, buf, grad in buffers:
+        assert torch.all(buf[~m[name]] == 0) and torch.all(grad[~m[name]] == 0)
+        assert torch.any(buf[m[name]] != 0) and torch.any(grad[m[name]] != 0)
+    for name, mask in m.items():
+        w = net.get_parameter(name)
+        assert torch.all(w[~mask] == 0) and torch.all(w[mask] != 0)
+
+
+def test_all_ones_masks_equal_dense_training_bit_for_bit(data):
+    dense, _ = masked_net()
+    masked = copy.deepcopy(dense)
+    ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in masks.prunable_parameters(masked, True).items()}
+    kw = dict(epochs=2, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=4, lr_schedule="cosine")
+    h_dense = train_classifier(dense, data.X_train, data.y_train, **kw)
+    h_masked = train_classifier(masked, data.X_train, data.y_train, masks=ones, **kw)
+    assert h_dense == h_masked
+    for a, b in zip(dense.parameters(), masked.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_masked_training_equals_training_through_torch_prune_hooks(data):
+    ours, m = masked_net(seed=2, sparsity=0.8)
+    hooked = masks.apply_masks(copy.deepcopy(ours), m)
+    kw = dict(epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=1)
+    h_ours = train_classifier(ours, data.X_train, data.y_train, masks=m, **kw)
+    h_hooked = train_classifier(hooked, data.X_train, data.y_train, **kw)
+    np.testing.assert_allclose(h_ours, h_hooked, rtol=1e-5)
+    effective = masks.prunable_parameters(hooked)
+    for name in m:
+        torch.testing.assert_close(ours.get_parameter(name), effective[name], rtol=1e-5, atol=1e-6)
+    # masks keyed "0.weight" also work on a hook-pruned model (they refer to weight_orig)
+    twice = masks.apply_masks(copy.deepcopy(masked_net(seed=2, sparsity=0.8)[0]), m)
+    train_classifier(twice, data.X_train, data.y_train, masks=m, **kw)
+    for name in m:
+        orig = twice.get_parameter(name + "_orig")
+        assert torch.all(orig[~m[name]] == 0)
+        torch.testing.assert_close(masks.prunable_parameters(twice)[name], effective[name], rtol=1e-5, atol=1e-6)
+
+
+def test_identity_transform_changes_nothing_and_sees_each_minibatch(data):
+    a, _ = masked_net(seed=3)
+    b = copy.deepcopy(a)
+    sizes = []
+
+    def identity(xb, generator):
+        assert isinstance(generator, torch.Generator)
+        sizes.append(xb.shape[0])
+        return xb
+
+    train_classifier(a, data.X_train, data.y_train, epochs=2, batch_size=64, seed=5)
+    train_classifier(b, data.X_train, data.y_train, epochs=2, batch_size=64, seed=5, transform=identity)
+    assert sizes == 2 * ([64] * 6 + [16])  # 400 examples
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_cosine_schedule_values_and_agreement_with_torch_scheduler(data):
+    assert learning_rate(0, 10, 0.3, "cosine") == 0.3
+    assert learning_rate(5, 10, 0.3, "cosine") == pytest.approx(0.15)
+    assert learning_rate(10, 10, 0.3, "cosine") == pytest.approx(0.0, abs=1e-15)
+    assert learning_rate(7, 10, 0.3, "constant") == 0.3
+    ours, _ = masked_net(seed=4)
+    ref = copy.deepcopy(ours)
+    X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
+    epochs, bs = 2, 100
+    lrs = []
+    train_classifier(ours, X, y, epochs=epochs, lr=0.2, batch_size=bs, seed=7, lr_schedule="cosine",
+                     on_epoch_end=lambda e, m, opt: lrs.append(opt.param_groups[0]["lr"]))
+    # independent loop: the same minibatches, torch's CosineAnnealingLR stepped per minibatch
+    gen = torch.Generator().manual_seed(7)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.2, momentum=0.9)
+    total = epochs * math.ceil(X.shape[0] / bs)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=0.0)
+    ref.train()
+    for _ in range(epochs):
+        order = torch.randperm(X.shape[0], generator=gen)
+        for start in range(0, X.shape[0], bs):
+            idx = order[start:start + bs]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(ref(X[idx]), y[idx]).backward()
+            opt.step()
+            sched.step()
+    assert sched.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)  # the schedule ends at 0
+    assert lrs[-1] == pytest.approx(learning_rate(total - 1, total, 0.2, "cosine"))
+    for pa, pb in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6)
+
+
+def test_evaluate_matches_direct_computation(data):
+    net, _ = masked_net(seed=5)
+    train_classifier(net, data.X_train, data.y_train, epochs=1, lr=0.05, seed=0)
+    net.train()
+    got = evaluate(net, data.X_test, data.y_test, batch_size=7)
+    assert net.training  # mode restored
+    with torch.no_grad():
+        logits = net.eval()(torch.as_tensor(data.X_test))
+    y = torch.as_tensor(data.y_test)
+    loss = float(torch.nn.functional.cross_entropy(logits, y))
+    acc = float((logits.argmax(1) == y).double().mean())
+    assert got["loss"] == pytest.approx(loss, rel=1e-5)
+    assert got["accuracy"] == pytest.approx(acc) and got["error"] == pytest.approx(1 - acc)
+    assert got["accuracy"] == accuracy(net, data.X_test, data.y_test)
+    # a manual log-softmax of one example: the loss is -log p(y)
+    z = logits[:1].double()
+    assert evaluate(net, data.X_test[:1], data.y_test[:1])["loss"] == pytest.approx(
+        float(torch.logsumexp(z, 1) - z[0, int(y[0])]), rel=1e-5)
+
+
+def test_masked_training_rejects_bad_inputs(data):
+    net, m = masked_net()
+    X, y = data.X_train, data.y_train
+    with pytest.raises(ValueError, match="mask name 'fc9.weight' is not a parameter"):
+        train_classifier(net, X, y, masks={"fc9.weight": m["0.weight"]})
+    with pytest.raises(ValueError, match=r"mask for 0.weight has shape \(3, 5\), expected \(32, 20\)"):
+        train_classifier(net, X, y, masks={"0.weight": torch.ones(3, 5, dtype=torch.bool)})
+    with pytest.raises(ValueError, match="must be boolean"):
+        train_classifier(net, X, y, masks={"0.weight": torch.full((32, 20), 0.5)})
+    with pytest.raises(ValueError, match="must be a torch.BoolTensor"):
+        train_classifier(net, X, y, masks={"0.weight": np.ones((32, 20), bool)})
+    with pytest.raises(ValueError, match="masks must be a dict"):
+        train_classifier(net, X, y, masks=[m["0.weight"]])
+    with pytest.raises(ValueError, match="lr_schedule must be one of constant, cosine"):
+        train_classifier(net, X, y, lr_schedule="step")
+    with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\)"):
+        train_classifier(net, X, y, momentum=1.0)
+    with pytest.raises(ValueError, match="weight_decay must be finite and >= 0"):
+        train_classifier(net, X, y, weight_decay=-1e-4)
+    with pytest.raises(ValueError, match="transform must be callable"):
+        train_classifier(net, X, y, transform="flip")
+    with pytest.raises(ValueError, match="device must name a torch device"):
+        train_classifier(net, X, y, device="gpu0")
+    with pytest.raises(ValueError, match="epochs must be an integer"):
+        train_classifier(net, X, y, epochs=1.5)
+    with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
+        train_classifier("net", X, y)
+    with pytest.raises(ValueError, match="total_steps must be an integer"):
+        learning_rate(0, 0, 0.1, "cosine")
+    with pytest.raises(ValueError, match=r"step must be an integer in 0..10"):
+        learning_rate(11, 10, 0.1, "cosine")
+    with pytest.raises(ValueError, match="batch_size must be an integer"):
+        evaluate(net, X, y, batch_size=0)
+    before = copy.deepcopy(net.state_dict())
+    with pytest.raises(ValueError, match="mask name"):  # nothing is changed when a later mask is bad
+        train_classifier(net, X, y, masks={**m, "9.weight": m["0.weight"]})
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())

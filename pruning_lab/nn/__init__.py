@@ -6,6 +6,7 @@
   parameter counts and ``build_model``.
 - :mod:`pruning_lab.nn.transforms`: batch augmentation (random crop and flip).
 - :mod:`pruning_lab.nn.train`: training and evaluation loops (masked training).
+- :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
 - :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities.
 - :mod:`pruning_lab.nn.seqattn`: SequentialAttention++ block sparsification
   (block attention, block masks, the sparsification schedule);

@@ -1,0 +1,346 @@
+"""Iterative magnitude pruning (IMP) with rewinding: the lottery-ticket procedure for torch classifiers.
+
+Frankle & Carbin (2019), "The lottery ticket hypothesis", find a sparse
+trainable subnetwork (a *winning ticket*) by repeating train → prune the
+smallest-magnitude weights → reset the survivors to their initial values.
+Frankle, Dziugaite, Roy & Carbin (2020), "Linear mode connectivity and the
+lottery ticket hypothesis", reset them instead to their values after
+:math:`k` steps of training (*rewinding*).  The control of both papers trains
+the same masks from a fresh random initialisation.  Used in the chapter
+*Lottery tickets* (LeNet-300-100 on MNIST).
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..validation import check_int
+from . import masks as masks_mod
+from .train import evaluate, train_classifier
+
+__all__ = ["IMPResult", "IMP_SCOPES", "iterative_magnitude_pruning", "prune_remaining", "reinitialize"]
+
+#: Scopes of the magnitude ranking in :func:`iterative_magnitude_pruning`.
+IMP_SCOPES = ("global", "layerwise")
+
+
+@dataclass(frozen=True)
+class IMPResult:
+    """Per-round results of :func:`pruning_lab.nn.imp.iterative_magnitude_pruning`.
+
+    Round 0 is the dense network; round :math:`t\\ge 1` the network with the
+    masks of round :math:`t`.  Arrays have one entry per round
+    (``rounds + 1``).  The ``reinit_*`` arrays (random re-initialisation
+    control) are ``None`` unless ``reinit=True``; their round-0 entry is NaN.
+    """
+
+    kept: np.ndarray
+    kept_fraction: np.ndarray
+    test_accuracy: np.ndarray
+    test_error: np.ndarray
+    test_loss: np.ndarray
+    train_error: np.ndarray
+    masks: list = field(repr=False)
+    rewind_state: dict = field(repr=False)
+    final_state: dict = field(repr=False)
+    reinit_test_accuracy: np.ndarray | None = None
+    reinit_test_error: np.ndarray | None = None
+    reinit_train_error: np.ndarray | None = None
+    reinit_seeds: tuple = ()
+    config: dict = field(default_factory=dict)
+    seconds: float = float("nan")
+
+
+def _snapshot(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def reinitialize(model: nn.Module, seed: int) -> nn.Module:
+    """A deep copy of ``model`` with freshly drawn random parameters (seeded; ``model`` is untouched).
+
+    If the model defines ``reset_parameters()`` itself, that is called;
+    otherwise every submodule's ``reset_parameters()`` (PyTorch's default
+    initialisation of ``nn.Linear``, ``nn.Conv2d``, ``nn.BatchNorm2d``, ...,
+    which also resets BatchNorm running statistics).  The draws use torch's
+    global generator seeded with ``seed`` inside ``torch.random.fork_rng``,
+    so the caller's random state is unchanged and the same seed gives the same
+    weights.  This is the initialisation :math:`\\theta_0'\\sim D_\\theta` of the
+    random re-initialisation control of Frankle & Carbin (2019).
+    """
+    seed = check_int(seed, "seed", low=0)
+    fresh = copy.deepcopy(model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            if callable(getattr(type(fresh), "reset_parameters", None)):
+                fresh.reset_parameters()
+            else:
+                for module in fresh.modules():
+                    if callable(getattr(module, "reset_parameters", None)):
+                        module.reset_parameters()
+    return fresh
+
+
+def _fresh(model, reinit, seed):
+    """The control's network: :func:`reinitialize` or ``reinit(seed)``, checked against ``model``."""
+    if reinit is True:
+        return reinitialize(model, seed)
+    fresh = reinit(seed)
+    want = {k: v.shape for k, v in model.state_dict().items()}
+    got = {k: v.shape for k, v in fresh.state_dict().items()} if isinstance(fresh, nn.Module) else None
+    if got != want:
+        raise ValueError("reinit(seed) must return a torch.nn.Module with the same parameters and shapes "
+                         f"as model, got {type(fresh).__name__}")
+    return fresh
+
+
+def _nested(new, old, counts):
+    """Force ``new`` inside ``old`` with exactly ``counts`` kept, filling with the earliest old positions.
+
+    ``counts`` is ``{name: k}`` (per layer) or an int (total, filled in layer order).
+    """
+    new = {name: new[name] & old[name] for name in old}
+    per_layer = isinstance(counts, dict)
+    deficit = None if per_layer else counts - sum(int(m.sum()) for m in new.values())
+    for name in old:
+        need = counts[name] - int(new[name].sum()) if per_layer else deficit
+        if need <= 0:
+            continue
+        flat = new[name].view(-1)
+        spare = (old[name].view(-1) & ~flat).nonzero().view(-1)[:need]
+        flat[spare] = True
+        if not per_layer:
+            deficit -= spare.numel()
+    return new
+
+
+def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope: str = "global") -> dict:
+    """One IMP pruning step: remove ``prune_fraction`` of the weights still kept, smallest :math:`|W|` first.
+
+    With :math:`K` weights kept by ``masks`` (per layer :math:`K_l` for
+    ``scope="layerwise"``) the new masks keep :math:`K' = K -
+    \\mathrm{round}(p K)` of them (Python rounding): those of largest
+    :math:`|W\\odot m|`, ranked by
+    :func:`pruning_lab.nn.masks.global_magnitude_masks` (one threshold across
+    layers) or :func:`pruning_lab.nn.masks.layerwise_magnitude_masks`.
+    Pruned weights score 0, so the new masks are contained in the old ones;
+    should fewer than :math:`K'` kept weights be non-zero, the ranking's tie
+    rule (earlier weight kept) is applied among the kept weights only, so the
+    count is always exactly :math:`K'` and the masks are nested.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Unpruned by torch hooks; its weights are read, not changed.
+    masks : dict of str to torch.BoolTensor
+        The current masks, one for every prunable weight (as from
+        :func:`pruning_lab.nn.masks.prunable_parameters`).
+    prune_fraction : float
+        :math:`p \\in [0, 1]`.
+    scope : str
+        ``"global"`` or ``"layerwise"``.
+
+    Returns
+    -------
+    dict of str to torch.BoolTensor
+    """
+    if scope not in IMP_SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(IMP_SCOPES)}, got {scope!r}")
+    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
+            or not 0 <= prune_fraction <= 1:
+        raise ValueError(f"prune_fraction must be a number in [0, 1] (fraction of the remaining weights "
+                         f"removed per round), got {prune_fraction!r}")
+    params = masks_mod.prunable_parameters(model)
+    if not isinstance(masks, dict) or set(masks) != set(params):
+        got = sorted(masks) if isinstance(masks, dict) else type(masks).__name__
+        raise ValueError(f"masks must give a mask for exactly the prunable weights {list(params)}, got {got}")
+    for name, w in params.items():
+        m = masks[name]
+        if not isinstance(m, torch.Tensor) or m.dtype != torch.bool or m.shape != w.shape:
+            raise ValueError(f"mask for {name} must be a torch.BoolTensor of shape {tuple(w.shape)}")
+    masks = {name: masks[name].to(params[name].device) for name in params}
+    scored = copy.deepcopy(model)  # scores |W * m|: pruned weights count as 0
+    with torch.no_grad():
+        for name, w in masks_mod.prunable_parameters(scored).items():
+            w.mul_(masks[name])
+    if scope == "global":
+        kept = sum(int(m.sum()) for m in masks.values())
+        k = kept - round(float(prune_fraction) * kept)
+        return _nested(masks_mod.global_magnitude_masks(scored, keep=k), masks, k)
+    counts = {name: int(m.sum()) - round(float(prune_fraction) * int(m.sum())) for name, m in masks.items()}
+    return _nested(masks_mod.layerwise_magnitude_masks(scored, keep=counts), masks, counts)
+
+
+def iterative_magnitude_pruning(
+    model: nn.Module,
+    data,
+    *,
+    rounds: int,
+    prune_fraction: float = 0.2,
+    scope: str = "global",
+    rewind_epoch: int = 0,
+    epochs: int = 10,
+    lr: float = 0.05,
+    batch_size: int = 128,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    reinit: bool = False,
+    transform=None,
+    device="cpu",
+    progress: bool = False,
+) -> IMPResult:
+    """Iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al. 2020).
+
+    Protocol (all training: :func:`pruning_lab.nn.train.train_classifier`,
+    SGD with ``momentum`` and ``weight_decay``, constant learning rate
+    ``lr``, minibatches of ``batch_size``, cross-entropy):
+
+    0. Train a deep copy of ``model`` (initial weights :math:`\\theta_0`;
+       ``model`` itself is never modified) densely for ``epochs`` epochs with
+       minibatch order seed ``seed``.  The *rewind point* :math:`\\theta_k` is
+       the full ``state_dict`` (weights, biases, BatchNorm statistics) after
+       ``rewind_epoch = k`` epochs (:math:`k = 0`: :math:`\\theta_0`, the
+       lottery ticket of Frankle & Carbin 2019).
+    1. For :math:`t = 1, \\dots,` ``rounds``: prune ``prune_fraction`` of the
+       weights still kept, by magnitude of the network trained in round
+       :math:`t-1` (:func:`pruning_lab.nn.imp.prune_remaining`, ``scope``
+       global or layer-wise); so :math:`m_t\\le m_{t-1}` and the kept
+       fraction is :math:`(1-p)^t` up to rounding.
+    2. *Rewind*: weights and buffers are reset to :math:`\\theta_k`, then
+       multiplied by :math:`m_t`; the masks are kept, the optimizer state
+       (momentum buffers) starts afresh.  Train with the masks in force for
+       ``epochs - k`` epochs (so every network sees ``epochs`` epochs counted
+       from initialisation) with minibatch order seed ``seed + t``.
+    3. With ``reinit``: the control network :math:`m_t\\odot\\theta_0'`, a
+       fresh random initialisation (:func:`pruning_lab.nn.imp.reinitialize`
+       with seed ``reinit_seeds[t]``) with the same masks, is trained the same
+       way (same epochs and minibatch order); it does not influence the masks.
+
+    Only the weights of ``nn.Linear``/``nn.Conv`` layers are pruned (not the
+    biases), with the same fraction for the output layer as for the others
+    (Frankle & Carbin prune LeNet's output layer at half the rate).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The initialised, untrained network (not pruned by torch hooks).
+    data : pruning_lab.data.Dataset
+        Training set for training and the train error, test set for the test metrics.
+    rounds : int
+        Number of pruning rounds :math:`T \\ge 1`.
+    prune_fraction : float
+        :math:`p\\in(0, 1)`: fraction of the remaining weights removed per round.
+    scope : str
+        ``"global"`` (one threshold) or ``"layerwise"`` (the fraction in every layer).
+    rewind_epoch : int
+        :math:`k` in ``0..epochs-1``.
+    epochs, lr, batch_size, momentum, weight_decay : int or float
+        The training protocol (see :func:`pruning_lab.nn.train.train_classifier`).
+    seed : int
+        Seed of the minibatch orders and of the re-initialisations.
+    reinit : bool or callable
+        Also train the random re-initialisation control of every round.
+        ``True``: the fresh initialisation of
+        :func:`pruning_lab.nn.imp.reinitialize` (the modules' default
+        initialisation unless the model defines ``reset_parameters``); a
+        callable ``reinit(seed) -> torch.nn.Module`` builds the fresh network
+        itself, e.g. ``lambda s: build_model("resnet20", 16, seed=s)`` to draw
+        it from the model's own initialisation.
+    transform : callable, optional
+        Minibatch augmentation ``transform(xb, generator)``.
+    device : str or torch.device
+        Where to train.
+    progress : bool
+        Show a ``tqdm`` bar over the rounds.
+
+    Returns
+    -------
+    pruning_lab.nn.imp.IMPResult
+        Per round the kept count and fraction, the test accuracy, error and
+        loss, the train error and the masks (all on CPU); the rewind state
+        :math:`\\theta_k`, the ``state_dict`` of the last trained network, and
+        the control's metrics.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if masks_mod.masks_from_model(model):
+        raise ValueError("model is pruned by torch.nn.utils.prune hooks; pass an unpruned network "
+                         "(torch.nn.utils.prune.remove each pruned parameter first)")
+    for attr in ("X_train", "y_train", "X_test", "y_test"):
+        if not hasattr(data, attr):
+            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
+                             f"it has no {attr}")
+    rounds = check_int(rounds, "rounds", low=1)
+    epochs = check_int(epochs, "epochs", low=1)
+    rewind_epoch = check_int(rewind_epoch, "rewind_epoch", low=0, high=epochs - 1)
+    seed = check_int(seed, "seed", low=0)
+    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
+            or not 0 < prune_fraction < 1:
+        raise ValueError(f"prune_fraction must be a number in (0, 1) (fraction of the remaining weights "
+                         f"removed per round), got {prune_fraction!r}")
+    if scope not in IMP_SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(IMP_SCOPES)}, got {scope!r}")
+    if not isinstance(reinit, bool) and not callable(reinit):
+        raise ValueError(f"reinit must be True, False or a callable seed -> model, got {reinit!r}")
+    train_kw = dict(lr=lr, batch_size=batch_size, momentum=momentum, weight_decay=weight_decay,
+                    transform=transform, device=device)
+    reinit_seeds = tuple(int(s) for s in np.random.SeedSequence([seed, 2]).generate_state(rounds + 1))
+    started = time.perf_counter()
+
+    net = copy.deepcopy(model)
+    rewind = {0: _snapshot(net)} if rewind_epoch == 0 else {}
+
+    def keep_rewind_point(epoch, m, _optimizer):
+        if epoch == rewind_epoch:
+            rewind[0] = _snapshot(m)
+
+    train_classifier(net, data.X_train, data.y_train, epochs=epochs, seed=seed, on_epoch_end=keep_rewind_point,
+                     **train_kw)
+    masks = {n: torch.ones(w.shape, dtype=torch.bool, device=w.device)
+             for n, w in masks_mod.prunable_parameters(net).items()}
+    rows, all_masks, ctrl = [], [], []
+
+    def record(trained, m):
+        test, train = evaluate(trained, data.X_test, data.y_test), evaluate(trained, data.X_train, data.y_train)
+        rows.append((sum(int(v.sum()) for v in m.values()), test["accuracy"], test["error"], test["loss"],
+                     train["error"]))
+        all_masks.append({n: v.cpu() for n, v in m.items()})
+
+    record(net, masks)
+    for t in tqdm(range(1, rounds + 1), desc="IMP rounds", disable=not progress):
+        masks = prune_remaining(net, masks, prune_fraction, scope)
+        net = copy.deepcopy(model).to(device)
+        net.load_state_dict(rewind[0])
+        train_classifier(net, data.X_train, data.y_train, epochs=epochs - rewind_epoch, seed=seed + t,
+                         masks=masks, **train_kw)
+        record(net, masks)
+        if reinit:
+            control = _fresh(model, reinit, reinit_seeds[t])
+            train_classifier(control, data.X_train, data.y_train, epochs=epochs - rewind_epoch, seed=seed + t,
+                             masks=masks, **train_kw)
+            ctrl.append((evaluate(control, data.X_test, data.y_test)["accuracy"],
+                         evaluate(control, data.X_train, data.y_train)["error"]))
+    kept, acc, err, loss, train_err = (np.array(c) for c in zip(*rows))
+    total = sum(v.numel() for v in masks.values())
+    if reinit:
+        c_acc, c_train = (np.concatenate([[np.nan], np.array(c)]) for c in zip(*ctrl))
+    config = dict(rounds=rounds, prune_fraction=float(prune_fraction), scope=scope, rewind_epoch=rewind_epoch,
+                  epochs=epochs, lr=float(lr), batch_size=batch_size, momentum=float(momentum),
+                  weight_decay=float(weight_decay), seed=seed, reinit=reinit if isinstance(reinit, bool) else repr(reinit))
+    return IMPResult(
+        kept=kept.astype(int), kept_fraction=kept / total, test_accuracy=acc, test_error=err, test_loss=loss,
+        train_error=train_err, masks=all_masks, rewind_state={k: v.cpu() for k, v in rewind[0].items()},
+        final_state={k: v.cpu() for k, v in _snapshot(net).items()},
+        reinit_test_accuracy=c_acc if reinit else None, reinit_test_error=1 - c_acc if reinit else None,
+        reinit_train_error=c_train if reinit else None, reinit_seeds=reinit_seeds if reinit else (),
+        config=config, seconds=time.perf_counter() - started,
+    )
