@@ -40,7 +40,7 @@ def _setup(problem, default, ranks, seed, n_iter, refit_iter):
 def completion_rank_sweep(problem=None, ranks=tuple(range(1, 11)), *, seed=0, lam: float | None = None,
                           svp_step: float | None = None, n_iter: int = 5, refit_iter: int = 5,
                           max_iter: int = 300, progress: bool = False) -> dict:
-    r"""Experiment X8 of the chapter "Rank-constrained convex optimization": held-out RMSE against target rank.
+    r"""Experiment X8 of the chapter "From LASSO to Sequential Attention++": held-out RMSE against target rank.
 
     One instance of ``problem`` (default :math:`100\times100`, rank 5, 30 % observed, noise 0.01) drawn with
     ``seed`` is fitted with the squared loss at each target rank :math:`r`.  Greedy and local search run

@@ -7,8 +7,8 @@ import numpy as np
 
 from .style import _axes
 
-__all__ = ["SPARSE_COLORS", "plot_group_lasso_path", "plot_mask_penalties", "plot_objective_vs_sparsity",
-           "plot_sparsity_tradeoff"]
+__all__ = ["SPARSE_COLORS", "plot_block_pruning", "plot_group_lasso_path", "plot_mask_penalties",
+           "plot_objective_vs_sparsity", "plot_sparsity_tradeoff"]
 
 #: One color per method in the sparse-optimization figures.
 SPARSE_COLORS = {"omp": "#1f77b4", "ompr": "#2ca02c", "iht": "#d62728", "regiht": "#9467bd",
@@ -128,5 +128,31 @@ def plot_mask_penalties(a_max: float = 3.0, *, ax=None):
     ax.plot(a, q_l1_mask(a), color="#2ca02c", label=r"$\ell_1$ on the mask: $\frac{3}{2} 2^{1/3}a^{2/3}$")
     ax.set_xlabel(r"group norm $a=\|u|_{T_i}\|_2$")
     ax.set_ylabel("penalty")
+    ax.legend()
+    return ax
+
+
+def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
+    r"""Test accuracy against block sparsity for each block-pruning method (mean ± s.d. over seeds).
+
+    ``results`` is the list returned by :func:`pruning_lab.nn.block_pruning.block_prune_experiment`
+    (objects with ``method``, ``sparsity``, ``test_accuracy``); ``dense_accuracy`` draws the
+    unpruned network as a horizontal line.  Returns the axes.
+    """
+    ax = _axes(ax)
+    labels = {**_METHOD_LABELS, "acdc": "ACDC", "sapp_norm": "SA++ schedule, norm scores (ablation)"}
+    colors = {**SPARSE_COLORS, "acdc": "#1f77b4", "sapp_norm": "#ff7f0e"}
+    for method in dict.fromkeys(r.method for r in results):
+        rows = [r for r in results if r.method == method]
+        s = np.array(sorted({r.sparsity for r in rows}))
+        acc = [[r.test_accuracy for r in rows if r.sparsity == v] for v in s]
+        mean = np.array([np.mean(a) for a in acc])
+        std = np.array([np.std(a) for a in acc])
+        ax.errorbar(100 * s, 100 * mean, yerr=100 * std if max(len(a) for a in acc) > 1 else None, marker="o",
+                    capsize=3, color=colors.get(method, "#555555"), label=labels.get(method, method))
+    if dense_accuracy is not None:
+        ax.axhline(100 * dense_accuracy, color="0.3", linestyle="--", linewidth=1, label="dense network")
+    ax.set_xlabel("block sparsity of the pruned layer (%)")
+    ax.set_ylabel("test accuracy (%)")
     ax.legend()
     return ax
