@@ -8,19 +8,31 @@ interrupted run never leaves a half-written result, and re-running the sweep
 reuses every unit that had finished.  The chapters run their sweeps at small
 scale without a cache; the same functions with larger arguments and a
 ``cache_dir`` produce the full-scale versions.
+
+:class:`RunStore` is the same idea for sweeps whose runs return a few
+numbers (the network width sweeps of the chapter *Pruning wide networks*):
+one JSON file per finished run, keyed by the run's full configuration, and
+:func:`run_sweep` runs whatever is not stored yet (in parallel if asked),
+saving each run the moment it finishes.  Killing a sweep loses only the runs
+in flight; running it again computes only those.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import hashlib
+import io
 import json
+import numbers
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
-__all__ = ["ResultCache"]
+__all__ = ["ResultCache", "RunStore", "atomic_write", "canonical_config", "config_key", "run_sweep", "write_csv"]
 
 _PREFIX = "r_"  # stored names: never clash with np.savez's own arguments or with "__params__"
 
@@ -113,3 +125,308 @@ class ResultCache:
             self.save(params, result)
             result = self.load(params)
         return result
+
+
+# -- a store of finished runs, one JSON file each ------------------------------------
+@contextlib.contextmanager
+def atomic_write(path):
+    """Context manager yielding a temporary path next to ``path``; moved onto ``path`` on success.
+
+    The temporary file lives in the same directory (a name starting with a
+    dot), so ``os.replace`` is an atomic rename: readers see either the old
+    file or the complete new one.  On any exception, ``KeyboardInterrupt``
+    included, the temporary file is removed and ``path`` is left untouched.
+    Used for the run files of :class:`RunStore` and the model checkpoints of
+    :mod:`pruning_lab.nn.sweeps`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _scalar(value, where):
+    """A JSON scalar (or list of them) from Python/numpy values; ValueError otherwise."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_scalar(v, where) for v in value]
+    raise ValueError(f"{where} must be a JSON scalar (None, bool, int, float, str) or a list of them, "
+                     f"got a {type(value).__name__}")
+
+
+def _flat_dict(mapping, what, *, finite):
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{what} must be a dict of str to JSON scalars or lists, got {type(mapping).__name__}")
+    out = {}
+    for key, value in mapping.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{what} keys must be non-empty strings, got {key!r}")
+        out[key] = _scalar(value, f"{what}[{key!r}]")
+        if finite:
+            try:
+                json.dumps(out[key], allow_nan=False)
+            except ValueError:
+                raise ValueError(f"{what}[{key!r}] must be finite (no NaN or infinity), got {value!r}") from None
+    return out
+
+
+def canonical_config(config) -> str:
+    """The canonical JSON encoding of a run configuration: sorted keys, no spaces, no NaN.
+
+    ``config`` is a dict of str to JSON scalars (None, bool, int, float, str)
+    or lists of them; numpy scalars and arrays count as their Python values,
+    tuples as lists, so equal configurations always give the same string.
+    Anything else raises ``ValueError``.
+    """
+    return json.dumps(_flat_dict(config, "config", finite=True), sort_keys=True, separators=(",", ":"))
+
+
+def config_key(config) -> str:
+    """The 16 hex digits naming a configuration's files: a SHA-256 prefix of :func:`canonical_config`."""
+    return hashlib.sha256(canonical_config(config).encode()).hexdigest()[:16]
+
+
+def _matches(flat, match):
+    for key, want in match.items():
+        if key not in flat:
+            return False
+        if isinstance(want, (set, frozenset)):
+            if not any(flat[key] == _scalar(w, key) for w in want):
+                return False
+        elif flat[key] != _scalar(want, key):
+            return False
+    return True
+
+
+class RunStore:
+    """A directory of finished runs: one JSON file per run, named by a hash of its configuration.
+
+    A run is a configuration ``config`` (a flat dict of JSON scalars or lists,
+    see :func:`canonical_config`) and its ``result`` (a flat dict of numbers,
+    strings or lists).  The file ``run-<key>.json`` (``key`` =
+    :func:`config_key`) holds both; the stored configuration is compared with
+    the requested one on load, so a hash collision or a file copied by hand
+    is detected.  Files are written through :func:`atomic_write`: an
+    interrupted save leaves the store as it was.  Side artifacts (model
+    checkpoints) keyed by a configuration go to :meth:`artifact_path`.  Used
+    by :func:`run_sweep` and the width sweeps of the chapter *Pruning wide
+    networks*.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Where the runs live (created on the first save).
+    """
+
+    def __init__(self, directory):
+        if not isinstance(directory, (str, os.PathLike)) or not str(directory):
+            raise ValueError(f"directory must be a non-empty path (str or os.PathLike), got {directory!r}")
+        self.directory = Path(directory)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(f"store directory {str(self.directory)!r} exists and is not a directory")
+
+    def __repr__(self):
+        return f"RunStore({str(self.directory)!r})"
+
+    def path(self, config) -> Path:
+        """The JSON file that holds (or will hold) the run of ``config``."""
+        return self.directory / f"run-{config_key(config)}.json"
+
+    def artifact_path(self, config, suffix: str) -> Path:
+        """The file of a side artifact of ``config`` (e.g. ``suffix=".pt"`` for a checkpoint).
+
+        Write it with :func:`atomic_write`; store ``canonical_config(config)``
+        inside it to check it on load, as :meth:`load` does for runs.
+        """
+        if not isinstance(suffix, str) or not suffix.startswith(".") or not suffix[1:].isalnum():
+            raise ValueError(f"suffix must be a dot followed by letters or digits, such as '.pt', got {suffix!r}")
+        return self.directory / f"artifact-{config_key(config)}{suffix}"
+
+    def _read(self, path: Path) -> dict:
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"run file {path.name} in {str(self.directory)!r} cannot be read ({err}); "
+                             "delete it to recompute that run") from None
+        if not isinstance(record, dict) or set(record) != {"config", "result"}:
+            raise ValueError(f"run file {path.name} does not hold a config and a result; delete it")
+        return record
+
+    def has(self, config) -> bool:
+        """Whether the run of ``config`` is stored (checks the configuration, like :meth:`load`)."""
+        return self.load(config) is not None
+
+    def load(self, config) -> dict | None:
+        """The stored result of ``config``, or ``None`` if that run has not finished."""
+        encoded, path = canonical_config(config), self.path(config)
+        if not path.is_file():
+            return None
+        record = self._read(path)
+        if canonical_config(record["config"]) != encoded:
+            raise ValueError(f"run file {path.name} holds another configuration (hash collision or a "
+                             "file copied by hand); delete it")
+        return record["result"]
+
+    def save(self, config, result) -> Path:
+        """Store ``result`` for ``config`` atomically (replacing an older result); returns the file.
+
+        ``result`` is a flat dict of str to JSON scalars or lists (numpy values
+        allowed; NaN and infinity are kept); its keys must differ from the
+        configuration's, so that a run reads as one flat dict.
+        """
+        config = json.loads(canonical_config(config))
+        result = _flat_dict(result, "result", finite=False)
+        clash = sorted(set(config) & set(result))
+        if clash:
+            raise ValueError(f"result keys {clash} are also configuration keys; rename them")
+        text = json.dumps({"config": config, "result": result}, sort_keys=True, indent=1)
+        path = self.path(config)
+        with atomic_write(path) as tmp:
+            with open(tmp, "w") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        return path
+
+    def records(self, **match) -> list:
+        """All finished runs as flat dicts ``{**config, **result}``, in the order of their canonical configs.
+
+        Keyword arguments filter on values: ``records(strategy="global")``
+        keeps runs whose ``strategy`` equals ``"global"``; a set gives several
+        allowed values (``width={8, 16}``).  Runs lacking a filtered key are
+        left out.
+        """
+        if not self.directory.is_dir():
+            return []
+        rows = []
+        for path in self.directory.glob("run-*.json"):
+            record = self._read(path)
+            if _matches(record["config"], match):
+                rows.append((canonical_config(record["config"]), {**record["config"], **record["result"]}))
+        return [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+    def table(self, *, sort_by=(), **match) -> list:
+        """:meth:`records` (same filters), sorted by the keys ``sort_by`` (e.g. ``("strategy", "width")``).
+
+        Missing values sort first; values of different types sort by type name.
+        """
+        if isinstance(sort_by, str):
+            sort_by = (sort_by,)
+        rows = self.records(**match)
+
+        def key(row):
+            parts = []
+            for k in sort_by:
+                value = row.get(k)
+                if value is None:
+                    parts.append((0, "", 0))
+                else:
+                    parts.append((1, "" if isinstance(value, numbers.Real) else type(value).__name__, value))
+            return tuple(parts)
+
+        return sorted(rows, key=key)
+
+
+def write_csv(rows, path, columns=None) -> Path:
+    """Write flat dicts (e.g. :meth:`RunStore.records`) to a CSV file atomically; returns the path.
+
+    ``columns`` defaults to every key, in order of first appearance; a
+    missing value is an empty cell, a list is written as its JSON text.
+    """
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) for r in rows):
+        raise ValueError("rows must be a list of dicts (for example RunStore.records())")
+    if columns is None:
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else json.dumps(row[c]) if isinstance(row[c], list)
+                         else row[c] for c in columns])
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        tmp.write_text(buffer.getvalue())
+    return path
+
+
+# -- running a sweep ------------------------------------------------------------------
+def _run_and_save(run, store, config):
+    """Worker body: compute one run and store it at once (in the worker's process)."""
+    store.save(config, run(dict(config)))
+    return config
+
+
+def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) -> list:
+    """Run ``run(config)`` for every configuration not yet in ``store``; return the table of all of them.
+
+    Each run's result is saved by :meth:`RunStore.save` as soon as it
+    completes (in the worker process when ``n_jobs > 1``), so an interrupted
+    sweep (an exception, ``KeyboardInterrupt``, a killed process) loses only
+    the runs in flight, and calling ``run_sweep`` again computes only the
+    missing ones.  With ``n_jobs > 1`` the runs are spread over joblib
+    worker processes (``Parallel(return_as="generator_unordered")``); ``run``
+    must then be picklable (a module-level function or a
+    ``functools.partial`` of one).  Used by
+    :func:`pruning_lab.nn.sweeps.run_width_sweep`.
+
+    Parameters
+    ----------
+    configs : list of dict
+        The run configurations (see :func:`canonical_config`); duplicates run once.
+    run : callable
+        ``run(config) -> dict`` of the run's results (a copy of the config is passed).
+    store : RunStore
+        Where finished runs are kept.
+    n_jobs : int
+        Number of worker processes (1: run in this process; -1: one per CPU).
+    progress : bool
+        Show a ``tqdm`` bar over the runs still to do.
+
+    Returns
+    -------
+    list of dict
+        ``{**config, **result}`` for each configuration, in the order given,
+        read back from the store (so a resumed sweep returns exactly what an
+        uninterrupted one does).
+    """
+    if not isinstance(store, RunStore):
+        raise ValueError(f"store must be a RunStore, got {type(store).__name__}")
+    if not callable(run):
+        raise ValueError(f"run must be callable (config -> dict of results), got {type(run).__name__}")
+    if isinstance(configs, dict) or not isinstance(configs, (list, tuple)):
+        raise ValueError(f"configs must be a list of dicts, got {type(configs).__name__}")
+    if not (n_jobs == -1 or (isinstance(n_jobs, numbers.Integral) and not isinstance(n_jobs, bool) and n_jobs >= 1)):
+        raise ValueError(f"n_jobs must be an integer >= 1 or -1 (all CPUs), got {n_jobs!r}")
+    for i, config in enumerate(configs):
+        if not isinstance(config, dict):
+            raise ValueError(f"configs[{i}] must be a dict, got {type(config).__name__}")
+    encoded = [canonical_config(c) for c in configs]  # every config checked before anything runs
+    unique = {e: json.loads(e) for e in encoded}
+    todo = [c for c in unique.values() if not store.has(c)]
+    with tqdm(total=len(todo), desc="runs", disable=not progress) as bar:
+        if n_jobs == 1 or len(todo) <= 1:
+            for config in todo:
+                _run_and_save(run, store, config)
+                bar.update()
+        else:
+            from joblib import Parallel, delayed
+
+            jobs = (delayed(_run_and_save)(run, store, c) for c in todo)
+            for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+                bar.update()
+    return [{**unique[e], **store.load(unique[e])} for e in encoded]

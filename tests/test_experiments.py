@@ -244,3 +244,199 @@ def test_a_result_key_named_like_the_stored_parameters_round_trips(tmp_path):
     cache = ResultCache(tmp_path, "sweep")
     cache.save({"p": 1}, {"__params__": np.arange(3)})
     np.testing.assert_array_equal(cache.load({"p": 1})["__params__"], np.arange(3))
+
+
+# ================================================================ RunStore and run_sweep
+# Properties of the run store and of run_sweep (all exact):
+#
+# * a run round-trips (config and result; numpy values count as Python values),
+#   file names depend on the canonical config only, a collision is detected;
+# * writes are atomic: a crash mid-write (an exception or KeyboardInterrupt)
+#   leaves no temporary file and the old result;
+# * records/table filter and sort; run_sweep computes each config once,
+#   resumes after an exception or KeyboardInterrupt without recomputing the
+#   finished runs and returns what an uninterrupted sweep returns; n_jobs=2
+#   gives the same table; bad configs raise ValueError before anything runs.
+
+import csv  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+
+from pruning_lab.experiments import RunStore, atomic_write, canonical_config, config_key, run_sweep, write_csv  # noqa: E402,E501
+
+
+def toy_run(config):
+    """A deterministic 'experiment': numbers that depend on every config value."""
+    rng = np.random.default_rng([config["width"], config["seed"]])
+    return {"error": float(rng.random()), "kept": config["width"] * 3, "curve": rng.random(3).tolist()}
+
+
+def toy_configs():
+    return [{"width": w, "seed": s, "strategy": "global"} for w in (4, 8, 16) for s in (0, 1)]
+
+
+def test_run_store_round_trip_and_names(tmp_path):
+    store = RunStore(tmp_path / "store")
+    config = {"width": 8, "lr": 0.05, "widths": [1, 2], "name": "x", "flag": True, "none": None}
+    assert not store.has(config) and store.load(config) is None and store.records() == []
+    store.save(config, {"error": np.float64(0.25), "kept": np.int64(7), "curve": np.arange(3), "nan": float("nan")})
+    back = store.load(config)
+    assert back["error"] == 0.25 and back["kept"] == 7 and back["curve"] == [0, 1, 2] and np.isnan(back["nan"])
+    assert store.has({**config}) and store.has(dict(reversed(list(config.items()))))  # key order
+    assert store.has({**config, "width": np.int64(8), "widths": (1, 2)})  # numpy scalar, tuple
+    assert config_key(config) != config_key({**config, "width": 9})
+    assert canonical_config({"b": 1, "a": [1.5]}) == '{"a":[1.5],"b":1}'
+    assert store.path(config).name == f"run-{config_key(config)}.json"
+    (row,) = store.records()
+    assert row["width"] == 8 and row["error"] == 0.25 and row["widths"] == [1, 2]
+    assert _files(store.directory) == [store.path(config).name]
+
+
+def test_run_store_detects_collisions_and_bad_files(tmp_path):
+    store = RunStore(tmp_path)
+    store.save({"p": 1}, {"x": 1.0})
+    shutil.copy(store.path({"p": 1}), store.path({"p": 2}))
+    with pytest.raises(ValueError, match="another configuration"):
+        store.load({"p": 2})
+    store.path({"p": 3}).write_text("{not json")
+    with pytest.raises(ValueError, match="cannot be read"):
+        store.load({"p": 3})
+
+
+@pytest.mark.parametrize("interrupt", [OSError("disk full"), KeyboardInterrupt()], ids=["error", "interrupt"])
+def test_a_crashed_write_leaves_no_temporary_file_and_the_old_result(tmp_path, monkeypatch, interrupt):
+    store = RunStore(tmp_path)
+    store.save({"p": 1}, {"x": 1.0})
+    before = _files(tmp_path)
+
+    def crash(fd):
+        raise interrupt
+
+    monkeypatch.setattr(experiments.os, "fsync", crash)  # bytes written, then the write fails
+    for config in ({"p": 1}, {"p": 2}):
+        with pytest.raises(type(interrupt)):
+            store.save(config, {"x": 9.0})
+    monkeypatch.undo()
+    assert _files(tmp_path) == before and _temporaries(tmp_path) == []
+    assert store.load({"p": 1}) == {"x": 1.0} and store.load({"p": 2}) is None
+
+
+def test_atomic_write_replaces_only_on_success(tmp_path):
+    target = tmp_path / "sub" / "file.txt"
+    with atomic_write(target) as tmp:
+        tmp.write_text("one")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as tmp:
+            tmp.write_text("two")
+            raise RuntimeError("crash")
+    assert target.read_text() == "one" and _files(target.parent) == ["file.txt"]
+
+
+@pytest.mark.parametrize("config", [[("p", 1)], "p=1", None, {"f": object()}, {"s": {1, 2}}, {1: 2},
+                                    {"": 1}, {"x": float("nan")}, {"x": [1, float("inf")]}, {"d": {"a": 1}}],
+                         ids=["list", "str", "None", "object", "set", "int-key", "empty-key", "nan", "inf", "dict"])
+def test_bad_configs_raise_value_error(tmp_path, config):
+    store = RunStore(tmp_path)
+    with pytest.raises(ValueError):
+        store.save(config, {"x": 1.0})
+    with pytest.raises(ValueError):
+        run_sweep([{"p": 1}, config], toy_run, store, progress=False)
+    assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize("result", [None, [1.0], {"x": object()}, {"x": {"a": 1}}, {"p": 2.0}, {3: 1.0}],
+                         ids=["None", "list", "object", "dict", "clashes-with-config", "int-key"])
+def test_bad_results_raise_value_error(tmp_path, result):
+    store = RunStore(tmp_path)
+    with pytest.raises(ValueError):
+        store.save({"p": 1}, result)
+    assert _files(tmp_path) == []
+
+
+def test_bad_store_arguments_raise_value_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="not a directory"):
+        RunStore(tmp_path / "file")
+    with pytest.raises(ValueError, match="non-empty path"):
+        RunStore(3)
+    store = RunStore(tmp_path / "s")
+    with pytest.raises(ValueError, match="suffix"):
+        store.artifact_path({"p": 1}, "pt")
+    with pytest.raises(ValueError, match="store must be a RunStore"):
+        run_sweep([], toy_run, str(tmp_path))
+    with pytest.raises(ValueError, match="run must be callable"):
+        run_sweep([], None, store)
+    with pytest.raises(ValueError, match="configs must be a list"):
+        run_sweep({"p": 1}, toy_run, store)
+    for n_jobs in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="n_jobs"):
+            run_sweep([], toy_run, store, n_jobs=n_jobs)
+
+
+def test_records_filter_and_table_sorts(tmp_path):
+    store = RunStore(tmp_path)
+    run_sweep(toy_configs(), toy_run, store, progress=False)
+    assert len(store.records()) == 6
+    assert {r["width"] for r in store.records(seed=1)} == {4, 8, 16} and len(store.records(seed=1)) == 3
+    assert len(store.records(width={4, 16})) == 4 and store.records(width=5) == []
+    assert store.records(missing_key=1) == []
+    table = store.table(sort_by=("seed", "width"))
+    assert [(r["seed"], r["width"]) for r in table] == [(s, w) for s in (0, 1) for w in (4, 8, 16)]
+    assert store.table(sort_by="width")[0]["width"] == 4
+
+
+def test_run_sweep_computes_each_config_once_and_returns_in_order(tmp_path):
+    store, calls = RunStore(tmp_path), []
+
+    def run(config):
+        calls.append(config["width"])
+        return toy_run(config)
+
+    configs = toy_configs()
+    table = run_sweep(configs + configs[:1], run, store, progress=False)  # a duplicate runs once
+    assert len(calls) == 6 and len(table) == 7 and table[-1] == table[0]
+    assert [(r["width"], r["seed"]) for r in table[:6]] == [(c["width"], c["seed"]) for c in configs]
+    assert all(r == {**c, **toy_run(c)} for r, c in zip(table, configs))
+    assert run_sweep(configs, run, store, progress=False) == table[:6] and len(calls) == 6
+
+
+@pytest.mark.parametrize("interrupt", [RuntimeError("diverged"), KeyboardInterrupt()], ids=["error", "interrupt"])
+def test_an_interrupted_sweep_resumes_without_recomputing(tmp_path, interrupt):
+    configs, k = toy_configs(), 4
+    reference = run_sweep(configs, toy_run, RunStore(tmp_path / "ref"), progress=False)
+    store, calls = RunStore(tmp_path / "store"), []
+
+    def flaky(config):
+        calls.append(canonical_config(config))
+        if len(calls) == k + 1:
+            raise interrupt
+        return toy_run(config)
+
+    with pytest.raises(type(interrupt)):
+        run_sweep(configs, flaky, store, progress=False)
+    assert len(store.records()) == k and _temporaries(store.directory) == []
+    finished = set(calls[:k])
+    calls.clear()
+    resumed = run_sweep(configs, flaky, store, progress=False)
+    assert len(calls) == len(configs) - k and not finished & set(calls)  # the k finished runs are not recomputed
+    assert resumed == reference
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_same_table(tmp_path):
+    configs = toy_configs()
+    serial = run_sweep(configs, toy_run, RunStore(tmp_path / "one"), n_jobs=1, progress=False)
+    parallel = run_sweep(configs, toy_run, RunStore(tmp_path / "two"), n_jobs=2, progress=False)
+    assert parallel == serial
+    assert sorted(os.listdir(tmp_path / "one")) == sorted(os.listdir(tmp_path / "two"))
+
+
+def test_write_csv(tmp_path):
+    rows = [{"a": 1, "b": [1, 2]}, {"a": 2.5, "c": "x"}]
+    path = write_csv(rows, tmp_path / "t.csv")
+    assert path.read_text().splitlines() == ["a,b,c", '1,"[1, 2]",', "2.5,,x"]
+    with open(path, newline="") as handle:
+        header, first, second = list(csv.reader(handle))
+    assert json.loads(first[1]) == [1, 2] and second == ["2.5", "", "x"]
+    with pytest.raises(ValueError, match="list of dicts"):
+        write_csv({"a": 1}, tmp_path / "u.csv")

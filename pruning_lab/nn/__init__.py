@@ -7,6 +7,8 @@
 - :mod:`pruning_lab.nn.transforms`: batch augmentation (random crop and flip).
 - :mod:`pruning_lab.nn.train`: training and evaluation loops (masked training).
 - :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
+- :mod:`pruning_lab.nn.sweeps`: width sweeps (train wide, prune to a base model's size, retrain)
+  that store every finished run.
 - :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities.
 - :mod:`pruning_lab.nn.seqattn`: SequentialAttention++ block sparsification
   (block attention, block masks, the sparsification schedule);

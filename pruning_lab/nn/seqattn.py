@@ -2,7 +2,7 @@ r"""SequentialAttention++ block sparsification of a torch MLP, with its block ba
 
 Implements the training algorithm of Yasuda, Axiotis, Fu, Bateni & Mirrokni (2024),
 *SequentialAttention++ for Block Sparsification* (arXiv:2402.17902, §3 and App. C),
-used in the chapter *Block sparsification*.  A weight matrix
+used in the chapter "From LASSO to Sequential Attention++".  A weight matrix
 :math:`W\in\mathbb R^{\text{out}\times\text{in}}` (``nn.Linear`` layout) is tiled
 into :math:`B\times B` blocks :math:`b=1,\dots,N`; the layer uses
 
@@ -86,7 +86,7 @@ def sparsity_schedule(t, s, c=4.0):
     :math:`t\in[0,1]` is the fraction of the phase elapsed.  The ramp rises from 0 to
     :math:`s`, fast at first and slowly near the target (concave); as :math:`c\to0` it
     tends to the linear ramp :math:`st` (computed stably with ``expm1``).  The paper uses
-    :math:`c=4`.  Used in the chapter *Block sparsification*.
+    :math:`c=4`.  Used in the chapter "From LASSO to Sequential Attention++".
 
     Parameters
     ----------

@@ -1,0 +1,161 @@
+"""Command line of the package: run the named width sweeps and print their tables.
+
+::
+
+    python -m pruning_lab list
+    python -m pruning_lab sweep NAME [--scale book|full] [--store DIR] [--jobs N] [--device cpu|cuda]
+                                     [--data-dir DIR] [--seeds S ...] [--no-progress]
+                                     [--widths W ...] [--base-width W] [--epochs E] [--retrain-epochs E]
+                                     [--n-train N] [--n-test N]
+    python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
+
+``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
+sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
+Kausik, Srivastava et al., chapter *Pruning wide networks*), storing every
+finished run in ``--store`` (a :class:`pruning_lab.experiments.RunStore`):
+running the same command again computes only what is missing.  The override
+options change the named sweep (for quick trials).  Errors in the request
+(unknown sweep, missing CIFAR-10 files, no CUDA device, bad values) print a
+message and exit with status 2.  Installed as the ``pruning-lab`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+DEFAULT_STORE = "pruning-lab-runs"
+
+
+class _UsageError(Exception):
+    """A request that cannot be run as given (exit status 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pruning-lab", description="Width sweeps of the Pruning Lab book.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the named sweeps and their sizes")
+
+    sweep = commands.add_parser("sweep", help="run a named sweep (skipping finished runs)")
+    sweep.add_argument("name", help="name of the sweep (see 'list')")
+    sweep.add_argument("--scale", default="book", help="'book' (CPU, minutes) or 'full' (the paper's widths)")
+    sweep.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
+    sweep.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per CPU)")
+    sweep.add_argument("--device", choices=("cpu", "cuda"), default=None, help="torch device (default: the sweep's)")
+    sweep.add_argument("--data-dir", default=None, help="CIFAR-10 directory (or set PRUNING_LAB_CIFAR10)")
+    sweep.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the sweep's)")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--widths", type=int, nargs="+", default=None, help="override: widths")
+    sweep.add_argument("--base-width", type=int, default=None, help="override: base width (pruning target)")
+    sweep.add_argument("--epochs", type=int, default=None, help="override: epochs of dense training")
+    sweep.add_argument("--retrain-epochs", type=int, default=None, help="override: epochs of retraining")
+    sweep.add_argument("--n-train", type=int, default=None, help="override: training examples used")
+    sweep.add_argument("--n-test", type=int, default=None, help="override: test examples used")
+
+    table = commands.add_parser("table", help="print (or write as CSV) the finished runs of a sweep")
+    table.add_argument("name", help="name of the sweep")
+    table.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
+    table.add_argument("--scale", default=None, help="only runs of this scale")
+    table.add_argument("--csv", default=None, help="write all columns to this CSV file")
+    return parser
+
+
+def _list(out) -> None:
+    from .nn.sweeps import SWEEPS
+
+    print(f"{'name':<18} {'scale':<5} {'model':<9} {'data':<8} {'widths':<34} {'base':>4} {'target':>7} "
+          f"{'runs':>5} {'dense':>5} {'epochs':>6}", file=out)
+    for name, scales in SWEEPS.items():
+        for scale, s in scales.items():
+            widths = " ".join(map(str, s.widths))
+            print(f"{name:<18} {scale:<5} {s.model:<9} {s.dataset:<8} {widths:<34} {s.base_width:>4} "
+                  f"{s.target:>7} {len(s.configs()):>5} {s.dense_trainings():>5} "
+                  f"{s.epochs:>3}+{s.retrain_epochs:<2}", file=out)
+
+
+def _sweep(args, out) -> None:
+    import torch
+
+    from .data import find_cifar10
+    from .experiments import RunStore
+    from .nn.sweeps import get_sweep, run_width_sweep
+
+    try:
+        sweep = get_sweep(args.name, args.scale)
+        changes = {key: value for key, value in (
+            ("seeds", args.seeds), ("widths", args.widths), ("base_width", args.base_width),
+            ("epochs", args.epochs), ("retrain_epochs", args.retrain_epochs), ("n_train", args.n_train),
+            ("n_test", args.n_test), ("device", args.device)) if value is not None}
+        sweep = sweep.replace(**changes)
+        store = RunStore(args.store)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    if sweep.device == "cuda" and not torch.cuda.is_available():
+        raise _UsageError("--device cuda was requested but torch finds no CUDA device; use --device cpu")
+    if sweep.dataset == "cifar10" and find_cifar10(args.data_dir) is None:
+        raise _UsageError(
+            "the CIFAR-10 files were not found (looked at --data-dir, else $PRUNING_LAB_CIFAR10): download "
+            "cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it, and pass "
+            "--data-dir <the cifar-10-batches-py directory or its parent>")
+    if not (args.jobs == -1 or args.jobs >= 1):
+        raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
+    todo = [c for c in sweep.configs() if not store.has(c)]
+    print(f"{sweep.name} ({sweep.scale}): {len(sweep.configs())} runs, {len(todo)} to compute; "
+          f"store {args.store}", file=out)
+    try:
+        table = run_width_sweep(sweep, store, n_jobs=args.jobs, progress=not args.no_progress,
+                                data_dir=args.data_dir)
+    except FileNotFoundError as err:
+        raise _UsageError(str(err)) from None
+    print(f"done: {len(table)} runs in {args.store}", file=out)
+
+
+_COLUMNS = ("width", "strategy", "retrain", "seed", "kept", "sparsity", "train_error", "test_error",
+            "pruned_test_error")
+
+
+def _table(args, out) -> None:
+    from .experiments import RunStore, write_csv
+
+    try:
+        store = RunStore(args.store)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    if not store.directory.is_dir():
+        raise _UsageError(f"no run store at {args.store!r}; run 'sweep {args.name} --store {args.store}' first")
+    match = {"sweep": args.name} if args.scale is None else {"sweep": args.name, "scale": args.scale}
+    rows = store.table(sort_by=("scale", "strategy", "retrain", "width", "seed"), **match)
+    if not rows:
+        raise _UsageError(f"the store {args.store!r} holds no runs of sweep {args.name!r}")
+    if args.csv is not None:
+        write_csv(rows, args.csv)
+        print(f"wrote {len(rows)} runs to {args.csv}", file=out)
+        return
+    print(" ".join(f"{c:>17}" for c in _COLUMNS), file=out)
+    for row in rows:
+        cells = []
+        for c in _COLUMNS:
+            value = row.get(c)
+            cells.append(f"{'':>17}" if value is None else f"{value:>17.4f}" if isinstance(value, float)
+                         else f"{str(value):>17}")
+        print(" ".join(cells), file=out)
+
+
+def main(argv=None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    0 on success, 2 for a request that cannot be run (with a message on
+    standard error).
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed its message
+        return int(exit_.code or 0)
+    try:
+        {"list": lambda a, o: _list(o), "sweep": _sweep, "table": _table}[args.command](args, sys.stdout)
+    except _UsageError as err:
+        print(f"pruning-lab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,98 @@
+"""Tests of pruning_lab.cli: the command line, called in-process on a tiny sweep.
+
+Checked: ``list`` names every sweep with its size; ``sweep`` stores every
+run and a second invocation computes nothing (same table, no training);
+``table`` prints and writes CSV; each request that cannot be run (unknown
+sweep or scale, missing CIFAR-10 files, an unavailable CUDA device, bad
+values, an empty store) exits with status 2 and a message.
+"""
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pruning_lab import cli  # noqa: E402
+from pruning_lab.experiments import RunStore  # noqa: E402
+from pruning_lab.nn import sweeps  # noqa: E402
+
+TINY = ["--widths", "4", "8", "--base-width", "4", "--epochs", "1", "--retrain-epochs", "1",
+        "--n-train", "100", "--n-test", "100", "--no-progress"]
+
+
+def test_list_names_every_sweep(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name, scales in sweeps.SWEEPS.items():
+        for scale, sweep in scales.items():
+            line = next(l for l in out.splitlines() if l.startswith(name) and f" {scale} " in l)
+            assert f" {sweep.target} " in line and f" {len(sweep.configs())} " in line
+
+
+@pytest.mark.slow
+def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypatch):
+    store = tmp_path / "runs"
+    assert cli.main(["sweep", "mnist-fc", "--store", str(store), *TINY]) == 0
+    assert "runs, " in capsys.readouterr().out
+    rows = RunStore(store).records(sweep="mnist-fc")
+    expected = sweeps.get_sweep("mnist-fc").replace(widths=(4, 8), base_width=4, epochs=1, retrain_epochs=1,
+                                                    n_train=100, n_test=100)
+    assert len(rows) == len(expected.configs()) == 2 + 3 * 2 * 2
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was recomputed")
+
+    monkeypatch.setattr(sweeps, "train_classifier", no_training)
+    assert cli.main(["sweep", "mnist-fc", "--store", str(store), *TINY]) == 0
+    assert f"{len(rows)} runs, 0 to compute" in capsys.readouterr().out
+    assert RunStore(store).records(sweep="mnist-fc") == rows
+
+    assert cli.main(["table", "mnist-fc", "--store", str(store)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "test_error" in lines[0] and len(lines) == 1 + len(rows)
+    assert cli.main(["table", "mnist-fc", "--store", str(store), "--csv", str(tmp_path / "t.csv")]) == 0
+    with open(tmp_path / "t.csv", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == len(rows) and {"width", "strategy", "kept", "test_error"} <= set(table[0])
+    assert {r["kept"] for r in table if r["strategy"] != "dense"} == {str(expected.target)}
+    assert cli.main(["table", "mnist-fc", "--store", str(store), "--scale", "full"]) == 2
+    assert "holds no runs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sweep", "nope"], "unknown sweep"),
+    (["sweep", "mnist-fc", "--scale", "huge"], "unknown scale"),
+    (["sweep", "mnist-fc", "--widths", "0"], "width"),
+    (["sweep", "mnist-fc", "--jobs", "0"], "--jobs"),
+    (["sweep", "resnet20-cifar10", "--data-dir", "{tmp}/no-cifar"], "CIFAR-10 files were not found"),
+    (["table", "mnist-fc", "--store", "{tmp}/empty"], "no run store"),
+])
+def test_requests_that_cannot_run_exit_with_status_2(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.delenv("PRUNING_LAB_CIFAR10", raising=False)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert cli.main(argv + ["--store", str(tmp_path / "s")] if argv[0] == "sweep" else argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()  # nothing was run
+
+
+def test_cuda_that_is_not_available_exits_with_status_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert cli.main(["sweep", "mnist-fc", "--device", "cuda", "--store", str(tmp_path / "s")]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_argparse_errors_exit_with_status_2(capsys):
+    assert cli.main([]) == 2
+    assert cli.main(["sweep", "mnist-fc", "--device", "tpu"]) == 2
+    assert cli.main(["--help"]) == 0
+    assert "usage" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_module_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "pruning_lab", "sweep", "nope"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "unknown sweep 'nope'" in done.stderr
