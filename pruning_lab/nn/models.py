@@ -1,7 +1,7 @@
 r"""Models of the network chapters (plain torch, no torchvision).
 
 - :class:`MLP`: fully connected ReLU networks, among them the two-layer
-  network ``"fc2"`` of the MNIST width sweep (Kausik, Srivastava et al.) and
+  network ``"fc2"`` of the MNIST width sweep (Chang, Li, Oymak & Thrampoulidis, 2021) and
   :class:`LeNet300100` of the lottery-ticket experiments (Frankle & Carbin, 2019).
 - :class:`ResNet20`: the CIFAR ResNet-20 of He et al. (2016, section 4.2) with a
   width parameter, used for the CIFAR-10 width sweep.
@@ -114,7 +114,7 @@ class ResNet20(nn.Module):
     Convolution weights use He initialisation (``kaiming_normal_``, fan-out,
     as torchvision's ResNets), BatchNorm starts at :math:`\gamma=1,\beta=0`.
     The width sweep of the chapter *Pruning wide networks* uses
-    :math:`k = 16\cdot\{1, 2, 4, 8\}` (Kausik, Srivastava et al.).
+    :math:`k = 16\cdot\{1, 2, 4, 8\}` (Chang, Li, Oymak & Thrampoulidis, 2021).
     """
 
     def __init__(self, width: int = 16, num_classes: int = 10, in_channels: int = 3, *, shortcut: str = "A"):
@@ -207,7 +207,7 @@ def build_model(name: str, width: int, *, num_classes: int = 10, in_channels: in
     r"""A freshly initialised model by name, seeded: the same arguments give the same weights.
 
     - ``"fc2"``: the two-layer fully connected net :math:`d\to` ``width`` :math:`\to C`
-      (:class:`MLP`, ``d = in_features``) of the MNIST width sweep (Kausik, Srivastava et al.);
+      (:class:`MLP`, ``d = in_features``) of the MNIST width sweep (Chang, Li, Oymak & Thrampoulidis, 2021);
     - ``"lenet300100"``: :class:`LeNet300100` with hidden widths ``width`` and
       ``round(width / 3)`` (``width=300`` is the original);
     - ``"resnet20"``: :class:`ResNet20` with ``width`` channels in the first stage (16 is the original).

@@ -1,6 +1,6 @@
 r"""Width sweeps of networks: train wide, prune to a small model's size, retrain, compare.
 
-The network experiment of Kausik, Srivastava et al. (the distributional
+The network experiment of Chang, Li, Oymak & Thrampoulidis (2021) (the distributional
 characterization paper, section 3.3 and appendix A.1-A.2): models of growing
 width :math:`k` are trained densely, then pruned to exactly the number
 :math:`s` of prunable weights (weights of the ``nn.Linear``/``nn.Conv``

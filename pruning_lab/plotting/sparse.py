@@ -8,7 +8,7 @@ import numpy as np
 from .style import _axes
 
 __all__ = ["SPARSE_COLORS", "plot_block_pruning", "plot_group_lasso_path", "plot_mask_penalties",
-           "plot_objective_vs_sparsity", "plot_sparsity_tradeoff"]
+           "plot_objective_vs_sparsity", "plot_rank_sweep", "plot_robust_sweep", "plot_sparsity_tradeoff"]
 
 #: One color per method in the sparse-optimization figures.
 SPARSE_COLORS = {"omp": "#1f77b4", "ompr": "#2ca02c", "iht": "#d62728", "regiht": "#9467bd",
@@ -154,5 +154,46 @@ def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
         ax.axhline(100 * dense_accuracy, color="0.3", linestyle="--", linewidth=1, label="dense network")
     ax.set_xlabel("block sparsity of the pruned layer (%)")
     ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    return ax
+
+
+def plot_rank_sweep(sweep, *, ax=None, methods=("greedy", "local_search", "greedy_factors", "local_search_factors",
+                                                  "svp", "soft_impute")):
+    r"""Held-out RMSE against the target rank for each rank-constrained method (experiment X8).
+
+    ``sweep`` is the dict of :func:`pruning_lab.lowrank.completion_rank_sweep`; the dashed line is its
+    oracle noise floor.  Methods refitted only on their core are drawn dotted, with the factor refit solid.
+    """
+    ax = _axes(ax)
+    labels = {"greedy": "greedy (core refit)", "local_search": "local search (core refit)",
+              "greedy_factors": "greedy (factor refit)", "local_search_factors": "local search (factor refit)",
+              "svp": "SVP", "soft_impute": "soft-impute (rank-capped)"}
+    for name in methods:
+        base = name.removesuffix("_factors")
+        style = ":" if name in ("greedy", "local_search") else "-"
+        ax.plot(sweep["ranks"], sweep[name], style, marker="o", color=SPARSE_COLORS[base], label=labels[name],
+                markerfacecolor="none")
+    ax.axhline(float(sweep["noise_floor"]), color="0.3", linestyle="--", linewidth=1, label="oracle noise floor")
+    ax.set_yscale("log")
+    ax.set_xlabel("target rank $r$")
+    ax.set_ylabel("held-out RMSE")
+    ax.legend()
+    return ax
+
+
+def plot_robust_sweep(sweep, *, ax=None):
+    r"""Held-out RMSE against the target rank of local search with the squared and the Huber loss, under outliers.
+
+    ``sweep`` is the dict of :func:`pruning_lab.lowrank.robust_completion_sweep`.
+    """
+    ax = _axes(ax)
+    ax.plot(sweep["ranks"], sweep["squared"], "o-", color=SPARSE_COLORS["svp"], label="squared loss")
+    ax.plot(sweep["ranks"], sweep["huber"], "s-", color=SPARSE_COLORS["local_search"],
+            label=rf"Huber loss ($\delta$ = {float(sweep['delta']):.3g})")
+    ax.axhline(float(sweep["noise_floor"]), color="0.3", linestyle="--", linewidth=1, label="oracle noise floor")
+    ax.set_yscale("log")
+    ax.set_xlabel("target rank $r$")
+    ax.set_ylabel("held-out RMSE")
     ax.legend()
     return ax
