@@ -1,8 +1,17 @@
-"""Figures of the network chapters: "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10"."""
+r"""Figures of the network chapters: "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10".
+
+- :func:`width_sweep_summary` and :func:`plot_width_sweep`: the width sweep of
+  Chang, Li, Oymak & Thrampoulidis (2021, Figs. 1, 5 and 6): error of dense
+  models of width :math:`h` and of models pruned to the weight count of a
+  small base model, against :math:`h`;
+- :func:`plot_imp`: iterative magnitude pruning with rewinding against random
+  re-initialisation of the same masks (Frankle & Carbin, 2019).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .style import STRATEGY_COLORS, _axes
 
@@ -15,36 +24,103 @@ _LABELS = {"dense": "dense, trained at this width", "global": "global magnitude"
 def width_sweep_summary(rows, metric: str = "test_error") -> dict:
     r"""Mean and standard deviation over seeds of ``metric`` for each (strategy, retrain) curve of a width sweep.
 
-    ``rows`` are the flat records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or
-    :meth:`pruning_lab.experiments.RunStore.table`).  Returns ``{(strategy, retrain): (widths, mean,
-    std, n_seeds)}`` with arrays sorted by width; the dense curve has ``retrain=False``.
+    For a curve :math:`c` and width :math:`h` with values :math:`e_1,\dots,e_m` of
+    ``metric`` (one per seed), the mean is :math:`\bar e=\frac1m\sum_i e_i` and the
+    standard deviation :math:`\big(\frac1m\sum_i(e_i-\bar e)^2\big)^{1/2}` (numpy's
+    ``std``, zero for one seed).  Used by the chapter *Pruning networks on MNIST*.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The flat records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or of
+        :meth:`pruning_lab.experiments.RunStore.table`); each needs the keys
+        ``strategy``, ``retrain``, ``width`` and ``metric``.
+    metric : str
+        The record key to summarise, e.g. ``"test_error"`` or ``"train_error"``.
+
+    Returns
+    -------
+    dict
+        ``{(strategy, retrain): (widths, mean, std, n_seeds)}`` in order of first
+        appearance, with arrays sorted by width and ``n_seeds`` the smallest number
+        of seeds of any width; the dense curve has ``retrain=False``.
     """
+    if isinstance(rows, dict) or not hasattr(rows, "__iter__"):
+        raise ValueError(f"rows must be a list of records of a width sweep, got {type(rows).__name__}")
     rows = list(rows)
     if not rows:
         raise ValueError("rows is empty: run the sweep first (pruning_lab.nn.sweeps.run_width_sweep)")
-    missing = {"strategy", "retrain", "width", metric} - set(rows[0])
-    if missing:
-        raise ValueError(f"rows lack the keys {sorted(missing)}; expected records of a width sweep")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ValueError(f"rows[{i}] must be a dict (a record of a width sweep), got {type(row).__name__}")
+        missing = {"strategy", "retrain", "width", metric} - set(row)
+        if missing:
+            raise ValueError(f"rows[{i}] lacks the keys {sorted(missing)}; expected records of a width sweep")
+
+    def curve(r):
+        return r["strategy"], bool(r["retrain"]) and r["strategy"] != "dense"
+
     out = {}
-    for key in dict.fromkeys((r["strategy"], bool(r["retrain"]) and r["strategy"] != "dense") for r in rows):
-        sel = [r for r in rows if r["strategy"] == key[0] and (bool(r["retrain"]) and key[0] != "dense") == key[1]]
+    for key in dict.fromkeys(curve(r) for r in rows):
+        sel = [r for r in rows if curve(r) == key]
         widths = np.array(sorted({int(r["width"]) for r in sel}))
-        vals = [[float(r[metric]) for r in sel if int(r["width"]) == w] for w in widths]
-        out[key] = (widths, np.array([np.mean(v) for v in vals]), np.array([np.std(v) for v in vals]),
-                    min(len(v) for v in vals))
+        vals = [np.array([float(r[metric]) for r in sel if int(r["width"]) == w]) for w in widths]
+        out[key] = (widths, np.array([v.mean() for v in vals]), np.array([v.std() for v in vals]),
+                    min(v.size for v in vals))
     return out
 
 
-def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=None, percent: bool = True):
+def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=None, percent: bool = True,
+                     curves=None, legend: bool = True, logy: bool = False):
     r"""Error of dense, pruned and pruned-then-retrained networks against the width of the trained model.
 
     Every pruned model keeps exactly as many prunable weights as the dense model of width
-    ``base_width`` (drawn as a horizontal dashed line at its error).  Solid lines: retrained after
-    pruning; dotted: pruned without retraining; black: the dense model of each width.  Error bars
-    are the standard deviation over seeds when there are several.  The x axis is logarithmic.
+    ``base_width``, :math:`s = \#\{\text{weights of the width-}h_0\text{ model}\}`, so its
+    sparsity is :math:`1 - s/N_h` (Chang, Li, Oymak & Thrampoulidis, 2021, Figs. 1, 5, 6).  Drawn:
+    solid lines, retrained after pruning; dotted with open markers, pruned without retraining;
+    black, the dense model of each width; a horizontal dashed line at the error of the dense model
+    of width ``base_width``.  Error bars are the standard deviation over seeds when there are
+    several (:func:`width_sweep_summary`).  The x axis is logarithmic.  Used by the chapter
+    *Pruning networks on MNIST*.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Records of a width sweep (see :func:`width_sweep_summary`).
+    metric : str
+        The record key drawn, ``"test_error"`` or ``"train_error"``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+    base_width : int, optional
+        Width of the base model; it must be one of the dense widths in ``rows``.
+    percent : bool
+        Draw errors in percent.
+    curves : list of tuple, optional
+        The ``(strategy, retrain)`` curves to draw (default: all).
+    legend : bool
+        Draw a legend.
+    logy : bool
+        Logarithmic y axis (tick labels as plain numbers), for curves that differ by orders of magnitude.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
-    ax = _axes(ax)
     summary = width_sweep_summary(rows, metric)
+    if curves is not None:
+        wanted = [(str(s), bool(r) and s != "dense") for s, r in curves]
+        unknown = [c for c in wanted if c not in summary]
+        if unknown:
+            raise ValueError(f"curves {unknown} are not in rows; expected some of {list(summary)}")
+        summary = {c: summary[c] for c in wanted}
+    base = None
+    if base_width is not None:
+        dense = width_sweep_summary(rows, metric).get(("dense", False))
+        if dense is None or int(base_width) not in dense[0]:
+            have = [] if dense is None else dense[0].tolist()
+            raise ValueError(f"base_width {base_width} is not a width of the dense runs in rows ({have})")
+        base = dense[1][list(dense[0]).index(int(base_width))]
+    ax = _axes(ax)
     scale = 100.0 if percent else 1.0
     for (strategy, retrain), (w, mean, std, n) in summary.items():
         color = STRATEGY_COLORS.get(strategy, "#555555")
@@ -55,40 +131,74 @@ def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=No
             style = "-" if retrain else ":"
         ax.errorbar(w, scale * mean, yerr=scale * std if n > 1 else None, fmt=style, marker="o", color=color,
                     label=label, capsize=3, markerfacecolor="white" if not retrain and strategy != "dense" else color)
-    if base_width is not None and ("dense", False) in summary:
-        w, mean, _, _ = summary[("dense", False)]
-        if int(base_width) in w:
-            ax.axhline(scale * mean[list(w).index(int(base_width))], color="0.3", linestyle="--", linewidth=1,
-                       label=f"small model (width {base_width}) trained directly")
+    if base is not None:
+        ax.axhline(scale * base, color="0.3", linestyle="--", linewidth=1,
+                   label=f"small model (width {int(base_width)}) trained directly")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("width of the trained model (pruned models keep the small model's weight count)")
+    widths = sorted({int(x) for w, _, _, _ in summary.values() for x in w})
+    ax.set_xticks(widths, [str(x) for x in widths])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    if logy:
+        ax.set_yscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+    ax.set_xlabel("width of the trained model")
     what = metric.replace("_", " ")
     ax.set_ylabel(f"{what} (%)" if percent else what)
-    ax.legend()
+    if legend:
+        ax.legend()
     return ax
 
 
 def plot_imp(result, *, ax=None, percent: bool = True):
-    r"""Test error against the fraction of weights kept, for IMP tickets and their random re-initialization.
+    r"""Test error against the fraction of weights kept, for IMP tickets and their random re-initialisation.
 
-    ``result`` is an :class:`~pruning_lab.nn.imp.IMPResult`; round 0 is the dense network.  The x axis
-    is logarithmic and decreasing (pruning proceeds to the right).
+    Round :math:`t` of iterative magnitude pruning keeps the fraction :math:`(1-p)^t` of the weights
+    (up to rounding); its ticket is trained from the rewind point :math:`\theta_k` with the masks
+    :math:`m_t` (Frankle & Carbin, 2019; Frankle et al., 2020), the control from a fresh random
+    initialisation with the same masks.  Round 0, the dense network, is drawn as a dotted
+    horizontal line.  The x axis is logarithmic and decreasing (pruning proceeds to the right).
+    Used by the chapter *Pruning networks on MNIST*.
+
+    Parameters
+    ----------
+    result : pruning_lab.nn.imp.IMPResult
+        The result of :func:`pruning_lab.nn.imp.iterative_magnitude_pruning` (or any object with
+        ``kept_fraction``, ``test_error``, ``reinit_test_error`` and ``config``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+    percent : bool
+        Draw errors in percent.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
+    for attr in ("kept_fraction", "test_error", "reinit_test_error", "config"):
+        if not hasattr(result, attr):
+            raise ValueError(f"result must be an IMPResult (pruning_lab.nn.imp.iterative_magnitude_pruning); "
+                             f"it has no {attr}")
+    kept = np.asarray(result.kept_fraction, dtype=float)
+    error = np.asarray(result.test_error, dtype=float)
+    if kept.ndim != 1 or kept.size < 2 or error.shape != kept.shape:
+        raise ValueError(f"result needs one kept fraction and one test error per round (at least 2 rounds), "
+                         f"got shapes {kept.shape} and {error.shape}")
     ax = _axes(ax)
     scale = 100.0 if percent else 1.0
-    kept = np.asarray(result.kept_fraction)
     k = int(dict(result.config).get("rewind_epoch", 0))
-    where = "initialization" if k == 0 else f"epoch {k}"
-    ax.plot(kept, scale * np.asarray(result.test_error), "o-", color=STRATEGY_COLORS["global"],
-            label=f"IMP ticket (rewound to {where})")
+    where = "initialisation" if k == 0 else f"epoch {k}"
+    ax.plot(kept, scale * error, "o-", color=STRATEGY_COLORS["global"], label=f"IMP ticket (rewound to {where})")
     reinit = None if result.reinit_test_error is None else np.asarray(result.reinit_test_error, dtype=float)
     if reinit is not None and np.isfinite(reinit).any():
         ax.plot(kept[1:], scale * reinit[1:], "s--", color=STRATEGY_COLORS["random"],
-                label="same masks, random re-initialization")
-    ax.axhline(scale * float(result.test_error[0]), color="0.3", linestyle=":", linewidth=1, label="dense network")
+                label="same masks, random re-initialisation")
+    ax.axhline(scale * float(error[0]), color="0.3", linestyle=":", linewidth=1, label="dense network")
     ax.set_xscale("log")
+    ax.set_xticks(kept, [f"{100 * f:.0f}%" for f in kept])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.invert_xaxis()
-    ax.set_xlabel("fraction of weights kept")
+    ax.set_xlabel("weights kept")
     ax.set_ylabel("test error (%)" if percent else "test error")
     ax.legend()
     return ax

@@ -1,0 +1,106 @@
+"""Tests of pruning_lab.widgets.networks: the MNIST pruning panel and its static figure."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from pruning_lab.data import Dataset, load_mnist  # noqa: E402
+from pruning_lab.widgets.networks import PANEL_STRATEGIES, mnist_pruning_figure, mnist_pruning_panel  # noqa: E402
+
+TINY = dict(epochs=1, retrain_epochs=1)
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    ds = load_mnist()
+    return Dataset(ds.X_train[::10], ds.y_train[::10], ds.X_test[::5], ds.y_test[::5], name="tiny")  # all classes
+
+
+@pytest.mark.slow
+def test_figure_numbers_equal_the_width_sweep_pipeline():
+    # an independent computation of the same numbers: the sweep's runs (full MNIST subset, as the figure's default)
+    from pruning_lab.nn.sweeps import WidthSweep, run_width_point
+
+    fig, ax = plt.subplots()
+    out = mnist_pruning_figure(8, 0.5, epochs=2, retrain_epochs=1, strategies=PANEL_STRATEGIES, seed=3, ax=ax)
+    sweep = WidthSweep(name="check", model="fc2", dataset="mnist", widths=(4, 8), base_width=4,
+                       strategies=("dense", *PANEL_STRATEGIES), retrain=(False, True), seeds=(3,), epochs=2,
+                       retrain_epochs=1, lr=0.05, batch_size=128, momentum=0.9, lr_schedule="cosine")
+    runs = {(c["width"], c["strategy"], c["retrain"]): run_width_point(c)["test_error"] for c in sweep.configs()}
+    assert out["width"] == 8 and out["small_width"] == 4
+    assert out["total"] == 794 * 8 and out["kept"] == 794 * 4 == sweep.target
+    assert out["dense"] == runs[(8, "dense", False)]
+    assert out["small"] == runs[(4, "dense", False)]
+    for s in PANEL_STRATEGIES:
+        assert out[f"{s} pruned"] == runs[(8, s, False)]
+        assert out[f"{s} retrained"] == runs[(8, s, True)]
+    # the bars are the returned errors, in percent, in the order dense, small, (pruned, retrained) per strategy
+    want = [out["dense"], out["small"]] + [out[f"{s} {w}"] for s in PANEL_STRATEGIES for w in ("pruned", "retrained")]
+    np.testing.assert_allclose([p.get_height() for p in ax.patches], 100 * np.array(want))
+    plt.close("all")
+
+
+def test_keeping_everything_prunes_nothing(small_data):
+    out = mnist_pruning_figure(6, 1.0, data=small_data, **TINY)
+    assert out["kept"] == out["total"] == 794 * 6
+    assert out["global pruned"] == out["dense"] and out["random pruned"] == out["dense"]
+    assert out["small"] == out["dense"]  # the small model is the same network trained the same way
+    plt.close("all")
+
+
+def test_random_pruning_without_retraining_is_worse_than_magnitude(small_data):
+    out = mnist_pruning_figure(32, 0.25, data=small_data, epochs=10, retrain_epochs=1)
+    assert out["small_width"] == 8 and out["kept"] == 794 * 8
+    assert out["random pruned"] > out["global pruned"] + 0.2  # random masks destroy the trained network
+    assert 0.0 <= out["global retrained"] <= 1.0
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(width=0), "width"),
+    (dict(width=2.5), "width"),
+    (dict(keep_fraction=0.0), "keep_fraction"),
+    (dict(keep_fraction=1.5), "keep_fraction"),
+    (dict(keep_fraction=float("nan")), "keep_fraction"),
+    (dict(keep_fraction=True), "keep_fraction"),
+    (dict(epochs=0), "epochs"),
+    (dict(retrain_epochs=0), "retrain_epochs"),
+    (dict(lr=-1.0), "lr"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(seed=-1), "seed"),
+    (dict(strategies="global"), "strategies"),
+    (dict(strategies=("magnitude",)), "strategies"),
+    (dict(strategies=("global", "global")), "strategies"),
+    (dict(strategies=()), "strategies"),
+    (dict(data=object()), "Dataset"),
+])
+def test_figure_rejects_bad_inputs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mnist_pruning_figure(**{"width": 8, "keep_fraction": 0.5, **TINY, **kwargs})
+
+
+def test_figure_rejects_image_data():
+    images = np.zeros((20, 3, 32, 32), dtype=np.float32)
+    labels = np.arange(20) % 10
+    with pytest.raises(ValueError, match="784"):
+        mnist_pruning_figure(8, 0.5, data=Dataset(images, labels, images, labels), **TINY)
+
+
+def test_panel_has_two_sliders(small_data):
+    import ipywidgets
+
+    panel = mnist_pruning_panel(width=16, keep_fraction=0.25, data=small_data, **TINY)
+    sliders = panel.children[0].children
+    assert [type(s) for s in sliders] == [ipywidgets.SelectionSlider, ipywidgets.FloatLogSlider]
+    assert sliders[0].value == 16 and sliders[1].value == pytest.approx(0.25)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(width=100), "width"), (dict(keep_fraction=0.001), "keep_fraction"),
+                                           (dict(keep_fraction=2.0), "keep_fraction")])
+def test_panel_rejects_bad_inputs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mnist_pruning_panel(**{"width": 16, "keep_fraction": 0.1, **kwargs})
