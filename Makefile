@@ -35,6 +35,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_dc.py
 	$(PY) benchmarks/bench_sensing.py
 	$(PY) benchmarks/bench_lottery.py
+	$(PY) benchmarks/bench_masked_training.py
 
 clean:
 	rm -rf _build

@@ -11,7 +11,7 @@
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
-Chang, Li, Oymak & Thrampoulidis 2021, chapter *Pruning wide networks*), storing every
+Chang, Li, Oymak & Thrampoulidis 2021, chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10"), storing every
 finished run in ``--store`` (a :class:`pruning_lab.experiments.RunStore`):
 running the same command again computes only what is missing.  The override
 options change the named sweep (for quick trials).  Errors in the request

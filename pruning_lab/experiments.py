@@ -10,7 +10,7 @@ scale without a cache; the same functions with larger arguments and a
 ``cache_dir`` produce the full-scale versions.
 
 :class:`RunStore` is the same idea for sweeps whose runs return a few
-numbers (the network width sweeps of the chapter *Pruning wide networks*):
+numbers (the network width sweeps of the chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10"):
 one JSON file per finished run, keyed by the run's full configuration, and
 :func:`run_sweep` runs whatever is not stored yet (in parallel if asked),
 saving each run the moment it finishes.  Killing a sweep loses only the runs

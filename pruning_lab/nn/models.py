@@ -6,8 +6,8 @@ r"""Models of the network chapters (plain torch, no torchvision).
 - :class:`ResNet20`: the CIFAR ResNet-20 of He et al. (2016, section 4.2) with a
   width parameter, used for the CIFAR-10 width sweep.
 - :func:`count_parameters` and the closed forms :func:`mlp_weight_count`,
-  :func:`resnet20_weight_count`: the parameter budgets that the chapter
-  *Pruning wide networks* prunes wide models down to.
+  :func:`resnet20_weight_count`: the parameter budgets that the
+  chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10" prune wide models down to.
 - :func:`build_model`: a model by name and width, seeded.
 """
 
@@ -113,8 +113,8 @@ class ResNet20(nn.Module):
     parameters for 10 classes, with option B (``shortcut="B"``) 272,474.
     Convolution weights use He initialisation (``kaiming_normal_``, fan-out,
     as torchvision's ResNets), BatchNorm starts at :math:`\gamma=1,\beta=0`.
-    The width sweep of the chapter *Pruning wide networks* uses
-    :math:`k = 16\cdot\{1, 2, 4, 8\}` (Chang, Li, Oymak & Thrampoulidis, 2021).
+    The width sweep of the chapter "ResNet-20 and CIFAR-10"
+    prunes ResNet-20 of width :math:`k` to the size of a small base width (Chang, Li, Oymak & Thrampoulidis, 2021).
     """
 
     def __init__(self, width: int = 16, num_classes: int = 10, in_channels: int = 3, *, shortcut: str = "A"):

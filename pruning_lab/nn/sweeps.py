@@ -13,7 +13,7 @@ by global magnitude pruning (one threshold on :math:`|W|` over all layers),
 layer-wise magnitude pruning (the same fraction :math:`s/N_k` kept in every
 layer), or uniformly random masks at the same sparsity; each pruned model is
 evaluated as is and after retraining with its mask in force.  Used in the
-chapter *Pruning wide networks*.
+chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10".
 
 A sweep is a :class:`WidthSweep`; :meth:`WidthSweep.configs` expands it into
 one run configuration per width x strategy x retrain x seed, and

@@ -79,7 +79,7 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
     epochs, retrain_epochs : int
         Epochs of dense training (``>= 1``) and of retraining (``>= 1``).
     strategies : tuple of str
-        Pruning strategies compared, among :data:`PANEL_STRATEGIES`.
+        Pruning strategies compared, among ``PANEL_STRATEGIES``.
     lr : float
         Peak learning rate.
     batch_size : int
@@ -174,7 +174,7 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
 def mnist_pruning_panel(width: int = 128, keep_fraction: float = 0.1, **kwargs):
     """Sliders over the width :math:`h` and the kept fraction :math:`f`, redrawing :func:`mnist_pruning_figure`.
 
-    The width slider offers :data:`PANEL_WIDTHS`, the fraction slider :math:`f\\in[0.01, 1]` on a
+    The width slider offers ``PANEL_WIDTHS``, the fraction slider :math:`f\\in[0.01, 1]` on a
     log scale; ``kwargs`` go to :func:`mnist_pruning_figure`.  Each move retrains the networks
     (a few seconds).
 

@@ -18,7 +18,7 @@ def width_sweep_figure(rows, metric: str = "test_error", strategies=None, *, ret
 
     ``rows`` are the records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or of a
     :class:`~pruning_lab.experiments.RunStore` filled by the command line); ``metric`` is one of
-    :data:`METRICS`; ``strategies`` a subset of the strategies present (default: all);
+    ``METRICS``; ``strategies`` a subset of the strategies present (default: all);
     ``retrained`` is ``"both"``, ``"yes"`` or ``"no"`` (which pruned curves to show; the dense
     curve is always drawn).  Returns ``{(strategy, retrained): values}`` of the curves drawn, as
     computed by :func:`~pruning_lab.plotting.networks.width_sweep_summary`.
