@@ -17,8 +17,8 @@ method and the ratios of medians are printed, together with the median of
 the per-round ratios, the best-of ratios and the time of the masking work
 alone (the in-place products, timed in isolation, so hardly affected by load).
 PASS when, for every model, the ratio of medians masked / dense or the median
-of the per-round ratios is at most 1.10 (at most 10 % overhead).  Models: a wide MLP ``784-W-W-10`` (batch 256) and, when
-``pruning_lab.nn.models.ResNet20`` exists, ResNet-20 of width 16 on 3x32x32
+of the per-round ratios is at most 1.10 (at most 10 % overhead).  Models: a
+wide MLP ``784-W-W-10`` (batch 256) and ResNet-20 of width 16 on 3x32x32
 inputs (batch 128).
 
 Usage::
@@ -122,7 +122,7 @@ def main(argv=None):
     import torch
     from threadpoolctl import threadpool_limits
 
-    from pruning_lab.nn.models import MLP
+    from pruning_lab.nn.models import MLP, ResNet20
 
     torch.set_num_threads(args.threads)
     ok = True
@@ -131,16 +131,11 @@ def main(argv=None):
         mlp = MLP(784, [args.width, args.width], 10)
         ok &= bench(f"MLP 784-{args.width}-{args.width}-10", mlp, (784,), args.batch, args.steps, args.repeats,
                     args.sparsity)
-        if args.resnet_width:
-            try:
-                from pruning_lab.nn.models import ResNet20
-            except ImportError:
-                print("\nResNet-20: pruning_lab.nn.models.ResNet20 does not exist yet; skipped")
-            else:
-                torch.manual_seed(0)
-                net = ResNet20(width=args.resnet_width)
-                ok &= bench(f"ResNet-20 width {args.resnet_width}", net, (3, 32, 32), args.resnet_batch,
-                            args.resnet_steps, args.repeats, args.sparsity)
+        if args.resnet_width:  # --resnet-width 0 skips the ResNet
+            torch.manual_seed(0)
+            net = ResNet20(width=args.resnet_width)
+            ok &= bench(f"ResNet-20 width {args.resnet_width}", net, (3, 32, 32), args.resnet_batch,
+                        args.resnet_steps, args.repeats, args.sparsity)
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
