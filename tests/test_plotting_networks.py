@@ -184,3 +184,23 @@ def test_plot_imp_on_a_real_run():
 def test_plot_imp_rejects_bad_results(result, match):
     with pytest.raises(ValueError, match=match):
         plot_imp(result)
+
+
+def test_width_sweep_table_lists_the_seed_means_of_every_curve():
+    from pruning_lab.plotting.networks import width_sweep_table
+
+    rows = []
+    for seed in (0, 1):
+        for w in (4, 8):
+            rows.append(dict(strategy="dense", retrain=False, width=w, seed=seed, test_error=0.1 * seed + 0.01 * w,
+                             test_loss=0.5))
+            rows.append(dict(strategy="random", retrain=True, width=w, seed=seed, test_error=0.2 + 0.1 * seed,
+                             test_loss=1.25))
+    rows.append(dict(strategy="global", retrain=False, width=8, seed=0, test_error=0.123, test_loss=2.0))
+    lines = width_sweep_table(rows, "test_error", width_symbol="k").splitlines()
+    assert lines[0].split() == ["test_error", "(%)", "k=4", "k=8"]
+    assert lines[1].split() == ["dense", "9.0", "13.0"]          # (0.04 + 0.14) / 2, (0.08 + 0.18) / 2
+    assert lines[2].split() == ["random,", "retrained", "25.0", "25.0"]
+    assert lines[3].split() == ["global,", "not", "retrained", "12.3"] and lines[3][30:38].strip() == ""
+    losses = width_sweep_table(rows, "test_loss").splitlines()
+    assert losses[0].startswith("test_loss ") and losses[2].split()[-2:] == ["1.250", "1.250"]

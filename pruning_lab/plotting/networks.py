@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .style import STRATEGY_COLORS, _axes
 
-__all__ = ["plot_imp", "plot_width_sweep", "width_sweep_summary"]
+__all__ = ["plot_imp", "plot_width_sweep", "width_sweep_summary", "width_sweep_table"]
 
 _LABELS = {"dense": "dense, trained at this width", "global": "global magnitude", "layerwise": "layer-wise magnitude",
            "random": "random"}
@@ -68,6 +68,27 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
         out[key] = (widths, np.array([v.mean() for v in vals]), np.array([v.std() for v in vals]),
                     min(v.size for v in vals))
     return out
+
+
+def width_sweep_table(rows, metric: str = "test_error", *, width_symbol: str = "h") -> str:
+    r"""The curves of a width sweep as a text table: one line per (strategy, retrained), one column per width.
+
+    Values are the seed means of :func:`width_sweep_summary`, in percent (one decimal) for the
+    error metrics and as they are (three decimals) for the losses; a blank cell is a width the
+    curve does not have.  ``width_symbol`` names the width in the header (``"h"`` for hidden
+    units, ``"k"`` for the ResNet width).  Used by the network chapters to print the numbers
+    behind their figures.
+    """
+    summary = width_sweep_summary(rows, metric)
+    widths = sorted({int(w) for ws, _, _, _ in summary.values() for w in ws})
+    percent = metric.endswith("error")
+    unit = " (%)" if percent else ""
+    lines = [f"{metric}{unit}".ljust(30) + "".join(f"{width_symbol}={w:<6d}" for w in widths)]
+    for (strategy, retrain), (w, mean, _, _) in summary.items():
+        name = strategy if strategy == "dense" else f"{strategy}, {'retrained' if retrain else 'not retrained'}"
+        cells = {int(a): (f"{100 * m:<8.1f}" if percent else f"{m:<8.3f}") for a, m in zip(w, mean)}
+        lines.append(name.ljust(30) + "".join(cells.get(a, " " * 8) for a in widths))
+    return "\n".join(lines)
 
 
 def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=None, percent: bool = True,
