@@ -472,7 +472,7 @@ SWEEPS = {
     # the same pipeline on the MNIST-as-3x32x32 stand-in (no download needed)
     "resnet20-mnist32": {
         "book": _sweep("resnet20-mnist32", "book", **_RESNET, dataset="mnist32", widths=(2, 4, 8), base_width=2,
-                       epochs=4, retrain_epochs=2, lr=0.1, weight_decay=5e-4, batch_size=64, n_train=1000,
+                       epochs=5, retrain_epochs=2, lr=0.05, weight_decay=5e-4, batch_size=64, n_train=2000,
                        n_test=500),
         "full": _sweep("resnet20-mnist32", "full", **_RESNET, dataset="mnist32",
                        widths=(2, 4, 6, 8, 12, 16, 24, 32), base_width=4, seeds=(0, 1, 2), epochs=60,
