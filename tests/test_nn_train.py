@@ -272,3 +272,20 @@ def test_masked_training_rejects_bad_inputs(data):
     with pytest.raises(ValueError, match="mask name"):  # nothing is changed when a later mask is bad
         train_classifier(net, X, y, masks={**m, "9.weight": m["0.weight"]})
     assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+
+
+def test_zero_pruned_weights_zeroes_exactly_the_masked_entries_and_checks_names():
+    from pruning_lab.nn.train import zero_pruned_weights
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    mask = torch.rand(4, 6) < 0.5
+    assert zero_pruned_weights(model, {"0.weight": mask}) is model
+    w = model.state_dict()["0.weight"]
+    assert torch.all(w[~mask] == 0) and torch.equal(w[mask], before["0.weight"][mask])
+    assert torch.equal(model.state_dict()["2.weight"], before["2.weight"])
+    with pytest.raises(ValueError, match="not a parameter"):
+        zero_pruned_weights(model, {"1.weight": mask})
+    with pytest.raises(ValueError, match="shape"):
+        zero_pruned_weights(model, {"0.weight": mask.T})

@@ -23,9 +23,9 @@ from tqdm.auto import tqdm
 
 from ..validation import check_array, check_int
 from .models import MLP
-from .seqattn import (PHASE_KINDS, BlockAttentionLinear, _check_sparsity, _tensors, attach_block_attention,
+from .seqattn import (PHASE_KINDS, BlockAttentionLinear, _check_sparsity, attach_block_attention,
                       block_frobenius_norms, detach_block_attention)
-from .train import accuracy
+from .train import _tensors, accuracy
 
 __all__ = [
     "METHODS", "BlockPruneResult", "Phase", "PhasePlan", "acdc_phase_plan", "sapp_phase_plan",

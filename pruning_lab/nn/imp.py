@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from ..validation import check_int
 from . import masks as masks_mod
-from .train import evaluate, train_classifier
+from .train import evaluate, train_classifier, zero_pruned_weights
 
 __all__ = ["IMPResult", "IMP_SCOPES", "iterative_magnitude_pruning", "prune_remaining", "reinitialize"]
 
@@ -167,10 +167,7 @@ def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope:
         if not isinstance(m, torch.Tensor) or m.dtype != torch.bool or m.shape != w.shape:
             raise ValueError(f"mask for {name} must be a torch.BoolTensor of shape {tuple(w.shape)}")
     masks = {name: masks[name].to(params[name].device) for name in params}
-    scored = copy.deepcopy(model)  # scores |W * m|: pruned weights count as 0
-    with torch.no_grad():
-        for name, w in masks_mod.prunable_parameters(scored).items():
-            w.mul_(masks[name])
+    scored = zero_pruned_weights(copy.deepcopy(model), masks)  # scores |W * m|: pruned weights count as 0
     if scope == "global":
         kept = sum(int(m.sum()) for m in masks.values())
         k = kept - round(float(prune_fraction) * kept)

@@ -48,15 +48,6 @@ PHASE_KINDS = ("dense", "sparsify", "sparse")
 
 
 # -- checks and counts ------------------------------------------------------------------
-def _tensors(X, y):
-    X = torch.as_tensor(check_array(X, "X", ndim=2), dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(y), dtype=torch.long)
-    if y.ndim != 1 or y.shape[0] != X.shape[0] or X.shape[0] == 0:
-        raise ValueError(f"X ({X.shape[0]} examples) and y (shape {tuple(y.shape)}) must describe "
-                         "the same non-zero number of examples")
-    return X, y
-
-
 def _check_sparsity(s, name="sparsity"):
     if isinstance(s, bool) or not isinstance(s, numbers.Real) or not 0 <= float(s) < 1:
         raise ValueError(f"{name} (fraction of blocks removed) must be a number in [0, 1), got {s!r}")

@@ -46,7 +46,7 @@ from ..experiments import RunStore, atomic_write, canonical_config, run_sweep
 from ..validation import check_int, check_nonnegative
 from . import masks as _masks
 from .models import build_model, count_parameters, mlp_weight_count, resnet20_weight_count
-from .train import LR_SCHEDULES, evaluate, train_classifier
+from .train import LR_SCHEDULES, evaluate, train_classifier, zero_pruned_weights
 from .transforms import random_crop_flip
 
 __all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "WidthSweep", "dense_config", "get_sweep", "layerwise_counts",
@@ -394,10 +394,7 @@ def run_width_point(config, *, store=None, data_dir=None) -> dict:
         out.update(dense, kept=total)
     else:
         masks = width_sweep_masks(model, config["strategy"], config["target"], config["seed"])
-        params = dict(model.named_parameters())
-        with torch.no_grad():
-            for name, mask in masks.items():
-                params[name].mul_(mask)
+        zero_pruned_weights(model, masks)
         pruned = _metrics(model, X, y, Xt, yt, "pruned_")
         out.update(pruned, kept=_masks.count_kept(masks)[1])
         if config["retrain"] and config["retrain_epochs"] > 0:

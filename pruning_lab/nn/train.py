@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from ..validation import check_int, check_nonnegative
 
-__all__ = ["LR_SCHEDULES", "accuracy", "evaluate", "learning_rate", "train_classifier"]
+__all__ = ["LR_SCHEDULES", "accuracy", "evaluate", "learning_rate", "train_classifier", "zero_pruned_weights"]
 
 #: Learning-rate schedules of :func:`train_classifier`.
 LR_SCHEDULES = ("constant", "cosine")
@@ -108,6 +108,20 @@ def _resolve_masks(model, masks):
             raise ValueError(f"mask for {name} must be boolean (or 0/1), got other values")
         pairs.append((param, mask.to(device=param.device, dtype=param.dtype)))
     return pairs
+
+
+@torch.no_grad()
+def zero_pruned_weights(model: nn.Module, masks: dict) -> nn.Module:
+    r"""Set the pruned weights to zero in place, :math:`W \leftarrow W\odot m`, without torch prune hooks.
+
+    ``masks`` is ``{parameter name: mask}`` (True = keep) as made by :mod:`pruning_lab.nn.masks`;
+    names and shapes are checked first (as by :func:`train_classifier`).  The model keeps plain
+    parameters, so it trains and deep-copies like an unpruned one; :func:`train_classifier` with
+    ``masks=`` keeps the zeros.  Returns ``model``.
+    """
+    for param, mask in _resolve_masks(model, masks):
+        param.mul_(mask)
+    return model
 
 
 def train_classifier(
@@ -212,7 +226,7 @@ def train_classifier(
     X, y = X.to(device), y.to(device)
     pairs = [] if masks is None else _resolve_masks(model, masks)
     with torch.no_grad():
-        for param, mask in pairs:
+        for param, mask in pairs:  # as zero_pruned_weights, reusing the resolved masks of the loop below
             param.mul_(mask)
 
     gen = torch.Generator().manual_seed(seed)

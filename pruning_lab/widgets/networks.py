@@ -99,12 +99,10 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
         strategy ``"<strategy> pruned"`` and ``"<strategy> retrained"`` (test errors; fractions,
         not percent).
     """
-    import torch
-
     from ..data import load_mnist
     from ..nn.models import build_model, count_parameters, mlp_weight_count
     from ..nn.sweeps import width_sweep_masks
-    from ..nn.train import evaluate, train_classifier
+    from ..nn.train import evaluate, train_classifier, zero_pruned_weights
 
     width = check_int(width, "width")
     keep_fraction = _check_fraction(keep_fraction)
@@ -143,11 +141,7 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
            "dense": error(dense), "small": error(small)}
     for strategy in strategies:
         masks = width_sweep_masks(dense, strategy, keep, seed)
-        pruned = copy.deepcopy(dense)
-        params = dict(pruned.named_parameters())
-        with torch.no_grad():
-            for name, mask in masks.items():
-                params[name].mul_(mask)
+        pruned = zero_pruned_weights(copy.deepcopy(dense), masks)
         out[f"{strategy} pruned"] = error(pruned)
         train_classifier(pruned, X, y, epochs=retrain_epochs, masks=masks, **train_kw)
         out[f"{strategy} retrained"] = error(pruned)
