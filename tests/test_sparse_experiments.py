@@ -84,3 +84,13 @@ def test_experiment_bad_inputs():
         sp.sparsity_tradeoff(levels=(0.5, 1.0))
     with pytest.raises(ValueError, match="delta"):
         sp.group_lasso_threshold_demo(prob, 2, delta=0.0)
+
+
+def test_omp_curve_from_one_run_equals_a_run_per_sparsity():
+    from pruning_lab.sparse import group_omp
+
+    prob = sp.equicorrelated_problem(n=80, n_groups=12, s_star=3, group_size=2, rng=5)
+    s_values = [6, 0, 2, 9]
+    cur = sp.objective_vs_sparsity(prob, s_values, methods=("omp",))
+    each = [group_omp(prob.X, prob.y, prob.groups, s).objective[-1] for s in s_values]
+    np.testing.assert_array_equal(cur.objective["omp"], each)
