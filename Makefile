@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+# matplotlib's font cache lives in this checkout's venv: a cache shared by several checkouts can
+# point at the bundled fonts of one that was deleted, and the chapters would then print font warnings
+export MPLCONFIGDIR := $(abspath $(VENV))/matplotlib
 
 .PHONY: install book test benchmark clean
 
