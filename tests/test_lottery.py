@@ -23,16 +23,12 @@ BLAS runs single-threaded: the matrices are small and the machine has 2 cores.
 
 import os
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from pruning_lab import lottery_sweeps as S  # noqa: E402
-from pruning_lab.lottery import (  # noqa: E402
+from pruning_lab.lottery import experiments as S
+from pruning_lab.lottery import (
     LotteryTeacher,
     check_mask,
     empirical_risk,
@@ -48,24 +44,19 @@ from pruning_lab.lottery import (  # noqa: E402
     teacher_output,
     top_curvature,
 )
-from pruning_lab.lottery_train import (  # noqa: E402
+from pruning_lab.lottery.train import (
     agd_pruned,
     agd_pruned_batch,
     empirical_rate,
     heavy_ball_rate,
     heavy_ball_tuning,
     init_at_distance,
-    iterative_magnitude_pruning,
+    neuronwise_imp,
     magnitude_mask,
     mask_accuracy,
     relative_error,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _block_mask(widths, d=None):
@@ -420,7 +411,7 @@ def test_magnitude_mask_and_mask_accuracy():
 def test_iterative_magnitude_pruning_nests_masks():
     teacher, X, y, _ = _problem(d=30, K=3, r=6, n=200)
     W_init = init_at_distance(teacher.weights, np.ones((30, 3)), 0.3, 0)
-    imp = iterative_magnitude_pruning(X, y, W_init, rounds=4, rate=0.2, steps=20)
+    imp = neuronwise_imp(X, y, W_init, rounds=4, rate=0.2, steps=20)
     widths = [m.sum(axis=0)[0] for m in imp.masks]
     assert widths == [30, 24, 20, 16, 13]
     for prev, nxt in zip(imp.masks, imp.masks[1:]):
@@ -510,7 +501,7 @@ def test_curvature_sweep_samples_eat_curvature():
 
 
 def test_mask_sweep_shapes_and_dense_accuracy():
-    ms = S.mask_sweep([150], d=30, K=3, r_star=6, rounds=3, trials=2, max_iter=200)
+    ms = S.inaccurate_mask_sweep([150], d=30, K=3, r_star=6, rounds=3, trials=2, max_iter=200)
     np.testing.assert_array_equal(ms.widths, [30, 24, 20, 16])
     for m in ("IMP", "one-shot"):
         assert ms.rmse[m].shape == (1, 4, 2)
@@ -526,7 +517,7 @@ def test_plots_label_their_axes():
     rs = S.rate_sweep([10, 20], d=40, K=3, n=400, trials=2, max_iter=1500)
     cs = S.curvature_sweep([5, 10], [200], d=30, K=3, trials=1)
     ns = S.noise_sweep([5, 10], [300], d=30, K=3, trials=1, max_iter=300)
-    ms = S.mask_sweep([150], d=30, K=3, r_star=6, rounds=2, trials=2, max_iter=100)
+    ms = S.inaccurate_mask_sweep([150], d=30, K=3, r_star=6, rounds=2, trials=2, max_iter=100)
     axes = [P.plot_lottery_phase(pd), P.plot_lottery_convergence(rs), P.plot_lottery_rates(rs),
             *P.plot_lottery_curvature(cs), P.plot_lottery_noise(ns), *P.plot_lottery_masks(ms)]
     for ax in axes:

@@ -4,7 +4,8 @@ import copy
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")
 
 from pruning_lab.data import Dataset
 from pruning_lab.nn import masks as M
@@ -180,10 +181,8 @@ def test_bad_inputs_raise():
 
 
 @pytest.mark.slow
-def test_imp_on_real_mnist_keeps_lenet_300_100_accurate():
-    from pruning_lab.data import load_mnist
-
-    digits = load_mnist()
+def test_imp_on_real_mnist_keeps_lenet_300_100_accurate(mnist):
+    digits = mnist
     torch.manual_seed(0)
     res = iterative_magnitude_pruning(MLP(784, [300, 100], 10), digits, rounds=2, prune_fraction=0.5,
                                       epochs=2, lr=0.05, batch_size=64, seed=0)

@@ -5,10 +5,10 @@ import copy
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-from torch.nn.utils import prune  # noqa: E402
+from torch import nn
+from torch.nn.utils import prune
 
-from pruning_lab.nn import masks as M  # noqa: E402
+from pruning_lab.nn import masks as M
 
 
 def small_net(seed=0):

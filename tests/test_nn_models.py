@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-import torch.nn.functional as F  # noqa: E402
+import torch.nn.functional as F
 
-from pruning_lab.nn import masks as M  # noqa: E402
-from pruning_lab.nn.models import (  # noqa: E402
+from pruning_lab.nn import masks as M
+from pruning_lab.nn.models import (
     MLP, BasicBlock, LeNet300100, ResNet20, build_model, count_parameters, mlp_weight_count,
     resnet20_weight_count,
 )
-from pruning_lab.nn.transforms import random_crop_flip  # noqa: E402
+from pruning_lab.nn.transforms import random_crop_flip
 
 
 # -- parameter counts -------------------------------------------------------------------

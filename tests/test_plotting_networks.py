@@ -2,14 +2,11 @@
 
 from types import SimpleNamespace
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from pruning_lab.plotting.networks import plot_imp, plot_width_sweep, width_sweep_summary  # noqa: E402
+from pruning_lab.plotting.networks import plot_imp, plot_width_sweep, width_sweep_summary
 
 WIDTHS = (4, 8, 16)
 CURVES = [("dense", False), ("global", False), ("global", True), ("random", False), ("random", True)]
@@ -157,7 +154,7 @@ def test_plot_imp_without_control_and_with_late_rewinding():
 
 
 def test_plot_imp_on_a_real_run():
-    import torch
+    torch = pytest.importorskip("torch")
 
     from pruning_lab.data import Dataset
     from pruning_lab.nn.imp import iterative_magnitude_pruning

@@ -1,4 +1,4 @@
-r"""Tests of pruning_lab.random_features and pruning_lab.random_features_curves.
+r"""Tests of pruning_lab.random_features and pruning_lab.random_features.curves.
 
 Spec: ``distributional-characterization.md`` §2 (equivalent linear problem
 (ELP), closed forms for ReLU), §4 (eigen-rotated DC, retraining DC), §6.2 E4
@@ -36,7 +36,7 @@ Kinds of checks and their tolerances
   within 4 simulation s.e. + 10 % of the theory.  The theory's own DC
   Monte Carlo error (100 draws: <= 3 % per layer, <= 1.3 % averaged over 5
   layers) is inside the 10 %.
-  Measured over seeds 0–11 and both rules, the largest discrepancy was 41 %
+  Measured over seeds 0–11 and both strategies, the largest discrepancy was 41 %
   of this tolerance.
 * Retraining beats pruning for these correlated features: both in theory and
   simulation the pruned risk exceeds the fresh-retrained one by a factor
@@ -50,9 +50,8 @@ small and the machine is a busy 2-core one.  Every random draw is seeded.
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
-from pruning_lab import random_features_curves as rfc
+from pruning_lab.random_features import curves as rfc
 from pruning_lab.problems import LinearGaussianProblem
 from pruning_lab.random_features import (
     RandomFeaturesProblem,
@@ -60,15 +59,10 @@ from pruning_lab.random_features import (
     equivalent_linear_problem_mc,
     relu_feature_moments,
 )
-from pruning_lab.random_features_curves import RandomFeaturesCurve, random_features_curve
+from pruning_lab.random_features.curves import RandomFeaturesCurve, random_features_curve
 
 SQRT_2PI = np.sqrt(2 * np.pi)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 def _problem(seed=101, d=8, p=20, w_scale=1.3, noise=0.3, activation="relu"):
@@ -343,12 +337,12 @@ def test_draw_scaling_norms_and_reproducibility():
 
 # ====================================== DC + ELP theory vs simulation (E4-like)
 @pytest.mark.slow
-@pytest.mark.parametrize("rule", ["magnitude", "hessian"])
-def test_dc_theory_matches_random_features_simulation(rule):
+@pytest.mark.parametrize("strategy", ["magnitude", "hessian"])
+def test_dc_theory_matches_random_features_simulation(strategy):
     """d = 20, n = 150, widths 60 (κ = 0.4) and 450 (κ = 3), s = 30: theory vs simulation (module docstring)."""
-    curve = random_features_curve(20, 150, [60, 450], [30], rule=rule, layers=5, trials=12, draws=100, rng=1)
+    curve = random_features_curve(20, 150, [60, 450], [30], strategy=strategy, layers=5, trials=12, draws=100, rng=1)
     th, sim, se = curve.theory, curve.simulated, curve.simulated_sem
-    assert isinstance(curve, RandomFeaturesCurve) and curve.rule == rule
+    assert isinstance(curve, RandomFeaturesCurve) and curve.strategy == strategy
 
     def close(theory, simulated, sem, label):
         tol = 4 * sem + 0.10 * theory
@@ -390,7 +384,7 @@ def test_curve_nan_pattern_shapes_and_limits():
     c = _curve(ps)
     np.testing.assert_array_equal(c.ps, ps)
     np.testing.assert_array_equal(c.ss, ss)
-    assert (c.n, c.d, c.rule, c.layers, c.trials) == (20, 5, "magnitude", 2, 2)
+    assert (c.n, c.d, c.strategy, c.layers, c.trials) == (20, 5, "magnitude", 2, 2)
     assert c.theory["dense"].shape == c.theory["elp_noise"].shape == (4,)
     for key in ("pruned", "retrained"):
         assert c.theory[key].shape == (3, 4)
@@ -441,14 +435,14 @@ def test_curve_uses_nested_widths_and_averages_its_units(monkeypatch):
 
     monkeypatch.setattr(rfc, "random_features_point", recording)
     ps, layers, trials = [8, 19, 40], 3, 2
-    c = random_features_curve(5, 20, ps, [5, 9], rule="hessian", layers=layers, trials=trials, draws=10,
+    c = random_features_curve(5, 20, ps, [5, 9], strategy="hessian", layers=layers, trials=trials, draws=10,
                               v_norm=0.3, noise=0.2, rng=6)
     assert len(seen) == layers * len(ps)
     for rf, n, ss, kwargs, _ in seen:
         assert n == 20 and rf.d == 5 and rf.noise == 0.2 and rf.activation == "relu"
         assert np.linalg.norm(rf.v) == pytest.approx(0.3, rel=1e-12)
         np.testing.assert_array_equal(ss, [5, 9])
-        assert kwargs["rule"] == "hessian" and kwargs["trials"] == trials and kwargs["draws"] == 10
+        assert kwargs["strategy"] == "hessian" and kwargs["trials"] == trials and kwargs["draws"] == 10
     # group the units by layer (the target w is drawn once per layer); widths nest inside each layer
     by_layer = {}
     for rf, *_, out in seen:
@@ -617,8 +611,8 @@ def test_duplicate_rows_of_R_give_the_singular_error():
         (dict(ps=[[8, 9]]), "ps must be"),
         (dict(ss=[]), "ss must be a non-empty list"),
         (dict(ss=[-1]), "ss must be a non-empty list of non-negative"),
-        (dict(rule="oracle"), "rule must be one of"),
-        (dict(rule="obs"), "rule must be one of"),
+        (dict(strategy="oracle"), "strategy must be one of"),
+        (dict(strategy="obs"), "strategy must be one of"),
         (dict(layers=0), "layers must be an integer >= 1"),
         (dict(trials=0), "trials must be an integer >= 1"),
         (dict(trials=2.0), "trials must be an integer"),

@@ -24,25 +24,16 @@ Kinds of checks and their tolerances
 Simulations run with one BLAS thread; every random draw is seeded.
 """
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from pruning_lab import plotting  # noqa: E402
-from pruning_lab import sensing as S  # noqa: E402
-from pruning_lab.widgets import sensing_figure, sensing_panel  # noqa: E402
+from pruning_lab import plotting
+from pruning_lab import sensing as S
+from pruning_lab.widgets import sensing_figure, sensing_panel
 
 H = 1e-6  # finite-difference step
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 # --------------------------------------------------------------------------- helpers
@@ -486,7 +477,7 @@ def test_sensing_figure_and_panel():
     assert left.get_title().startswith("after training: 3 of 6 columns")
     assert "λ/√β = 0.5" in right.get_title()
     plt.close("all")
-    import ipywidgets
+    ipywidgets = pytest.importorskip("ipywidgets")
 
     panel = sensing_panel(lam=0.05, beta=0.01, k=6, n=800)
     sliders = panel.children[0].children

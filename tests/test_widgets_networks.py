@@ -1,26 +1,28 @@
-"""Tests of pruning_lab.widgets.networks: the MNIST pruning panel and its static figure."""
+"""Tests of pruning_lab.widgets.networks: the MNIST pruning panel, the width-sweep panel and their static figures."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from pruning_lab.data import Dataset
+from pruning_lab.widgets.networks import (
+    PANEL_STRATEGIES, mnist_pruning_figure, mnist_pruning_panel, width_sweep_figure, width_sweep_panel,
+)
 
-from pruning_lab.data import Dataset, load_mnist  # noqa: E402
-from pruning_lab.widgets.networks import PANEL_STRATEGIES, mnist_pruning_figure, mnist_pruning_panel  # noqa: E402
 
 TINY = dict(epochs=1, retrain_epochs=1)
 
 
 @pytest.fixture(scope="module")
-def small_data():
-    ds = load_mnist()
+def small_data(mnist):
+    pytest.importorskip("torch")
+    ds = mnist
     return Dataset(ds.X_train[::10], ds.y_train[::10], ds.X_test[::5], ds.y_test[::5], name="tiny")  # all classes
 
 
 @pytest.mark.slow
-def test_figure_numbers_equal_the_width_sweep_pipeline():
+def test_figure_numbers_equal_the_width_sweep_pipeline(mnist):
+    pytest.importorskip("torch")
     # an independent computation of the same numbers: the sweep's runs (full MNIST subset, as the figure's default)
     from pruning_lab.nn.sweeps import WidthSweep, run_width_point
 
@@ -78,11 +80,13 @@ def test_random_pruning_without_retraining_is_worse_than_magnitude(small_data):
     (dict(data=object()), "Dataset"),
 ])
 def test_figure_rejects_bad_inputs(kwargs, match):
+    pytest.importorskip("torch")
     with pytest.raises(ValueError, match=match):
         mnist_pruning_figure(**{"width": 8, "keep_fraction": 0.5, **TINY, **kwargs})
 
 
 def test_figure_rejects_image_data():
+    pytest.importorskip("torch")
     images = np.zeros((20, 3, 32, 32), dtype=np.float32)
     labels = np.arange(20) % 10
     with pytest.raises(ValueError, match="784"):
@@ -90,7 +94,7 @@ def test_figure_rejects_image_data():
 
 
 def test_panel_has_two_sliders(small_data):
-    import ipywidgets
+    ipywidgets = pytest.importorskip("ipywidgets")
 
     panel = mnist_pruning_panel(width=16, keep_fraction=0.25, data=small_data, **TINY)
     sliders = panel.children[0].children
@@ -104,3 +108,60 @@ def test_panel_has_two_sliders(small_data):
 def test_panel_rejects_bad_inputs(kwargs, match):
     with pytest.raises(ValueError, match=match):
         mnist_pruning_panel(**{"width": 16, "keep_fraction": 0.1, **kwargs})
+
+
+# ------------------------------------------------------------ the panel over a finished width sweep
+def fake_rows():
+    rows = []
+    for seed in (0, 1):
+        for w in (4, 8, 16):
+            rows.append(dict(strategy="dense", retrain=False, width=w, seed=seed, test_error=0.1 / w + 0.01 * seed,
+                             train_error=0.0, test_loss=1.0 / w, train_loss=0.1))
+            for strategy, base in (("global", 0.05), ("random", 0.3)):
+                for retrain in (False, True):
+                    err = base * (0.5 if retrain else 1.0) + 0.001 * w + 0.01 * seed
+                    rows.append(dict(strategy=strategy, retrain=retrain, width=w, seed=seed, test_error=err,
+                                     train_error=err / 2, test_loss=err, train_loss=err / 3))
+    return rows
+
+
+def test_figure_returns_the_seed_means_of_the_curves_it_draws():
+    rows = fake_rows()
+    drawn = width_sweep_figure(rows, "test_error", ["global"], retrained="yes")
+    assert set(drawn) == {("dense", False), ("global", True)}
+    expected = [100 * (0.025 + 0.001 * w + 0.005) for w in (4, 8, 16)]
+    np.testing.assert_allclose(drawn[("global", True)], np.round(expected, 2))
+    np.testing.assert_allclose(drawn[("dense", False)], np.round([100 * (0.1 / w + 0.005) for w in (4, 8, 16)], 2))
+    plt.close("all")
+
+
+def test_losses_are_not_scaled_to_percent():
+    drawn = width_sweep_figure(fake_rows(), "train_loss", retrained="no")
+    assert set(drawn) == {("dense", False), ("global", False), ("random", False)}
+    np.testing.assert_allclose(drawn[("dense", False)], [0.1, 0.1, 0.1])
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(metric="accuracy"), "metric"),
+    (dict(strategies=["layerwise"]), "not in the sweep"),
+    (dict(retrained="maybe"), "retrained"),
+])
+def test_bad_choices_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        width_sweep_figure(fake_rows(), **kwargs)
+
+
+def test_empty_sweep_raises():
+    with pytest.raises(ValueError, match="empty"):
+        width_sweep_figure([], "test_error")
+
+
+def test_panel_offers_the_pruned_strategies_of_the_sweep():
+    ipywidgets = pytest.importorskip("ipywidgets")
+
+    panel = width_sweep_panel(fake_rows())
+    metric, strategies, retrained = panel.children[0].children
+    assert isinstance(metric, ipywidgets.Dropdown) and metric.value == "test_error"
+    assert strategies.options == ("global", "random") and retrained.value == "both"
+    plt.close("all")

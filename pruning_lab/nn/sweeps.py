@@ -18,7 +18,7 @@ chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10".
 A sweep is a :class:`WidthSweep`; :meth:`WidthSweep.configs` expands it into
 one run configuration per width x strategy x retrain x seed, and
 :func:`run_width_sweep` runs them through
-:func:`pruning_lab.experiments.run_sweep`, storing every finished run.  The
+:func:`pruning_lab.runs.run_sweep`, storing every finished run.  The
 dense model of a (width, seed) is trained once and checkpointed in the
 store's directory (``torch.save`` to a temporary file, then ``os.replace``),
 so the pruned variants, and a sweep resumed after an interruption, reuse it.
@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from .. import data as _data
-from ..experiments import RunStore, atomic_write, canonical_config, run_sweep
+from ..runs import RunStore, atomic_write, canonical_config, run_sweep
 from ..validation import check_int, check_nonnegative
 from . import masks as _masks
 from .models import build_model, count_parameters, mlp_weight_count, resnet20_weight_count
@@ -360,7 +360,7 @@ def run_width_point(config, *, store=None, data_dir=None) -> dict:
     ----------
     config : dict
         A configuration of :meth:`WidthSweep.configs`.
-    store : pruning_lab.experiments.RunStore, optional
+    store : pruning_lab.runs.RunStore, optional
         Where the dense model's checkpoint is kept (``None``: always train it).
     data_dir : str, optional
         The CIFAR-10 directory (see :func:`pruning_lab.data.load_cifar10`).
@@ -410,7 +410,7 @@ def run_width_point(config, *, store=None, data_dir=None) -> dict:
 def run_width_sweep(sweep, store, *, n_jobs: int = 1, progress: bool = True, data_dir=None) -> list:
     """Run every configuration of ``sweep`` that ``store`` does not hold yet; return the table.
 
-    Two stages through :func:`pruning_lab.experiments.run_sweep`: first the
+    Two stages through :func:`pruning_lab.runs.run_sweep`: first the
     dense runs (each trains and checkpoints one dense model per width and
     seed, in parallel with ``n_jobs``), then the pruned runs, which load
     those checkpoints.  An interrupted sweep keeps every finished run and

@@ -3,17 +3,38 @@
 One style for every figure (:mod:`pruning_lab.plotting.style`): white figure
 background, PNG output in notebooks, one color per pruning strategy in every
 chapter.  Call :func:`~pruning_lab.plotting.style.use_house_style` once at the top of a chapter.  The
-figures of each chapter live in their own submodule and are all importable
-from here: ``from pruning_lab.plotting import plot_mask_sweep``.
+figures of each group of chapters live in their own submodule (``linear``, ``sensing``,
+``lottery``, ``sparse``, ``networks``; :mod:`pruning_lab.widgets` mirrors them) and are all
+importable from here: ``from pruning_lab.plotting import plot_mask_sweep``.
 """
 
-from . import linear, lottery, networks, sensing, sparse, style
-from .linear import *  # noqa: F401,F403
-from .lottery import *  # noqa: F401,F403
-from .networks import *  # noqa: F401,F403
-from .sensing import *  # noqa: F401,F403
-from .sparse import *  # noqa: F401,F403
-from .style import *  # noqa: F401,F403
-from .style import _axes  # noqa: F401
+from .linear import (
+    plot_dc_histogram, plot_dense_risk_curve, plot_mask_sweep, plot_random_features_curve, plot_regime_map,
+    plot_retraining_gap, plot_risk_vs_sparsity, plot_sparse_double_descent, plot_strategy_bars,
+    plot_threshold_sweep,
+)
+from .lottery import (
+    LOTTERY_COLORS, plot_lottery_convergence, plot_lottery_curvature, plot_lottery_masks, plot_lottery_noise,
+    plot_lottery_phase, plot_lottery_rates,
+)
+from .networks import plot_imp, plot_width_sweep, width_sweep_summary, width_sweep_table
+from .sensing import (
+    SENSING_COLORS, plot_column_profiles, plot_finetune_curves, plot_generalization_curve, plot_survivor_map,
+)
+from .sparse import (
+    SPARSE_COLORS, plot_block_pruning, plot_group_lasso_path, plot_mask_penalties, plot_objective_vs_sparsity,
+    plot_rank_sweep, plot_robust_sweep, plot_sparsity_tradeoff,
+)
+from .style import HOUSE_STYLE, STRATEGY_COLORS, STRATEGY_LABELS, axes_or_new, strategy_color, use_house_style
 
-__all__ = [*style.__all__, *linear.__all__, *sensing.__all__, *lottery.__all__, *sparse.__all__, *networks.__all__]
+__all__ = [
+    "HOUSE_STYLE", "LOTTERY_COLORS", "SENSING_COLORS", "SPARSE_COLORS", "STRATEGY_COLORS", "STRATEGY_LABELS",
+    "axes_or_new", "plot_block_pruning", "plot_column_profiles", "plot_dc_histogram", "plot_dense_risk_curve",
+    "plot_finetune_curves", "plot_generalization_curve", "plot_group_lasso_path", "plot_imp",
+    "plot_lottery_convergence", "plot_lottery_curvature", "plot_lottery_masks", "plot_lottery_noise",
+    "plot_lottery_phase", "plot_lottery_rates", "plot_mask_penalties", "plot_mask_sweep",
+    "plot_objective_vs_sparsity", "plot_random_features_curve", "plot_rank_sweep", "plot_regime_map",
+    "plot_retraining_gap", "plot_risk_vs_sparsity", "plot_robust_sweep", "plot_sparse_double_descent",
+    "plot_sparsity_tradeoff", "plot_strategy_bars", "plot_survivor_map", "plot_threshold_sweep",
+    "plot_width_sweep", "strategy_color", "use_house_style", "width_sweep_summary", "width_sweep_table",
+]

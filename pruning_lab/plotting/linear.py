@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from .style import STRATEGY_LABELS, _axes, strategy_color
+from .style import STRATEGY_LABELS, axes_or_new, strategy_color
 
 __all__ = ["plot_dc_histogram", "plot_dense_risk_curve", "plot_mask_sweep", "plot_random_features_curve", "plot_regime_map", "plot_retraining_gap", "plot_risk_vs_sparsity", "plot_sparse_double_descent", "plot_strategy_bars", "plot_threshold_sweep"]
 
@@ -18,7 +18,7 @@ def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strat
     With ``baselines``, the dense model and the small model trained on the
     oracle features are drawn too.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     s = comparison.sparsities
     names = list(strategies or comparison.strategies)
     if baselines:
@@ -42,7 +42,7 @@ def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strat
 
 def plot_strategy_bars(comparison, index: int = 0, *, ax=None):
     """Bar chart of the risk of each strategy at one sparsity, without and with retraining."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     names = list(comparison.strategies)
     x = np.arange(len(names))
     width = 0.38
@@ -74,7 +74,7 @@ def plot_mask_sweep(sweep, *, ax=None):
     ``sweep`` is a :class:`~pruning_lab.nn.pipeline.MaskSweepResult`; dashed
     lines are before retraining, solid lines after.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     x = 100 * np.asarray(sweep.sparsities)
     for scope in dict.fromkeys(scope for scope, _ in sweep.accuracy):
         color = strategy_color(scope)
@@ -89,17 +89,17 @@ def plot_mask_sweep(sweep, *, ax=None):
     return ax
 
 
-def plot_sparse_double_descent(result, *, ax=None, rules=("magnitude", "hessian", "oracle"), dense=True,
+def plot_sparse_double_descent(result, *, ax=None, strategies=("magnitude", "hessian", "oracle"), dense=True,
                                retrained=False, title=None):
     """Risk of the pruned model against the model size p: DC theory as lines, simulation as markers.
 
-    ``result`` is a :class:`~pruning_lab.double_descent.SparseDoubleDescent`.
+    ``result`` is a :class:`~pruning_lab.dc.double_descent.SparseDoubleDescent`.
     Horizontal dashed line: the small model trained on the ``s`` oracle
     features; vertical dotted lines: ``p = s`` and the interpolation
     threshold ``p = n``.
     """
-    ax = _axes(ax)
-    names = (["dense"] if dense else []) + list(rules) + (["retrained"] if retrained else [])
+    ax = axes_or_new(ax)
+    names = (["dense"] if dense else []) + list(strategies) + (["retrained"] if retrained else [])
     for name in names:
         color = strategy_color("random" if name == "retrained" else name)
         label = "magnitude + retrain on fresh data (DC)" if name == "retrained" else STRATEGY_LABELS[name]
@@ -127,7 +127,7 @@ def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
     ``weights`` has shape (trials, p); ``mean``/``std`` are the DC marginals;
     ``groups`` maps a label to a boolean mask of coordinates.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     z = (np.asarray(weights) - mean) / std
     for (label, mask), color in zip(groups.items(), ("#d62728", "#1f77b4", "#2ca02c")):
         ax.hist(z[:, mask].ravel(), bins=bins, density=True, histtype="step", color=color, linewidth=1.5,
@@ -142,7 +142,7 @@ def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
 
 def plot_dense_risk_curve(curve, *, ax=None):
     """Dense risk against κ = p/n: finite-p DC (line), Hastie et al.'s limit (dashed), simulation (markers)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ax.plot(curve.kappas, curve.dc, "-", color=strategy_color("dense"), label=f"DC, finite p (n = {curve.n})")
     ax.plot(curve.kappas, curve.asymptotic, "--", color=strategy_color("oracle"), label="Hastie et al. limit")
     if np.any(np.isfinite(curve.simulated)):
@@ -157,15 +157,15 @@ def plot_dense_risk_curve(curve, *, ax=None):
     return ax
 
 
-def plot_threshold_sweep(ts, theory, simulated, *, rule: str = "magnitude", axes=None):
+def plot_threshold_sweep(ts, theory, simulated, *, strategy: str = "magnitude", axes=None):
     """Pruning at an explicit threshold t: expected kept count (left) and risk (right), DC lines vs simulation markers.
 
-    ``theory`` is a list of :class:`pruning_lab.dc.ThresholdRisk`; ``simulated``
-    the dict returned by :func:`pruning_lab.simulate.simulate_threshold_pruning`.
+    ``theory`` is a list of :class:`pruning_lab.dc.theory.ThresholdRisk`; ``simulated``
+    the dict returned by :func:`pruning_lab.dc.simulate.simulate_threshold_pruning`.
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    color = strategy_color(rule)
+    color = strategy_color(strategy)
     axes[0].plot(ts, [r.expected_kept for r in theory], "-", color=color, label="DC")
     axes[0].plot(ts, simulated["kept"], "o", color=color, markersize=4, label="simulation")
     axes[0].set_ylabel(r"kept weights $|\hat\Delta|$")
@@ -175,7 +175,7 @@ def plot_threshold_sweep(ts, theory, simulated, *, rule: str = "magnitude", axes
     axes[1].set_ylabel(r"test risk $\mathcal{L}$ of the pruned model")
     axes[1].set_yscale("log")
     for ax in axes:
-        ax.set_xlabel(f"threshold $t$ ({STRATEGY_LABELS.get(rule, rule).lower()} rule)")
+        ax.set_xlabel(f"threshold $t$ ({STRATEGY_LABELS.get(strategy, strategy).lower()} rule)")
         ax.legend()
     return axes
 
@@ -183,10 +183,10 @@ def plot_threshold_sweep(ts, theory, simulated, *, rule: str = "magnitude", axes
 def plot_regime_map(result, *, ax=None):
     """Heat map of best pruned risk / small-model risk over s/n (rows) and spike variance (columns), annotated.
 
-    ``result`` is a :class:`pruning_lab.double_descent.RegimeMap`.  Blue cells
+    ``result`` is a :class:`pruning_lab.dc.double_descent.RegimeMap`.  Blue cells
     (ratio < 1): training large then pruning wins; red cells: the small model wins.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ratio = result.ratio
     log_ratio = np.log2(np.where(np.isfinite(result.small) & (ratio > 0), ratio, np.nan))
     bound = max(np.nanmax(np.abs(log_ratio)), 0.5) if np.any(np.isfinite(log_ratio)) else 1.0
@@ -208,20 +208,20 @@ def plot_regime_map(result, *, ax=None):
 def plot_random_features_curve(curve, index: int = 0, *, ax=None, retrained: bool = True, same: bool = True):
     """Random features: risk against the width for sparsity ``curve.ss[index]``; lines ELP + DC, markers simulation.
 
-    Dense (black), pruned (rule color) and, if asked, retrained on a fresh
+    Dense (black), pruned (strategy color) and, if asked, retrained on a fresh
     batch (gray line: retraining DC; gray squares: simulation) and on the same
     samples (open orange diamonds).  ``curve`` is a
-    :class:`pruning_lab.random_features_curves.RandomFeaturesCurve`.
+    :class:`pruning_lab.random_features.curves.RandomFeaturesCurve`.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ps, s = curve.ps, int(curve.ss[index])
     th, sim, sem = curve.theory, curve.simulated, curve.simulated_sem
-    dense, rule, retr = strategy_color("dense"), strategy_color(curve.rule), strategy_color("random")
+    dense, pruned, retr = strategy_color("dense"), strategy_color(curve.strategy), strategy_color("random")
     ax.plot(ps, th["dense"], "-", color=dense, label="dense (ELP + DC)")
     ax.errorbar(ps, sim["dense"], yerr=sem["dense"], fmt="o", color=dense, markersize=4, capsize=2)
-    label = STRATEGY_LABELS.get(curve.rule, curve.rule)
-    ax.plot(ps, th["pruned"][index], "-", color=rule, label=f"{label} pruned to s = {s}")
-    ax.errorbar(ps, sim["pruned"][index], yerr=sem["pruned"][index], fmt="o", color=rule, markersize=4, capsize=2)
+    label = STRATEGY_LABELS.get(curve.strategy, curve.strategy)
+    ax.plot(ps, th["pruned"][index], "-", color=pruned, label=f"{label} pruned to s = {s}")
+    ax.errorbar(ps, sim["pruned"][index], yerr=sem["pruned"][index], fmt="o", color=pruned, markersize=4, capsize=2)
     if retrained:
         ax.plot(ps, th["retrained"][index], "--", color=retr, label="+ retrained, fresh batch (DC)")
         ax.errorbar(ps, sim["fresh"][index], yerr=sem["fresh"][index], fmt="s", color=retr, markersize=4,
@@ -245,7 +245,7 @@ def plot_retraining_gap(curve, index: int = 0, *, ax=None):
     Left axis: the ratio of each simulated retrained risk to the DC prediction
     (1 = predicted exactly), with standard errors.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ps, th = curve.ps, curve.theory["retrained"][index]
     for key, fmt, color, label in (("fresh", "s-", strategy_color("random"), "fresh batch"),
                                    ("same", "D-", strategy_color("small"), "same samples")):

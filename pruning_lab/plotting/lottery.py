@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import _axes
+from .style import axes_or_new
 
 # ---------------------------------------------------------------- chapter "Lottery tickets"
 __all__ = ["LOTTERY_COLORS", "plot_lottery_convergence", "plot_lottery_curvature", "plot_lottery_masks",
@@ -29,10 +29,10 @@ def _edges(values):
 def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
     r"""Success rate over (:math:`\tilde r`, :math:`N`), 50% transition points and the fitted line :math:`N=c\tilde r`.
 
-    ``diagram`` is a :class:`~pruning_lab.lottery_sweeps.PhaseDiagram`.  With
+    ``diagram`` is a :class:`~pruning_lab.lottery.experiments.PhaseDiagram`.  With
     ``counting``, the dashed line :math:`N=K\tilde r` marks as many samples as free weights.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     rt = diagram.mean_r_tilde
     mesh = ax.pcolormesh(_edges(rt), _edges(diagram.n_values), diagram.success.T, cmap="viridis", vmin=0, vmax=1,
                          shading="flat")
@@ -57,9 +57,9 @@ def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
 def plot_lottery_convergence(sweep, label: str = "beta=0.2", *, ax=None):
     r"""Relative error against the iteration, one line per :math:`\tilde r` (trial 0).
 
-    ``sweep`` is a :class:`~pruning_lab.lottery_sweeps.RateSweep`; ``label`` picks the optimizer.
+    ``sweep`` is a :class:`~pruning_lab.lottery.experiments.RateSweep`; ``label`` picks the optimizer.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     cmap = plt.get_cmap("viridis")
     for i, (rt, h) in enumerate(zip(sweep.r_tilde, sweep.histories[label])):
         ax.semilogy(np.arange(h.size), h, color=cmap(i / max(len(sweep.r_tilde) - 1, 1)), label=rf"$\tilde r={rt:g}$")
@@ -73,9 +73,9 @@ def plot_lottery_convergence(sweep, label: str = "beta=0.2", *, ax=None):
 def plot_lottery_rates(sweep, *, ax=None):
     r"""Measured :math:`1-\hat\nu` (markers, mean ± s.d.) and the curvature prediction (lines) against :math:`\tilde r`.
 
-    ``sweep`` is a :class:`~pruning_lab.lottery_sweeps.RateSweep`.
+    ``sweep`` is a :class:`~pruning_lab.lottery.experiments.RateSweep`.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for label in sweep.nu:
         color = LOTTERY_COLORS.get(label, "0.3")
         gap = 1 - sweep.nu[label]
@@ -91,7 +91,7 @@ def plot_lottery_rates(sweep, *, ax=None):
 
 
 def plot_lottery_curvature(sweep, *, axes=None):
-    r"""Local curvature at the truth from a :class:`~pruning_lab.lottery_sweeps.CurvatureSweep`.
+    r"""Local curvature at the truth from a :class:`~pruning_lab.lottery.experiments.CurvatureSweep`.
 
     Left: :math:`K^2\mu` against :math:`\tilde r`, population (line) and with
     :math:`N` samples (markers).  Right: the fraction :math:`\hat\mu/\mu` of
@@ -122,9 +122,9 @@ def plot_lottery_curvature(sweep, *, axes=None):
 def plot_lottery_noise(sweep, *, ax=None):
     r"""Final relative error divided by the noise level against :math:`\sqrt{\tilde r/N}`.
 
-    ``sweep`` is a :class:`~pruning_lab.lottery_sweeps.NoiseSweep`; the line is its fitted ``slope()``.
+    ``sweep`` is a :class:`~pruning_lab.lottery.experiments.NoiseSweep`; the line is its fitted ``slope()``.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     markers = "osD^v"
     cmap = plt.get_cmap("viridis")
     for lv, level in enumerate(sweep.noise_levels):
@@ -145,7 +145,7 @@ def plot_lottery_noise(sweep, *, ax=None):
 
 
 def plot_lottery_masks(sweep, *, axes=None):
-    r"""Inaccurate masks from a :class:`~pruning_lab.lottery_sweeps.MaskSweep`.
+    r"""Inaccurate masks from a :class:`~pruning_lab.lottery.experiments.InaccurateMaskSweep`.
 
     Left: median test RMSE (relative to :math:`E_y`) against the fraction of
     weights kept, per method and :math:`N`; dotted: the teacher's density.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from .style import STRATEGY_COLORS, _axes
+from .style import STRATEGY_COLORS, axes_or_new
 
 __all__ = ["plot_imp", "plot_width_sweep", "width_sweep_summary", "width_sweep_table"]
 
@@ -33,7 +33,7 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
     ----------
     rows : list of dict
         The flat records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or of
-        :meth:`pruning_lab.experiments.RunStore.table`); each needs the keys
+        :meth:`pruning_lab.runs.RunStore.table`); each needs the keys
         ``strategy``, ``retrain``, ``width`` and ``metric``.
     metric : str
         The record key to summarise, e.g. ``"test_error"`` or ``"train_error"``.
@@ -141,7 +141,7 @@ def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=No
             have = [] if dense is None else dense[0].tolist()
             raise ValueError(f"base_width {base_width} is not a width of the dense runs in rows ({have})")
         base = dense[1][list(dense[0]).index(int(base_width))]
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     scale = 100.0 if percent else 1.0
     for (strategy, retrain), (w, mean, std, n) in summary.items():
         color = STRATEGY_COLORS.get(strategy, "#555555")
@@ -205,7 +205,7 @@ def plot_imp(result, *, ax=None, percent: bool = True):
     if kept.ndim != 1 or kept.size < 2 or error.shape != kept.shape:
         raise ValueError(f"result needs one kept fraction and one test error per round (at least 2 rounds), "
                          f"got shapes {kept.shape} and {error.shape}")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     scale = 100.0 if percent else 1.0
     k = int(dict(result.config).get("rewind_epoch", 0))
     where = "initialisation" if k == 0 else f"epoch {k}"

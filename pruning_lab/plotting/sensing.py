@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Patch
 
-from .style import _axes
+from .style import axes_or_new
 
 # ------------------------------------------- chapter "Matrix sensing: group lasso makes pruning safe"
 #: One color per model in the matrix-sensing figures (group-Lasso training, plain training, pruned model, references).
@@ -23,7 +23,7 @@ def plot_column_profiles(profiles, *, tau=None, floor: float = 1e-20, ax=None):
     ``floor`` are drawn at ``floor``.  ``tau`` draws the pruning threshold.  The legend counts the
     columns with at least half the largest norm.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     palette = [SENSING_COLORS[c] for c in ("group_lasso", "plain", "pruned", "unpruned", "reference")]
     for (label, value), color in zip(profiles.items(), palette * 3):
         value = np.asarray(value, dtype=float)
@@ -49,7 +49,7 @@ def plot_finetune_curves(runs, *, predicted=None, ax=None):
     ``(result, style)``).  ``predicted = (label, rate)`` draws the guide :math:`e_a\rho^{t-t_a}` through the
     first point :math:`(t_a, e_a)` of that run with error at most 1e-5 (past the fast transient).
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     palette = [SENSING_COLORS[c] for c in ("pruned", "plain", "unpruned", "group_lasso", "reference")]
     for (label, run), color in zip(runs.items(), palette * 3):
         run, style = run if isinstance(run, tuple) else (run, "-")
@@ -74,7 +74,7 @@ def plot_generalization_curve(curve, *, ax=None):
     ``curve`` is a :class:`~pruning_lab.sensing.experiments.GeneralizationCurve`: markers are the mean
     over trials (bars: min to max), lines the references :math:`\sigma\sqrt{rd/n}` and :math:`\sigma\sqrt{kd/n}`.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for name, key, label in (("pruned", "pruned", "group Lasso → prune → fine-tune (r columns)"),
                              ("unregularized", "plain", "plain gradient descent (k columns)")):
         values = getattr(curve, name)
@@ -101,7 +101,7 @@ def plot_survivor_map(smap, *, ax=None):
     """
     from matplotlib.colors import ListedColormap
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     counts = smap.counts
     category = np.select([counts == 0, counts < smap.r, counts == smap.r], [0, 1, 2], 3)
     colors = ["#f4a582", "#fddbc7", "#a6dba0", "#92c5de"]

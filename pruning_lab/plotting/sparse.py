@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from .style import _axes
+from .style import axes_or_new
 
 __all__ = ["SPARSE_COLORS", "plot_block_pruning", "plot_group_lasso_path", "plot_mask_penalties",
            "plot_objective_vs_sparsity", "plot_rank_sweep", "plot_robust_sweep", "plot_sparsity_tradeoff"]
@@ -25,7 +25,7 @@ def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
     :math:`\lambda` with a vertical line.  The x axis is logarithmic and decreasing, so groups
     enter from the left in the order of Theorem 3.A.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     W = np.asarray(path.weights)
     p = W.shape[1]
     members = [np.array([j]) for j in range(p)] if groups is None else [np.asarray(g) for g in groups]
@@ -68,7 +68,7 @@ def plot_objective_vs_sparsity(curves, *, ax=None, floor: float = 1e-12):
     ``curves`` is an :class:`~pruning_lab.sparse.experiments.ObjectiveCurves`; values below ``floor``
     (the planted fit is reached) are drawn at ``floor`` on the logarithmic axis.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     markers = "osD^v"
     for (name, values), marker in zip(curves.objective.items(), markers * 2):
         color, label = _method_style(name)
@@ -120,7 +120,7 @@ def plot_mask_penalties(a_max: float = 3.0, *, ax=None):
     """
     from ..sparse.regularizers import q_l1_mask, q_softmax_logsum
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     a = np.linspace(0.0, a_max, 301)
     ax.plot(a, 2 * a, color="#1f77b4", label=r"plain mask: $2a$ (group LASSO)")
     ax.plot(a, a, color="#1f77b4", linestyle=":", label=r"group Powerprop: $a$ (group LASSO)")
@@ -139,7 +139,7 @@ def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
     (objects with ``method``, ``sparsity``, ``test_accuracy``); ``dense_accuracy`` draws the
     unpruned network as a horizontal line.  Returns the axes.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     labels = {**_METHOD_LABELS, "acdc": "ACDC", "sapp_norm": "SA++ schedule, norm scores (ablation)"}
     colors = {**SPARSE_COLORS, "acdc": "#1f77b4", "sapp_norm": "#ff7f0e"}
     for method in dict.fromkeys(r.method for r in results):
@@ -165,7 +165,7 @@ def plot_rank_sweep(sweep, *, ax=None, methods=("greedy", "local_search", "greed
     ``sweep`` is the dict of :func:`pruning_lab.lowrank.completion_rank_sweep`; the dashed line is its
     oracle noise floor.  Methods refitted only on their core are drawn dotted, with the factor refit solid.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     labels = {"greedy": "greedy (core refit)", "local_search": "local search (core refit)",
               "greedy_factors": "greedy (factor refit)", "local_search_factors": "local search (factor refit)",
               "svp": "SVP", "soft_impute": "soft-impute (rank-capped)"}
@@ -187,7 +187,7 @@ def plot_robust_sweep(sweep, *, ax=None):
 
     ``sweep`` is the dict of :func:`pruning_lab.lowrank.robust_completion_sweep`.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ax.plot(sweep["ranks"], sweep["squared"], "o-", color=SPARSE_COLORS["svp"], label="squared loss")
     ax.plot(sweep["ranks"], sweep["huber"], "s-", color=SPARSE_COLORS["local_search"],
             label=rf"Huber loss ($\delta$ = {float(sweep['delta']):.3g})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["HOUSE_STYLE", "STRATEGY_COLORS", "STRATEGY_LABELS", "strategy_color", "use_house_style"]
+__all__ = ["HOUSE_STYLE", "STRATEGY_COLORS", "STRATEGY_LABELS", "axes_or_new", "strategy_color", "use_house_style"]
 
 #: One color per strategy (and per baseline), used by every chapter.
 STRATEGY_COLORS = {
@@ -80,7 +80,8 @@ def strategy_color(name: str) -> str:
     return STRATEGY_COLORS[name]
 
 
-def _axes(ax):
+def axes_or_new(ax):
+    """``ax`` itself, or the axes of a new figure when ``ax`` is None (every figure function takes ``ax=``)."""
     if ax is None:
         _, ax = plt.subplots()
     return ax

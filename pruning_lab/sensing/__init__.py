@@ -16,13 +16,28 @@ one idea each, and this module gathers their public names:
 Used in the chapter "Matrix sensing: group lasso makes pruning safe".
 """
 
-from .experiments import *  # noqa: F401,F403
-from .experiments import __all__ as _experiments
-from .model import *  # noqa: F401,F403
-from .model import __all__ as _model
-from .objective import *  # noqa: F401,F403
-from .objective import __all__ as _objective
-from .train import *  # noqa: F401,F403
-from .train import __all__ as _train
+from .experiments import GeneralizationCurve, SensingRun, SurvivorMap, generalization_curve, sensing_run, survivor_map
+from .model import (
+    KINDS, Measurements, SensingProblem, grad_emp, grad_pop, hvp_emp, hvp_pop, loss_emp, loss_pop,
+    make_ground_truth, observe, quad_net_forward, quad_net_loss, recovery_error, sample_measurements,
+)
+from .objective import (
+    FORMS, SensingObjective, grad_reg, group_lasso_smooth, hvp_reg, population_stationary_point,
+    shrunk_column_norms,
+)
+from .train import (
+    LinearRate, Prunability, PruneFinetuneResult, SOSPReport, TrainResult, column_norms, finetune,
+    fit_linear_rate, gradient_descent, hessian_matrix, local_linear_rate, min_measurements,
+    perturbed_gradient_descent, prunability_stats, prune_columns, random_init, sosp_check, train_prune_finetune,
+)
 
-__all__ = [*_model, *_objective, *_train, *_experiments]
+__all__ = [
+    "FORMS", "KINDS", "GeneralizationCurve", "LinearRate", "Measurements", "Prunability", "PruneFinetuneResult",
+    "SOSPReport", "SensingObjective", "SensingProblem", "SensingRun", "SurvivorMap", "TrainResult",
+    "column_norms", "finetune", "fit_linear_rate", "generalization_curve", "grad_emp", "grad_pop", "grad_reg",
+    "gradient_descent", "group_lasso_smooth", "hessian_matrix", "hvp_emp", "hvp_pop", "hvp_reg",
+    "local_linear_rate", "loss_emp", "loss_pop", "make_ground_truth", "min_measurements", "observe",
+    "perturbed_gradient_descent", "population_stationary_point", "prunability_stats", "prune_columns",
+    "quad_net_forward", "quad_net_loss", "random_init", "recovery_error", "sample_measurements", "sensing_run",
+    "shrunk_column_norms", "sosp_check", "survivor_map", "train_prune_finetune",
+]

@@ -18,19 +18,27 @@ ARHT (Axiotis & Sviridenko, 2020) is not provided: its pseudocode could not be c
 Used in the chapter "Sparse convex optimization".
 """
 
-from .base import *  # noqa: F401,F403
-from .base import __all__ as _base
-from .experiments import *  # noqa: F401,F403
-from .experiments import __all__ as _experiments
-from .greedy import *  # noqa: F401,F403
-from .greedy import __all__ as _greedy
-from .thresholding import *  # noqa: F401,F403
-from .thresholding import __all__ as _thresholding
-from .lasso import *  # noqa: F401,F403
-from .lasso import __all__ as _lasso
-from .regularizers import *  # noqa: F401,F403
-from .regularizers import __all__ as _regularizers
-from .restricted import *  # noqa: F401,F403
-from .restricted import __all__ as _restricted
+from .base import SparseFit, group_norms, least_squares_loss
+from .experiments import (
+    ObjectiveCurves, SparseProblem, SparsityTradeoff, ThresholdDemo, decoy_problem, equicorrelated_problem,
+    group_lasso_threshold_demo, objective_vs_sparsity, sparsity_tradeoff,
+)
+from .greedy import CSSResult, css_group_omp, group_omp, omp, ompr
+from .lasso import (
+    GroupLassoPath, GroupLassoResult, block_soft_threshold, group_lasso, group_lasso_path, group_soft_threshold,
+    lambda_max, sequential_attention_linear, sequential_lasso,
+)
+from .regularizers import group_powerprop, mask_penalty_minimizer, q_l1_mask, q_regularizer, q_softmax_logsum
+from .restricted import RestrictedConstants, restricted_constants
+from .thresholding import RegularizedIHTFit, group_hard_threshold, hard_threshold, iht, regularized_iht_variant
 
-__all__ = [*_base, *_greedy, *_lasso, *_thresholding, *_regularizers, *_restricted, *_experiments]
+__all__ = [
+    "CSSResult", "GroupLassoPath", "GroupLassoResult", "ObjectiveCurves", "RegularizedIHTFit",
+    "RestrictedConstants", "SparseFit", "SparseProblem", "SparsityTradeoff", "ThresholdDemo",
+    "block_soft_threshold", "css_group_omp", "decoy_problem", "equicorrelated_problem", "group_hard_threshold",
+    "group_lasso", "group_lasso_path", "group_lasso_threshold_demo", "group_norms", "group_omp",
+    "group_powerprop", "group_soft_threshold", "hard_threshold", "iht", "lambda_max", "least_squares_loss",
+    "mask_penalty_minimizer", "objective_vs_sparsity", "omp", "ompr", "q_l1_mask", "q_regularizer",
+    "q_softmax_logsum", "regularized_iht_variant", "restricted_constants", "sequential_attention_linear",
+    "sequential_lasso", "sparsity_tradeoff",
+]

@@ -1,16 +1,29 @@
 """Interactive panels of the chapters (ipywidgets), each paired with a static figure function.
 
-Every panel redraws a figure made by a plain function, so the book can show
-that function's default figure where no kernel runs, and the panel adds only
-sliders around it.  ``ipywidgets`` is imported only when a panel is built.
-The panels of each group of chapters live in their own submodule and are all
+Every panel (``*_panel``) redraws a figure made by a plain function (``*_figure``), so the
+book can show that function's default figure where no kernel runs, and the panel adds only
+controls around it (:func:`~pruning_lab.widgets.panel.controls_panel`).  ``ipywidgets`` is
+imported only when a panel is built.  The submodules mirror :mod:`pruning_lab.plotting`
+(``linear``, ``sensing``, ``lottery``, ``sparse``, ``networks``), and every panel is
 importable from here: ``from pruning_lab.widgets import dc_panel``.
 """
 
-from . import networks, sparse, theory, width_sweeps
-from .networks import *  # noqa: F401,F403
-from .sparse import *  # noqa: F401,F403
-from .theory import *  # noqa: F401,F403
-from .width_sweeps import *  # noqa: F401,F403
+from .linear import (
+    dc_figure, dc_panel, random_features_figure, random_features_panel, strategy_figure, strategy_panel,
+    strategy_problem,
+)
+from .lottery import lottery_figure, lottery_panel
+from .networks import (
+    METRICS, PANEL_STRATEGIES, PANEL_WIDTHS, mnist_pruning_figure, mnist_pruning_panel, width_sweep_figure,
+    width_sweep_panel,
+)
+from .panel import controls_panel
+from .sensing import sensing_figure, sensing_panel
+from .sparse import group_lasso_figure, group_lasso_panel
 
-__all__ = [*theory.__all__, *sparse.__all__, *networks.__all__, *width_sweeps.__all__]
+__all__ = [
+    "METRICS", "PANEL_STRATEGIES", "PANEL_WIDTHS", "controls_panel", "dc_figure", "dc_panel",
+    "group_lasso_figure", "group_lasso_panel", "lottery_figure", "lottery_panel", "mnist_pruning_figure",
+    "mnist_pruning_panel", "random_features_figure", "random_features_panel", "sensing_figure", "sensing_panel",
+    "strategy_figure", "strategy_panel", "strategy_problem", "width_sweep_figure", "width_sweep_panel",
+]

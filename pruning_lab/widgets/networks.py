@@ -1,4 +1,4 @@
-r"""Interactive panel of the chapter "Pruning networks on MNIST": train wide, prune, retrain.
+r"""Interactive panels of the network chapters: train wide, prune, retrain; explore a finished width sweep.
 
 :func:`mnist_pruning_figure` trains one two-layer ReLU network :math:`784\to h\to10`
 on the MNIST subset of :func:`pruning_lab.data.load_mnist`, prunes it to the
@@ -6,7 +6,9 @@ weight count of a small network, with and without retraining, and draws the test
 errors; :func:`mnist_pruning_panel` puts sliders over the width :math:`h` and
 the kept fraction around it.  The experiment is one point of the width sweep of
 Chang, Li, Oymak & Thrampoulidis (2021, Fig. 6), with our training recipe
-(:mod:`pruning_lab.nn.sweeps`).
+(:mod:`pruning_lab.nn.sweeps`).  :func:`width_sweep_panel` redraws a finished width sweep
+(no training).  Mirrors :mod:`pruning_lab.plotting.networks`; used in the chapters
+:doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import numbers
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..plotting.style import STRATEGY_COLORS, _axes
+from ..plotting.networks import plot_width_sweep, width_sweep_summary
+from ..plotting.style import STRATEGY_COLORS, axes_or_new
 from ..validation import check_int
+from .panel import controls_panel
 
-__all__ = ["PANEL_STRATEGIES", "PANEL_WIDTHS", "mnist_pruning_figure", "mnist_pruning_panel"]
+__all__ = ["METRICS", "PANEL_STRATEGIES", "PANEL_WIDTHS", "mnist_pruning_figure", "mnist_pruning_panel",
+           "width_sweep_figure", "width_sweep_panel"]
 
 #: Pruning strategies the panel can compare (see :func:`pruning_lab.nn.sweeps.width_sweep_masks`).
 PANEL_STRATEGIES = ("global", "layerwise", "random")
@@ -146,7 +151,7 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
         train_classifier(pruned, X, y, epochs=retrain_epochs, masks=masks, **train_kw)
         out[f"{strategy} retrained"] = error(pruned)
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     labels = ["dense", f"small\n(width {small_width})"]
     heights = [out["dense"], out["small"]]
     colors = [STRATEGY_COLORS["dense"], STRATEGY_COLORS["small"]]
@@ -194,7 +199,58 @@ def mnist_pruning_panel(width: int = 128, keep_fraction: float = 0.1, **kwargs):
         fig, ax = plt.subplots(figsize=(7.0, 4.0))
         mnist_pruning_figure(width, keep_fraction, ax=ax, **kwargs)
         fig.tight_layout()
-        plt.show()
 
-    out = widgets.interactive_output(draw, {"width": width_slider, "keep_fraction": keep_slider})
-    return widgets.VBox([widgets.HBox([width_slider, keep_slider]), out])
+    return controls_panel(draw, {"width": width_slider, "keep_fraction": keep_slider})
+
+
+# ------------------------------------------------ a finished width sweep (both network chapters)
+#: The quantities of a width-sweep record that the panel can show.
+METRICS = ("test_error", "train_error", "test_loss", "train_loss")
+
+
+def width_sweep_figure(rows, metric: str = "test_error", strategies=None, *, retrained: str = "both",
+                       base_width=None, ax=None):
+    r"""One metric of a finished width sweep against the width, for a chosen set of pruning strategies.
+
+    ``rows`` are the records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or of a
+    :class:`~pruning_lab.runs.RunStore` filled by the command line); ``metric`` is one of
+    ``METRICS``; ``strategies`` a subset of the strategies present (default: all);
+    ``retrained`` is ``"both"``, ``"yes"`` or ``"no"`` (which pruned curves to show; the dense
+    curve is always drawn).  Returns ``{(strategy, retrained): values}`` of the curves drawn, as
+    computed by :func:`~pruning_lab.plotting.networks.width_sweep_summary`.
+    """
+    rows = list(rows)
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    if retrained not in ("both", "yes", "no"):
+        raise ValueError(f"retrained must be 'both', 'yes' or 'no', got {retrained!r}")
+    present = list(dict.fromkeys(r.get("strategy") for r in rows))
+    strategies = present if strategies is None else list(strategies)
+    unknown = [s for s in strategies if s not in present]
+    if unknown:
+        raise ValueError(f"strategies {unknown} are not in the sweep; it has {present}")
+    keep = {"both": (True, False), "yes": (True,), "no": (False,)}[retrained]
+    chosen = [r for r in rows if r["strategy"] == "dense" or
+              (r["strategy"] in strategies and bool(r["retrain"]) in keep)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.2))
+    percent = metric.endswith("error")
+    plot_width_sweep(chosen, metric=metric, ax=ax, base_width=base_width, percent=percent)
+    summary = width_sweep_summary(chosen, metric)
+    return {key: (mean * (100.0 if percent else 1.0)).round(2).tolist() for key, (_, mean, _, _) in summary.items()}
+
+
+def width_sweep_panel(rows, metric: str = "test_error", **kwargs):
+    """Dropdowns over the metric and the strategies shown, redrawing :func:`width_sweep_figure` (no training)."""
+    import ipywidgets as widgets
+
+    rows = list(rows)
+    pruned = [s for s in dict.fromkeys(r["strategy"] for r in rows) if s != "dense"]
+    metric_box = widgets.Dropdown(options=list(METRICS), value=metric, description="metric")
+    strategy_box = widgets.SelectMultiple(options=pruned, value=tuple(pruned), description="strategies", rows=3)
+    retrain_box = widgets.ToggleButtons(options=["both", "yes", "no"], value="both", description="retrained")
+
+    def draw(metric, strategies, retrained):
+        width_sweep_figure(rows, metric, ["dense", *strategies], retrained=retrained, **kwargs)
+
+    return controls_panel(draw, {"metric": metric_box, "strategies": strategy_box, "retrained": retrain_box})

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..plotting.sparse import SPARSE_COLORS, plot_group_lasso_path
+from .panel import controls_panel
 
 __all__ = ["group_lasso_figure", "group_lasso_panel"]
 
@@ -59,8 +60,4 @@ def group_lasso_panel(lam_fraction: float = 0.3, rho: float = 0.3, **kwargs):
                                         description="λ/λ_max", continuous_update=False)
     rho_slider = widgets.FloatSlider(value=rho, min=0.0, max=0.9, step=0.1, description="correlation ρ",
                                      continuous_update=False)
-    out = widgets.interactive_output(
-        lambda lam, rho: (group_lasso_figure(lam, rho, **kwargs), plt.show()),
-        {"lam": lam_slider, "rho": rho_slider},
-    )
-    return widgets.VBox([widgets.HBox([lam_slider, rho_slider]), out])
+    return controls_panel(group_lasso_figure, {"lam_fraction": lam_slider, "rho": rho_slider}, **kwargs)

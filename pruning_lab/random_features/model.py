@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-from .problems import LinearGaussianProblem
-from .validation import as_rng, check_array, check_int, check_nonnegative
+from ..problems import LinearGaussianProblem
+from ..validation import as_rng, check_array, check_int, check_nonnegative
 
 __all__ = [
     "ACTIVATIONS",

@@ -1,11 +1,11 @@
-"""Tests of pruning_lab.simulate: the Monte Carlo side of the theory-vs-simulation comparisons."""
+"""Tests of pruning_lab.dc.simulate: the Monte Carlo side of the theory-vs-simulation comparisons."""
 
 import numpy as np
 import pytest
 
 from pruning_lab import dc
 from pruning_lab.problems import LinearGaussianProblem
-from pruning_lab.simulate import MonteCarlo, simulate_min_norm, simulate_small_model, simulate_threshold_pruning
+from pruning_lab.dc.simulate import MonteCarlo, simulate_min_norm, simulate_small_model, simulate_threshold_pruning
 
 
 def test_monte_carlo_mean_and_standard_error():
@@ -32,7 +32,7 @@ def test_threshold_simulation_counts_and_risks_by_hand():
     np.testing.assert_allclose(out["kept"], [2.5, 1.5])
     kept_025 = np.array([[0.9, 0.0, 0.0], [1.1, 0.3, 0.0]])
     assert out["risk"][1] == pytest.approx(problem.population_risk(kept_025).mean())
-    # Hessian rule: sqrt(lambda) |w| > t, so the second weight (lambda = 4) survives t = 0.25 in both rows
+    # Hessian strategy: sqrt(lambda) |w| > t, so the second weight (lambda = 4) survives t = 0.25 in both rows
     hess = simulate_threshold_pruning(problem, weights, [0.25], "hessian")
     assert hess["kept"][0] == 2.0
 
@@ -44,14 +44,14 @@ def test_threshold_simulation_counts_and_risks_by_hand():
         (dict(weights=np.zeros((4, 2))), r"shape \(trials >= 2, 3\)"),
         (dict(ts=[-1.0]), "thresholds >= 0"),
         (dict(ts=[]), "non-empty"),
-        (dict(rule="oracle"), "rule must be"),
+        (dict(strategy="oracle"), "strategy must be"),
     ],
 )
 def test_threshold_simulation_rejects_bad_inputs(kwargs, match):
     problem = LinearGaussianProblem(np.ones(3), 0.1, np.ones(3))
-    args = dict(weights=np.zeros((4, 3)), ts=[0.1], rule="magnitude") | kwargs
+    args = dict(weights=np.zeros((4, 3)), ts=[0.1], strategy="magnitude") | kwargs
     with pytest.raises(ValueError, match=match):
-        simulate_threshold_pruning(problem, args["weights"], args["ts"], args["rule"])
+        simulate_threshold_pruning(problem, args["weights"], args["ts"], args["strategy"])
 
 
 def test_simulations_reject_bad_trials_and_support():

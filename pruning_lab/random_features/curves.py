@@ -4,7 +4,7 @@ For each draw of the first layer (a "layer"), each width ``p`` (nested: the
 width-``p`` model uses the first ``p`` rows of one wide first layer) and each
 sparsity target ``s``:
 
-* **theory**: the ELP (:func:`pruning_lab.random_features.equivalent_linear_problem`)
+* **theory**: the ELP (:func:`pruning_lab.random_features.model.equivalent_linear_problem`)
   and the DC of :mod:`pruning_lab.dc` — the dense risk :math:`\gamma`, the
   pruned risk by Monte Carlo over eigen-rotated DC vectors (Def. 4), and the
   fresh-sample retraining DC (Def. 5), all from one shared set of DC draws;
@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import dc, lsq
-from .experiments import ResultCache
-from .pipeline import prune_weights
-from .random_features import RandomFeaturesProblem, equivalent_linear_problem
-from .validation import as_rng, check_int, check_int_array, check_nonnegative
+from .. import dc, lsq
+from ..pipeline import prune_weights
+from ..runs import ResultCache
+from ..validation import as_rng, check_int, check_int_array, check_nonnegative
+from .model import RandomFeaturesProblem, equivalent_linear_problem
 
 __all__ = ["RandomFeaturesCurve", "random_features_curve", "random_features_point"]
 
-_RULES = ("magnitude", "hessian")
+_STRATEGIES = ("magnitude", "hessian")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class RandomFeaturesCurve:
     ss: np.ndarray
     n: int
     d: int
-    rule: str
+    strategy: str
     layers: int
     trials: int
     theory: dict = field(repr=False)
@@ -65,7 +65,7 @@ def _at_threshold(k: int, n: int) -> bool:
     return n - 1 <= k <= n
 
 
-def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, rule: str = "magnitude", trials: int = 5,
+def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, strategy: str = "magnitude", trials: int = 5,
                           draws: int = 100, rng=None) -> dict:
     """Theory and simulation for one first layer ``rf`` (its full width) and each sparsity in ``ss``.
 
@@ -86,9 +86,9 @@ def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, rule: str = 
         shared = dc.dc_sample(elp, n, size=draws, rng=rng)
         for j, s in enumerate(ss):
             if s <= p:
-                out["theory_pruned"][j] = dc.dc_prune_risk_mc(elp, n, int(s), rule, draws=shared)[0]
+                out["theory_pruned"][j] = dc.dc_prune_risk_mc(elp, n, int(s), strategy, draws=shared)[0]
                 if not _at_threshold(int(s), n):
-                    out["theory_retrained"][j] = dc.retrain_risk(elp, n, int(s), rule, draws=shared)[0]
+                    out["theory_retrained"][j] = dc.retrain_risk(elp, n, int(s), strategy, draws=shared)[0]
     sims = {k: np.full((trials, ss.size), np.nan) for k in ("sim_pruned", "sim_same", "sim_fresh")}
     sims["sim_dense"] = np.full(trials, np.nan)
     for t in range(trials):
@@ -99,7 +99,7 @@ def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, rule: str = 
         for j, s in enumerate(ss):
             if s > p:
                 continue
-            pruned = prune_weights(rule, w, int(s), X=X)
+            pruned = prune_weights(strategy, w, int(s), X=X)
             sims["sim_pruned"][t, j] = elp.population_risk(pruned.weights)
             sims["sim_same"][t, j] = elp.population_risk(lsq.restricted_fit(X, y, pruned.mask))
             sims["sim_fresh"][t, j] = elp.population_risk(lsq.restricted_fit(X2, y2, pruned.mask))
@@ -107,7 +107,7 @@ def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, rule: str = 
     return out
 
 
-def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", layers: int = 4, trials: int = 5,
+def random_features_curve(d: int, n: int, ps, ss, *, strategy: str = "magnitude", layers: int = 4, trials: int = 5,
                           draws: int = 100, v_norm: float = 0.5, noise: float = 0.0, rng=0, cache_dir=None,
                           progress: bool = False) -> RandomFeaturesCurve:
     r"""Pruned and retrained risk of ReLU random features against the width: ELP + DC theory and simulation.
@@ -121,8 +121,8 @@ def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", la
         rows of one first layer of width ``max(ps)`` per layer draw.
     ss : sequence of int
         Sparsity targets (weights kept after pruning).
-    rule : {"magnitude", "hessian"}
-        Pruning rule (Hessian: the empirical :math:`\hat\Sigma_{ii}` in the
+    strategy : {"magnitude", "hessian"}
+        Pruning strategy (Hessian: the empirical :math:`\hat\Sigma_{ii}` in the
         simulation, :math:`\Sigma_{ii}` of the ELP in the theory).
     layers, trials, draws : int
         First-layer draws; training sets per layer and width; DC draws per
@@ -134,12 +134,12 @@ def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", la
         has its own seed, so results do not depend on which units are cached.
     cache_dir : str or Path or None
         If given, each finished (layer, width) unit is saved there
-        (:class:`pruning_lab.experiments.ResultCache`) and reused on a rerun.
+        (:class:`pruning_lab.runs.ResultCache`) and reused on a rerun.
     """
     ps = check_int_array(ps, "ps", 1, "positive widths")
     ss = check_int_array(ss, "ss", 0, "non-negative sparsity targets")
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    if strategy not in _STRATEGIES:
+        raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
     for name, value, low in (("d", d, 1), ("n", n, 2), ("layers", layers, 1), ("trials", trials, 1), ("draws", draws, 2)):
         check_int(value, name, low)
     v_norm, noise = check_nonnegative(v_norm, "v_norm"), check_nonnegative(noise, "noise")
@@ -156,13 +156,13 @@ def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", la
             "same": np.zeros((layers, trials, ss.size, ps.size)), "fresh": np.zeros((layers, trials, ss.size, ps.size))}
     units = [(layer, k) for layer in range(layers) for k in range(ps.size)]
     for layer, k in tqdm(units, desc="(layer, width)", disable=not progress):
-        params = dict(d=int(d), n=int(n), p_max=int(ps.max()), p=int(ps[k]), ss=ss.tolist(), rule=rule,
+        params = dict(d=int(d), n=int(n), p_max=int(ps.max()), p=int(ps[k]), ss=ss.tolist(), strategy=strategy,
                       trials=int(trials), draws=int(draws), v_norm=v_norm, noise=noise, seed=seed, layer=layer)
 
         def compute(layer=layer, k=k):
             wide = RandomFeaturesProblem.draw(d, int(ps.max()), v_norm=v_norm, noise=noise,
                                               rng=np.random.default_rng([seed, layer]))
-            return random_features_point(wide.with_width(int(ps[k])), n, ss, rule=rule, trials=trials,
+            return random_features_point(wide.with_width(int(ps[k])), n, ss, strategy=strategy, trials=trials,
                                          draws=draws, rng=np.random.default_rng([seed, layer, int(ps[k])]))
 
         unit = compute() if cache is None else cache.cached(params, compute)
@@ -176,4 +176,4 @@ def random_features_curve(d: int, n: int, ps, ss, *, rule: str = "magnitude", la
     simulated = {key: value.mean(axis=(0, 1)) for key, value in sims.items()}
     sem = {key: value.std(axis=(0, 1), ddof=1) / np.sqrt(count) if count > 1 else np.zeros_like(simulated[key])
            for key, value in sims.items()}
-    return RandomFeaturesCurve(ps, ss, int(n), int(d), rule, int(layers), int(trials), theory, simulated, sem)
+    return RandomFeaturesCurve(ps, ss, int(n), int(d), strategy, int(layers), int(trials), theory, simulated, sem)

@@ -33,10 +33,10 @@ Every random draw is seeded, so the outcomes are reproducible.
 import numpy as np
 import pytest
 from scipy import integrate
-from threadpoolctl import threadpool_limits
 
 from pruning_lab import dc, lsq, pipeline
-from pruning_lab.simulate import simulate_threshold_pruning
+from pruning_lab.dc import theory as dc_theory
+from pruning_lab.dc.simulate import simulate_threshold_pruning
 from pruning_lab import prune as P
 from pruning_lab.problems import (
     LinearGaussianProblem,
@@ -47,11 +47,6 @@ from pruning_lab.problems import (
 SIGMA = 0.5
 STRATEGIES = ("magnitude", "hessian", "oracle")
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
 
 
 # ------------------------------------------------------------------ problems
@@ -335,7 +330,7 @@ def test_truncated_gaussian_moments_against_quadrature():
     """§3.4 closed forms of P(|X|>t), E[X 1], E[X² 1] for X ~ N(m, τ²), vs numerical integration."""
     rng = np.random.default_rng(14)
     for m, tau, t in zip(rng.normal(0, 1, 8), rng.uniform(0.05, 2, 8), rng.uniform(0, 2, 8)):
-        keep, first, second = dc._truncated_moments(np.array(m), np.array(tau), np.array(t))
+        keep, first, second = dc_theory._truncated_moments(np.array(m), np.array(tau), np.array(t))
 
         def pdf(x):
             return np.exp(-0.5 * ((x - m) / tau) ** 2) / (tau * np.sqrt(2 * np.pi))
@@ -351,16 +346,16 @@ def test_truncated_gaussian_moments_against_quadrature():
 def test_limits_s_equals_p_and_s_zero(prob, n):
     gamma, null = dc.dc_params(prob, n).gamma, prob.null_risk()
     p = prob.p
-    for rule in ("magnitude", "hessian"):
-        assert dc.threshold_prune_risk(prob, n, p, rule) == pytest.approx(gamma, rel=1e-12)
-        assert dc.threshold_prune_risk(prob, n, 0, rule) == pytest.approx(null, rel=1e-12)
+    for strategy in ("magnitude", "hessian"):
+        assert dc.threshold_prune_risk(prob, n, p, strategy) == pytest.approx(gamma, rel=1e-12)
+        assert dc.threshold_prune_risk(prob, n, 0, strategy) == pytest.approx(null, rel=1e-12)
         # continuity: dropping one weight, or keeping one, moves the risk by O(1/p)
-        assert dc.threshold_prune_risk(prob, n, p - 1, rule) == pytest.approx(gamma, rel=0.02)
+        assert dc.threshold_prune_risk(prob, n, p - 1, strategy) == pytest.approx(gamma, rel=0.02)
     assert dc.oracle_prune_risk(prob, n, p) == pytest.approx(gamma, rel=1e-12)
     assert dc.oracle_prune_risk(prob, n, 0) == pytest.approx(null, rel=1e-12)
-    for rule in STRATEGIES:
-        assert dc.dc_prune_risk_mc(prob, n, 0, rule, draws=20) == (pytest.approx(null, rel=1e-12), 0.0)
-        mean, se = dc.dc_prune_risk_mc(prob, n, p, rule, draws=2000, rng=3)
+    for strategy in STRATEGIES:
+        assert dc.dc_prune_risk_mc(prob, n, 0, strategy, draws=20) == (pytest.approx(null, rel=1e-12), 0.0)
+        mean, se = dc.dc_prune_risk_mc(prob, n, p, strategy, draws=2000, rng=3)
         assert abs(mean - gamma) <= 4 * se
     assert dc.retrain_risk(prob, n, 0) == (pytest.approx(null, rel=1e-12), 0.0)
     mean, se = dc.retrain_risk(prob, n, p, draws=3)
@@ -390,12 +385,12 @@ def _e1_random_beta():
 
 
 @pytest.mark.parametrize("make", [_e1, _e1_random_beta], ids=["e1", "e1_random_beta"])
-@pytest.mark.parametrize("rule", ["magnitude", "hessian", "oracle"])
-def test_closed_form_matches_dc_monte_carlo(make, rule):
+@pytest.mark.parametrize("strategy", ["magnitude", "hessian", "oracle"])
+def test_closed_form_matches_dc_monte_carlo(make, strategy):
     """Threshold/oracle closed forms vs top-s pruning of 3000 DC draws: 4 s.e. + 0.5 % (top-s vs threshold)."""
     prob, n, s = make(), 400, 100
-    closed = dc.oracle_prune_risk(prob, n, s) if rule == "oracle" else dc.threshold_prune_risk(prob, n, s, rule)
-    mean, se = dc.dc_prune_risk_mc(prob, n, s, rule, draws=3000, rng=17)
+    closed = dc.oracle_prune_risk(prob, n, s) if strategy == "oracle" else dc.threshold_prune_risk(prob, n, s, strategy)
+    mean, se = dc.dc_prune_risk_mc(prob, n, s, strategy, draws=3000, rng=17)
     assert abs(closed - mean) <= 4 * se + 0.005 * closed, (closed, mean, se)
 
 
@@ -435,36 +430,36 @@ def test_dc_marginals_match_simulated_min_norm_solutions(e1_simulation):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rule", ["magnitude", "hessian"])
-def test_threshold_risk_at_explicit_thresholds_matches_simulation(e1_simulation, rule):
+@pytest.mark.parametrize("strategy", ["magnitude", "hessian"])
+def test_threshold_risk_at_explicit_thresholds_matches_simulation(e1_simulation, strategy):
     """Pruning at a fixed t: the expected kept count within 2 % (+1) and the risk within 4 s.e. + 3 % of simulation."""
     prob, n, _, betas, _ = e1_simulation
     ts = [0.02, 0.05, 0.07, 0.09]
-    sim = simulate_threshold_pruning(prob, betas, ts, rule)
+    sim = simulate_threshold_pruning(prob, betas, ts, strategy)
     for j, t in enumerate(ts):
-        th = dc.threshold_risk(prob, n, t, rule)
-        assert (th.threshold, th.rule) == (t, rule)
+        th = dc.threshold_risk(prob, n, t, strategy)
+        assert (th.threshold, th.strategy) == (t, strategy)
         assert abs(th.expected_kept - sim["kept"][j]) <= 0.02 * sim["kept"][j] + 1.0, (t, th, sim["kept"][j])
         assert abs(th.risk - sim["risk"][j]) <= 4 * sim["risk_sem"][j] + 0.03 * th.risk, (t, th, sim["risk"][j])
 
 
 @pytest.mark.parametrize("make, n", [(_e1, 400), (_e1_random_beta, 400)], ids=["e1", "e1_random_beta"])
-@pytest.mark.parametrize("rule", ["magnitude", "hessian"])
-def test_threshold_risk_limits_and_consistency_with_threshold_prune_risk(make, n, rule):
+@pytest.mark.parametrize("strategy", ["magnitude", "hessian"])
+def test_threshold_risk_limits_and_consistency_with_threshold_prune_risk(make, n, strategy):
     """t = 0 keeps everything (dense risk); a huge t keeps nothing (null risk); kept count decreases in t;
     at the t where the expected count is s, the risk is threshold_prune_risk(s)."""
     prob = make()
-    dense = dc.threshold_risk(prob, n, 0.0, rule)
+    dense = dc.threshold_risk(prob, n, 0.0, strategy)
     assert dense.expected_kept == pytest.approx(prob.p) and dense.risk == pytest.approx(dc.dc_params(prob, n).gamma)
-    empty = dc.threshold_risk(prob, n, 1e3, rule)
+    empty = dc.threshold_risk(prob, n, 1e3, strategy)
     assert empty.expected_kept == pytest.approx(0.0, abs=1e-12) and empty.risk == pytest.approx(prob.null_risk())
     ts = np.linspace(0.0, 0.2, 41)
-    kept = np.array([dc.threshold_risk(prob, n, t, rule).expected_kept for t in ts])
+    kept = np.array([dc.threshold_risk(prob, n, t, strategy).expected_kept for t in ts])
     assert np.all(np.diff(kept) <= 1e-9)
     # bisection on t for an expected count of 100: the risk must equal the closed form matched to s = 100
     from scipy.optimize import brentq
-    t100 = brentq(lambda t: dc.threshold_risk(prob, n, t, rule).expected_kept - 100, 1e-6, 10.0, xtol=1e-14)
-    assert dc.threshold_risk(prob, n, t100, rule).risk == pytest.approx(dc.threshold_prune_risk(prob, n, 100, rule),
+    t100 = brentq(lambda t: dc.threshold_risk(prob, n, t, strategy).expected_kept - 100, 1e-6, 10.0, xtol=1e-14)
+    assert dc.threshold_risk(prob, n, t100, strategy).risk == pytest.approx(dc.threshold_prune_risk(prob, n, 100, strategy),
                                                                           rel=1e-8)
 
 
@@ -586,7 +581,7 @@ def test_closed_form_matches_dc_monte_carlo_on_the_curve(strategy):
 def test_hessian_weighting_matters_and_is_predicted():
     """A spectrum where Hessian and magnitude pruning differ by 20 % (moderate spikes carrying weak weights).
 
-    On E1/E2 the spikes are kept by both rules, so a wrong Hessian weighting
+    On E1/E2 the spikes are kept by both strategies, so a wrong Hessian weighting
     (e.g. λ|X| instead of √λ|X|) would go unnoticed there; here it moves the
     prediction by 6 %.  Tolerance: 3 % or 4 s.e. over 150 simulated fits.
     """
@@ -676,7 +671,7 @@ def test_equicorrelated_problem_dense_risk_matches_simulation():
 
 
 def test_oracle_rule_of_dc_monte_carlo_is_deterministic_support():
-    """For the oracle rule the DC Monte Carlo has the closed form of oracle_prune_risk as its mean (diagonal Σ)."""
+    """For the oracle strategy the DC Monte Carlo has the closed form of oracle_prune_risk as its mean (diagonal Σ)."""
     prob = _random_diagonal(300, 33)
     mean, se = dc.dc_prune_risk_mc(prob, 100, 40, "oracle", draws=3000, rng=34)
     assert abs(mean - dc.oracle_prune_risk(prob, 100, 40)) <= 4 * se
@@ -784,8 +779,8 @@ def _corr(p=50):
         # threshold / oracle pruning risks
         (lambda: dc.threshold_prune_risk(_corr(), 20, 5), r"diagonal covariance.*dc_prune_risk_mc"),
         (lambda: dc.oracle_prune_risk(_corr(), 20, 5), r"diagonal covariance.*dc_prune_risk_mc"),
-        (lambda: dc.threshold_prune_risk(_diag(), 20, 5, "oracle"), r"rule must be 'magnitude' or 'hessian'"),
-        (lambda: dc.threshold_prune_risk(_diag(), 20, 5, "obd"), r"rule must be 'magnitude' or 'hessian'"),
+        (lambda: dc.threshold_prune_risk(_diag(), 20, 5, "oracle"), r"strategy must be 'magnitude' or 'hessian'"),
+        (lambda: dc.threshold_prune_risk(_diag(), 20, 5, "obd"), r"strategy must be 'magnitude' or 'hessian'"),
         (lambda: dc.threshold_prune_risk(_diag(), 20, -1), r"s \(number of weights to keep\) must lie in 0..50"),
         (lambda: dc.threshold_prune_risk(_diag(), 20, 51), r"must lie in 0..50"),
         (lambda: dc.threshold_prune_risk(_diag(), 20, 2.5), r"must be an integer"),
@@ -796,10 +791,10 @@ def _corr(p=50):
         (lambda: dc.oracle_prune_risk(_diag(), 20, 51), r"must lie in 0..50"),
         (lambda: dc.oracle_prune_risk(_diag(), 20, -1), r"must lie in 0..50"),
         # Monte Carlo risks
-        (lambda: dc.dc_prune_risk_mc(_diag(), 20, 5, "random"), r"rule must be 'magnitude', 'hessian' or 'oracle'"),
+        (lambda: dc.dc_prune_risk_mc(_diag(), 20, 5, "random"), r"strategy must be 'magnitude', 'hessian' or 'oracle'"),
         (lambda: dc.dc_prune_risk_mc(_diag(), 20, 51), r"must lie in 0..50"),
         (lambda: dc.dc_prune_risk_mc(_diag(), 50, 5), r"interpolation threshold"),
-        (lambda: dc.retrain_risk(_diag(), 20, 5, "obs"), r"rule must be"),
+        (lambda: dc.retrain_risk(_diag(), 20, 5, "obs"), r"strategy must be"),
         (lambda: dc.retrain_risk(_diag(), 20, -2), r"must lie in 0..50"),
         (lambda: dc.retrain_risk(_diag(), 20, 5, n_retrain=0), r"positive integer"),
         (lambda: dc.retrain_risk(_diag(), 20, 5, n_retrain=5), r"interpolation threshold"),
@@ -812,7 +807,7 @@ def _corr(p=50):
         # threshold_risk at an explicit threshold
         (lambda: dc.threshold_risk(_diag(), 20, -0.1), r"t \(the pruning threshold\) must be finite and >= 0"),
         (lambda: dc.threshold_risk(_diag(), 20, float("nan")), r"finite"),
-        (lambda: dc.threshold_risk(_diag(), 20, 0.1, "oracle"), r"rule must be 'magnitude' or 'hessian'"),
+        (lambda: dc.threshold_risk(_diag(), 20, 0.1, "oracle"), r"strategy must be 'magnitude' or 'hessian'"),
         (lambda: dc.threshold_risk(_corr(), 20, 0.1), r"diagonal covariance"),
         (lambda: dc.threshold_risk(_diag(), 0, 0.1), r"positive integer"),
         # Lemma 1

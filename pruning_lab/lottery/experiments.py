@@ -2,11 +2,11 @@ r"""The experiments of the chapter "Lottery tickets: sample complexity of pruned
 
 Each function runs one experiment of spec §3.3 (scaled down from
 :cite:`zhang2021lottery` §4) on the model of :mod:`pruning_lab.lottery` with
-Algorithm 1 of :mod:`pruning_lab.lottery_train`, and returns a frozen result.
+Algorithm 1 of :mod:`pruning_lab.lottery.train`, and returns a frozen result.
 Trials are independent problems (teacher, mask, data, start), each with its
 own generator seeded from ``(seed, experiment, cell values, trial)``, so a cell
 gives the same numbers whatever grid it is part of.  The trials of a cell run
-in lockstep (:func:`~pruning_lab.lottery_train.agd_pruned_batch`).
+in lockstep (:func:`~pruning_lab.lottery.train.agd_pruned_batch`).
 
 :func:`phase_diagram` keeps an optional on-disk cache: one ``.npz`` file per
 finished (:math:`N`, :math:`r`) cell, keyed by every argument that changes
@@ -21,15 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .lottery import _check_int, local_curvature, make_teacher, output_rms, population_hessian, population_rmse
-from .lottery_train import (PAPER_BETA, agd_pruned, agd_pruned_batch, heavy_ball_rate, heavy_ball_tuning,
-                            empirical_rate, init_at_distance, iterative_magnitude_pruning, magnitude_mask,
+from .model import _check_int, local_curvature, make_teacher, output_rms, population_hessian, population_rmse
+from .train import (PAPER_BETA, agd_pruned, agd_pruned_batch, heavy_ball_rate, heavy_ball_tuning,
+                            empirical_rate, init_at_distance, neuronwise_imp, magnitude_mask,
                             mask_accuracy, relative_error)
-from .experiments import ResultCache
-from .validation import check_int_array, check_nonnegative
+from ..runs import ResultCache
+from ..validation import check_int_array, check_nonnegative
 
-__all__ = ["CurvatureSweep", "MaskSweep", "NoiseSweep", "PhaseDiagram", "RateSweep", "curvature_sweep",
-           "mask_sweep", "noise_sweep", "phase_diagram", "rate_sweep"]
+__all__ = ["CurvatureSweep", "InaccurateMaskSweep", "NoiseSweep", "PhaseDiagram", "RateSweep", "curvature_sweep",
+           "inaccurate_mask_sweep", "noise_sweep", "phase_diagram", "rate_sweep"]
 
 _CACHE_VERSION = 1
 
@@ -115,7 +115,7 @@ def phase_diagram(r_values, n_values, *, d: int = 100, K: int = 5, trials: int =
 
     In every cell, ``trials`` problems: a teacher with widths
     :math:`r_j\sim\mathrm{Unif}\{\lceil0.9r\rceil..\lfloor1.1r\rfloor\}` (``spread``)
-    and overlapping supports (``groups`` as in :func:`~pruning_lab.lottery.make_teacher`),
+    and overlapping supports (``groups`` as in :func:`~pruning_lab.lottery.model.make_teacher`),
     :math:`N` noiseless samples, a start at relative
     distance ``rel_dist``, and Algorithm 1 with :math:`\eta=1/\hat L`, momentum
     ``beta``, the oracle mask, until the step falls below ``tol`` or ``max_iter``.
@@ -179,8 +179,8 @@ def rate_sweep(r_values, *, d: int = 150, K: int = 5, n: int = 1000, trials: int
     from :math:`(\hat\mu,\hat L)` at the truth (label ``"tuned"``; ours, spec §2.2:
     a reference for what momentum can do, not a practical recipe).
     :math:`\hat\nu` is fitted on the middle half of each run
-    (:func:`~pruning_lab.lottery_train.empirical_rate`); the prediction is
-    :func:`~pruning_lab.lottery_train.heavy_ball_rate` with the extreme
+    (:func:`~pruning_lab.lottery.train.empirical_rate`); the prediction is
+    :func:`~pruning_lab.lottery.train.heavy_ball_rate` with the extreme
     eigenvalues of the masked Hessian at :math:`W^*`.
     """
     r_values = check_int_array(r_values, "r_values")
@@ -225,7 +225,7 @@ class CurvatureSweep:
 def curvature_sweep(r_values, n_values, *, d: int = 150, K: int = 5, trials: int = 3, seed: int = 0,
                     progress: bool = False) -> CurvatureSweep:
     r"""Local curvature at the truth against :math:`\tilde r` (Theorem 1, eq. 7): :math:`\hat\mu,\hat L` for each
-    :math:`N` and their population values (:func:`~pruning_lab.lottery.population_hessian`).
+    :math:`N` and their population values (:func:`~pruning_lab.lottery.model.population_hessian`).
 
     The same teachers (equal widths, full overlap) are used for every :math:`N`.
     """
@@ -292,7 +292,7 @@ def noise_sweep(r_values, n_values, noise_levels=(1e-3, 1e-2), *, d: int = 100, 
 
 # ---------------------------------------------------------------- inaccurate masks
 @dataclass(frozen=True)
-class MaskSweep:
+class InaccurateMaskSweep:
     r"""Inaccurate masks: for method ``"IMP"`` / ``"one-shot"``, ``rmse[method][j, k, t]`` (test RMSE relative
     to :math:`E_y`) and ``accuracy[method][j, k, t]`` (mask accuracy) at :math:`N=` ``n_values[j]``, kept width
     ``widths[k]`` per neuron, trial ``t``; ``r_star`` is the teacher's width."""
@@ -305,19 +305,19 @@ class MaskSweep:
     accuracy: dict
 
 
-def mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: int = 8, rate: float = 0.2,
+def inaccurate_mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: int = 8, rate: float = 0.2,
                steps: int = 20, rel_dist: float = 0.5, noise_level: float = 1e-3, trials: int = 6,
-               max_iter: int = 1000, seed: int = 0, progress: bool = False) -> MaskSweep:
+               max_iter: int = 1000, seed: int = 0, progress: bool = False) -> InaccurateMaskSweep:
     r"""Learner masks found by magnitude pruning, hence inaccurate (paper §4.2–4.3, Figs. 7–10; spec §3.3 E5–E6, ours).
 
     A dense learner starts at relative distance ``rel_dist`` from the teacher
-    (noise on all :math:`dK` weights).  IMP (:func:`~pruning_lab.lottery_train.iterative_magnitude_pruning`)
+    (noise on all :math:`dK` weights).  IMP (:func:`~pruning_lab.lottery.train.neuronwise_imp`)
     trains ``steps`` iterations per round, prunes a fraction ``rate`` of each
     neuron's weights and rewinds; "one-shot" takes the magnitude mask of the
     same widths from the dense weights after ``steps`` iterations (the paper
     applies GraSP after 20 iterations; we use magnitude).  Every mask is then
     trained from the rewound start for ``max_iter`` iterations and scored by
-    its exact test RMSE (:func:`~pruning_lab.lottery.population_rmse`) and its mask accuracy.
+    its exact test RMSE (:func:`~pruning_lab.lottery.model.population_rmse`) and its mask accuracy.
     """
     n_values = check_int_array(n_values, "n_values")
     rounds = _check_int(rounds, "rounds")
@@ -336,7 +336,7 @@ def mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: 
             T = make_teacher(d, K, r_star, rng=rng)
             X, y = T.sample(int(n), rng, noise_level=noise_level)
             W_init = init_at_distance(T.weights, np.ones((d, K), dtype=bool), rel_dist, rng)
-            masks["IMP"].append(iterative_magnitude_pruning(X, y, W_init, rounds=rounds, rate=rate, steps=steps).masks)
+            masks["IMP"].append(neuronwise_imp(X, y, W_init, rounds=rounds, rate=rate, steps=steps).masks)
             dense = agd_pruned(X, y, np.ones((d, K)), W_init, max_iter=steps, tol=0.0).weights
             masks["one-shot"].append([magnitude_mask(dense, int(w)) for w in widths])
             data.append((T, X, y, W_init))
@@ -349,4 +349,4 @@ def mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: 
                 for t, (T, *_rest) in enumerate(data):
                     rmse[m][j, k, t] = population_rmse(res[t].weights, T.weights) / output_rms(T.weights)
                     acc[m][j, k, t] = mask_accuracy(M[t], T.mask)
-    return MaskSweep(n_values, widths, int(r_star), int(d), rmse, acc)
+    return InaccurateMaskSweep(n_values, widths, int(r_star), int(d), rmse, acc)

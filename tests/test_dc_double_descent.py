@@ -1,10 +1,10 @@
-"""Tests of pruning_lab.double_descent: worlds, learner problems and the theory/simulation curves."""
+"""Tests of pruning_lab.dc.double_descent: worlds, learner problems and the theory/simulation curves."""
 
 import numpy as np
 import pytest
 
 from pruning_lab import dc
-from pruning_lab.double_descent import (dense_risk_curve, learner_problem, regime_map, sparse_double_descent,
+from pruning_lab.dc.double_descent import (dense_risk_curve, learner_problem, regime_map, sparse_double_descent,
                                         two_level_world)
 
 
@@ -63,9 +63,9 @@ def test_sparse_double_descent_theory_points_and_nans():
 def test_sparse_double_descent_simulation_agrees_with_theory():
     world = two_level_world(1000, 20, spike=10.0, beta_spike=1 / np.sqrt(20), beta_bulk=np.sqrt(1 / 980))
     curve = sparse_double_descent(world, 200, 100, [400, 800], trials=30, rng=0)
-    for rule in ("dense", "magnitude", "hessian", "oracle"):
-        gap = np.abs(curve.simulated[rule] - curve.theory[rule])
-        assert np.all(gap <= 4 * curve.simulated_sem[rule] + 0.03 * curve.theory[rule]), rule
+    for strategy in ("dense", "magnitude", "hessian", "oracle"):
+        gap = np.abs(curve.simulated[strategy] - curve.theory[strategy])
+        assert np.all(gap <= 4 * curve.simulated_sem[strategy] + 0.03 * curve.theory[strategy]), strategy
 
 
 def test_sparse_double_descent_rejects_bad_inputs():
@@ -121,7 +121,7 @@ def test_regime_map_cells_agree_with_simulation():
         (dict(s_ratios=[-0.5], spikes=[1.0]), "s_ratios"),
         (dict(s_ratios=[0.5], spikes=[0.0]), "spikes"),
         (dict(s_ratios=[0.5], spikes=[float("nan")]), "spikes"),
-        (dict(s_ratios=[0.5], spikes=[1.0], rule="random"), "rule"),
+        (dict(s_ratios=[0.5], spikes=[1.0], strategy="random"), "strategy"),
         (dict(s_ratios=[50.0], spikes=[1.0]), "exceeds the world size"),
         (dict(s_ratios=[0.5], spikes=[1.0], ps=[10, 20]), "no learner size"),
     ],

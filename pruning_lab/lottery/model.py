@@ -15,8 +15,8 @@ A learner with mask :math:`M` (neuron :math:`j` sees the :math:`r_j` inputs
 data), the risk, its gradient and masked Gauss–Newton Hessian, the effective
 pruned width :math:`\tilde r` (eq. 5), and the exact population error through
 the arc-cosine kernel.  Training (Algorithm 1) is in
-:mod:`pruning_lab.lottery_train`, the sweeps of the chapter "Lottery tickets:
-sample complexity of pruned networks" in :mod:`pruning_lab.lottery_sweeps`.
+:mod:`pruning_lab.lottery.train`, the sweeps of the chapter "Lottery tickets:
+sample complexity of pruned networks" in :mod:`pruning_lab.lottery.experiments`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import as_rng, check_array, check_nonnegative
-from .validation import check_int as _check_int  # the name the lottery modules use
+from ..validation import as_rng, check_array, check_nonnegative
+from ..validation import check_int as _check_int  # the name the lottery modules use
 
 __all__ = [
     "LotteryTeacher",

@@ -1,4 +1,4 @@
-"""Tests of pruning_lab.experiments: the on-disk ResultCache used by long sweeps.
+"""Tests of pruning_lab.runs: the on-disk ResultCache used by long sweeps.
 
 Properties checked (all exact; nothing here is random):
 
@@ -17,14 +17,18 @@ Properties checked (all exact; nothing here is random):
 
 """
 
+import csv
+import dataclasses
+import json
+import os
 import pickle
 import shutil
 
 import numpy as np
 import pytest
 
-from pruning_lab import experiments
-from pruning_lab.experiments import ResultCache
+from pruning_lab import runs
+from pruning_lab.runs import ResultCache, RunStore, atomic_write, canonical_config, config_key, run_sweep, write_csv
 
 
 def _files(directory):
@@ -134,7 +138,7 @@ def test_failed_save_leaves_no_temporary_file_and_keeps_the_old_result(tmp_path,
         handle.write(b"partial")
         raise OSError("disk full")  # ... then the write fails
 
-    monkeypatch.setattr(experiments.np, "savez", savez_then_crash)
+    monkeypatch.setattr(runs.np, "savez", savez_then_crash)
     with pytest.raises(OSError, match="disk full"):
         cache.save({"p": 1}, {"x": np.array([9.0, 9.0])})
     with pytest.raises(OSError, match="disk full"):
@@ -258,11 +262,6 @@ def test_a_result_key_named_like_the_stored_parameters_round_trips(tmp_path):
 #   finished runs and returns what an uninterrupted sweep returns; n_jobs=2
 #   gives the same table; bad configs raise ValueError before anything runs.
 
-import csv  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-
-from pruning_lab.experiments import RunStore, atomic_write, canonical_config, config_key, run_sweep, write_csv  # noqa: E402,E501
 
 
 def toy_run(config):
@@ -312,7 +311,7 @@ def test_a_crashed_write_leaves_no_temporary_file_and_the_old_result(tmp_path, m
     def crash(fd):
         raise interrupt
 
-    monkeypatch.setattr(experiments.os, "fsync", crash)  # bytes written, then the write fails
+    monkeypatch.setattr(runs.os, "fsync", crash)  # bytes written, then the write fails
     for config in ({"p": 1}, {"p": 2}):
         with pytest.raises(type(interrupt)):
             store.save(config, {"x": 9.0})
@@ -440,3 +439,41 @@ def test_write_csv(tmp_path):
     assert json.loads(first[1]) == [1, 2] and second == ["2.5", "", "x"]
     with pytest.raises(ValueError, match="list of dicts"):
         write_csv({"a": 1}, tmp_path / "u.csv")
+
+
+# ---------------------------------------------------------------- dataclass configurations
+@dataclasses.dataclass(frozen=True)
+class ToyConfig:
+    width: int
+    seed: int
+    strategy: str = "global"
+
+
+def toy_dataclass_run(config):
+    assert isinstance(config, ToyConfig)  # the run gets the configuration object itself
+    return toy_run(dataclasses.asdict(config))
+
+
+def test_a_dataclass_configuration_is_keyed_by_its_fields(tmp_path):
+    store = RunStore(tmp_path)
+    config = ToyConfig(8, 1)
+    as_dict = {"width": 8, "seed": 1, "strategy": "global"}
+    assert canonical_config(config) == canonical_config(as_dict) and config_key(config) == config_key(as_dict)
+    store.save(config, {"error": 0.5})
+    assert store.load(as_dict) == {"error": 0.5} and store.has(ToyConfig(8, 1))
+
+
+def test_run_sweep_over_dataclass_configurations_equals_the_dict_sweep(tmp_path):
+    configs = [ToyConfig(c["width"], c["seed"]) for c in toy_configs()]
+    rows = run_sweep(configs + configs[:2], toy_dataclass_run, RunStore(tmp_path / "a"), progress=False)
+    dict_rows = run_sweep(toy_configs(), toy_run, RunStore(tmp_path / "b"), progress=False)
+    assert rows[: len(configs)] == dict_rows and rows[len(configs):] == dict_rows[:2]
+
+
+def test_a_nested_dataclass_configuration_is_rejected(tmp_path):
+    @dataclasses.dataclass(frozen=True)
+    class Nested:
+        inner: ToyConfig
+
+    with pytest.raises(ValueError, match=r"config\['inner'\] must be a JSON scalar"):
+        canonical_config(Nested(ToyConfig(1, 0)))

@@ -1,26 +1,27 @@
-"""An on-disk cache for long sweeps: every finished unit of work is saved as it completes.
+"""Results on disk: every finished unit of work is saved atomically the moment it completes.
 
-A sweep (over model sizes, widths, numbers of samples...) is split into
-units; each unit's result — a dict of arrays — is stored in its own ``.npz``
-file, named by a hash of the parameters that produced it.  The file is written
-to a temporary name and moved into place with ``os.replace``, so an
-interrupted run never leaves a half-written result, and re-running the sweep
-reuses every unit that had finished.  The chapters run their sweeps at small
-scale without a cache; the same functions with larger arguments and a
-``cache_dir`` produce the full-scale versions.
+Two stores share one encoding of configurations (:func:`canonical_config`: sorted-key JSON of a
+flat dict or a flat dataclass; :func:`config_key`: a SHA-256 prefix of it that names the files)
+and one atomic write (:func:`atomic_write`: a temporary file in the same directory, moved into
+place with ``os.replace``), so an interrupted run never leaves a half-written file and re-running
+reuses everything that had finished.
 
-:class:`RunStore` is the same idea for sweeps whose runs return a few
-numbers (the network width sweeps of the chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10"):
-one JSON file per finished run, keyed by the run's full configuration, and
-:func:`run_sweep` runs whatever is not stored yet (in parallel if asked),
-saving each run the moment it finishes.  Killing a sweep loses only the runs
-in flight; running it again computes only those.
+* :class:`ResultCache`: units of a theory sweep (over model sizes, widths, numbers of samples...)
+  whose results are dicts of arrays, one ``.npz`` file each.  The chapters run their sweeps at
+  small scale without a cache; the same functions with larger arguments and a ``cache_dir``
+  produce the full-scale versions.
+* :class:`RunStore` and :func:`run_sweep`: runs that return a few numbers (the network width
+  sweeps of the chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`): one JSON file
+  per finished run, keyed by the run's full configuration; :func:`run_sweep` runs whatever is not
+  stored yet (in parallel if asked), saving each run the moment it finishes.  Killing a sweep
+  loses only the runs in flight; running it again computes only those.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -37,97 +38,6 @@ __all__ = ["ResultCache", "RunStore", "atomic_write", "canonical_config", "confi
 _PREFIX = "r_"  # stored names: never clash with np.savez's own arguments or with "__params__"
 
 
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot use a {type(value).__name__} as a cache parameter")
-
-
-class ResultCache:
-    """A directory of ``.npz`` results keyed by their parameters.
-
-    Parameters
-    ----------
-    directory : str or Path
-        Where the results live (created if missing).
-    namespace : str
-        Prefix of the file names, e.g. the name of the sweep, so that several
-        sweeps can share a directory.
-
-    Examples
-    --------
-    >>> cache = ResultCache(tmp_path, "demo")                    # doctest: +SKIP
-    >>> cache.cached({"p": 100, "seed": 0}, lambda: {"risk": np.array([1.0])})  # doctest: +SKIP
-    """
-
-    def __init__(self, directory, namespace: str):
-        if not isinstance(namespace, str) or not namespace or not namespace.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"namespace must be a non-empty name of letters, digits, '-' or '_', got {namespace!r}")
-        self.directory = Path(directory)
-        if self.directory.exists() and not self.directory.is_dir():
-            raise ValueError(f"cache directory {str(self.directory)!r} exists and is not a directory")
-        self.namespace = namespace
-
-    @staticmethod
-    def _encode(params: dict) -> str:
-        if not isinstance(params, dict):
-            raise ValueError(f"params must be a dict, got {type(params).__name__}")
-        try:
-            return json.dumps(params, sort_keys=True, default=_jsonable)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"params must be JSON-encodable (str keys; numbers, strings, lists, arrays): {err}") from None
-
-    def path(self, params: dict) -> Path:
-        """The file that holds (or will hold) the result for ``params``."""
-        digest = hashlib.sha1(self._encode(params).encode()).hexdigest()[:16]
-        return self.directory / f"{self.namespace}-{digest}.npz"
-
-    def load(self, params: dict) -> dict | None:
-        """The stored result for ``params``, or ``None`` if it has not been computed."""
-        path = self.path(params)
-        if not path.exists():
-            return None
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["__params__"]) != self._encode(params):
-                raise ValueError(f"cache file {path.name} holds another result (hash collision); delete it")
-            return {k[len(_PREFIX):]: data[k] for k in data.files if k.startswith(_PREFIX)}
-
-    def save(self, params: dict, result: dict) -> Path:
-        """Store ``result`` (a dict of arrays) atomically; returns the file written."""
-        if not isinstance(result, dict) or not all(isinstance(k, str) and k for k in result):
-            raise ValueError("result must be a dict of arrays with non-empty string keys")
-        arrays = {}
-        for key, value in result.items():
-            arr = np.asarray(value)
-            if arr.dtype.hasobject:
-                raise ValueError(f"result[{key!r}] is not an array of numbers, strings or booleans")
-            arrays[_PREFIX + key] = arr
-        encoded = self._encode(params)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(params)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, __params__=np.array(encoded), **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
-
-    def cached(self, params: dict, compute) -> dict:
-        """Load the result for ``params``, or call ``compute()`` and save what it returns."""
-        result = self.load(params)
-        if result is None:
-            result = compute()
-            self.save(params, result)
-            result = self.load(params)
-        return result
-
-
-# -- a store of finished runs, one JSON file each ------------------------------------
 @contextlib.contextmanager
 def atomic_write(path):
     """Context manager yielding a temporary path next to ``path``; moved onto ``path`` on success.
@@ -136,8 +46,8 @@ def atomic_write(path):
     dot), so ``os.replace`` is an atomic rename: readers see either the old
     file or the complete new one.  On any exception, ``KeyboardInterrupt``
     included, the temporary file is removed and ``path`` is left untouched.
-    Used for the run files of :class:`RunStore` and the model checkpoints of
-    :mod:`pruning_lab.nn.sweeps`.
+    Used for the files of :class:`ResultCache` and :class:`RunStore`, and for the model
+    checkpoints of :mod:`pruning_lab.nn.sweeps`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,8 +80,11 @@ def _scalar(value, where):
 
 
 def _flat_dict(mapping, what, *, finite):
+    if dataclasses.is_dataclass(mapping) and not isinstance(mapping, type):
+        mapping = {f.name: getattr(mapping, f.name) for f in dataclasses.fields(mapping)}
     if not isinstance(mapping, dict):
-        raise ValueError(f"{what} must be a dict of str to JSON scalars or lists, got {type(mapping).__name__}")
+        raise ValueError(f"{what} must be a dict (or a dataclass) of str to JSON scalars or lists, "
+                         f"got {type(mapping).__name__}")
     out = {}
     for key, value in mapping.items():
         if not isinstance(key, str) or not key:
@@ -185,22 +98,103 @@ def _flat_dict(mapping, what, *, finite):
     return out
 
 
+def _canonical(mapping, what: str) -> str:
+    return json.dumps(_flat_dict(mapping, what, finite=True), sort_keys=True, separators=(",", ":"))
+
+
+def _key(encoded: str) -> str:
+    return hashlib.sha256(encoded.encode()).hexdigest()[:16]
+
+
 def canonical_config(config) -> str:
-    """The canonical JSON encoding of a run configuration: sorted keys, no spaces, no NaN.
+    """The canonical JSON encoding of a configuration: sorted keys, no spaces, no NaN.
 
     ``config`` is a dict of str to JSON scalars (None, bool, int, float, str)
-    or lists of them; numpy scalars and arrays count as their Python values,
-    tuples as lists, so equal configurations always give the same string.
-    Anything else raises ``ValueError``.
+    or lists of them, or a dataclass instance whose fields are such values (a
+    frozen run configuration: its fields are its key); numpy scalars and arrays
+    count as their Python values, tuples as lists, so equal configurations always
+    give the same string.  Anything else raises ``ValueError``.
     """
-    return json.dumps(_flat_dict(config, "config", finite=True), sort_keys=True, separators=(",", ":"))
+    return _canonical(config, "config")
 
 
 def config_key(config) -> str:
     """The 16 hex digits naming a configuration's files: a SHA-256 prefix of :func:`canonical_config`."""
-    return hashlib.sha256(canonical_config(config).encode()).hexdigest()[:16]
+    return _key(canonical_config(config))
 
 
+class ResultCache:
+    """A directory of ``.npz`` results keyed by their parameters.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Where the results live (created if missing).
+    namespace : str
+        Prefix of the file names, e.g. the name of the sweep, so that several
+        sweeps can share a directory.
+
+    Examples
+    --------
+    >>> cache = ResultCache(tmp_path, "demo")                    # doctest: +SKIP
+    >>> cache.cached({"p": 100, "seed": 0}, lambda: {"risk": np.array([1.0])})  # doctest: +SKIP
+    """
+
+    def __init__(self, directory, namespace: str):
+        if not isinstance(namespace, str) or not namespace or not namespace.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"namespace must be a non-empty name of letters, digits, '-' or '_', got {namespace!r}")
+        self.directory = Path(directory)
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(f"cache directory {str(self.directory)!r} exists and is not a directory")
+        self.namespace = namespace
+
+    @staticmethod
+    def _encode(params: dict) -> str:
+        if not isinstance(params, dict):
+            raise ValueError(f"params must be a dict, got {type(params).__name__}")
+        return _canonical(params, "params")
+
+    def path(self, params: dict) -> Path:
+        """The file that holds (or will hold) the result for ``params`` (named by :func:`config_key`)."""
+        return self.directory / f"{self.namespace}-{_key(self._encode(params))}.npz"
+
+    def load(self, params: dict) -> dict | None:
+        """The stored result for ``params``, or ``None`` if it has not been computed."""
+        path = self.path(params)
+        if not path.exists():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["__params__"]) != self._encode(params):
+                raise ValueError(f"cache file {path.name} holds another result (hash collision); delete it")
+            return {k[len(_PREFIX):]: data[k] for k in data.files if k.startswith(_PREFIX)}
+
+    def save(self, params: dict, result: dict) -> Path:
+        """Store ``result`` (a dict of arrays) atomically; returns the file written."""
+        if not isinstance(result, dict) or not all(isinstance(k, str) and k for k in result):
+            raise ValueError("result must be a dict of arrays with non-empty string keys")
+        arrays = {}
+        for key, value in result.items():
+            arr = np.asarray(value)
+            if arr.dtype.hasobject:
+                raise ValueError(f"result[{key!r}] is not an array of numbers, strings or booleans")
+            arrays[_PREFIX + key] = arr
+        encoded = self._encode(params)
+        path = self.path(params)
+        with atomic_write(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, __params__=np.array(encoded), **arrays)
+        return path
+
+    def cached(self, params: dict, compute) -> dict:
+        """Load the result for ``params``, or call ``compute()`` and save what it returns."""
+        result = self.load(params)
+        if result is None:
+            result = compute()
+            self.save(params, result)
+            result = self.load(params)
+        return result
+
+
+# -- a store of finished runs, one JSON file each ------------------------------------
 def _matches(flat, match):
     for key, want in match.items():
         if key not in flat:
@@ -367,7 +361,7 @@ def write_csv(rows, path, columns=None) -> Path:
 # -- running a sweep ------------------------------------------------------------------
 def _run_and_save(run, store, config):
     """Worker body: compute one run and store it at once (in the worker's process)."""
-    store.save(config, run(dict(config)))
+    store.save(config, run(dict(config) if isinstance(config, dict) else config))
     return config
 
 
@@ -386,10 +380,11 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
 
     Parameters
     ----------
-    configs : list of dict
+    configs : list of dict or of dataclass instances
         The run configurations (see :func:`canonical_config`); duplicates run once.
     run : callable
-        ``run(config) -> dict`` of the run's results (a copy of the config is passed).
+        ``run(config) -> dict`` of the run's results: a dict configuration is passed as a copy
+        holding its canonical JSON values, a (frozen) dataclass configuration as itself.
     store : RunStore
         Where finished runs are kept.
     n_jobs : int
@@ -413,10 +408,12 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
     if not (n_jobs == -1 or (isinstance(n_jobs, numbers.Integral) and not isinstance(n_jobs, bool) and n_jobs >= 1)):
         raise ValueError(f"n_jobs must be an integer >= 1 or -1 (all CPUs), got {n_jobs!r}")
     for i, config in enumerate(configs):
-        if not isinstance(config, dict):
-            raise ValueError(f"configs[{i}] must be a dict, got {type(config).__name__}")
+        if not isinstance(config, dict) and not (dataclasses.is_dataclass(config) and not isinstance(config, type)):
+            raise ValueError(f"configs[{i}] must be a dict or a dataclass instance, got {type(config).__name__}")
     encoded = [canonical_config(c) for c in configs]  # every config checked before anything runs
-    unique = {e: json.loads(e) for e in encoded}
+    unique = {}  # a dict config runs as its canonical (JSON) values, a dataclass config as itself
+    for e, config in zip(encoded, configs):
+        unique.setdefault(e, json.loads(e) if isinstance(config, dict) else config)
     todo = [c for c in unique.values() if not store.has(c)]
     with tqdm(total=len(todo), desc="runs", disable=not progress) as bar:
         if n_jobs == 1 or len(todo) <= 1:
@@ -429,4 +426,4 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
             jobs = (delayed(_run_and_save)(run, store, c) for c in todo)
             for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
                 bar.update()
-    return [{**unique[e], **store.load(unique[e])} for e in encoded]
+    return [{**json.loads(e), **store.load(unique[e])} for e in encoded]

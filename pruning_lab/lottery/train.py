@@ -22,12 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .lottery import _check_data, _check_int, _check_weights, check_mask, top_curvature
-from .validation import as_rng, check_array, check_nonnegative
+from .model import _check_data, _check_int, _check_weights, check_mask, top_curvature
+from ..validation import as_rng, check_array, check_nonnegative
 
 __all__ = [
+    "PAPER_BETA",
+    "PAPER_ETA",
     "AGDResult",
-    "IMPResult",
+    "NeuronwiseIMP",
     "RateFit",
     "agd_pruned",
     "agd_pruned_batch",
@@ -35,7 +37,7 @@ __all__ = [
     "heavy_ball_rate",
     "heavy_ball_tuning",
     "init_at_distance",
-    "iterative_magnitude_pruning",
+    "neuronwise_imp",
     "magnitude_mask",
     "mask_accuracy",
     "relative_error",
@@ -145,7 +147,7 @@ def agd_pruned(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, max_iter
         and then every iterate does.
     eta : float, "auto" or "theory"
         Step size.  ``"auto"`` (the default) is :math:`1/\hat L`, the inverse
-        largest eigenvalue of :func:`~pruning_lab.lottery.masked_hessian` at
+        largest eigenvalue of :func:`~pruning_lab.lottery.model.masked_hessian` at
         :math:`W^{(0)}`: with eq. (2) as printed the curvature is of order
         :math:`10^{-1}`, so the paper's :math:`\eta=0.5` (``PAPER_ETA``) is
         an order of magnitude too small to reproduce its rates (spec §2.2).
@@ -372,15 +374,15 @@ def magnitude_mask(W, r, within=None) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class IMPResult:
+class NeuronwiseIMP:
     """Iterative magnitude pruning: ``masks[k]`` after ``k`` rounds (``masks[0]``: start), ``weights[k]`` trained on it."""
 
     masks: tuple
     weights: tuple
 
 
-def iterative_magnitude_pruning(X, y, W_init, *, rounds: int, rate: float = 0.2, mask=None, steps: int = 200,
-                                eta="auto", beta: float = PAPER_BETA) -> IMPResult:
+def neuronwise_imp(X, y, W_init, *, rounds: int, rate: float = 0.2, mask=None, steps: int = 200,
+                                eta="auto", beta: float = PAPER_BETA) -> NeuronwiseIMP:
     r"""Iterative magnitude pruning with rewinding :cite:`frankle2019lottery` on the one-hidden-layer network.
 
     Round :math:`k`: train ``steps`` iterations of :func:`agd_pruned` from
@@ -403,4 +405,4 @@ def iterative_magnitude_pruning(X, y, W_init, *, rounds: int, rate: float = 0.2,
         weights.append(res.weights)
         if k < rounds:
             M = magnitude_mask(res.weights, np.ceil((1 - rate) * M.sum(axis=0) - 1e-9).astype(int), within=M)
-    return IMPResult(tuple(masks), tuple(weights))
+    return NeuronwiseIMP(tuple(masks), tuple(weights))

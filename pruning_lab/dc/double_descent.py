@@ -18,16 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import dc
-from .pipeline import compare_strategies
-from .problems import LinearGaussianProblem
-from .validation import as_rng
+from ..pipeline import compare_strategies
+from ..problems import LinearGaussianProblem
+from ..validation import as_rng
+from . import theory as dc
+from .theory import DC_STRATEGIES
 
-__all__ = ["RULES", "DenseRiskCurve", "RegimeMap", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
+__all__ = ["DenseRiskCurve", "RegimeMap", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
            "regime_map", "sparse_double_descent", "two_level_world"]
 
-#: Pruning rules with a DC prediction.
-RULES = ("magnitude", "hessian", "oracle")
 
 
 def two_level_world(P: int, k: int, *, spike: float = 10.0, beta_spike=None, beta_bulk=None, sigma: float = 0.5,
@@ -59,7 +58,7 @@ def learner_problem(world: LinearGaussianProblem, p: int) -> LinearGaussianProbl
 class SparseDoubleDescent:
     """Theory (and optionally simulation) of the dense and pruned risks against ``p``.
 
-    ``theory[name]`` is an array over ``ps`` for ``"dense"``, each rule and
+    ``theory[name]`` is an array over ``ps`` for ``"dense"``, each strategy and
     ``"retrained"`` (fresh-sample retraining DC after magnitude pruning, if
     computed); NaN where undefined (``p`` at the interpolation threshold, or
     ``p < s``).  ``simulated[name]`` and ``simulated_sem[name]`` hold the Monte
@@ -78,7 +77,7 @@ class SparseDoubleDescent:
 
 def _theory_point(problem, n, s, retrain_draws, rng):
     p = problem.p
-    out = dict.fromkeys(("dense",) + RULES + ("retrained",), np.nan)
+    out = dict.fromkeys(("dense",) + DC_STRATEGIES + ("retrained",), np.nan)
     if n - 1 <= p <= n:
         return out
     out["dense"] = dc.dc_params(problem, n).gamma
@@ -117,19 +116,19 @@ def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, t
     if not isinstance(s, (int, np.integer)) or s < 0:
         raise ValueError(f"s must be a non-negative integer, got {s!r}")
     rng = as_rng(rng)
-    keys = ("dense",) + RULES + ("retrained",)
+    keys = ("dense",) + DC_STRATEGIES + ("retrained",)
     theory = {k: np.full(ps.size, np.nan) for k in keys}
-    sim = {k: np.full(ps.size, np.nan) for k in ("dense",) + RULES}
-    sem = {k: np.full(ps.size, np.nan) for k in ("dense",) + RULES}
+    sim = {k: np.full(ps.size, np.nan) for k in ("dense",) + DC_STRATEGIES}
+    sem = {k: np.full(ps.size, np.nan) for k in ("dense",) + DC_STRATEGIES}
     for j, p in enumerate(tqdm(ps, desc="p", disable=not progress)):
         problem = learner_problem(world, int(p))
         for k, v in _theory_point(problem, n, s, retrain_draws, rng).items():
             theory[k][j] = v
         if trials and p >= s and not (n - 1 <= p <= n):
-            comp = compare_strategies(problem, n, [s], RULES, trials=trials, rng=rng, progress=False)
+            comp = compare_strategies(problem, n, [s], DC_STRATEGIES, trials=trials, rng=rng, progress=False)
             sim["dense"][j], sem["dense"][j] = comp.dense.mean(), comp.dense.std(ddof=1) / np.sqrt(trials)
-            for rule in RULES:
-                sim[rule][j], sem[rule][j] = comp.mean(rule)[0], comp.sem(rule)[0]
+            for strategy in DC_STRATEGIES:
+                sim[strategy][j], sem[strategy][j] = comp.mean(strategy)[0], comp.sem(strategy)[0]
     small = dc.oracle_small_model_risk(world, n, s) if not (n - 1 <= s <= n) else np.inf
     return SparseDoubleDescent(ps, int(n), int(s), theory, sim if trials else {}, sem if trials else {}, small)
 
@@ -150,8 +149,8 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
                      rng=0) -> DenseRiskCurve:
     r"""Double descent of the dense model on :math:`\Sigma=I`, :math:`\lVert\beta\rVert^2=r^2`, for ``p = round(κ n)``.
 
-    Returns the finite-:math:`p` DC risk (:func:`pruning_lab.dc.dc_params`),
-    the limit of :cite:`hastie2022surprises` (:func:`pruning_lab.dc.isotropic_risk`)
+    Returns the finite-:math:`p` DC risk (:func:`pruning_lab.dc.theory.dc_params`),
+    the limit of :cite:`hastie2022surprises` (:func:`pruning_lab.dc.theory.isotropic_risk`)
     and the simulated risk of the min-norm solution over ``trials`` training
     sets (0: no simulation).  κ values with ``n - 1 <= p <= n`` give NaN.
     """
@@ -179,7 +178,7 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
 class RegimeMap:
     r"""Large-then-prune against the small model, over :math:`s/n` (rows) and the spike variance (columns).
 
-    ``pruned[i, j]`` is the smallest predicted risk of pruning (rule ``rule``)
+    ``pruned[i, j]`` is the smallest predicted risk of pruning (by ``strategy``)
     over the learner sizes ``ps`` and ``best_p[i, j]`` the size that attains
     it; ``small[i, j]`` is the risk of training directly on the ``s`` oracle
     features.  ``ratio = pruned / small``: below 1 the large model pruned to
@@ -189,7 +188,7 @@ class RegimeMap:
     s_ratios: np.ndarray
     spikes: np.ndarray
     n: int
-    rule: str
+    strategy: str
     pruned: np.ndarray
     best_p: np.ndarray
     small: np.ndarray
@@ -211,23 +210,23 @@ class RegimeMap:
     def simulate_cell(self, i: int, j: int, trials: int = 20, rng=0) -> dict:
         """Monte Carlo check of cell ``(i, j)``: the pruned learner at ``best_p[i, j]`` and the oracle small model.
 
-        Returns ``{"pruned", "small"}`` as :class:`pruning_lab.simulate.MonteCarlo`
+        Returns ``{"pruned", "small"}`` as :class:`pruning_lab.dc.simulate.MonteCarlo`
         risks, to set against ``pruned[i, j]`` and ``small[i, j]``.
         """
-        from .prune import top_s_mask
+        from ..prune import top_s_mask
         from .simulate import MonteCarlo, simulate_small_model
 
         rng = as_rng(rng)
         world, s = self.world(j), int(self.s_values[i])
         learner = learner_problem(world, int(self.best_p[i, j]))
-        comp = compare_strategies(learner, self.n, [s], [self.rule], trials=trials, rng=rng, progress=False)
-        pruned = MonteCarlo(float(comp.mean(self.rule)[0]), float(comp.sem(self.rule)[0]), trials)
+        comp = compare_strategies(learner, self.n, [s], [self.strategy], trials=trials, rng=rng, progress=False)
+        pruned = MonteCarlo(float(comp.mean(self.strategy)[0]), float(comp.sem(self.strategy)[0]), trials)
         small = simulate_small_model(world, self.n, top_s_mask(world.oracle_saliency(), s), trials, rng)
         return {"pruned": pruned, "small": small}
 
 
 def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: float = 0.5,
-               signal_spike: float = 1.0, signal_bulk: float = 1.0, ps=None, rule: str = "magnitude",
+               signal_spike: float = 1.0, signal_bulk: float = 1.0, ps=None, strategy: str = "magnitude",
                progress: bool = False) -> RegimeMap:
     r"""Where does training large and pruning beat training small?  DC theory over :math:`(s/n,\ \lambda_{\rm spike})`.
 
@@ -237,7 +236,7 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
     :math:`s=\mathrm{round}((s/n)\,n)` the pruned risk is minimized over the
     learner sizes ``ps`` (default: 40 sizes from ``max(s, n + 2)`` to ``P``,
     geometric) with the closed-form DC risks, and compared with the oracle small
-    model :func:`pruning_lab.dc.oracle_small_model_risk` (Inf when
+    model :func:`pruning_lab.dc.theory.oracle_small_model_risk` (Inf when
     :math:`n-1\le s\le n`, where least squares on ``s`` features has infinite
     risk).  Theory only; the chapter "Predicting pruning" spot-checks cells by
     simulation.
@@ -250,8 +249,8 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
         raise ValueError("spikes must be a non-empty list of positive spike variances")
     if not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    if strategy not in DC_STRATEGIES:
+        raise ValueError(f"strategy must be one of {DC_STRATEGIES}, got {strategy!r}")
     s_values = np.maximum(np.round(s_ratios * n).astype(int), 1)
     if s_values.max() > P:
         raise ValueError(f"s = {s_values.max()} exceeds the world size P = {P}")
@@ -265,11 +264,11 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
             grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
             if grid.size == 0:
                 raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")
-            risks = np.array([dc.oracle_prune_risk(learner_problem(world, int(p)), n, int(s)) if rule == "oracle"
-                              else dc.threshold_prune_risk(learner_problem(world, int(p)), n, int(s), rule)
+            risks = np.array([dc.oracle_prune_risk(learner_problem(world, int(p)), n, int(s)) if strategy == "oracle"
+                              else dc.threshold_prune_risk(learner_problem(world, int(p)), n, int(s), strategy)
                               for p in grid])
             best = int(np.argmin(risks))
             pruned[i, j], best_p[i, j] = risks[best], grid[best]
             small[i, j] = dc.oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf
     world_kwargs = dict(P=P, k=k, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
-    return RegimeMap(s_ratios, spikes, int(n), rule, pruned, best_p, small, world_kwargs)
+    return RegimeMap(s_ratios, spikes, int(n), strategy, pruned, best_p, small, world_kwargs)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import lsq
-from .pipeline import prune_weights
-from .problems import LinearGaussianProblem
-from .validation import as_rng, check_nonnegative, check_sparsity
+from .. import lsq
+from ..pipeline import prune_weights
+from ..problems import LinearGaussianProblem
+from ..validation import as_rng, check_nonnegative, check_sparsity
 
 __all__ = ["MonteCarlo", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
            "simulate_threshold_pruning"]
@@ -78,7 +78,7 @@ def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 20
     r"""Lemma 1 by simulation: features :math:`x=g\mathbf 1_p`, prune the min-norm solution to ``s``, retrain.
 
     Returns ``{"pruned", "retrained"}`` :class:`MonteCarlo` *excess* risks
-    :math:`\mathcal L-\sigma^2`, to compare with :func:`pruning_lab.dc.lemma1_risks`.
+    :math:`\mathcal L-\sigma^2`, to compare with :func:`pruning_lab.dc.theory.lemma1_risks`.
     """
     rng, trials = as_rng(rng), _check_trials(trials)
     sigma = check_nonnegative(sigma, "sigma")
@@ -100,8 +100,8 @@ def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 20
     return {"pruned": MonteCarlo.of(pruned), "retrained": MonteCarlo.of(retrained)}
 
 
-def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, rule: str = "magnitude") -> dict:
-    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what :func:`pruning_lab.dc.threshold_risk` predicts.
+def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, strategy: str = "magnitude") -> dict:
+    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what :func:`pruning_lab.dc.theory.threshold_risk` predicts.
 
     ``weights`` (trials, p) are trained weights (e.g. from :func:`simulate_min_norm`).
     Keep :math:`|w_i|>t` (``"magnitude"``) or :math:`\lambda_iw_i^2>t^2`
@@ -111,13 +111,13 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, rule
     weights = np.asarray(weights, dtype=float)
     if weights.ndim != 2 or weights.shape[1] != problem.p or weights.shape[0] < 2:
         raise ValueError(f"weights must have shape (trials >= 2, {problem.p}), got {weights.shape}")
-    if rule not in ("magnitude", "hessian"):
-        raise ValueError(f"rule must be 'magnitude' or 'hessian', got {rule!r}")
+    if strategy not in ("magnitude", "hessian"):
+        raise ValueError(f"strategy must be 'magnitude' or 'hessian', got {strategy!r}")
     ts = np.asarray(ts, dtype=float)
     if ts.ndim != 1 or ts.size == 0 or np.any(~np.isfinite(ts)) or np.any(ts < 0):
         raise ValueError("ts must be a non-empty list of finite thresholds >= 0")
     lam = problem.covariance_diag()
-    score = np.abs(weights) * (1.0 if rule == "magnitude" else np.sqrt(lam))
+    score = np.abs(weights) * (1.0 if strategy == "magnitude" else np.sqrt(lam))
     out = {"kept": np.empty(ts.size), "risk": np.empty(ts.size), "risk_sem": np.empty(ts.size)}
     for j, t in enumerate(ts):
         keep = score > t
@@ -127,7 +127,7 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, rule
 
 
 def simulate_small_model(problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0) -> MonteCarlo:
-    """Least squares trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.small_model_risk` predicts."""
+    """Least squares trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.theory.small_model_risk` predicts."""
     rng, trials = as_rng(rng), _check_trials(trials)
     support = np.asarray(support)
     risks = []

@@ -30,11 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .problems import LinearGaussianProblem
-from .prune import top_s_mask
-from .validation import as_rng, check_array, check_int, check_nonnegative, check_sparsity, check_support
+from ..problems import LinearGaussianProblem
+from ..prune import top_s_mask
+from ..validation import as_rng, check_array, check_int, check_nonnegative, check_sparsity, check_support
 
 __all__ = [
+    "DC_STRATEGIES",
     "DCParams",
     "dc_marginals",
     "dc_params",
@@ -52,6 +53,9 @@ __all__ = [
     "threshold_prune_risk",
     "threshold_risk",
 ]
+
+#: Pruning strategies with a DC prediction (the threshold strategies "magnitude" and "hessian", and "oracle").
+DC_STRATEGIES = ("magnitude", "hessian", "oracle")
 
 
 @dataclass(frozen=True)
@@ -223,18 +227,18 @@ class ThresholdRisk:
     """
 
     threshold: float
-    rule: str
+    strategy: str
     expected_kept: float
     risk: float
 
 
-def _threshold_law(problem, n: int, rule: str):
+def _threshold_law(problem, n: int, strategy: str):
     """Distinct (lambda, beta) groups with their counts, DC marginals and threshold scale; None if the law is a point."""
     if not problem.is_diagonal:
         raise ValueError("the closed-form threshold risk needs a diagonal covariance; "
                          "use dc_prune_risk_mc for correlated features")
-    if rule not in ("magnitude", "hessian"):
-        raise ValueError(f"rule must be 'magnitude' or 'hessian', got {rule!r}")
+    if strategy not in ("magnitude", "hessian"):
+        raise ValueError(f"strategy must be 'magnitude' or 'hessian', got {strategy!r}")
     m, tau = dc_marginals(problem, n)
     if np.all(tau == 0):  # no noise in the law (sigma = 0 and beta = 0): X = m deterministically
         return None
@@ -244,7 +248,7 @@ def _threshold_law(problem, n: int, rule: str):
     _, first_index, counts = np.unique(np.stack([problem.covariance, problem.beta], axis=1), axis=0,
                                        return_index=True, return_counts=True)
     lam, beta, m, tau = (a[first_index] for a in (problem.covariance, problem.beta, m, tau))
-    scale = np.ones_like(lam) if rule == "magnitude" else 1.0 / np.sqrt(lam)
+    scale = np.ones_like(lam) if strategy == "magnitude" else 1.0 / np.sqrt(lam)
     return lam, beta, m, tau, counts, scale
 
 
@@ -255,7 +259,7 @@ def _risk_at(problem, law, t: float) -> tuple[float, float]:
     return float(np.dot(counts, keep)), float(risk)
 
 
-def threshold_risk(problem, n: int, t: float, rule: str = "magnitude") -> ThresholdRisk:
+def threshold_risk(problem, n: int, t: float, strategy: str = "magnitude") -> ThresholdRisk:
     r"""Predicted risk of pruning :math:`\hat\beta` at the explicit threshold ``t`` (eqs. (14), (15), (64)).
 
     Keep coordinate :math:`i` iff :math:`|\hat\beta_i|>t` (``"magnitude"``) or
@@ -275,16 +279,16 @@ def threshold_risk(problem, n: int, t: float, rule: str = "magnitude") -> Thresh
     """
     problem = _check_problem(problem)
     t = check_nonnegative(t, "t (the pruning threshold)")
-    law = _threshold_law(problem, _check_n(n), rule)
+    law = _threshold_law(problem, _check_n(n), strategy)
     if law is None:
         m = dc_marginals(problem, n)[0]
-        keep = np.abs(m) > (t if rule == "magnitude" else t / np.sqrt(problem.covariance))
-        return ThresholdRisk(t, rule, float(keep.sum()), problem.population_risk(np.where(keep, m, 0.0)))
+        keep = np.abs(m) > (t if strategy == "magnitude" else t / np.sqrt(problem.covariance))
+        return ThresholdRisk(t, strategy, float(keep.sum()), problem.population_risk(np.where(keep, m, 0.0)))
     kept, risk = _risk_at(problem, law, t)
-    return ThresholdRisk(t, rule, kept, risk)
+    return ThresholdRisk(t, strategy, kept, risk)
 
 
-def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> float:
+def threshold_prune_risk(problem, n: int, s: int, strategy: str = "magnitude") -> float:
     r"""Predicted risk of magnitude or Hessian pruning to ``s`` weights, in closed form (eqs. (14)–(15), (64)–(65)).
 
     Keep coordinate :math:`i` iff :math:`|X_i|>t_i`, with :math:`t_i=t` (magnitude)
@@ -297,7 +301,7 @@ def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> fl
     Diagonal :math:`\Sigma` only (use :func:`dc_prune_risk_mc` otherwise).
     """
     problem = _check_problem(problem)
-    law = _threshold_law(problem, n, rule)
+    law = _threshold_law(problem, n, strategy)
     s = check_sparsity(s, problem.p)
     if s == problem.p:
         return dc_params(problem, n).gamma
@@ -305,7 +309,7 @@ def threshold_prune_risk(problem, n: int, s: int, rule: str = "magnitude") -> fl
         return problem.null_risk()
     if law is None:
         m = dc_marginals(problem, n)[0]
-        score = np.abs(m) if rule == "magnitude" else problem.covariance * m**2
+        score = np.abs(m) if strategy == "magnitude" else problem.covariance * m**2
         return problem.population_risk(np.where(top_s_mask(score, s), m, 0.0))
     lam, beta, m, tau, counts, scale = law
 
@@ -368,37 +372,37 @@ def _dc_draws(problem, n, draws, rng) -> np.ndarray:
     return dc_sample(problem, n, size=_check_draws(draws), rng=rng)
 
 
-def _prune_masks(draws: np.ndarray, s: int, rule: str, problem) -> np.ndarray:
-    if rule == "magnitude":
+def _prune_masks(draws: np.ndarray, s: int, strategy: str, problem) -> np.ndarray:
+    if strategy == "magnitude":
         return top_s_mask(np.abs(draws), s)
-    if rule == "hessian":
+    if strategy == "hessian":
         return top_s_mask(problem.covariance_diag() * draws**2, s)
-    if rule == "oracle":
+    if strategy == "oracle":
         return np.broadcast_to(top_s_mask(problem.oracle_saliency(), s), draws.shape)
-    raise ValueError(f"rule must be 'magnitude', 'hessian' or 'oracle', got {rule!r}")
+    raise ValueError(f"strategy must be 'magnitude', 'hessian' or 'oracle', got {strategy!r}")
 
 
-def dc_prune_risk_mc(problem, n: int, s: int, rule: str = "magnitude", draws: int = 200, rng=0):
+def dc_prune_risk_mc(problem, n: int, s: int, strategy: str = "magnitude", draws: int = 200, rng=0):
     r"""DC prediction of the pruned risk by Monte Carlo over DC vectors (Def. 4); any covariance.
 
     Draws ``draws`` DC vectors, prunes each in the original coordinates with
-    ``rule`` (``"magnitude"``, ``"hessian"`` using :math:`\Sigma_{ii}`, or
+    ``strategy`` (``"magnitude"``, ``"hessian"`` using :math:`\Sigma_{ii}`, or
     ``"oracle"``), and returns ``(mean risk, standard error)``.  No training
     data are simulated.  ``draws`` may also be an array of DC vectors from
     :func:`dc_sample` (shape (k, p)), to share one set of draws between
-    several sparsities, rules and :func:`retrain_risk`.
+    several sparsities, strategies and :func:`retrain_risk`.
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
     b = _dc_draws(problem, n, draws, rng)
-    risks = problem.population_risk(np.where(_prune_masks(b, s, rule, problem), b, 0.0))
+    risks = problem.population_risk(np.where(_prune_masks(b, s, strategy, problem), b, 0.0))
     return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(len(b)))
 
 
-def retrain_risk(problem, n: int, s: int, rule: str = "magnitude", draws: int = 200, rng=0, n_retrain=None):
+def retrain_risk(problem, n: int, s: int, strategy: str = "magnitude", draws: int = 200, rng=0, n_retrain=None):
     r"""Retraining DC (Def. 5): risk of train → prune → retrain on *fresh* samples.
 
     For each of ``draws`` DC vectors, the support :math:`\Delta` is chosen by
-    ``rule``; retraining on ``n_retrain`` (default ``n``) fresh samples has the
+    ``strategy``; retraining on ``n_retrain`` (default ``n``) fresh samples has the
     expected risk :func:`small_model_risk` of the restricted problem.
     Returns ``(mean, standard error)`` over the draws (``draws``: a number,
     or an array of DC vectors as in :func:`dc_prune_risk_mc`).  Retraining on the
@@ -410,7 +414,7 @@ def retrain_risk(problem, n: int, s: int, rule: str = "magnitude", draws: int = 
     if s == 0:
         return problem.null_risk(), 0.0
     n_retrain = n if n_retrain is None else _check_n(n_retrain)
-    masks = _prune_masks(b, s, rule, problem)
+    masks = _prune_masks(b, s, strategy, problem)
     risks = np.array([small_model_risk(problem, n_retrain, mask) for mask in masks])
     return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(len(b)))
 
