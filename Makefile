@@ -1,17 +1,22 @@
 # Pruning Lab: the two commands of the README, plus their shared set-up.
-#   make book   executes every chapter and writes _build/html/index.html (fails on any error or warning)
-#   make test   unit tests of the package + nbval (strict) of every chapter
-# Both create the virtual environment .venv from requirements.txt on first use.
+#   make book          executes every chapter and writes _build/html/index.html (fails on any error or warning)
+#   make test          unit tests of the package + nbval (strict) of every chapter
+#   make lint          ruff: lint rules and formatting (configured in pyproject.toml)
+#   make test-theory   the unit tests in a second environment with only the package's base
+#                      dependencies (no torch, mlxtend or ipywidgets): the theory modules must work there
+# All create the virtual environment .venv from requirements.txt on first use (test-theory: .venv-theory).
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+THEORY_VENV ?= .venv-theory
+THEORY_STAMP = $(THEORY_VENV)/.installed
 # matplotlib's font cache lives in this checkout's venv: a cache shared by several checkouts can
 # point at the bundled fonts of one that was deleted, and the chapters would then print font warnings
 export MPLCONFIGDIR := $(abspath $(VENV))/matplotlib
 
-.PHONY: install book test benchmark clean
+.PHONY: install book test lint format test-theory benchmark clean
 
 install: $(STAMP)
 
@@ -32,6 +37,27 @@ test: $(STAMP)
 	$(PY) -m pytest tests book --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
 	    -p no:cacheprovider -ra
 
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The base dependencies of pyproject.toml at the versions pinned in requirements.txt, plus the test runner.
+$(THEORY_STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(THEORY_VENV)
+	$(THEORY_VENV)/bin/python -m pip install --upgrade pip
+	$(THEORY_VENV)/bin/python -m pip install -c requirements.txt -e . pytest threadpoolctl
+	touch $(THEORY_STAMP)
+
+test-theory: $(THEORY_STAMP)
+	@$(THEORY_VENV)/bin/python -c "import importlib.util as u, sys; \
+	    extra = [m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib') if u.find_spec(m)]; \
+	    sys.exit(f'test-theory needs an environment without {extra}') if extra else None"
+	$(THEORY_VENV)/bin/python -m pytest tests -p no:cacheprovider -q -ra
+
 benchmark: $(STAMP)
 	$(PY) benchmarks/bench_lsq.py
 	$(PY) benchmarks/bench_masks.py
@@ -41,4 +67,4 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_masked_training.py
 
 clean:
-	rm -rf _build
+	rm -rf _build $(THEORY_VENV)

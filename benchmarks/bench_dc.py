@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/bench_dc.py [--n 200] [--points 48] [--trials 100] [--table]
 
-Setting (E2 of the DC spec, scaled to ``n``): a "world" of ``P = 20 n``
+Setting (E2 of the chapter "Predicting pruning", scaled to ``n``): a "world" of ``P = 20 n``
 uncorrelated features, ``n/5`` spikes of variance 10 carrying half of the
 signal, a bulk of variance 1 carrying the other half, noise 0.5.  The learner
 sees the first ``p`` features (``world.restrict(np.arange(p))``) and keeps

@@ -7,10 +7,10 @@ Setting: a teacher of :mod:`pruning_lab.lottery` with ``K`` neurons of width
 distance 0.3 from the truth.
 
 * Vectorized: ``lottery.risk_grad`` — two matrix products for all samples,
-  :math:`X^\\top(e\\odot A)/(NK)` (spec §2.4).
+  :math:`X^\\top(e\\odot A)/(NK)` (our derivation).
 * Naive: the same sum written per sample, one Python iteration per sample.
 
-Also times Algorithm 1 (``lottery_train.agd_pruned``, 500 steps) on ``--trials``
+Also times Algorithm 1 (``lottery.agd_pruned``, 500 steps) on ``--trials``
 problems one by one against ``agd_pruned_batch`` running them in lockstep.
 Prints the wall times, their ratios and the largest difference of the results
 (they must agree to round-off).  BLAS runs with ``--threads`` threads.
@@ -22,7 +22,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from pruning_lab import lottery, lottery_train
+from pruning_lab import lottery
 
 
 def naive_grad(W, X, y):
@@ -59,7 +59,7 @@ def main():
     with threadpool_limits(limits=args.threads):
         teacher = lottery.make_teacher(args.d, args.K, args.r, rng=0)
         X, y = teacher.sample(args.n, rng=1, noise_level=0.01)
-        W = lottery_train.init_at_distance(teacher.weights, teacher.mask, 0.3, rng=2)
+        W = lottery.init_at_distance(teacher.weights, teacher.mask, 0.3, rng=2)
         t_vec, g_vec = best_time(lambda: lottery.risk_grad(W, X, y), args.repeats)
         t_naive, g_naive = best_time(lambda: naive_grad(W, X, y), max(1, args.repeats // 5))
         print(f"gradient, N = {args.n}, d = {args.d}, K = {args.K}:")
@@ -70,13 +70,13 @@ def main():
         for t in range(args.trials):
             T = lottery.make_teacher(args.d, args.K, args.r, rng=10 + t)
             Xt, yt = T.sample(args.n, rng=100 + t)
-            problems.append((T, Xt, yt, lottery_train.init_at_distance(T.weights, T.mask, 0.2, rng=200 + t)))
+            problems.append((T, Xt, yt, lottery.init_at_distance(T.weights, T.mask, 0.2, rng=200 + t)))
         steps = dict(max_iter=500, tol=0.0)
-        t_loop, single = best_time(lambda: [lottery_train.agd_pruned(Xt, yt, T.mask, W0, **steps)
+        t_loop, single = best_time(lambda: [lottery.agd_pruned(Xt, yt, T.mask, W0, **steps)
                                             for T, Xt, yt, W0 in problems], 1)
         stacked = [np.stack([p[i] for p in problems]) for i in (1, 2, 3)]
         masks = np.stack([p[0].mask for p in problems])
-        t_batch, batch = best_time(lambda: lottery_train.agd_pruned_batch(stacked[0], stacked[1], masks, stacked[2],
+        t_batch, batch = best_time(lambda: lottery.agd_pruned_batch(stacked[0], stacked[1], masks, stacked[2],
                                                                           **steps), 1)
         diff = max(np.max(np.abs(a.weights - b.weights)) for a, b in zip(single, batch))
         print(f"Algorithm 1, {args.trials} problems x 500 steps:")

@@ -1,6 +1,6 @@
 r"""Train → prune → retrain on the linear Gaussian problem, and Monte Carlo comparisons of strategies.
 
-The pipeline of the chapter "Pruning strategies":
+The pipeline of the chapter :doc:`/book/pruning_strategies`:
 
 1. **train**: :math:`\hat\beta = X^\dagger y` (min-norm least squares);
 2. **prune**: keep ``s`` weights with one of the strategies of
@@ -49,10 +49,37 @@ def _obs_damping(X: np.ndarray) -> float:
 
 
 def prune_weights(strategy: str, w, s: int, *, X=None, problem=None, rng=None) -> prune.PruneResult:
-    """Prune trained weights ``w`` (fitted on ``X``) to ``s`` weights with a named strategy.
+    r"""Prune trained weights ``w`` (fitted on ``X``) to ``s`` weights with a named strategy.
 
     ``X`` is needed by ``"hessian"`` and ``"obs"`` (the training Hessian
-    :math:`X^\\top X/n`), ``problem`` by ``"oracle"``, ``rng`` by ``"random"``.
+    :math:`X^\top X/n`), ``problem`` by ``"oracle"``, ``rng`` by ``"random"``.  The step "prune"
+    of the chapter :doc:`/book/pruning_strategies`.
+
+    Parameters
+    ----------
+    strategy : str
+        One of :data:`STRATEGIES`: ``"magnitude"`` keeps the largest :math:`|w_i|`
+        (:func:`pruning_lab.prune.magnitude_prune`); ``"hessian"`` the largest
+        :math:`\hat\Sigma_{ii}w_i^2` (:func:`pruning_lab.prune.hessian_prune`); ``"obs"`` runs Optimal
+        Brain Surgeon on :math:`X^\top X/n` (:func:`pruning_lab.prune.obs_prune`, damped by
+        ``OBS_DAMPING`` when :math:`p\ge n`), which also moves the kept weights; ``"oracle"`` keeps
+        the largest :math:`\Sigma_{ii}\beta_i^2` (:func:`pruning_lab.prune.oracle_prune`);
+        ``"random"`` a uniformly random set (:func:`pruning_lab.prune.random_prune`).
+    w : ndarray of shape (p,) or (k, p)
+        Trained weights, or a stack of ``k`` weight vectors pruned row by row (not for ``"obs"``).
+    s : int
+        Number of weights to keep, ``0 <= s <= p``.
+    X : ndarray of shape (n, p) or None
+        Training inputs; required by ``"hessian"`` and ``"obs"``.
+    problem : pruning_lab.problems.LinearGaussianProblem or None
+        The data model; required by ``"oracle"``.
+    rng : numpy.random.Generator or int or None
+        Randomness of ``"random"`` (``None``: a fresh, unseeded generator).
+
+    Returns
+    -------
+    pruning_lab.prune.PruneResult
+        The pruned weights (zero outside the mask) and the boolean mask of the kept weights.
     """
     _check_strategy(strategy)
     if strategy in ("hessian", "obs") and X is None:
@@ -96,11 +123,38 @@ class PipelineResult:
 def train_prune_retrain(
     X, y, s: int, strategy: str = "magnitude", *, retrain: bool = True, problem=None, rng=None, retrain_data=None
 ) -> PipelineResult:
-    """Train the min-norm model on ``(X, y)``, prune it to ``s`` weights, optionally retrain.
+    r"""Train the min-norm model on ``(X, y)``, prune it to ``s`` weights, optionally retrain.
 
+    Train :math:`\hat\beta=X^\dagger y`, prune with :func:`prune_weights` to the support
+    :math:`\Delta`, retrain by least squares on the kept features,
+    :math:`\hat\beta^{RT}_\Delta=X_\Delta^\dagger y` (:func:`pruning_lab.lsq.restricted_fit`).
     ``retrain_data=(X2, y2)`` retrains on a fresh batch instead of the
-    training data (the setting the retraining theory of a later chapter
-    covers exactly).
+    training data (the setting the retraining theory of the chapter :doc:`/book/predicting_pruning`
+    covers exactly).  The pipeline of the chapter :doc:`/book/pruning_strategies`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+        Training inputs.
+    y : ndarray of shape (n,)
+        Training labels.
+    s : int
+        Number of weights to keep, ``0 <= s <= p``.
+    strategy : str
+        One of :data:`STRATEGIES`, as in :func:`prune_weights`.
+    retrain : bool
+        Refit on the kept features (``False``: ``retrained`` is ``None`` and ``retrain_data`` is ignored).
+    problem : pruning_lab.problems.LinearGaussianProblem or None
+        The data model; required by ``"oracle"``.
+    rng : numpy.random.Generator or int or None
+        Randomness of ``"random"`` pruning.
+    retrain_data : tuple of ndarray or None
+        ``(X2, y2)``, a batch to retrain on (``None``: the training data).
+
+    Returns
+    -------
+    PipelineResult
+        The dense, pruned and retrained weights and the mask.
     """
     dense = lsq.min_norm_solution(X, y)
     result = prune_weights(strategy, dense, s, X=X, problem=problem, rng=rng)

@@ -10,7 +10,7 @@ Its population (test) risk has the exact closed form
 
 .. math:: \mathcal L(b) = \mathbb E (y - x^\top b)^2 = \sigma^2 + (b-\beta)^\top \Sigma (b-\beta).
 
-Used in the chapters "Pruning strategies" and "Predicting pruning".
+Used in the chapters :doc:`/book/pruning_strategies` and :doc:`/book/predicting_pruning`.
 """
 
 from __future__ import annotations
@@ -253,8 +253,8 @@ class LinearGaussianProblem:
         features are equicorrelated:
         :math:`\Sigma=D^{1/2}\big((1-\rho)I+\rho\mathbf 1\mathbf 1^\top\big)D^{1/2}`
         with :math:`D` the diagonal of variances; ``rho = 0`` stores the
-        diagonal only.  E1 of the DC spec is ``spiked(1000, 100,
-        beta_bulk=0.5/30)``.
+        diagonal only.  The first experiment (E1) of the chapter
+        :doc:`/book/predicting_pruning` is ``spiked(1000, 100, beta_bulk=0.5/30)``.
         """
         lam = diagonal_spiked_covariance(p, n_spike, spike)
         beta = np.full(int(p), float(beta_bulk))

@@ -18,7 +18,7 @@ Optimal Brain Surgeon  greedy: remove :math:`q=\arg\min_q w_q^2/(2[H^{-1}]_{qq})
 
 Magnitude, Hessian, oracle, random and threshold pruning accept a stack of
 weight vectors of shape ``(k, p)`` and prune each row.  Used in the chapter
-"Pruning strategies" and by :mod:`pruning_lab.pipeline`.
+:doc:`/book/pruning_strategies` and by :mod:`pruning_lab.pipeline`.
 """
 
 from __future__ import annotations

@@ -218,8 +218,7 @@ class RunStore:
     is detected.  Files are written through :func:`atomic_write`: an
     interrupted save leaves the store as it was.  Side artifacts (model
     checkpoints) keyed by a configuration go to :meth:`artifact_path`.  Used
-    by :func:`run_sweep` and the width sweeps of the chapters "Pruning
-    networks on MNIST" and "ResNet-20 and CIFAR-10".
+    by :func:`run_sweep` and the width sweeps of the chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
 
     Parameters
     ----------

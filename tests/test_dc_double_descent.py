@@ -38,6 +38,8 @@ def test_dense_curve_theory_is_hastie_and_matches_simulation():
     assert np.isclose(curve.dc[0], 0.25 * 199 / 99)
     # Simulation within 4 standard errors plus 3 % (finite-n effects).
     assert np.all(np.abs(curve.simulated - curve.dc) <= 4 * curve.simulated_sem + 0.03 * curve.dc)
+    rel = np.abs(curve.dc / curve.simulated - 1)
+    assert curve.agreement().max == rel.max() and curve.agreement().median == np.median(rel)
 
 
 def test_dense_curve_skips_the_threshold_and_rejects_bad_kappas():
@@ -66,6 +68,13 @@ def test_sparse_double_descent_simulation_agrees_with_theory():
     for strategy in ("dense", "magnitude", "hessian", "oracle"):
         gap = np.abs(curve.simulated[strategy] - curve.theory[strategy])
         assert np.all(gap <= 4 * curve.simulated_sem[strategy] + 0.03 * curve.theory[strategy]), strategy
+    # the summary the chapter prints is the relative error at these points
+    rel = np.abs(curve.theory["hessian"] / curve.simulated["hessian"] - 1)
+    summary = curve.agreement("hessian", min_p=500)
+    assert (summary.median, summary.max, summary.points) == (rel[1], rel[1], 1)
+    assert curve.agreement("dense").points == 2
+    with pytest.raises(ValueError, match="no simulated curve 'retrained'"):
+        curve.agreement("retrained")
 
 
 def test_sparse_double_descent_rejects_bad_inputs():
@@ -86,12 +95,12 @@ def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_model():
     risks = [dc.threshold_prune_risk(learner_problem(world, p), 100, 80) for p in ps]
     assert out.pruned[0, 0] == pytest.approx(min(risks)) and out.best_p[0, 0] == ps[int(np.argmin(risks))]
     assert out.small[0, 0] == pytest.approx(dc.oracle_small_model_risk(world, 100, 80))
-    # the spec's E2 numbers: best pruned 2.36 at p = 300 against the 80-feature model (6.43 exact)
+    # the E2 numbers of the chapter: best pruned 2.36 at p = 300 against the 80-feature model (6.43 exact)
     assert out.best_p[0, 0] == 300 and out.pruned[0, 0] == pytest.approx(2.36, abs=0.01)
     assert out.ratio[0, 0] == pytest.approx(2.36 / 6.43, abs=0.01)
 
 
-def test_regime_map_reproduces_the_spec_boundary():
+def test_regime_map_puts_the_boundary_between_half_and_four_fifths():
     """E3: the small model wins at s/n = 0.2 for strong spikes; large-then-prune wins from s/n = 0.8 on."""
     out = regime_map(100, [0.2, 0.8, 0.9, 1.2], [10.0, 100.0])
     assert out.pruned.shape == (4, 2) and np.all(out.best_p >= out.s_values[:, None])

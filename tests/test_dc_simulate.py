@@ -62,3 +62,27 @@ def test_simulations_reject_bad_trials_and_support():
         simulate_min_norm(problem, 10, trials=-2)
     with pytest.raises(ValueError):
         simulate_small_model(problem, 10, [7], trials=2)
+
+
+# ------------------------------------------------------------------ theory against simulation
+def test_agreement_is_the_median_and_max_relative_error_over_the_finite_selected_points():
+    theory = np.array([1.1, 2.0, np.nan, 4.0, 10.0])
+    simulated = np.array([1.0, 2.5, 3.0, 4.0, 5.0])
+    # |1.1/1 - 1| = 0.1, |2/2.5 - 1| = 0.2, NaN skipped, 0, |10/5 - 1| = 1
+    a = dc.agreement(theory, simulated)
+    assert (a.median, a.max, a.points) == (pytest.approx(0.15), pytest.approx(1.0), 4)
+    b = dc.agreement(theory, simulated, where=np.array([True, True, True, True, False]))
+    assert (b.median, b.max, b.points) == (pytest.approx(0.1), pytest.approx(0.2), 3)
+    assert str(b) == "median 10.0%, max 20.0%"
+
+
+@pytest.mark.parametrize("args, match", [
+    (([1.0, 2.0], [1.0]), "same shape"),
+    (([1.0], [1.0], [1]), "boolean array"),
+    (([1.0, 2.0], [1.0, 2.0], [False, False]), "no point to compare"),
+    (([np.nan], [1.0]), "no point to compare"),
+    (([1.0], [0.0]), "simulated is 0"),
+])
+def test_agreement_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        dc.agreement(*args)

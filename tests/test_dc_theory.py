@@ -9,7 +9,7 @@ Kinds of checks and their tolerances
 * Closed forms (Hastie isotropic risk, :math:`\xi=\kappa-1`, two-level
   quadratic for :math:`\xi`, finite-p = asymptotic on the empirical law,
   algebraic identities, rotation invariance): relative 1e-9 or better.
-* The E1 numbers of spec §6.2: to the digits quoted there.
+* The E1 numbers of the chapter "Predicting pruning": to the digits it prints.
 * DC vs its own Monte Carlo (``dc_sample``, ``dc_prune_risk_mc``): 4 standard
   errors, plus 0.5 % for top-s vs threshold pruning at finite p.
 * DC vs simulation of the real pipeline (Gaussian data, min-norm training,
@@ -51,12 +51,12 @@ STRATEGIES = ("magnitude", "hessian", "oracle")
 
 # ------------------------------------------------------------------ problems
 def _e1():
-    """E1 of spec §6.2: p = 1000, 100 spikes of variance 10, n = 400, s = 100."""
+    """E1 of the chapter: p = 1000, 100 spikes of variance 10, n = 400, s = 100."""
     return LinearGaussianProblem.spiked(1000, 100, spike=10.0, beta_spike=0.1, beta_bulk=0.5 / 30, sigma=SIGMA)
 
 
 def _e2_world(n_spike=40, P_world=8000):
-    """E2 of spec §6.2 scaled to n = 200: a world of P features, 40 spikes carrying half the signal."""
+    """E2 of the chapter scaled to n = 200: a world of P features, 40 spikes carrying half the signal."""
     lam = np.ones(P_world)
     lam[:n_spike] = 10.0
     beta = np.full(P_world, np.sqrt(1.0 / (P_world - n_spike)))
@@ -121,7 +121,7 @@ def _assert_second_moment(d, target, label, rng=0, n_dir=8):
     assert np.all(np.abs(z) <= 4), f"{label}: largest |z| = {np.abs(z).max():.2f}"
 
 
-# ===================================================== closed forms, spec §7.1–7.3
+# ===================================================== closed forms
 @pytest.mark.parametrize("kappa, expected", [(1.5, 1.0833333333), (2.0, 1.0), (4.0, 1.0833333333)])
 def test_isotropic_closed_form_hastie(kappa, expected):
     r"""§7.1: Σ = I, ‖β‖ = 1, σ = 0.5 gives ξ = κ-1 and γ = σ²κ/(κ-1) + r²(κ-1)/κ."""
@@ -170,7 +170,7 @@ def test_two_level_e1_value():
     assert _two_level_xi(100, 1000, 400, 10.0, 1.0) == pytest.approx(1.8515073, abs=5e-8)
 
 
-# ============================================================ E1 numbers, spec §6.2
+# ============================================================ E1 numbers
 def test_e1_numbers_of_the_spec():
     prob, n, s = _e1(), 400, 100
     assert prob.null_risk() == pytest.approx(10.5, rel=1e-12)
@@ -341,7 +341,7 @@ def test_truncated_gaussian_moments_against_quadrature():
             assert value == pytest.approx(lo + hi, rel=1e-7, abs=1e-10)
 
 
-# ============================================ limits, spec §7.6
+# ============================================ limits
 @pytest.mark.parametrize("prob, n", [(_e1(), 400), (_random_diagonal(60, 15), 200)], ids=["over", "under"])
 def test_limits_s_equals_p_and_s_zero(prob, n):
     gamma, null = dc.dc_params(prob, n).gamma, prob.null_risk()
@@ -478,7 +478,7 @@ def test_dense_risk_gamma_matches_simulation_e1(e1_simulation):
 
 @pytest.mark.slow
 def test_e1_pruned_and_retrained_risks_match_simulation(e1_simulation):
-    """E1 pruned risks (5 %: the spec measured a 2.6 % finite-n gap for magnitude) and fresh retraining (4 s.e.)."""
+    """E1 pruned risks (5 %: a 2.6 % finite-n gap was measured for magnitude) and fresh retraining (4 s.e.)."""
     prob, n, s, _, risks = e1_simulation
     _assert_close_mc(dc.threshold_prune_risk(prob, n, s, "magnitude"), risks["magnitude"], "E1 magnitude", rel=0.05)
     _assert_close_mc(dc.threshold_prune_risk(prob, n, s, "hessian"), risks["hessian"], "E1 hessian", rel=0.05)
@@ -550,7 +550,7 @@ def test_dense_risk_matches_simulation_on_the_curve(e2_curve):
 
 
 def test_curve_has_the_sparse_double_descent_shape():
-    """E2 (spec §6.2, n = 100, s = 80): the pruned risk falls after the peak, is lowest near p = 3n, then rises."""
+    """E2 (the chapter's world A, n = 100, s = 80): the pruned risk falls after the peak, is lowest near p = 3n, then rises."""
     world, n, s = _e2_world(n_spike=20, P_world=4000), 100, 80
     mag = {p: dc.threshold_prune_risk(world.restrict(np.arange(p)), n, s, "magnitude") for p in (120, 300, 4000)}
     assert mag[300] < mag[120] and mag[300] < mag[4000]
@@ -559,7 +559,7 @@ def test_curve_has_the_sparse_double_descent_shape():
     assert dc.oracle_prune_risk(world.restrict(np.arange(300)), n, s) == pytest.approx(2.07, abs=0.005)
     assert dc.dc_params(world.restrict(np.arange(300)), n).gamma == pytest.approx(2.55, abs=0.005)
     assert world.null_risk() == pytest.approx(11.25, rel=1e-12)
-    # the small model trained on the first 80 features (all 20 spikes): the spec's 6.17 is the asymptotic
+    # the small model trained on the first 80 features (all 20 spikes): 6.17 would be the asymptotic
     # sigma_D^2 / (1 - s/n); the package returns the exact Gaussian-design value sigma_D^2 (n-1)/(n-s-1)
     noise2 = SIGMA**2 + (4000 - 80) / 3980
     assert noise2 / (1 - s / n) == pytest.approx(6.17, abs=0.005)
@@ -594,7 +594,7 @@ def test_hessian_weighting_matters_and_is_predicted():
     _assert_close_mc(dc.oracle_prune_risk(prob, n, s), sim["oracle"], "oracle", rel=0.03)
 
 
-# ============================================ under-parameterized regime, spec §5
+# ============================================ under-parameterized regime
 @pytest.mark.slow
 def test_under_parameterized_risks_match_ols_simulation():
     """§7.5: E L(OLS) = σ²(n-1)/(n-p-1); pruned OLS risks predicted with m = β, τ² = σ²/((n-p-1)λ)."""
@@ -609,7 +609,7 @@ def test_under_parameterized_risks_match_ols_simulation():
         _assert_close_mc(_theory(prob, n, s, strategy), sim[strategy], f"OLS {strategy}", rel=0.03)
 
 
-# ============================================ retraining and small models, spec §3.5, §4.2
+# ============================================ retraining and small models
 @pytest.mark.slow
 @pytest.mark.parametrize("n_retrain", [400, 100], ids=["s<n_retrain", "s>n_retrain"])
 def test_retrain_risk_matches_fresh_batch_simulation(n_retrain):
@@ -650,7 +650,7 @@ def test_small_model_risk_on_correlated_features_uses_the_best_restricted_predic
     _assert_close_mc(theory, risks, "correlated small model", rel=0.0)
 
 
-# ============================================ general covariance, spec §4.1
+# ============================================ general covariance
 @pytest.mark.slow
 def test_rank_one_spiked_problem_matches_simulation():
     """Rotated DC (Def. 4) on Σ = I + 50 uuᵀ: dense γ and DC Monte Carlo pruned risks vs the real pipeline."""
@@ -677,7 +677,7 @@ def test_oracle_rule_of_dc_monte_carlo_is_deterministic_support():
     assert abs(mean - dc.oracle_prune_risk(prob, 100, 40)) <= 4 * se
 
 
-# ============================================ Lemma 1, spec §5.3
+# ============================================ Lemma 1
 @pytest.mark.parametrize("p, s, n", [(40, 10, 12), (8, 3, 30), (50, 50, 8)])
 def test_lemma1_matches_simulation_with_perfectly_correlated_features(p, s, n):
     """x = g·1: prune-only keeps s equal entries of β̂ = (c/p)1; retraining refits them. 4 s.e. over 5000 data sets."""

@@ -534,6 +534,7 @@ def test_lottery_figure_and_panel():
     plt.close("all")
     with pytest.raises(ValueError, match="r must lie"):
         lottery_figure(0, 100)
+    pytest.importorskip("ipywidgets")
     panel = lottery_panel(10, 200, d=40, K=3, trials=1, max_iter=50)
     assert len(panel.children[0].children) == 2
     plt.close("all")

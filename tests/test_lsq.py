@@ -1,4 +1,4 @@
-r"""Tests of pruning_lab.lsq: min-norm least squares, restricted fits, risks (DC spec §1.3, §7.1, §7.5, §7.8).
+r"""Tests of pruning_lab.lsq: min-norm least squares, restricted fits, risks.
 
 Agreement with ``numpy.linalg.pinv`` is checked in relative 2-norm to 1e-8:
 the solver's Cholesky route is trusted only up to Gram condition 1e7, i.e. a

@@ -1,4 +1,4 @@
-r"""Tests of pruning_lab.pipeline: train -> prune -> retrain (DC spec §1.5, §4.2, §7.6) and strategy comparisons.
+r"""Tests of pruning_lab.pipeline: train -> prune -> retrain and strategy comparisons.
 
 Monte Carlo comparisons use 4 standard errors of the mean over trials.
 """

@@ -1,4 +1,4 @@
-r"""Tests of pruning_lab.problems: the linear Gaussian problem (DC spec §1.2, §4.2, §7).
+r"""Tests of pruning_lab.problems: the linear Gaussian problem.
 
 Monte Carlo tolerances: a mean over N i.i.d. draws is compared with its exact
 value within 4 standard errors (s.e. = sample s.d. / sqrt(N)); with fixed
@@ -226,7 +226,7 @@ def test_restrict_rejects_empty_or_singular_support():
 
 # -------------------------------------------------------------- constructors
 def test_spiked_reproduces_e1_null_risk():
-    """E1 of the DC spec: sigma^2 + beta^T Sigma beta = 0.25 + 100*10*0.01 + 900*(0.5/30)^2 = 10.5."""
+    """E1 of the chapter "Predicting pruning": sigma^2 + beta^T Sigma beta = 0.25 + 100*10*0.01 + 900*(0.5/30)^2 = 10.5."""
     prob = LinearGaussianProblem.spiked(1000, 100, beta_bulk=0.5 / 30)
     assert prob.is_diagonal and prob.p == 1000 and prob.sigma == 0.5
     assert prob.null_risk() == pytest.approx(10.5, rel=1e-12)

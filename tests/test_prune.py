@@ -1,4 +1,4 @@
-r"""Tests of pruning_lab.prune: pruning operators (DC spec §1.4) and Optimal Brain Surgeon.
+r"""Tests of pruning_lab.prune: pruning operators and Optimal Brain Surgeon.
 
 Frequency tolerances for random pruning are 5 binomial standard deviations.
 """

@@ -32,7 +32,7 @@ Kinds of checks and their tolerances
   1e-8), and matches an independent test set within 4·√2 s.e. (two
   independent means of the same size).
 * DC + ELP theory against simulation of real ReLU features (Gaussian
-  equivalence is a heuristic; spec §6.2 E4 reports 2–10 % gaps): every point
+  equivalence is a heuristic; gaps of 2–10 % are expected): every point
   within 4 simulation s.e. + 10 % of the theory.  The theory's own DC
   Monte Carlo error (100 draws: <= 3 % per layer, <= 1.3 % averaged over 5
   layers) is inside the 10 %.
@@ -71,7 +71,7 @@ def _problem(seed=101, d=8, p=20, w_scale=1.3, noise=0.3, activation="relu"):
     return RandomFeaturesProblem(base.R, w_scale * base.w, base.v, noise=noise, activation=activation)
 
 
-# ======================================================= closed forms, spec §2
+# ======================================================= closed forms
 def test_relu_second_moment_special_angles():
     r"""Arc-cosine kernel at θ = 0, π, π/2, π/4 and the diagonal ‖r‖²/2, computed by hand."""
     e1, e2 = np.eye(2)
@@ -355,7 +355,7 @@ def test_dc_theory_matches_random_features_simulation(strategy):
     assert np.all(th["pruned"] > 1.2 * th["retrained"])
     assert np.all(sim["pruned"] > 1.2 * sim["fresh"])
     assert np.all(sim["pruned"] - sim["fresh"] > 4 * np.hypot(se["pruned"], se["fresh"]))
-    # under-parameterized (p = 60): same-data retraining suffers from selection bias (spec §4.2 caveat)
+    # under-parameterized (p = 60): same-data retraining suffers from selection bias
     assert sim["same"][0, 0] - sim["fresh"][0, 0] > 2 * np.hypot(se["same"][0, 0], se["fresh"][0, 0])
     # the ELP effective noise falls with the width, and the wide model has the lower dense risk here
     assert th["elp_noise"][1] < th["elp_noise"][0]
@@ -405,6 +405,20 @@ def test_curve_nan_pattern_shapes_and_limits():
     # s = p keeps every weight: pruned and same-data retrained equal the dense model (p = 19, s = 19)
     assert c.simulated["pruned"][2, 1] == pytest.approx(c.simulated["dense"][1], rel=1e-12)
     assert c.simulated["same"][2, 1] == pytest.approx(c.simulated["dense"][1], rel=1e-9)
+
+
+def test_curve_agreement_compares_theory_and_simulation_away_from_the_threshold():
+    c = _curve((8, 19, 20, 40))
+    summary = c.agreement(exclude=(15, 25))  # keeps p = 8 and 40
+    far = np.array([True, False, False, True])
+    rel = np.abs(c.theory["dense"][far] / c.simulated["dense"][far] - 1)
+    assert summary["dense"].points == 2 and summary["dense"].max == rel.max()
+    # s = 9 > p = 8 leaves one width for that sparsity; fresh retraining is the "retrained" theory's twin
+    assert [a.points for a in summary["pruned"]] == [2, 1, 1]
+    rel = np.abs(c.theory["retrained"][0][far] / c.simulated["fresh"][0][far] - 1)
+    assert summary["retrained"][0].median == pytest.approx(np.median(rel), rel=1e-15)
+    assert summary["retrained"][2] is None  # s = 19 = n - 1: no retraining theory at any width
+    assert c.agreement(exclude=None)["dense"].points == 2  # p = 19, 20 are NaN in the theory anyway
 
 
 def test_curve_is_deterministic_per_int_seed_and_per_unit():

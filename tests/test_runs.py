@@ -423,6 +423,7 @@ def test_an_interrupted_sweep_resumes_without_recomputing(tmp_path, interrupt):
 
 @pytest.mark.slow
 def test_two_workers_give_the_same_table(tmp_path):
+    pytest.importorskip("joblib", reason="parallel sweeps use joblib (extra 'nn')")
     configs = toy_configs()
     serial = run_sweep(configs, toy_run, RunStore(tmp_path / "one"), n_jobs=1, progress=False)
     parallel = run_sweep(configs, toy_run, RunStore(tmp_path / "two"), n_jobs=2, progress=False)

@@ -99,7 +99,7 @@ def test_batched_operations_equal_stacked_single_ones():
 
 @pytest.mark.parametrize("kind", S.KINDS)
 def test_second_moment_of_the_ensemble(kind):
-    """E<A, D>^2 = ||D||_F^2 (symmetric Gaussian) and 2||D||_F^2 + (tr D)^2 (rank one), spec §7.1-7.2."""
+    """E<A, D>^2 = ||D||_F^2 (symmetric Gaussian) and 2||D||_F^2 + (tr D)^2 (rank one)."""
     rng = np.random.default_rng(11)
     D = rng.standard_normal((6, 6))
     D = (D + D.T) / 2
@@ -114,7 +114,7 @@ def test_second_moment_of_the_ensemble(kind):
 
 @pytest.mark.parametrize("kind", S.KINDS)
 def test_population_loss_is_the_mean_of_the_empirical_loss(kind):
-    """E L_emp(U) = L_pop(U) + sigma^2 (B4, §5), including the empty model U = d×0 (spec §7.9)."""
+    """E L_emp(U) = L_pop(U) + sigma^2 (B4, §5), including the empty model U = d×0."""
     problem = S.SensingProblem.random(6, 2, [1.0, 0.7], 0.3, kind, rng=0)
     A, y = problem.sample(400_000, 5)
     for U in (U_TEST, np.zeros((6, 0))):
@@ -190,7 +190,7 @@ def test_invariances_of_loss_and_penalty():
     assert S.group_lasso_smooth(padded, 0.02, "ratio") == pytest.approx(S.group_lasso_smooth(U_TEST, 0.02, "ratio"))
 
 
-def test_population_stationary_point_is_stationary_and_matches_spec_shrinkage():
+def test_population_stationary_point_is_stationary_and_matches_the_closed_form_shrinkage():
     """Spec §7.5 and MS2: c_j^2 = sigma_j^2 - lam/(4 sqrt(c_j^2 + beta)); eigenvalues 0.9875, 0.6243, 0.3388."""
     problem = S.SensingProblem.reference()
     c = S.shrunk_column_norms(problem.sing_vals, 0.05, 0.01)

@@ -210,7 +210,7 @@ def test_iht_fixed_point_is_sparse_and_stationary():
     np.testing.assert_allclose(b[sup], ref, atol=1e-8)
 
 
-def test_iht_one_step_fixed_point_from_spec_check_10():
+def test_iht_one_step_fixed_point():
     rng = np.random.default_rng(6)
     n, p = 60, 20
     X = rng.standard_normal((n, p))

@@ -6,7 +6,7 @@
   training set's statistics.
 - :func:`load_mnist32`: the same digits as 3x32x32 images, a small stand-in
   for CIFAR-10 that runs the ResNet-20 experiments of the
-  chapter "ResNet-20 and CIFAR-10" without the CIFAR-10 files.
+  chapter :doc:`/book/resnet_cifar` without the CIFAR-10 files.
 - :func:`load_cifar10`: CIFAR-10 (Krizhevsky, 2009) read from its official
   ``cifar-10-batches-py`` directory, which the user downloads once;
   :func:`read_cifar10_batches` and :func:`write_cifar10_batches` read and

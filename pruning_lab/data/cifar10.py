@@ -205,7 +205,7 @@ def load_cifar10(root=None, *, verify_checksums: bool = True) -> Dataset:
     images are read by :func:`read_cifar10_batches` (checksums verified
     unless ``verify_checksums=False``), scaled by :func:`channel_standardize`
     with the training statistics.  Nothing is downloaded.  Used by the
-    chapter "ResNet-20 and CIFAR-10" (ResNet-20 width sweep).
+    chapter :doc:`/book/resnet_cifar` (ResNet-20 width sweep).
 
     Returns
     -------

@@ -154,7 +154,7 @@ def load_mnist32(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     (ResNet-20 with ``in_channels=3``) and augmentations run unchanged; then
     per-channel standardized with :func:`channel_standardize`.  The split is
     the one of :func:`load_mnist` with the same ``test_fraction`` and
-    ``seed``.  Used by the chapter "ResNet-20 and CIFAR-10" when the CIFAR-10
+    ``seed``.  Used by the chapter :doc:`/book/resnet_cifar` when the CIFAR-10
     files are absent.
 
     Returns

@@ -19,7 +19,7 @@ from .double_descent import (
     sparse_double_descent, two_level_world,
 )
 from .simulate import (
-    MonteCarlo, simulate_lemma1, simulate_min_norm, simulate_retraining, simulate_small_model,
+    Agreement, MonteCarlo, agreement, simulate_lemma1, simulate_min_norm, simulate_retraining, simulate_small_model,
     simulate_threshold_pruning,
 )
 from .theory import (
@@ -29,7 +29,7 @@ from .theory import (
 )
 
 __all__ = [
-    "DC_STRATEGIES", "DCParams", "DenseRiskCurve", "MonteCarlo", "RegimeMap", "SparseDoubleDescent",
+    "DC_STRATEGIES", "Agreement", "DCParams", "DenseRiskCurve", "MonteCarlo", "agreement", "RegimeMap", "SparseDoubleDescent",
     "ThresholdRisk", "dc_marginals", "dc_params", "dc_params_asymptotic", "dc_prune_risk_mc", "dc_sample",
     "dense_risk_curve", "isotropic_risk", "learner_problem", "lemma1_risks", "oracle_prune_risk",
     "oracle_small_model_risk", "regime_map", "retrain_risk", "simulate_lemma1", "simulate_min_norm",

@@ -7,7 +7,7 @@ learner trains the min-norm model on ``n`` samples and prunes it to ``s``
 weights.  :func:`sparse_double_descent` computes the DC predictions of the
 dense and pruned risks for every ``p`` (closed form, milliseconds) and, if
 asked, the simulated risks (Monte Carlo of the real pipeline) at the same
-points.  Used in the chapter "Predicting pruning" (the analogue of Fig. 3 of
+points.  Used in the chapter :doc:`/book/predicting_pruning` (the analogue of Fig. 3 of
 :cite:`chang2021provable`).
 """
 
@@ -22,6 +22,7 @@ from ..pipeline import compare_strategies
 from ..problems import LinearGaussianProblem
 from ..validation import as_rng
 from . import theory as dc
+from .simulate import Agreement, MonteCarlo, agreement, simulate_min_norm, simulate_small_model
 from .theory import DC_STRATEGIES
 
 __all__ = ["DenseRiskCurve", "RegimeMap", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
@@ -33,10 +34,40 @@ def two_level_world(P: int, k: int, *, spike: float = 10.0, beta_spike=None, bet
                     signal_spike: float = 1.0, signal_bulk: float = 1.0) -> LinearGaussianProblem:
     r"""World with ``k`` spiked features (variance ``spike``) then ``P - k`` unit-variance features.
 
+    The linear Gaussian problem :math:`y=x^\top\beta+\sigma z` with diagonal
+    :math:`\Sigma=\mathrm{diag}(\lambda_{\rm spike},\dots,\lambda_{\rm spike},1,\dots,1)`.
     By default the weights spread a squared norm ``signal_spike`` evenly over
     the spiked features and ``signal_bulk`` over the bulk
     (:math:`\beta_i^2=\text{signal}/\text{count}`); ``beta_spike`` /
-    ``beta_bulk`` set them directly.
+    ``beta_bulk`` set them directly.  The world of :func:`regime_map` and of
+    the chapter :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    P : int
+        Number of features of the world, ``P >= 1`` (the largest learner size).
+    k : int
+        Number of spiked features, ``0 <= k <= P``; they are features ``0..k-1``,
+        so a learner that sees the first ``p >= k`` features sees all of them.
+    spike : float
+        Variance :math:`\lambda_{\rm spike}>0` of each spiked feature (the bulk has variance 1).
+    beta_spike : float or None
+        Latent weight :math:`\beta_i` of every spiked feature; ``None``: ``sqrt(signal_spike / k)``.
+    beta_bulk : float or None
+        Latent weight of every bulk feature; ``None``: ``sqrt(signal_bulk / (P - k))``.
+    sigma : float
+        Label noise level :math:`\sigma\ge0`.
+    signal_spike : float
+        Squared norm :math:`\sum_{i<k}\beta_i^2` of the spiked weights when ``beta_spike`` is
+        ``None`` (ignored otherwise); the variance they explain is ``spike * signal_spike``.
+    signal_bulk : float
+        Squared norm :math:`\sum_{i\ge k}\beta_i^2` of the bulk weights when ``beta_bulk`` is
+        ``None`` (ignored otherwise).
+
+    Returns
+    -------
+    pruning_lab.problems.LinearGaussianProblem
+        The world, with its covariance stored as a diagonal.
     """
     if not (isinstance(P, (int, np.integer)) and isinstance(k, (int, np.integer)) and 0 <= k <= P and P >= 1):
         raise ValueError(f"need integers 0 <= k <= P with P >= 1, got P={P!r}, k={k!r}")
@@ -74,6 +105,13 @@ class SparseDoubleDescent:
     simulated_sem: dict = field(repr=False)
     small_model: float = np.nan
 
+    def agreement(self, name: str, min_p: int = 0) -> Agreement:
+        """Theory against simulation for ``name`` (``"dense"`` or a strategy) over the sizes ``p >= min_p``."""
+        if name not in self.simulated:
+            raise ValueError(f"no simulated curve {name!r}; this result has {sorted(self.simulated)} "
+                             "(simulate with trials > 0)")
+        return agreement(self.theory[name], self.simulated[name], self.ps >= min_p)
+
 
 def _theory_point(problem, n, s, retrain_draws, rng):
     p = problem.p
@@ -92,23 +130,43 @@ def _theory_point(problem, n, s, retrain_draws, rng):
 
 def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, trials: int = 0,
                           retrain_draws: int = 0, rng=0, progress: bool = False) -> SparseDoubleDescent:
-    """DC curves of the dense and pruned risks for each learner size in ``ps``, and optionally the simulation.
+    r"""DC curves of the dense and pruned risks for each learner size in ``ps``, and optionally the simulation.
+
+    For each ``p`` the learner faces :func:`learner_problem` ``(world, p)``; the theory is the dense DC risk
+    :math:`\gamma` (:func:`pruning_lab.dc.theory.dc_params`), the closed-form threshold risks of
+    magnitude and Hessian pruning (:func:`pruning_lab.dc.theory.threshold_prune_risk`) and the oracle
+    risk (:func:`pruning_lab.dc.theory.oracle_prune_risk`), all at ``s`` kept weights.  Used in the
+    chapter :doc:`/book/predicting_pruning`.
 
     Parameters
     ----------
-    world : LinearGaussianProblem
+    world : pruning_lab.problems.LinearGaussianProblem
         The full problem; a learner of size ``p`` sees its first ``p`` features.
     n, s : int
-        Training-set size and number of weights kept after pruning.
-    ps : sequence of int
+        Training-set size and number of weights kept after pruning (``s >= 0``).
+    ps : array_like of int
         Learner sizes (each in ``1..world.p``).
     trials : int
-        Simulated training sets per ``p`` (0: theory only).  Points with
+        Simulated training sets per ``p`` (0: theory only), each run through
+        :func:`pruning_lab.pipeline.compare_strategies`; the standard errors treat them as
+        independent (at least 2 are needed for one).  Points with
         ``n - 1 <= p <= n`` or ``p < s`` are skipped (NaN).
     retrain_draws : int
-        DC draws for the fresh-sample retraining curve (0: not computed).
-    rng : Generator, int or None
-        Randomness for the simulation and the retraining DC.
+        DC draws (``>= 2``) for the fresh-sample retraining curve ``"retrained"``,
+        :func:`pruning_lab.dc.theory.retrain_risk` after magnitude pruning (0: not computed, NaN;
+        also NaN when ``n - 1 <= s <= n``).
+    rng : numpy.random.Generator or int or None
+        Randomness for the simulation and the retraining DC (one stream, used in the order of ``ps``).
+    progress : bool
+        Show a ``tqdm`` bar over ``ps``.
+
+    Returns
+    -------
+    SparseDoubleDescent
+        ``theory`` over ``ps`` for ``"dense"``, ``"magnitude"``, ``"hessian"``, ``"oracle"`` and
+        ``"retrained"``; ``simulated`` and ``simulated_sem`` for the first four (empty dicts when
+        ``trials=0``); ``small_model``: :func:`pruning_lab.dc.theory.oracle_small_model_risk` of
+        ``world`` (Inf when ``n - 1 <= s <= n``).
     """
     ps = np.asarray(ps, dtype=int)
     if ps.ndim != 1 or ps.size == 0:
@@ -144,6 +202,10 @@ class DenseRiskCurve:
     simulated: np.ndarray
     simulated_sem: np.ndarray
 
+    def agreement(self) -> Agreement:
+        """The finite-p DC against the simulation over the whole curve."""
+        return agreement(self.dc, self.simulated)
+
 
 def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, trials: int = 10,
                      rng=0) -> DenseRiskCurve:
@@ -152,9 +214,31 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
     Returns the finite-:math:`p` DC risk (:func:`pruning_lab.dc.theory.dc_params`),
     the limit of :cite:`hastie2022surprises` (:func:`pruning_lab.dc.theory.isotropic_risk`)
     and the simulated risk of the min-norm solution over ``trials`` training
-    sets (0: no simulation).  κ values with ``n - 1 <= p <= n`` give NaN.
+    sets (0: no simulation).  κ values with ``n - 1 <= p <= n`` give NaN.  Used in the chapter
+    :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    n : int
+        Training-set size.
+    kappas : array_like of float
+        Ratios :math:`\kappa=p/n>0`; the model size is ``p = max(round(κ n), 1)`` and the limit is
+        evaluated at that ``p / n``.
+    r2 : float
+        Signal :math:`r^2=\lVert\beta\rVert^2\ge0`, spread evenly: :math:`\beta_i=\sqrt{r^2/p}`.
+    sigma : float
+        Label noise level :math:`\sigma\ge0`.
+    trials : int
+        Simulated training sets per κ (0: no simulation, NaN); the standard errors treat them as
+        independent (at least 2 are needed for one).
+    rng : numpy.random.Generator or int or None
+        Randomness of the simulation.
+
+    Returns
+    -------
+    DenseRiskCurve
+        ``dc``, ``asymptotic``, ``simulated`` and ``simulated_sem``, each of shape ``(len(kappas),)``.
     """
-    from .simulate import simulate_min_norm
 
     kappas = np.asarray(kappas, dtype=float)
     if kappas.ndim != 1 or kappas.size == 0 or np.any(kappas <= 0):
@@ -214,7 +298,6 @@ class RegimeMap:
         risks, to set against ``pruned[i, j]`` and ``small[i, j]``.
         """
         from ..prune import top_s_mask
-        from .simulate import MonteCarlo, simulate_small_model
 
         rng = as_rng(rng)
         world, s = self.world(j), int(self.s_values[i])
@@ -238,8 +321,40 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
     geometric) with the closed-form DC risks, and compared with the oracle small
     model :func:`pruning_lab.dc.theory.oracle_small_model_risk` (Inf when
     :math:`n-1\le s\le n`, where least squares on ``s`` features has infinite
-    risk).  Theory only; the chapter "Predicting pruning" spot-checks cells by
+    risk).  Theory only; the chapter :doc:`/book/predicting_pruning` spot-checks cells by
     simulation.
+
+    Parameters
+    ----------
+    n : int
+        Training-set size, ``n >= 2``.
+    s_ratios : array_like of float
+        Positive ratios :math:`s/n`, one row each; :math:`s=\max(\mathrm{round}((s/n)\,n),1)` must not
+        exceed ``P``.
+    spikes : array_like of float
+        Positive spike variances :math:`\lambda_{\rm spike}`, one column (and one world) each.
+    P : int
+        Number of features of the world: the largest learner size.
+    k : int
+        Number of spiked features, ``0 <= k <= P``.
+    sigma : float
+        Label noise level :math:`\sigma\ge0`.
+    signal_spike, signal_bulk : float
+        Squared norms of the spiked and of the bulk weights, as in :func:`two_level_world`.
+    ps : array_like of int or None
+        Learner sizes to minimize over (each ``<= P``); sizes below ``s`` or in ``n - 1 .. n`` are
+        dropped.  ``None``: the geometric default above, per ``s``.
+    strategy : str
+        ``"magnitude"`` or ``"hessian"`` (:func:`pruning_lab.dc.theory.threshold_prune_risk`), or
+        ``"oracle"`` (:func:`pruning_lab.dc.theory.oracle_prune_risk`).
+    progress : bool
+        Show a ``tqdm`` bar over ``spikes``.
+
+    Returns
+    -------
+    RegimeMap
+        ``pruned``, ``best_p`` and ``small`` of shape ``(len(s_ratios), len(spikes))``, and the world's
+        arguments (``world_kwargs``) for :meth:`RegimeMap.simulate_cell`.
     """
     s_ratios = np.asarray(s_ratios, dtype=float)
     spikes = np.asarray(spikes, dtype=float)

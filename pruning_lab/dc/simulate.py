@@ -2,7 +2,7 @@ r"""Monte Carlo counterparts of the DC predictions: train on simulated data, mea
 
 Each function here simulates what a function of :mod:`pruning_lab.dc`
 predicts, so that a chapter (and the tests) can put theory and simulation
-side by side.  Used in the chapter "Predicting pruning".
+side by side.  Used in the chapter :doc:`/book/predicting_pruning`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..pipeline import prune_weights
 from ..problems import LinearGaussianProblem
 from ..validation import as_rng, check_nonnegative, check_sparsity
 
-__all__ = ["MonteCarlo", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
+__all__ = ["Agreement", "MonteCarlo", "agreement", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
            "simulate_threshold_pruning"]
 
 
@@ -34,6 +34,47 @@ class MonteCarlo:
         values = np.asarray(values, dtype=float)
         sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
         return cls(float(values.mean()), float(sem), int(values.size))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    r"""How close a theory curve is to its simulation: the relative errors :math:`|\text{theory}/\text{simulated}-1|`.
+
+    ``median`` and ``max`` over the ``points`` compared (fractions: 0.02 is 2 %).  Printed as
+    ``"median 2.0%, max 4.1%"``.
+    """
+
+    median: float
+    max: float
+    points: int
+
+    def __str__(self) -> str:
+        return f"median {self.median:.1%}, max {self.max:.1%}"
+
+
+def agreement(theory, simulated, where=None) -> Agreement:
+    r"""Median and maximum of :math:`|\text{theory}_j/\text{simulated}_j-1|` over the points ``where`` selects.
+
+    ``theory`` and ``simulated`` are arrays of the same shape (a prediction and the Monte Carlo
+    mean at the same points); ``where`` is a boolean array of that shape (default: every point).
+    Points where either value is NaN (undefined, e.g. at the interpolation threshold) are left
+    out.  The chapters :doc:`/book/predicting_pruning` and :doc:`/book/random_features` summarize
+    their theory-against-simulation figures with it.
+    """
+    theory = np.asarray(theory, dtype=float)
+    simulated = np.asarray(simulated, dtype=float)
+    if theory.shape != simulated.shape:
+        raise ValueError(f"theory and simulated must have the same shape, got {theory.shape} and {simulated.shape}")
+    where = np.ones(theory.shape, dtype=bool) if where is None else np.asarray(where)
+    if where.dtype != bool or where.shape != theory.shape:
+        raise ValueError(f"where must be a boolean array of shape {theory.shape}, got {where.dtype} {where.shape}")
+    use = where & np.isfinite(theory) & np.isfinite(simulated)
+    if not use.any():
+        raise ValueError("no point to compare: where selects no point at which both curves are finite")
+    if np.any(simulated[use] == 0):
+        raise ValueError("simulated is 0 at a compared point; a relative error is undefined there")
+    rel = np.abs(theory[use] / simulated[use] - 1)
+    return Agreement(float(np.median(rel)), float(rel.max()), int(use.sum()))
 
 
 def _check_trials(trials) -> int:
@@ -54,11 +95,41 @@ def simulate_min_norm(problem: LinearGaussianProblem, n: int, trials: int, rng=0
 
 def simulate_retraining(problem: LinearGaussianProblem, n: int, s: int, strategy: str = "magnitude",
                         trials: int = 20, rng=0, progress: bool = False) -> dict:
-    """Train → prune → retrain, retraining on the same samples *and* on a fresh batch of ``n``.
+    r"""Train → prune → retrain, retraining on the same samples *and* on a fresh batch of ``n``.
 
-    Returns ``{"pruned", "same", "fresh"}`` as :class:`MonteCarlo` risks.
+    Each trial trains :math:`\hat\beta=X^\dagger y` on ``n`` samples, prunes it to ``s`` weights
+    (:func:`pruning_lab.pipeline.prune_weights`, support :math:`\Delta`) and refits least squares on
+    :math:`\Delta` (:func:`pruning_lab.lsq.restricted_fit`), on the same ``(X, y)`` and on a fresh
+    batch; every model is scored by its exact risk
+    :math:`\mathcal L(b)=\sigma^2+(b-\beta)^\top\Sigma(b-\beta)`.
     The fresh-batch version is what the retraining DC (Def. 5) predicts
-    exactly; the same-sample version carries a selection bias.
+    exactly; the same-sample version carries a selection bias.  Used in the chapter
+    :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.problems.LinearGaussianProblem
+        The data model.
+    n : int
+        Samples per training set, and per fresh retraining batch.
+    s : int
+        Number of weights kept, ``0 <= s <= p``.
+    strategy : str
+        One of :data:`pruning_lab.pipeline.STRATEGIES`: ``"hessian"`` and ``"obs"`` use the
+        training inputs, ``"oracle"`` the population saliency of ``problem``, ``"random"`` draws
+        from ``rng``.
+    trials : int
+        Independent training sets (``>= 1``); the standard errors treat them as independent.
+    rng : numpy.random.Generator or int or None
+        Randomness of the data (and of random pruning).
+    progress : bool
+        Show a ``tqdm`` bar over the trials.
+
+    Returns
+    -------
+    dict of str to pruning_lab.dc.simulate.MonteCarlo
+        Risks ``"pruned"`` (pruned, not retrained; OBS includes its weight update),
+        ``"same"`` (retrained on the training samples) and ``"fresh"`` (retrained on the fresh batch).
     """
     rng, trials = as_rng(rng), _check_trials(trials)
     s = check_sparsity(s, problem.p)
@@ -77,8 +148,33 @@ def simulate_retraining(problem: LinearGaussianProblem, n: int, s: int, strategy
 def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 200, rng=0) -> dict:
     r"""Lemma 1 by simulation: features :math:`x=g\mathbf 1_p`, prune the min-norm solution to ``s``, retrain.
 
-    Returns ``{"pruned", "retrained"}`` :class:`MonteCarlo` *excess* risks
-    :math:`\mathcal L-\sigma^2`, to compare with :func:`pruning_lab.dc.theory.lemma1_risks`.
+    Each trial draws ``n`` samples :math:`x_j=g_j\mathbf 1_p`, :math:`y_j=g_jS+\sigma z_j` with
+    :math:`S=\mathbf 1^\top\beta`, fits the min-norm solution (all its entries are equal), keeps its
+    first ``s`` entries, and refits least squares on them.  For :math:`x=g\mathbf 1_p` the excess risk
+    of :math:`b` is :math:`(\mathbf 1^\top b-S)^2`.  Used in the chapter :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    p : int
+        Number of (identical) features, ``p >= 1``.
+    s : int
+        Number of weights kept, ``0 <= s <= p``.
+    n : int
+        Training samples per trial; :func:`pruning_lab.dc.theory.lemma1_risks` needs ``n > 2``.
+    sigma : float
+        Label noise level :math:`\sigma\ge0`.
+    beta : array_like of shape (p,)
+        Latent vector; only its sum :math:`S` matters.
+    trials : int
+        Independent training sets (``>= 1``); the standard errors treat them as independent.
+    rng : numpy.random.Generator or int or None
+        Randomness of the data.
+
+    Returns
+    -------
+    dict of str to pruning_lab.dc.simulate.MonteCarlo
+        ``{"pruned", "retrained"}`` *excess* risks
+        :math:`\mathcal L-\sigma^2`, to compare with :func:`pruning_lab.dc.theory.lemma1_risks`.
     """
     rng, trials = as_rng(rng), _check_trials(trials)
     sigma = check_nonnegative(sigma, "sigma")

@@ -20,7 +20,7 @@ A general :math:`\Sigma=V\mathrm{diag}(\lambda)V^\top` is handled by rotation
 :math:`m_i=\beta_i`, :math:`\tau_i^2=\sigma^2/((n-p-1)\lambda_i)`.  These
 formulas are the package's reconstruction of the paper's (its full text was
 not available to us); every one is checked against simulation in the tests
-and in the chapter "Predicting pruning".
+and in the chapter :doc:`/book/predicting_pruning`.
 """
 
 from __future__ import annotations
@@ -390,7 +390,33 @@ def dc_prune_risk_mc(problem, n: int, s: int, strategy: str = "magnitude", draws
     ``"oracle"``), and returns ``(mean risk, standard error)``.  No training
     data are simulated.  ``draws`` may also be an array of DC vectors from
     :func:`dc_sample` (shape (k, p)), to share one set of draws between
-    several sparsities, strategies and :func:`retrain_risk`.
+    several sparsities, strategies and :func:`retrain_risk`.  Each pruned DC vector
+    :math:`b_\Delta` (zero off the kept set :math:`\Delta`) is scored by its exact risk
+    :math:`\mathcal L(b_\Delta)=\sigma^2+(b_\Delta-\beta)^\top\Sigma(b_\Delta-\beta)`.  Used in the
+    chapter :doc:`/book/predicting_pruning` (and by :mod:`pruning_lab.random_features.curves`).
+
+    Parameters
+    ----------
+    problem : pruning_lab.problems.LinearGaussianProblem
+        The data model (diagonal or full covariance).
+    n : int
+        Training-set size of the min-norm solution whose DC law is drawn (unused when ``draws`` is
+        an array).
+    s : int
+        Number of weights kept, ``0 <= s <= p``.
+    strategy : str
+        ``"magnitude"`` (largest :math:`|b_i|`), ``"hessian"`` (largest :math:`\Sigma_{ii}b_i^2`) or
+        ``"oracle"`` (largest :math:`\Sigma_{ii}\beta_i^2`, the same set for every draw).
+    draws : int or ndarray of shape (k, p)
+        Number of DC vectors to draw (``>= 2``), or ``k >= 2`` DC vectors drawn beforehand.
+    rng : numpy.random.Generator or int or None
+        Randomness of the DC draws (unused when ``draws`` is an array).
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, standard error)`` of :math:`\mathcal L(b_\Delta)` over the draws; the standard error
+        is the Monte Carlo error of the prediction, treating the draws as independent.
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
     b = _dc_draws(problem, n, draws, rng)
@@ -407,7 +433,32 @@ def retrain_risk(problem, n: int, s: int, strategy: str = "magnitude", draws: in
     Returns ``(mean, standard error)`` over the draws (``draws``: a number,
     or an array of DC vectors as in :func:`dc_prune_risk_mc`).  Retraining on the
     *same* samples is not covered: its support depends on the data (see the
-    chapter for the measured gap).
+    chapter :doc:`/book/predicting_pruning` for the measured gap).
+
+    Parameters
+    ----------
+    problem : pruning_lab.problems.LinearGaussianProblem
+        The data model (diagonal or full covariance).
+    n : int
+        Training-set size of the min-norm solution whose DC law is drawn (unused when ``draws`` is
+        an array), and the default retraining-set size.
+    s : int
+        Number of weights kept, ``0 <= s <= p``; ``s = 0`` returns ``(null risk, 0.0)``.
+    strategy : str
+        ``"magnitude"``, ``"hessian"`` or ``"oracle"``, as in :func:`dc_prune_risk_mc`.
+    draws : int or ndarray of shape (k, p)
+        Number of DC vectors to draw (``>= 2``), or ``k >= 2`` DC vectors drawn beforehand.
+    rng : numpy.random.Generator or int or None
+        Randomness of the DC draws (unused when ``draws`` is an array).
+    n_retrain : int or None
+        Size of the fresh retraining batch (``None``: ``n``).  At ``n_retrain - 1 <= s <= n_retrain``
+        the risk is infinite and a ``ValueError`` is raised.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, standard error)`` over the draws of the expected risk of retraining on the kept
+        support, treating the draws as independent.
     """
     problem, s = _check_problem(problem), check_sparsity(s, problem.p)
     b = _dc_draws(problem, n, draws, rng)

@@ -1,7 +1,7 @@
-r"""The experiments of the chapter "Lottery tickets: sample complexity of pruned networks", as seeded sweeps.
+r"""The experiments of the chapter :doc:`/book/lottery_tickets`, as seeded sweeps.
 
-Each function runs one experiment of spec §3.3 (scaled down from
-:cite:`zhang2021lottery` §4) on the model of :mod:`pruning_lab.lottery` with
+Each function runs one experiment of :cite:`zhang2021lottery` §4, scaled down to a
+2-core CPU (our settings), on the model of :mod:`pruning_lab.lottery` with
 Algorithm 1 of :mod:`pruning_lab.lottery.train`, and returns a frozen result.
 Trials are independent problems (teacher, mask, data, start), each with its
 own generator seeded from ``(seed, experiment, cell values, trial)``, so a cell
@@ -111,7 +111,7 @@ def phase_diagram(r_values, n_values, *, d: int = 100, K: int = 5, trials: int =
                   beta: float = PAPER_BETA, max_iter: int = 3000, tol: float = 1e-8, spread: float = 0.1,
                   groups: int = 1, threshold: float = 1e-4, seed: int = 0, cache_dir=None,
                   progress: bool = False) -> PhaseDiagram:
-    r"""Sample-complexity phase diagram (paper Fig. 4; spec §3.3 E3): success over (:math:`\tilde r`, :math:`N`).
+    r"""Sample-complexity phase diagram (paper Fig. 4, scaled down): success over (:math:`\tilde r`, :math:`N`).
 
     In every cell, ``trials`` problems: a teacher with widths
     :math:`r_j\sim\mathrm{Unif}\{\lceil0.9r\rceil..\lfloor1.1r\rfloor\}` (``spread``)
@@ -124,6 +124,48 @@ def phase_diagram(r_values, n_values, *, d: int = 100, K: int = 5, trials: int =
     ``cache_dir`` (a directory, created if missing): each finished cell is
     saved there as it completes and reused when the same cell (same
     arguments) is asked for again.
+
+    Parameters
+    ----------
+    r_values : array_like of int
+        Target widths :math:`r` (rows), each in ``1..d``; the widths :math:`r_j` are drawn around them.
+    n_values : array_like of int
+        Numbers of samples :math:`N\ge1` (columns).
+    d : int
+        Input dimension.
+    K : int
+        Number of hidden neurons.
+    trials : int
+        Independent problems per cell; ``success`` is the fraction of them that succeed.
+    rel_dist : float
+        Relative distance :math:`\lVert W^{(0)}-W^*\rVert_F/\lVert W^*\rVert_F\ge0` of the start,
+        inside the oracle mask (:func:`~pruning_lab.lottery.train.init_at_distance`).
+    beta : float
+        Momentum :math:`\beta\in[0,1)` of Algorithm 1.
+    max_iter : int
+        Maximum number of iterations.
+    tol : float
+        Stop when the relative step :math:`\lVert W^{(t+1)}-W^{(t)}\rVert_F/\lVert W^{(t)}\rVert_F`
+        falls below it.
+    spread : float
+        Relative spread of the widths around :math:`r`, in [0, 1) (0: all :math:`r_j=r`).
+    groups : int
+        Overlap pattern of the supports, in ``1..K`` (1: almost-complete overlap).
+    threshold : float
+        Success threshold of the relative error; not part of the cache key (cached cells are
+        re-scored).
+    seed : int
+        Base seed: trial ``t`` of cell :math:`(r, N)` uses the generator seeded with
+        ``[seed, 1, r, N, t]``, whatever the grid.
+    cache_dir : str or pathlib.Path or None
+        Directory of the on-disk cache (``None``: no cache).
+    progress : bool
+        Show a ``tqdm`` bar over the cells.
+
+    Returns
+    -------
+    PhaseDiagram
+        Errors and :math:`\tilde r` of shape ``(len(r_values), len(n_values), trials)``.
     """
     r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
     d, K, trials = _check_int(d, "d"), _check_int(K, "K"), _check_int(trials, "trials")
@@ -170,18 +212,51 @@ class RateSweep:
 def rate_sweep(r_values, *, d: int = 150, K: int = 5, n: int = 1000, trials: int = 5, rel_dist: float = 0.2,
                betas=(0.0, PAPER_BETA), tuned: bool = True, max_iter: int = 3000, seed: int = 0,
                progress: bool = False) -> RateSweep:
-    r"""Linear convergence and its rate against :math:`\tilde r` (paper Fig. 3; spec §3.3 E2).
+    r"""Linear convergence and its rate against :math:`\tilde r` (paper Fig. 3, scaled down).
 
     For each width, ``trials`` noiseless problems with equal widths and full
     overlap, started at relative distance ``rel_dist``; Algorithm 1 with
     :math:`\eta=1/\hat L` and each momentum in ``betas`` (labels ``"beta=0"``,
     ``"beta=0.2"``), and with ``tuned`` also the classical heavy-ball tuning
-    from :math:`(\hat\mu,\hat L)` at the truth (label ``"tuned"``; ours, spec §2.2:
+    from :math:`(\hat\mu,\hat L)` at the truth (label ``"tuned"``; ours, not the paper's:
     a reference for what momentum can do, not a practical recipe).
     :math:`\hat\nu` is fitted on the middle half of each run
     (:func:`~pruning_lab.lottery.train.empirical_rate`); the prediction is
     :func:`~pruning_lab.lottery.train.heavy_ball_rate` with the extreme
     eigenvalues of the masked Hessian at :math:`W^*`.
+
+    Parameters
+    ----------
+    r_values : array_like of int
+        Widths :math:`r` (every neuron has width :math:`r`, so :math:`\tilde r=r`), each in ``1..d``.
+    d : int
+        Input dimension.
+    K : int
+        Number of hidden neurons.
+    n : int
+        Number of samples :math:`N` of every problem.
+    trials : int
+        Independent problems per width.
+    rel_dist : float
+        Relative distance :math:`\lVert W^{(0)}-W^*\rVert_F/\lVert W^*\rVert_F\ge0` of the start.
+    betas : sequence of float
+        Momenta :math:`\beta\in[0,1)` run with :math:`\eta=1/\hat L` (at :math:`W^{(0)}`), labelled
+        ``f"beta={b:g}"``.
+    tuned : bool
+        Also run :func:`~pruning_lab.lottery.train.heavy_ball_tuning` of :math:`(\hat\mu,\hat L)` at
+        :math:`W^*`, per problem (label ``"tuned"``).
+    max_iter : int
+        Maximum number of iterations of each run (runs also stop at a relative step below
+        :math:`10^{-8}`).
+    seed : int
+        Base seed: trial ``t`` at width :math:`r` uses the generator seeded with ``[seed, 2, r, n, t]``.
+    progress : bool
+        Show a ``tqdm`` bar over the widths.
+
+    Returns
+    -------
+    RateSweep
+        ``nu`` and ``predicted`` of shape ``(len(r_values), trials)`` per label, and error histories.
     """
     r_values = check_int_array(r_values, "r_values")
     labels = [f"beta={b:g}" for b in betas] + (["tuned"] if tuned else [])
@@ -228,6 +303,31 @@ def curvature_sweep(r_values, n_values, *, d: int = 150, K: int = 5, trials: int
     :math:`N` and their population values (:func:`~pruning_lab.lottery.model.population_hessian`).
 
     The same teachers (equal widths, full overlap) are used for every :math:`N`.
+
+    Parameters
+    ----------
+    r_values : array_like of int
+        Widths :math:`r` (every neuron has width :math:`r`), each in ``1..d``.
+    n_values : array_like of int
+        Numbers of samples :math:`N\ge1` at which :math:`(\hat\mu,\hat L)` are computed
+        (:func:`~pruning_lab.lottery.model.local_curvature`).
+    d : int
+        Input dimension.
+    K : int
+        Number of hidden neurons.
+    trials : int
+        Independent teachers per width.
+    seed : int
+        Base seed: the teacher of trial ``t`` at width :math:`r` uses ``[seed, 3, r, t]``, its
+        :math:`N` inputs ``[seed, 3, r, t, N]``.
+    progress : bool
+        Show a ``tqdm`` bar over the widths.
+
+    Returns
+    -------
+    CurvatureSweep
+        ``mu_pop``, ``L_pop`` of shape ``(len(r_values), trials)``; ``mu``, ``L`` of shape
+        ``(len(n_values), len(r_values), trials)``.
     """
     r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
     shape = (len(r_values), trials)
@@ -273,6 +373,34 @@ def noise_sweep(r_values, n_values, noise_levels=(1e-3, 1e-2), *, d: int = 100, 
     :math:`\beta=0.2`, ``max_iter`` steps (the error has reached its floor by then).
     The noise levels share teachers, inputs, starts and the standard normal
     draws of :math:`\xi`, which are only rescaled (common random numbers).
+
+    Parameters
+    ----------
+    r_values : array_like of int
+        Widths :math:`r` (every neuron has width :math:`r`, full overlap), each in ``1..d``.
+    n_values : array_like of int
+        Numbers of samples :math:`N\ge1`.
+    noise_levels : array_like of float
+        Relative noise levels :math:`\sigma/E_y>0`.
+    d : int
+        Input dimension.
+    K : int
+        Number of hidden neurons.
+    trials : int
+        Independent problems per cell.
+    rel_dist : float
+        Relative distance :math:`\lVert W^{(0)}-W^*\rVert_F/\lVert W^*\rVert_F\ge0` of the start.
+    max_iter : int
+        Maximum number of iterations (runs also stop at a relative step below :math:`10^{-8}`).
+    seed : int
+        Base seed: trial ``t`` of cell :math:`(r, N)` uses ``[seed, 4, r, N, t]`` for every noise level.
+    progress : bool
+        Show a ``tqdm`` bar over the cells.
+
+    Returns
+    -------
+    NoiseSweep
+        ``errors`` of shape ``(len(noise_levels), len(n_values), len(r_values), trials)``.
     """
     r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
     levels = np.asarray(noise_levels, dtype=float)
@@ -308,7 +436,7 @@ class InaccurateMaskSweep:
 def inaccurate_mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: int = 8, rate: float = 0.2,
                steps: int = 20, rel_dist: float = 0.5, noise_level: float = 1e-3, trials: int = 6,
                max_iter: int = 1000, seed: int = 0, progress: bool = False) -> InaccurateMaskSweep:
-    r"""Learner masks found by magnitude pruning, hence inaccurate (paper §4.2–4.3, Figs. 7–10; spec §3.3 E5–E6, ours).
+    r"""Learner masks found by magnitude pruning, hence inaccurate (paper §4.2–4.3, Figs. 7–10, scaled down).
 
     A dense learner starts at relative distance ``rel_dist`` from the teacher
     (noise on all :math:`dK` weights).  IMP (:func:`~pruning_lab.lottery.train.neuronwise_imp`)
@@ -318,6 +446,42 @@ def inaccurate_mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 2
     applies GraSP after 20 iterations; we use magnitude).  Every mask is then
     trained from the rewound start for ``max_iter`` iterations and scored by
     its exact test RMSE (:func:`~pruning_lab.lottery.model.population_rmse`) and its mask accuracy.
+
+    Parameters
+    ----------
+    n_values : array_like of int
+        Numbers of samples :math:`N\ge1`.
+    d : int
+        Input dimension.
+    K : int
+        Number of hidden neurons.
+    r_star : int
+        Width :math:`r^*` of every teacher neuron (full overlap), in ``1..d``.
+    rounds : int
+        Pruning rounds (``>= 1``); the kept widths are ``widths[0] = d`` and
+        ``widths[k + 1] = ceil((1 - rate) * widths[k])``.
+    rate : float
+        Fraction of each neuron's weights pruned per round, in (0, 1).
+    steps : int
+        Iterations per IMP round, and of the dense run whose magnitudes give the one-shot masks.
+    rel_dist : float
+        Relative distance of the dense start :math:`W_{\rm init}` from the teacher.
+    noise_level : float
+        Label noise :math:`\sigma/E_y\ge0`.
+    trials : int
+        Independent problems per :math:`N`.
+    max_iter : int
+        Maximum number of iterations of the final training of every mask, from
+        :math:`M\odot W_{\rm init}` (runs also stop at a relative step below :math:`10^{-8}`).
+    seed : int
+        Base seed: trial ``t`` at :math:`N` uses ``[seed, 5, N, t]``.
+    progress : bool
+        Show a ``tqdm`` bar over ``n_values``.
+
+    Returns
+    -------
+    InaccurateMaskSweep
+        ``rmse[method]`` and ``accuracy[method]`` of shape ``(len(n_values), rounds + 1, trials)``.
     """
     n_values = check_int_array(n_values, "n_values")
     rounds = _check_int(rounds, "rounds")

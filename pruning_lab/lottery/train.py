@@ -138,31 +138,42 @@ def agd_pruned(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, max_iter
                tol: float = 1e-8, batches: int | None = None, W_ref=None) -> AGDResult:
     r"""Algorithm 1: masked heavy-ball gradient descent on the pruned network, from ``W0``.
 
+    The loss is the empirical risk (eq. 2) :math:`\hat f_D(W)=\frac1{2N}\sum_n(g(x_n;W)-y_n)^2`, with the
+    gradient of :func:`~pruning_lab.lottery.model.risk_grad`.  Used in the chapter
+    :doc:`/book/lottery_tickets`.
+
     Parameters
     ----------
-    X, y : arrays of shape (N, d) and (N,)
+    X, y : ndarray of shape (N, d) and (N,)
         Training data.
-    mask : (d, K) array of 0/1
-        Learner mask :math:`M`; ``W0`` must satisfy :math:`M\odot W^{(0)}=W^{(0)}`,
-        and then every iterate does.
-    eta : float, "auto" or "theory"
-        Step size.  ``"auto"`` (the default) is :math:`1/\hat L`, the inverse
-        largest eigenvalue of :func:`~pruning_lab.lottery.model.masked_hessian` at
+    mask : array_like of shape (d, K)
+        Learner mask :math:`M` of 0/1 (or booleans), every neuron keeping at least one input;
+        ``W0`` must satisfy :math:`M\odot W^{(0)}=W^{(0)}`, and then every iterate does.
+    W0 : ndarray of shape (d, K)
+        Start :math:`W^{(0)}` (also :math:`W^{(-1)}`: the first step has no momentum); a nonzero entry
+        outside ``mask`` raises ``ValueError``.
+    eta : float or str
+        Step size: a number :math:`\eta>0`, ``"auto"`` or ``"theory"``.  ``"auto"`` (the default) is
+        :math:`1/\hat L`, the inverse largest eigenvalue of :func:`~pruning_lab.lottery.model.masked_hessian` at
         :math:`W^{(0)}`: with eq. (2) as printed the curvature is of order
         :math:`10^{-1}`, so the paper's :math:`\eta=0.5` (``PAPER_ETA``) is
-        an order of magnitude too small to reproduce its rates (spec §2.2).
+        an order of magnitude too small to reproduce its rates (our measurement,
+        shown in the chapter :doc:`/book/lottery_tickets`).
         ``"theory"`` is Theorem 2's :math:`\eta=K/14`.
-    beta : float in [0, 1)
-        Momentum; 0 is plain gradient descent, 0.2 the paper's choice.
-    max_iter, tol : int, float
+    beta : float
+        Momentum :math:`\beta\in[0,1)`; 0 is plain gradient descent, 0.2 the paper's choice.
+    max_iter : int
+        Maximum number of steps, ``>= 1`` (the paper: :math:`10^4`); ignored when ``batches`` is given.
+    tol : float
         Full-batch mode stops when :math:`\lVert W^{(t+1)}-W^{(t)}\rVert_F/\lVert W^{(t)}\rVert_F<` ``tol``
-        or after ``max_iter`` steps (the paper: :math:`10^{-8}`, :math:`10^4`).
+        (the paper: :math:`10^{-8}`; 0: never stop early).
     batches : int or None
         ``None``: every step uses all of :math:`D` (the paper's experiments).
-        An int :math:`T`: the theoretical sample-split version, :math:`D` cut
+        An int :math:`T\in1..N`: the theoretical sample-split version, :math:`D` cut
         into :math:`T` disjoint batches, one step per batch, no early stop.
-    W_ref : (d, K) array, optional
-        Ground truth :math:`W^*` for the error history.
+    W_ref : ndarray of shape (d, K), optional
+        Ground truth :math:`W^*` for the error history (aligned to :math:`W^{(0)}` by a neuron
+        permutation once, before the first step).
 
     Returns
     -------
@@ -187,7 +198,38 @@ def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, ma
     length-``B`` array, and so may ``beta``.  Each problem is computed exactly as alone; stacking
     only shares the Python overhead.  Rows of :math:`W` outside the union of
     a problem's supports stay zero, so they are dropped from the products.
-    Returns one :class:`AGDResult` per problem.
+    Used by the sweeps of :mod:`pruning_lab.lottery.experiments` (chapter :doc:`/book/lottery_tickets`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (B, N, d)
+        Inputs of the ``B`` problems.
+    y : ndarray of shape (B, N)
+        Labels.
+    mask : array_like of shape (B, d, K)
+        One learner mask :math:`M` of 0/1 (or booleans) per problem; every neuron keeps at least one
+        input.
+    W0 : ndarray of shape (B, d, K)
+        Starts :math:`W^{(0)}`, zero outside their masks (else ``ValueError``).
+    eta : float or str or ndarray of shape (B,)
+        Step size :math:`\eta>0`, shared or one per problem; ``"auto"`` (:math:`1/\hat L` of each problem at
+        its :math:`W^{(0)}`) or ``"theory"`` (:math:`K/14`), as in :func:`agd_pruned`.
+    beta : float or ndarray of shape (B,)
+        Momentum :math:`\beta\in[0,1)`, shared or one per problem.
+    max_iter : int
+        Maximum number of steps, ``>= 1``; ignored when ``batches`` is given.
+    tol : float
+        Full-batch stopping tolerance on the relative step, per problem (0: never stop early).
+    batches : int or None
+        ``None``: full-batch steps.  An int :math:`T\in1..N`: :math:`T` steps, each on the next of
+        :math:`T` disjoint batches of the samples, no early stop.
+    W_ref : ndarray of shape (B, d, K), optional
+        Ground truths :math:`W^*` for the error histories.
+
+    Returns
+    -------
+    list of AGDResult
+        One :class:`AGDResult` per problem, in order.
     """
     X = check_array(X, "X", ndim=3)
     B, N, d = X.shape
@@ -199,12 +241,7 @@ def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, ma
         raise ValueError(f"mask must hold one (d, K) mask per problem ({B}), got {M.shape[0]}")
     if np.any(W0[~M] != 0):
         raise ValueError("W0 has nonzero entries outside the mask; start from M * W0")
-    if isinstance(beta, numbers.Real):
-        betas = np.full(B, check_nonnegative(beta, "beta (momentum)"))
-    else:
-        betas = check_array(beta, "beta (momentum)", shape=(B,))
-    if np.any(betas < 0) or np.any(betas >= 1):
-        raise ValueError(f"beta (momentum) must lie in [0, 1), got {beta}")
+    betas = _momenta(beta, B)
     max_iter = _check_int(max_iter, "max_iter")
     tol = check_nonnegative(tol, "tol")
     if batches is not None:
@@ -212,33 +249,74 @@ def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, ma
     if W_ref is not None:
         W_ref = check_array(W_ref, "W_ref", shape=(B, d, K))
         W_ref = np.stack([_aligned(W0[b], W_ref[b]) for b in range(B)])
-        ref_norm = np.linalg.norm(W_ref, axis=(1, 2))
-        if np.any(ref_norm == 0):
+        if np.any(np.linalg.norm(W_ref, axis=(1, 2)) == 0):
             raise ValueError("W_ref must not be identically zero (errors are relative to its norm)")
+    etas = _step_sizes(eta, X, M, W0)
+    rows = _support_rows(M)
+    splits = np.array_split(np.arange(N), max_iter) if batches is not None else None
+    W_final, iterations, converged, history = _heavy_ball_lockstep(
+        X, y, M, W0, rows, etas, betas, max_iter, tol, splits, W_ref)
+    out = []
+    for b in range(B):
+        full = np.zeros((d, K))
+        full[rows[b]] = W_final[b]
+        errs = history[b, :iterations[b] + 1].copy() if W_ref is not None else None
+        out.append(AGDResult(full, int(iterations[b]), bool(converged[b]), errs, float(etas[b]), float(betas[b])))
+    return out
+
+
+def _momenta(beta, B: int) -> np.ndarray:
+    r"""One momentum :math:`\beta\in[0,1)` per problem, from a number or a length-``B`` array."""
+    if isinstance(beta, numbers.Real):
+        betas = np.full(B, check_nonnegative(beta, "beta (momentum)"))
+    else:
+        betas = check_array(beta, "beta (momentum)", shape=(B,))
+    if np.any(betas < 0) or np.any(betas >= 1):
+        raise ValueError(f"beta (momentum) must lie in [0, 1), got {beta}")
+    return betas
+
+
+def _step_sizes(eta, X: np.ndarray, M: np.ndarray, W0: np.ndarray) -> np.ndarray:
+    r"""One step size per problem: a length-``B`` array, a number, ``"auto"`` (:math:`1/\hat L`) or ``"theory"`` (:math:`K/14`)."""
+    B, K = W0.shape[0], W0.shape[2]
     if isinstance(eta, np.ndarray) or (not isinstance(eta, (str, numbers.Real))):
         etas = check_array(eta, "eta", shape=(B,))
         if np.any(etas <= 0):
             raise ValueError("eta (step size) must be > 0")
-    else:
-        eta = _check_eta(eta)
-        if eta == "auto":
-            etas = np.array([1.0 / top_curvature(W0[b], X[b], M[b]) for b in range(B)])
-        else:
-            etas = np.full(B, K / 14.0 if eta == "theory" else eta)
+        return etas
+    eta = _check_eta(eta)
+    if eta == "auto":
+        return np.array([1.0 / top_curvature(W0[b], X[b], M[b]) for b in range(B)])
+    return np.full(B, K / 14.0 if eta == "theory" else eta)
 
-    # Restrict to the union of each problem's supports, padded to a common number of rows.
-    unions = [np.flatnonzero(M[b].any(axis=1)) for b in range(B)]
+
+def _support_rows(M: np.ndarray) -> np.ndarray:
+    """Per problem, the input rows of the union of its neurons' supports, padded to a common count."""
+    d = M.shape[1]
+    unions = [np.flatnonzero(M[b].any(axis=1)) for b in range(M.shape[0])]
     u = max(len(r) for r in unions)
-    rows = np.stack([np.concatenate([r, np.setdiff1d(np.arange(d), r)[:u - len(r)]]) for r in unions])
+    return np.stack([np.concatenate([r, np.setdiff1d(np.arange(d), r)[:u - len(r)]]) for r in unions])
+
+
+def _heavy_ball_lockstep(X, y, M, W0, rows, etas, betas, max_iter, tol, splits, W_ref):
+    r"""The iterations of Algorithm 1 for all problems at once, restricted to their support ``rows``.
+
+    A problem leaves the active set when its relative step falls below ``tol`` (full-batch mode) or
+    its iterates stop being finite.  Returns the final restricted weights, the iteration counts,
+    the convergence flags and, with ``W_ref``, the error histories (NaN after a problem stopped).
+    """
+    B, K = W0.shape[0], W0.shape[2]
+    take = np.arange(B)[:, None]
     Xr = np.stack([X[b][:, rows[b]] for b in range(B)])
-    Mr = np.stack([M[b][rows[b]] for b in range(B)]).astype(float)
-    W = np.stack([W0[b][rows[b]] for b in range(B)])
+    Mr = M[take, rows].astype(float)
+    W = W0[take, rows]
+    history = None
     if W_ref is not None:
-        Rr = np.stack([W_ref[b][rows[b]] for b in range(B)])
+        ref_norm = np.linalg.norm(W_ref, axis=(1, 2))
+        Rr = W_ref[take, rows]
         outside = np.maximum(ref_norm**2 - np.sum(Rr**2, axis=(1, 2)), 0.0)
         history = np.full((B, max_iter + 1), np.nan)
         history[:, 0] = np.sqrt(np.sum((W - Rr) ** 2, axis=(1, 2)) + outside) / ref_norm
-    splits = np.array_split(np.arange(N), max_iter) if batches is not None else None
 
     W_final = W.copy()
     iterations = np.full(B, max_iter)
@@ -260,7 +338,7 @@ def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, ma
             G = (XtT @ (e[:, :, None] * active)) * (Ma / (yt.shape[1] * K))
             step = ba * (W - Wprev) - ea * G
             Wprev, W = W, W + step
-            if W_ref is not None:
+            if history is not None:
                 R = Rr[act]
                 history[act, t + 1] = np.sqrt(np.sum((W - R) ** 2, axis=(1, 2)) + outside[act]) / ref_norm[act]
             rel = np.linalg.norm(step, axis=(1, 2)) / np.maximum(np.linalg.norm(Wprev, axis=(1, 2)), 1e-300)
@@ -278,13 +356,7 @@ def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, ma
                 Xa, XaT, ya, Ma, ea, ba = Xa[keep], XaT[keep], ya[keep], Ma[keep], ea[keep], ba[keep]
                 W, Wprev = W[keep], Wprev[keep]
     W_final[act] = W
-    out = []
-    for b in range(B):
-        full = np.zeros((d, K))
-        full[rows[b]] = W_final[b]
-        errs = history[b, :iterations[b] + 1].copy() if W_ref is not None else None
-        out.append(AGDResult(full, int(iterations[b]), bool(converged[b]), errs, float(etas[b]), float(betas[b])))
-    return out
+    return W_final, iterations, converged, history
 
 
 def init_at_distance(W_star, mask, rel_dist: float, rng=None) -> np.ndarray:
@@ -322,7 +394,7 @@ def empirical_rate(errors, *, window=(0.25, 0.75), floor: float = 1e-12) -> Rate
     r"""Empirical rate :math:`\hat\nu=\exp(\text{slope})` of a least-squares line fitted to :math:`\log\mathrm{err}_t`.
 
     Only errors above ``floor`` (round-off) are used, and of those the
-    fraction ``window`` of the iterations (default: the middle half, spec §3.3 E2).
+    fraction ``window`` of the iterations (default: the middle half, our choice).
     """
     err = check_array(errors, "errors", ndim=1, finite=False)
     lo, hi = window
@@ -389,7 +461,33 @@ def neuronwise_imp(X, y, W_init, *, rounds: int, rate: float = 0.2, mask=None, s
     :math:`M_k\odot W_{\rm init}` (rewind to the initialization), then keep, in each
     neuron, the :math:`\lceil(1-\text{rate})\,r_j\rceil` weights of largest
     magnitude to get :math:`M_{k+1}`.  The last mask is trained too.  The
-    per-round rate 20% is our choice (the paper does not state it, spec §3.3 E6).
+    per-round rate 20% is our choice (the paper does not state it).  Used by
+    :func:`~pruning_lab.lottery.experiments.inaccurate_mask_sweep` (chapter :doc:`/book/lottery_tickets`).
+
+    Parameters
+    ----------
+    X, y : ndarray of shape (N, d) and (N,)
+        Training data.
+    W_init : ndarray of shape (d, K)
+        Initialization :math:`W_{\rm init}` that every round rewinds to.
+    rounds : int
+        Number of pruning rounds, ``>= 0``; ``rounds + 1`` masks are trained.
+    rate : float
+        Fraction of each neuron's kept weights pruned per round, in (0, 1).
+    mask : array_like of shape (d, K), optional
+        Starting mask :math:`M_0` (default: all ones, the dense network).
+    steps : int
+        Iterations of :func:`agd_pruned` per round (``>= 1``, no early stop).
+    eta : float or str
+        Step size as in :func:`agd_pruned`; ``"auto"`` is recomputed in each round at
+        :math:`M_k\odot W_{\rm init}`.
+    beta : float
+        Momentum :math:`\beta\in[0,1)`.
+
+    Returns
+    -------
+    NeuronwiseIMP
+        ``masks[k]`` (:math:`M_k`, boolean) and the weights trained on it, ``k = 0..rounds``.
     """
     X, y = _check_data(X, y)
     W_init = _check_weights(W_init, "W_init", d=X.shape[1])

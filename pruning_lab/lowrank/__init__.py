@@ -1,6 +1,6 @@
 r"""Rank-constrained convex optimization: greedy and local search over low-rank matrices.
 
-The chapter "From LASSO to Sequential Attention++" studies
+The chapter :doc:`/book/lasso_to_sapp` studies
 :math:`\min_{\operatorname{rank}(A)\le r}R(A)` for a convex :math:`R:\mathbb{R}^{m\times n}\to\mathbb{R}`, on
 **matrix completion**: a rank-:math:`r^*` matrix :math:`M` is seen on a set :math:`\Omega` of entries, with
 noise (and, for robust PCA, a few gross outliers), and

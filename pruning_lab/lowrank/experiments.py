@@ -40,7 +40,7 @@ def _setup(problem, default, ranks, seed, n_iter, refit_iter):
 def completion_rank_sweep(problem=None, ranks=tuple(range(1, 11)), *, seed=0, lam: float | None = None,
                           svp_step: float | None = None, n_iter: int = 5, refit_iter: int = 5,
                           max_iter: int = 300, progress: bool = False) -> dict:
-    r"""Experiment X8 of the chapter "From LASSO to Sequential Attention++": held-out RMSE against target rank.
+    r"""Experiment X8 of the chapter :doc:`/book/lasso_to_sapp`: held-out RMSE against target rank.
 
     One instance of ``problem`` (default :math:`100\times100`, rank 5, 30 % observed, noise 0.01) drawn with
     ``seed`` is fitted with the squared loss at each target rank :math:`r`.  Greedy and local search run
@@ -49,7 +49,32 @@ def completion_rank_sweep(problem=None, ranks=tuple(range(1, 11)), *, seed=0, la
     instance (at every rank for :math:`1/p`, above the true rank for :math:`3/(4p)`).  Soft-impute uses
     ``max_rank = r`` and :math:`\lambda` = ``lam``, by default :math:`\sigma\sqrt p(\sqrt m+\sqrt n)`, about
     the spectral norm :math:`\lVert P_\Omega(Z)\rVert_2` of the observed noise.  SVP and soft-impute run at
-    most ``max_iter`` steps.
+    most ``max_iter`` steps.  Each fit is scored by its held-out RMSE
+    :math:`\big(\operatorname{mean}_{(i,j)\notin\Omega}(A_{ij}-M_{ij})^2\big)^{1/2}`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.lowrank.MatrixCompletionProblem or None
+        The random problem to draw the instance from (``None``: the default above).
+    ranks : array_like of int
+        Target ranks :math:`r`, each in ``1..min(m, n)``.
+    seed : numpy.random.Generator or int or None
+        Randomness of the one instance (``problem.sample(seed)``).
+    lam : float or None
+        Nuclear-norm weight :math:`\lambda\ge0` of soft-impute (``None``: the default above).
+    svp_step : float or None
+        SVP step :math:`\eta>0` (``None``: :math:`1/(2p)`, :math:`p` the observed fraction).
+    n_iter : int
+        Maximum number of local-search swaps (``>= 0``).
+    refit_iter : int
+        Alternating sweeps per refit (``>= 1``) of greedy and of local search with
+        ``refit="factors"``; core-refit local search keeps the default of
+        :func:`local_search_rank` (the squared-loss core refit is exact either way).
+    max_iter : int
+        Maximum number of SVP and soft-impute steps (``>= 1``; they also stop at a relative change
+        :math:`10^{-8}`).
+    progress : bool
+        Show a ``tqdm`` bar per method.
 
     Returns
     -------
@@ -80,12 +105,29 @@ def completion_rank_sweep(problem=None, ranks=tuple(range(1, 11)), *, seed=0, la
 
 def robust_completion_sweep(problem=None, ranks=(3, 4, 5, 6, 7), *, seed=0, delta: float | None = None,
                             n_iter: int = 5, refit_iter: int = 10, progress: bool = False) -> dict:
-    r"""Experiment X8 (robust PCA) of the chapter: local search with the squared vs the Huber loss under outliers.
+    r"""Experiment X8 (robust PCA) of the chapter :doc:`/book/lasso_to_sapp`: squared vs Huber loss under outliers.
 
     Default ``problem``: as in :func:`completion_rank_sweep`, with 5 % of the observed entries corrupted by
     :math:`\pm10`.  At each target rank, :func:`local_search_rank` (``refit="factors"``) fits
     :math:`\tfrac12\lVert P_\Omega(A-Y)\rVert_F^2` and the Huber loss :math:`h_\delta`; ``delta`` defaults
     to Huber's :math:`1.345\sigma` (95 % efficiency under Gaussian noise; ``1e-3`` without noise).
+
+    Parameters
+    ----------
+    problem : pruning_lab.lowrank.MatrixCompletionProblem or None
+        The random problem to draw the instance from (``None``: the default above).
+    ranks : array_like of int
+        Target ranks :math:`r`, each in ``1..min(m, n)``.
+    seed : numpy.random.Generator or int or None
+        Randomness of the one instance (``problem.sample(seed)``); both losses fit the same instance.
+    delta : float or None
+        Huber threshold :math:`\delta\ge0` (``None``: the default above).
+    n_iter : int
+        Maximum number of local-search swaps (``>= 0``).
+    refit_iter : int
+        IRLS steps and alternating sweeps per refit (``>= 1``).
+    progress : bool
+        Show a ``tqdm`` bar per loss.
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Figures of the linear-model chapters: "Pruning strategies", "Predicting pruning", "Random features"."""
+"""Figures of the linear-model chapters: :doc:`/book/pruning_strategies`, :doc:`/book/predicting_pruning`, :doc:`/book/random_features`."""
 
 from __future__ import annotations
 
@@ -91,12 +91,36 @@ def plot_mask_sweep(sweep, *, ax=None):
 
 def plot_sparse_double_descent(result, *, ax=None, strategies=("magnitude", "hessian", "oracle"), dense=True,
                                retrained=False, title=None):
-    """Risk of the pruned model against the model size p: DC theory as lines, simulation as markers.
+    r"""Risk of the pruned model against the model size p: DC theory as lines, simulation as markers.
 
     ``result`` is a :class:`~pruning_lab.dc.double_descent.SparseDoubleDescent`.
     Horizontal dashed line: the small model trained on the ``s`` oracle
     features; vertical dotted lines: ``p = s`` and the interpolation
-    threshold ``p = n``.
+    threshold ``p = n``.  Both axes are logarithmic; the risk is the test risk
+    :math:`\mathcal L=\sigma^2+(b-\beta)^\top\Sigma(b-\beta)`.  Used in the chapter
+    :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    result : pruning_lab.dc.double_descent.SparseDoubleDescent
+        The curves to draw.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure).
+    strategies : sequence of str
+        Pruning strategies to draw, keys of ``result.theory`` (``"magnitude"``, ``"hessian"``,
+        ``"oracle"``): a solid line each, with markers and standard errors where simulated.
+    dense : bool
+        Also draw the dense risk (dotted line, and markers where simulated).
+    retrained : bool
+        Also draw the fresh-sample retraining DC after magnitude pruning (dash-dotted line;
+        all NaN, so invisible, unless ``result`` was computed with ``retrain_draws > 0``).
+    title : str or None
+        Title of the axes (``None``: one giving ``s`` and ``n``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = axes_or_new(ax)
     names = (["dense"] if dense else []) + list(strategies) + (["retrained"] if retrained else [])
@@ -122,10 +146,35 @@ def plot_sparse_double_descent(result, *, ax=None, strategies=("magnitude", "hes
 
 
 def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
-    """Histogram of standardized trained weights :math:`(\\hat\\beta_i-m_i)/\\tau_i` per group, against N(0, 1).
+    r"""Histogram of standardized trained weights :math:`(\hat\beta_i-m_i)/\tau_i` per group, against N(0, 1).
 
     ``weights`` has shape (trials, p); ``mean``/``std`` are the DC marginals;
-    ``groups`` maps a label to a boolean mask of coordinates.
+    ``groups`` maps a label to a boolean mask of coordinates.  The DC predicts
+    :math:`\hat\beta_i\approx m_i+\tau_ih_i` with :math:`h_i\sim\mathcal N(0,1)`, so each histogram
+    (a density) should follow the dashed standard normal.  Used in the chapter
+    :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    weights : array_like of shape (trials, p)
+        Trained (min-norm) weights of independent training sets, e.g. from
+        :func:`pruning_lab.dc.simulate.simulate_min_norm`.
+    mean : ndarray of shape (p,)
+        DC means :math:`m_i` (:func:`pruning_lab.dc.theory.dc_marginals`).
+    std : ndarray of shape (p,)
+        DC standard deviations :math:`\tau_i>0`.
+    groups : dict
+        ``{label: boolean mask of shape (p,)}``; one histogram per group, pooled over the trials and
+        the group's coordinates.  Only the first three groups are drawn (one color each).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure).
+    bins : int or sequence of float
+        Bins of each histogram, as in ``matplotlib.axes.Axes.hist``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = axes_or_new(ax)
     z = (np.asarray(weights) - mean) / std

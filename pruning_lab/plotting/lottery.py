@@ -1,4 +1,4 @@
-"""Figures of the chapter "Lottery tickets: sample complexity of pruned networks"."""
+"""Figures of the chapter :doc:`/book/lottery_tickets`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-r"""Figures of the network chapters: "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10".
+r"""Figures of the network chapters: :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
 
 - :func:`width_sweep_summary` and :func:`plot_width_sweep`: the width sweep of
   Chang, Li, Oymak & Thrampoulidis (2021, Figs. 1, 5 and 6): error of dense
@@ -27,7 +27,7 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
     For a curve :math:`c` and width :math:`h` with values :math:`e_1,\dots,e_m` of
     ``metric`` (one per seed), the mean is :math:`\bar e=\frac1m\sum_i e_i` and the
     standard deviation :math:`\big(\frac1m\sum_i(e_i-\bar e)^2\big)^{1/2}` (numpy's
-    ``std``, zero for one seed).  Used by the chapter *Pruning networks on MNIST*.
+    ``std``, zero for one seed).  Used by the chapter :doc:`/book/pruning_mnist`.
 
     Parameters
     ----------
@@ -102,7 +102,7 @@ def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=No
     black, the dense model of each width; a horizontal dashed line at the error of the dense model
     of width ``base_width``.  Error bars are the standard deviation over seeds when there are
     several (:func:`width_sweep_summary`).  The x axis is logarithmic.  Used by the chapter
-    *Pruning networks on MNIST*.
+    :doc:`/book/pruning_mnist`.
 
     Parameters
     ----------
@@ -180,7 +180,7 @@ def plot_imp(result, *, ax=None, percent: bool = True):
     :math:`m_t` (Frankle & Carbin, 2019; Frankle et al., 2020), the control from a fresh random
     initialisation with the same masks.  Round 0, the dense network, is drawn as a dotted
     horizontal line.  The x axis is logarithmic and decreasing (pruning proceeds to the right).
-    Used by the chapter *Pruning networks on MNIST*.
+    Used by the chapter :doc:`/book/pruning_mnist`.
 
     Parameters
     ----------

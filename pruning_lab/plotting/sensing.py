@@ -1,4 +1,4 @@
-"""Figures of the chapter "Matrix sensing: group lasso makes pruning safe"."""
+"""Figures of the chapter :doc:`/book/matrix_sensing`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of the chapter "From LASSO to Sequential Attention++"."""
+"""Figures of the chapter :doc:`/book/lasso_to_sapp`."""
 
 from __future__ import annotations
 

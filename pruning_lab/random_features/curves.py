@@ -13,7 +13,7 @@ sparsity target ``s``:
   each model's test risk is the exact ELP risk (an identity, not an
   approximation).
 
-Used in the chapter "Random features: when retraining matters" (the analogue
+Used in the chapter :doc:`/book/random_features` (the analogue
 of Figs. 2 and 4 of :cite:`chang2021provable`).
 """
 
@@ -25,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import dc, lsq
+from ..dc.simulate import agreement
 from ..pipeline import prune_weights
 from ..runs import ResultCache
 from ..validation import as_rng, check_int, check_int_array, check_nonnegative
@@ -60,6 +61,31 @@ class RandomFeaturesCurve:
     simulated: dict = field(repr=False)
     simulated_sem: dict = field(repr=False)
 
+    def agreement(self, exclude=(200, 450)) -> dict:
+        r"""Theory against simulation away from the interpolation threshold: widths ``exclude[0] <= p <= exclude[1]`` left out.
+
+        Near :math:`p=n` both the finite-:math:`n` theory and the simulation have large variance, so
+        the comparison is made on the widths outside ``exclude`` (``None``: all widths).  Returns
+        ``{"dense": Agreement, "pruned": [Agreement per s], "retrained": [Agreement per s]}``, where
+        "retrained" compares the fresh-sample retraining DC with retraining on a fresh batch
+        (:func:`pruning_lab.dc.simulate.agreement`); ``None`` for a sparsity with no width where
+        both are defined.
+        """
+        if exclude is None:
+            far = np.ones(self.ps.size, dtype=bool)
+        else:
+            lo, hi = exclude
+            far = (self.ps < lo) | (self.ps > hi)
+
+        def compare(theory, simulated):
+            both = far & np.isfinite(theory) & np.isfinite(simulated)
+            return agreement(theory, simulated, both) if both.any() else None
+
+        return {"dense": compare(self.theory["dense"], self.simulated["dense"]),
+                "pruned": [compare(self.theory["pruned"][i], self.simulated["pruned"][i]) for i in range(self.ss.size)],
+                "retrained": [compare(self.theory["retrained"][i], self.simulated["fresh"][i])
+                              for i in range(self.ss.size)]}
+
 
 def _at_threshold(k: int, n: int) -> bool:
     return n - 1 <= k <= n
@@ -67,12 +93,43 @@ def _at_threshold(k: int, n: int) -> bool:
 
 def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, strategy: str = "magnitude", trials: int = 5,
                           draws: int = 100, rng=None) -> dict:
-    """Theory and simulation for one first layer ``rf`` (its full width) and each sparsity in ``ss``.
+    r"""Theory and simulation for one first layer ``rf`` (its full width) and each sparsity in ``ss``.
 
-    Returns a dict of arrays: ``"theory_dense"``, ``"elp_noise"`` (scalars),
-    ``"theory_pruned"``, ``"theory_retrained"`` (over ``ss``), and the
-    simulated risks per trial ``"sim_dense"`` (trials,), ``"sim_pruned"``,
-    ``"sim_same"``, ``"sim_fresh"`` (trials, len(ss)).
+    Theory: on the ELP (:func:`pruning_lab.random_features.model.equivalent_linear_problem`), the dense
+    DC risk :math:`\gamma`, and from one shared set of ``draws`` DC vectors the pruned risk
+    (:func:`pruning_lab.dc.theory.dc_prune_risk_mc`) and the fresh-sample retraining risk
+    (:func:`pruning_lab.dc.theory.retrain_risk`).  Simulation: min-norm least squares on the ReLU
+    features of ``n`` samples, pruned to ``s`` weights, retrained on the same samples and on a fresh
+    batch of ``n``; each model is scored by the exact ELP risk
+    :math:`\sigma^2+(b-\beta)^\top\Sigma(b-\beta)`.  One unit of :func:`random_features_curve`
+    (chapter :doc:`/book/random_features`).
+
+    Parameters
+    ----------
+    rf : pruning_lab.random_features.model.RandomFeaturesProblem
+        The first layer and target; its width ``rf.p`` is the model size :math:`p`.
+    n : int
+        Training samples per trial (and size of each fresh retraining batch).
+    ss : array_like of int
+        Sparsity targets (weights kept); an ``s > p`` gives NaN.
+    strategy : str
+        ``"magnitude"`` or ``"hessian"`` (empirical :math:`\hat\Sigma_{ii}` in the simulation,
+        :math:`\Sigma_{ii}` of the ELP in the theory).
+    trials : int
+        Simulated training sets, each with its own fresh batch.
+    draws : int
+        DC vectors (``>= 2``) shared by all theory points.
+    rng : numpy.random.Generator or int or None
+        Randomness of the DC draws, then of the data.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"theory_dense"``, ``"elp_noise"`` (0-d; the ELP noise :math:`\sigma^2`),
+        ``"theory_pruned"``, ``"theory_retrained"`` (over ``ss``), and the
+        simulated risks per trial ``"sim_dense"`` (trials,), ``"sim_pruned"``,
+        ``"sim_same"``, ``"sim_fresh"`` (trials, len(ss)).  The theory is NaN at the interpolation
+        threshold ``n - 1 <= p <= n`` (the retraining theory also at ``n - 1 <= s <= n``).
     """
     rng = as_rng(rng)
     ss = np.asarray(ss, dtype=int)
@@ -112,29 +169,42 @@ def random_features_curve(d: int, n: int, ps, ss, *, strategy: str = "magnitude"
                           progress: bool = False) -> RandomFeaturesCurve:
     r"""Pruned and retrained risk of ReLU random features against the width: ELP + DC theory and simulation.
 
+    Each (layer, width) unit is :func:`random_features_point`; the curves average over the
+    ``layers`` first layers.  Used in the chapter :doc:`/book/random_features`.
+
     Parameters
     ----------
     d, n : int
-        Input dimension and number of training samples.
-    ps : sequence of int
-        Widths (numbers of random features); nested models share the first
+        Input dimension (``>= 1``) and number of training samples (``>= 2``).
+    ps : array_like of int
+        Widths (numbers of random features, ``>= 1``); nested models share the first
         rows of one first layer of width ``max(ps)`` per layer draw.
-    ss : sequence of int
-        Sparsity targets (weights kept after pruning).
-    strategy : {"magnitude", "hessian"}
-        Pruning strategy (Hessian: the empirical :math:`\hat\Sigma_{ii}` in the
-        simulation, :math:`\Sigma_{ii}` of the ELP in the theory).
+    ss : array_like of int
+        Sparsity targets (weights kept after pruning, ``>= 0``).
+    strategy : str
+        ``"magnitude"`` or ``"hessian"``: pruning strategy (Hessian: the empirical
+        :math:`\hat\Sigma_{ii}` in the simulation, :math:`\Sigma_{ii}` of the ELP in the theory).
     layers, trials, draws : int
-        First-layer draws; training sets per layer and width; DC draws per
-        theory point.
+        First-layer draws (``>= 1``); training sets per layer and width (``>= 1``); DC draws per
+        theory point (``>= 2``).  The standard errors treat the ``layers * trials`` runs as
+        independent.
     v_norm, noise : float
-        Norm of the linear part of the target; label noise.
-    rng : int, Generator or None
+        Norm :math:`\lVert v\rVert\ge0` of the linear part of the target
+        :math:`y=(w^\top a)^2+v^\top a+\sigma_0z`; label noise :math:`\sigma_0\ge0`.
+    rng : numpy.random.Generator or int or None
         Seed of the whole sweep.  With an int seed, each (layer, width) unit
         has its own seed, so results do not depend on which units are cached.
-    cache_dir : str or Path or None
+        A cache needs an int seed.
+    cache_dir : str or pathlib.Path or None
         If given, each finished (layer, width) unit is saved there
         (:class:`pruning_lab.runs.ResultCache`) and reused on a rerun.
+    progress : bool
+        Show a ``tqdm`` bar over the (layer, width) units.
+
+    Returns
+    -------
+    RandomFeaturesCurve
+        Theory and simulation against ``ps``, one row per sparsity in ``ss``.
     """
     ps = check_int_array(ps, "ps", 1, "positive widths")
     ss = check_int_array(ss, "ss", 0, "non-negative sparsity targets")

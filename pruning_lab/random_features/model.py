@@ -19,8 +19,7 @@ for which :math:`\E(y-\phi^\top b)^2=\sigma^2+(b-\beta)^\top\Sigma(b-\beta)`
 holds *exactly* for every ``b``: the ELP gives the exact test risk of any
 weights.  Treating the features as Gaussian with these moments (a Gaussian
 equivalence, checked by simulation) lets the DC of :mod:`pruning_lab.dc`
-predict pruning and retraining.  Used in the chapter "Random features: when
-retraining matters".
+predict pruning and retraining.  Used in the chapter :doc:`/book/random_features`.
 """
 
 from __future__ import annotations

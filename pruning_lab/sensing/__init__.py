@@ -4,7 +4,7 @@ Over-parameterized symmetric matrix sensing: fit :math:`U\in\mathbb R^{d\times k
 measurements :math:`y_i=\langle A_i,U_\star U_\star^\top\rangle+\varepsilon_i` of a rank-:math:`r` matrix
 by minimizing :math:`f(U)=\mathcal L(U)+\lambda\sum_i\sqrt{\lVert Ue_i\rVert^2+\beta}`; prune every column
 with norm below :math:`\tau` and fine-tune the :math:`r` survivors.  Our reconstruction, in the spirit of
-:cite:`rajaraman2023greedy` (spec ``matrix-sensing-group-lasso.md``).  The code lives in four modules,
+:cite:`rajaraman2023greedy`.  The code lives in four modules,
 one idea each, and this module gathers their public names:
 
 * :mod:`pruning_lab.sensing.model`: measurements, ground truth, losses (B1)–(B4), quadratic network (B12);
@@ -13,7 +13,7 @@ one idea each, and this module gathers their public names:
   fine-tuning (B9), rates;
 * :mod:`pruning_lab.sensing.experiments`: the chapter's experiments.
 
-Used in the chapter "Matrix sensing: group lasso makes pruning safe".
+Used in the chapter :doc:`/book/matrix_sensing`.
 """
 
 from .experiments import GeneralizationCurve, SensingRun, SurvivorMap, generalization_curve, sensing_run, survivor_map

@@ -1,4 +1,4 @@
-r"""Experiments of the chapter "Matrix sensing: group lasso makes pruning safe" (spec §6.2).
+r"""Experiments of the chapter :doc:`/book/matrix_sensing` (our settings; the paper's were not recovered).
 
 * :func:`sensing_run`: one data set, the pipeline train (group Lasso) → prune → fine-tune, and the
   same gradient descent without the regularizer from the same :math:`U_0`.
@@ -6,7 +6,7 @@ r"""Experiments of the chapter "Matrix sensing: group lasso makes pruning safe" 
   against the number of measurements :math:`n`, with the reference :math:`\sigma\sqrt{rd/n}`.
 * :func:`survivor_map`: number of surviving columns over a grid of :math:`(\lambda,\beta)`, with the
   boundaries :math:`\lambda/\sqrt\beta=4(\sigma^\star_r)^2` (a missing direction stops being a strict
-  saddle) and :math:`\lambda/\sqrt\beta=4(\sigma^\star_1)^2` (:math:`U=0` becomes a local minimum), spec §4.
+  saddle) and :math:`\lambda/\sqrt\beta=4(\sigma^\star_1)^2` (:math:`U=0` becomes a local minimum), our derivation.
 
 All are our reconstruction, in the spirit of :cite:`rajaraman2023greedy`.
 """
@@ -84,7 +84,35 @@ def sensing_run(problem: SensingProblem, n: int, k: int, lam: float, beta: float
     same :math:`U_0`, step and number of steps.  Errors are recorded against :math:`M_\star`.
 
     ``pipeline_kwargs`` go to ``train_prune_finetune`` (``eta``, ``steps``, ``init_scale``, ``tau``,
-    ``ft_eta``, ``ft_steps``, ``ft_tol``, ``form``, ``record_every``).
+    ``ft_eta``, ``ft_steps``, ``ft_tol``, ``form``, ``record_every``).  Used in the chapter
+    :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.sensing.model.SensingProblem
+        Ground truth :math:`M_\star=U_\star U_\star^\top`, noise level and measurement ensemble.
+    n : int
+        Number of measurements, at least :func:`~pruning_lab.sensing.train.min_measurements` ``(d, r)``.
+    k : int
+        Number of columns of the factor :math:`U\in\mathbb R^{d\times k}`, ``k >= r``.
+    lam : float
+        Regularization strength :math:`\lambda\ge0` of :math:`\mathcal L_{\rm emp}+\lambda R_\beta`.
+    beta : float
+        Smoothing :math:`\beta\ge0` of the group Lasso (and the default threshold :math:`\tau=\sqrt\beta`).
+    rng : numpy.random.Generator or int or None
+        Randomness of the measurements and observations, then of :math:`U_0`.
+    unregularized : bool
+        Also run plain gradient descent on :math:`\mathcal L_{\rm emp}` from the same :math:`U_0`, with the
+        pipeline's ``eta``, ``steps`` and ``record_every`` (defaults 0.02, 6000, 10).
+    **pipeline_kwargs
+        Keyword arguments of :func:`~pruning_lab.sensing.train.train_prune_finetune` listed above;
+        ``init_scale`` (default 0.01) sets the entries' standard deviation of :math:`U_0`, drawn here.
+        ``U0`` and ``M_star`` are set here and must not be given.
+
+    Returns
+    -------
+    SensingRun
+        The data, :math:`U_0`, the pipeline result and the unregularized run.
     """
     k, n = _check_problem(problem, k, n)
     rng = as_rng(rng)
@@ -129,7 +157,39 @@ def generalization_curve(problem: SensingProblem, ns, k: int, lam: float, beta: 
     r"""Run :func:`sensing_run` for every :math:`n` in ``ns``, ``trials`` independent data sets each.
 
     Fine-tuning runs until :math:`\lVert\nabla\mathcal L_{\rm emp}\rVert_F\le` ``ft_tol`` (default
-    1e-7) or ``ft_steps`` (default 5000) steps.
+    1e-7) or ``ft_steps`` (default 5000) steps.  Each run's error is :math:`\lVert UU^\top-M_\star\rVert_F`
+    of the final model, to set against :math:`\sigma\sqrt{rd/n}`.  Used in the chapter
+    :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.sensing.model.SensingProblem
+        Ground truth, noise level and measurement ensemble.
+    ns : array_like of int
+        Numbers of measurements :math:`n`, each at least
+        :func:`~pruning_lab.sensing.train.min_measurements` ``(d, r)``.
+    k : int
+        Number of columns of the factor, ``k >= r``.
+    lam : float
+        Regularization strength :math:`\lambda\ge0`.
+    beta : float
+        Smoothing :math:`\beta\ge0` of the group Lasso.
+    trials : int
+        Independent data sets (and starts) per :math:`n`, ``>= 1``.
+    rng : numpy.random.Generator or int or None
+        One stream for all runs, used trial by trial, :math:`n` by :math:`n`.
+    progress : bool
+        Show a ``tqdm`` bar over the runs.
+    **pipeline_kwargs
+        Passed on to :func:`sensing_run` (and from there to
+        :func:`~pruning_lab.sensing.train.train_prune_finetune`); the defaults here are
+        ``ft_tol=1e-7``, ``ft_steps=5000``, ``record_every=100``.  ``unregularized=False`` is not
+        allowed (the curve needs the unregularized run).
+
+    Returns
+    -------
+    GeneralizationCurve
+        ``pruned``, ``unregularized`` and ``kept`` of shape ``(trials, len(ns))`` and the references.
     """
     ns = check_array(ns, "ns", ndim=1).astype(int)
     for n in ns:
@@ -173,7 +233,42 @@ class SurvivorMap:
 def survivor_map(problem: SensingProblem, n: int, k: int, lams, betas, *, eta: float = 0.02, steps: int = 6000,
                  init_scale: float = 0.01, form: str = "sqrt", rng=0, progress: bool = True) -> SurvivorMap:
     r"""Train :math:`\mathcal L_{\rm emp}+\lambda R_\beta` on one data set from one :math:`U_0` for every
-    :math:`(\lambda,\beta)` on the grid, and count the columns above the threshold :math:`\tau=\sqrt\beta`."""
+    :math:`(\lambda,\beta)` on the grid, and count the columns above the threshold :math:`\tau=\sqrt\beta`.
+
+    Each cell is ``steps`` steps of :func:`~pruning_lab.sensing.train.gradient_descent` (no early
+    stop); the count is :math:`|\{i:\lVert Ue_i\rVert\ge\sqrt\beta\}|`.  Used in the chapter
+    :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.sensing.model.SensingProblem
+        Ground truth, noise level and measurement ensemble.
+    n : int
+        Number of measurements, at least :func:`~pruning_lab.sensing.train.min_measurements` ``(d, r)``.
+    k : int
+        Number of columns of the factor, ``k >= r``.
+    lams : array_like of float
+        Regularization strengths :math:`\lambda\ge0` (columns of ``counts``).
+    betas : array_like of float
+        Smoothings :math:`\beta\ge0` (rows of ``counts``).
+    eta : float
+        Step size :math:`\eta>0` of every run.
+    steps : int
+        Number of steps of every run, ``>= 1``.
+    init_scale : float
+        Standard deviation of the entries of :math:`U_0`.
+    form : str
+        Smoothing of the group Lasso, ``"sqrt"`` or ``"ratio"``.
+    rng : numpy.random.Generator or int or None
+        Randomness of the measurements and observations, then of :math:`U_0`.
+    progress : bool
+        Show a ``tqdm`` bar over the cells.
+
+    Returns
+    -------
+    SurvivorMap
+        ``counts`` of shape ``(len(betas), len(lams))``.
+    """
     k, n = _check_problem(problem, k, n)
     lams = check_array(lams, "lams", ndim=1)
     betas = check_array(betas, "betas", ndim=1)

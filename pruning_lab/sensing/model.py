@@ -11,10 +11,10 @@ network with quadratic activation, B12), and fitted by a factor :math:`U\in\math
 :math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2` or its expectation (B4).
 
 This is our reconstruction, in the spirit of :cite:`rajaraman2023greedy` (whose full text was not
-available to us): spec ``matrix-sensing-group-lasso.md`` §1, §2 and §5.  The group-Lasso objective is
+available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as the paper claims.  The group-Lasso objective is
 in :mod:`pruning_lab.sensing.objective`, training, pruning and fine-tuning in
 :mod:`pruning_lab.sensing.train`; :mod:`pruning_lab.sensing` gathers all three.  Used in the chapter
-"Matrix sensing: group lasso makes pruning safe".
+:doc:`/book/matrix_sensing`.
 
 Every measurement operation is vectorized over the stack of measurements: a symmetric :math:`A_i`
 is stored as its packed upper triangle, so :math:`(\langle A_i,M\rangle)_i` is one matrix-vector
@@ -242,7 +242,7 @@ def make_ground_truth(d: int, r: int, sing_vals=None, rng=None) -> np.ndarray:
 
     :math:`Q\in\mathbb R^{d\times r}` has orthonormal columns drawn uniformly (QR of a Gaussian
     matrix).  ``sing_vals`` defaults to ``linspace(1, 0.6, r)`` (for r = 3: 1, 0.8, 0.6, the reference
-    setting of spec §6.2).  The eigenvalues of :math:`M_\star=U_\star U_\star^\top` are :math:`(\sigma^\star_j)^2`.
+    setting of the chapter :doc:`/book/matrix_sensing`).  The eigenvalues of :math:`M_\star=U_\star U_\star^\top` are :math:`(\sigma^\star_j)^2`.
     """
     d = _check_count(d, "d (matrix size)")
     r = _check_count(r, "r (rank of the ground truth)")
@@ -275,7 +275,7 @@ class SensingProblem:
     r"""A matrix-sensing problem: ground truth :math:`U_\star` (d×r), noise level :math:`\sigma`, ensemble.
 
     :meth:`sample` draws measurements and observations (B1)–(B2); :meth:`reference` is the setting of
-    spec §6.2 (d = 20, r = 3, singular values 1, 0.8, 0.6).
+    the chapter :doc:`/book/matrix_sensing` (d = 20, r = 3, singular values 1, 0.8, 0.6).
     """
 
     U_star: np.ndarray
@@ -302,7 +302,7 @@ class SensingProblem:
 
     @classmethod
     def reference(cls, noise_sigma: float = 0.0, kind: str = "sym_gauss", rng=0) -> "SensingProblem":
-        """The reference setting of spec §6.2: d = 20, r = 3, singular values (1, 0.8, 0.6)."""
+        """The reference setting of the chapter: d = 20, r = 3, singular values (1, 0.8, 0.6)."""
         return cls.random(20, 3, [1.0, 0.8, 0.6], noise_sigma, kind, rng)
 
     @property

@@ -8,9 +8,8 @@ Over the columns :math:`v_i=Ue_i` of :math:`U\in\mathbb R^{d\times k}`, the grou
 
 and added to the mean squared error: :math:`f(U)=\mathcal L(U)+\lambda R_\beta(U)` (B6).  Both forms
 are ridge-like for columns shorter than :math:`\sqrt\beta` and Lasso-like for longer ones.  The
-objective is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`: spec
-``matrix-sensing-group-lasso.md`` §2 and §4.  Used in the chapter "Matrix sensing: group lasso makes
-pruning safe".
+objective is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`.  Used in the chapter
+:doc:`/book/matrix_sensing`.
 """
 
 from __future__ import annotations
@@ -235,7 +234,7 @@ class SensingObjective:
         return h + self.lam * _reg_hvp(U, Z, self.beta, self.form) if self.lam else h
 
 
-# --------------------------------------------------------------- closed forms (spec §4)
+# --------------------------------------------------------------- closed forms (our derivation)
 def shrunk_column_norms(sing_vals, lam: float, beta: float) -> np.ndarray:
     r"""Norms :math:`c_j` of the surviving columns at the population stationary point (§4, item 3).
 
@@ -265,7 +264,7 @@ def population_stationary_point(U_star, lam: float, beta: float, k: int) -> np.n
     r"""The stationary point :math:`U=[c_1u_1,\dots,c_ru_r,0,\dots,0]\in\mathbb R^{d\times k}` of the population objective.
 
     :math:`u_j` are the eigenvectors of :math:`M_\star=U_\star U_\star^\top`, :math:`c_j` come from
-    :func:`shrunk_column_norms` (spec §7, check 5); then :math:`\nabla f_{\rm pop}(U)=0` (form
+    :func:`shrunk_column_norms`; then :math:`\nabla f_{\rm pop}(U)=0` (form
     ``"sqrt"``, symmetric Gaussian ensemble).
     """
     U_star = _check_factor(U_star, "U_star")

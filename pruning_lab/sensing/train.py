@@ -1,4 +1,4 @@
-r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline of spec §3 (B7)–(B9).
+r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline (B7)–(B9).
 
 1. **Train** :math:`f=\mathcal L+\lambda R_\beta` (B6) by gradient descent from a small random
    :math:`U_0`, or by perturbed gradient descent, to an approximate second-order stationary point
@@ -9,9 +9,8 @@ r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline 
    which converges linearly, at the rate :math:`\max_\mu|1-\eta\mu|` over the non-zero eigenvalues
    :math:`\mu` of the Hessian at the limit.
 
-This pipeline is our reconstruction, in the spirit of :cite:`rajaraman2023greedy` (spec
-``matrix-sensing-group-lasso.md`` §3); the paper's threshold and step sizes were not recovered.
-Used in the chapter "Matrix sensing: group lasso makes pruning safe".
+This pipeline is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`; the paper's threshold and step sizes were not
+recovered.  Used in the chapter :doc:`/book/matrix_sensing`.
 """
 
 from __future__ import annotations
@@ -127,11 +126,34 @@ def _descend(objective, U0, eta, steps, tol, M_star, record_every, perturb=None)
 
 def gradient_descent(objective: SensingObjective, U0, eta: float, steps: int, *, tol: float | None = None,
                      M_star=None, record_every: int = 10) -> TrainResult:
-    r"""Gradient descent :math:`U_{t+1}=U_t-\eta\nabla f(U_t)` on a :class:`~pruning_lab.sensing.objective.SensingObjective`.
+    r"""Gradient descent :math:`U_{t+1}=U_t-\eta\nabla f(U_t)` on a sensing objective :math:`f`.
 
     Runs ``steps`` steps, or stops early once :math:`\lVert\nabla f(U_t)\rVert_F\le` ``tol``.  With
     ``M_star`` the recovery error is recorded every ``record_every`` steps.  Raises ``ValueError`` if
-    the iterates diverge (step size too large).
+    the iterates diverge (step size too large).  Used in the chapter :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    objective : pruning_lab.sensing.objective.SensingObjective
+        The function :math:`f=\mathcal L+\lambda R_\beta` to minimize
+        (a :class:`~pruning_lab.sensing.objective.SensingObjective`).
+    U0 : ndarray of shape (d, k)
+        Start :math:`U_0` (copied).
+    eta : float
+        Step size :math:`\eta>0`.
+    steps : int
+        Maximum number of steps, ``>= 0``.
+    tol : float or None
+        Stop once :math:`\lVert\nabla f(U_t)\rVert_F\le` ``tol`` (``None``: run all ``steps``).
+    M_star : ndarray of shape (d, d) or None
+        Ground truth for the recovery errors :math:`\lVert U_tU_t^\top-M_\star\rVert_F` (``None``: NaN).
+    record_every : int
+        Record the history at every ``record_every``-th step (``>= 1``), and at the last one.
+
+    Returns
+    -------
+    TrainResult
+        The last iterate and the recorded history.
     """
     return _descend(objective, U0, eta, steps, tol, M_star, record_every)
 
@@ -166,7 +188,40 @@ def perturbed_gradient_descent(objective: SensingObjective, U0, eta: float, step
     perturbation happened in the last ``t_thres`` steps, add a point drawn uniformly from the Frobenius
     ball of radius ``radius``.  Stop (``converged=True``) when a perturbation has not decreased
     :math:`f` by ``f_thres`` after ``t_thres`` steps, returning the point before it; otherwise stop
-    after ``steps`` steps.  Spec §3 step 1.
+    after ``steps`` steps.  Spec §3 step 1.  Used in the chapter :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    objective : pruning_lab.sensing.objective.SensingObjective
+        The function :math:`f=\mathcal L+\lambda R_\beta` to minimize.
+    U0 : ndarray of shape (d, k)
+        Start :math:`U_0` (copied).
+    eta : float
+        Step size :math:`\eta>0`.
+    steps : int
+        Maximum number of steps, ``>= 0``.
+    g_thres : float
+        Gradient-norm threshold :math:`\ge0` below which a perturbation is considered.
+    t_thres : int
+        Minimum number of steps between perturbations, and the steps after which a perturbation's
+        decrease of :math:`f` is checked (``>= 1``).
+    radius : float
+        Radius :math:`\ge0` of the Frobenius ball the perturbation is drawn from.
+    f_thres : float
+        Decrease of :math:`f` (:math:`\ge0`) a perturbation must achieve within ``t_thres`` steps;
+        otherwise the run stops.
+    rng : numpy.random.Generator or int or None
+        Randomness of the perturbations.
+    M_star : ndarray of shape (d, d) or None
+        Ground truth for the recovery errors (``None``: NaN).
+    record_every : int
+        Record the history at every ``record_every``-th step (``>= 1``), and at the last one.
+
+    Returns
+    -------
+    TrainResult
+        The last iterate (the point before the final perturbation when ``converged``), the history and
+        the number of ``perturbations``.
     """
     objective = _check_objective(objective)
     perturb = _Perturbation(objective, check_nonnegative(g_thres, "g_thres"), _check_count(t_thres, "t_thres"),
@@ -235,7 +290,30 @@ def sosp_check(objective: SensingObjective, U, eps: float, gamma: float, *, meth
 
     ``method="dense"`` computes the eigenvalue exactly from :func:`hessian_matrix`; ``"lanczos"``
     estimates it from ``lanczos_iters`` Hessian-vector products (exact when ``lanczos_iters`` >= dk);
-    ``"auto"`` is dense when :math:`dk\le2000`.
+    ``"auto"`` is dense when :math:`dk\le2000`.  Used in the chapter :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    objective : pruning_lab.sensing.objective.SensingObjective
+        The function :math:`f`.
+    U : ndarray of shape (d, k)
+        The point to check.
+    eps : float
+        Gradient tolerance :math:`\varepsilon\ge0`.
+    gamma : float
+        Curvature tolerance :math:`\gamma\ge0`.
+    method : str
+        ``"auto"``, ``"dense"`` or ``"lanczos"``.
+    lanczos_iters : int
+        Lanczos steps (``>= 1``; at most :math:`dk` are taken).
+    rng : numpy.random.Generator or int or None
+        Randomness of the Lanczos start vector.
+
+    Returns
+    -------
+    SOSPReport
+        :math:`\lVert\nabla f(U)\rVert_F`, :math:`\lambda_{\min}(\nabla^2f(U))`, the tolerances and the
+        method used (``is_sosp`` tells whether (B7) holds).
     """
     objective = _check_objective(objective)
     U = _check_factor(U, "U", objective.d)
@@ -269,7 +347,7 @@ def prune_columns(U, tau: float) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class Prunability:
     r"""Is a model fit for greedy pruning?  ``norms``: column norms, largest first; ``n_comparable``:
-    how many are :math:`\ge c\max_j\lVert Ue_j\rVert` (spec §4, B11)."""
+    how many are :math:`\ge c\max_j\lVert Ue_j\rVert` (B11)."""
 
     norms: np.ndarray
     c: float
@@ -307,7 +385,32 @@ def finetune(U_prune, A: Measurements, y, eta: float, steps: int, *, tol: float 
     r"""Fine-tuning (B9): gradient descent on the unregularized empirical loss from :math:`U_{\rm prune}`.
 
     :math:`U_{t+1}=U_t-\eta\nabla\mathcal L_{\rm emp}(U_t)`, :math:`U_0=U_{\rm prune}`.  Needs at
-    least :func:`min_measurements` ``(d, r)`` measurements for the :math:`r` kept columns.
+    least :func:`min_measurements` ``(d, r)`` measurements for the :math:`r` kept columns.  Used in the
+    chapter :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    U_prune : ndarray of shape (d, r)
+        The pruned factor, the start of fine-tuning (copied).
+    A : pruning_lab.sensing.model.Measurements
+        The measurements :math:`A_1,\dots,A_n`.
+    y : ndarray of shape (n,)
+        The observations.
+    eta : float
+        Step size :math:`\eta>0`.
+    steps : int
+        Maximum number of steps, ``>= 0``.
+    tol : float or None
+        Stop once :math:`\lVert\nabla\mathcal L_{\rm emp}(U_t)\rVert_F\le` ``tol`` (``None``: run all ``steps``).
+    M_star : ndarray of shape (d, d) or None
+        Ground truth for the recovery errors (``None``: NaN).
+    record_every : int
+        Record the history at every ``record_every``-th step (``>= 1``), and at the last one.
+
+    Returns
+    -------
+    TrainResult
+        The fine-tuned factor and its history.
     """
     objective = SensingObjective.empirical(A, y)
     U = _check_factor(U_prune, "U_prune", objective.d)
@@ -380,11 +483,55 @@ def train_prune_finetune(A: Measurements, y, k: int, lam: float, beta: float, *,
                          eta: float = 0.02, steps: int = 6000, init_scale: float = 0.01, tau: float | None = None,
                          ft_eta: float = 0.05, ft_steps: int = 3000, ft_tol: float | None = None, M_star=None,
                          U0=None, rng=None, record_every: int = 10) -> PruneFinetuneResult:
-    r"""The whole pipeline of spec §3 on data ``(A, y)``.
+    r"""The whole pipeline (B7)–(B9) on data ``(A, y)``.
 
     Gradient descent on :math:`\mathcal L_{\rm emp}+\lambda R_\beta` (B6) from ``U0`` (default
     :func:`random_init` ``(d, k, init_scale, rng)``), pruning at ``tau`` (default :math:`\sqrt\beta`)
-    (B8), then :func:`finetune` (B9).  Defaults are the reference setting of spec §6.2.
+    (B8), then :func:`finetune` (B9).  Defaults are the reference setting of the chapter
+    :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    A : pruning_lab.sensing.model.Measurements
+        The measurements :math:`A_1,\dots,A_n`.
+    y : ndarray of shape (n,)
+        The observations.
+    k : int
+        Number of columns of the trained factor, ``>= 1``.
+    lam : float
+        Regularization strength :math:`\lambda\ge0`.
+    beta : float
+        Smoothing :math:`\beta\ge0` of the group Lasso.
+    form : str
+        Smoothing of the group Lasso, ``"sqrt"`` or ``"ratio"``.
+    eta : float
+        Step size :math:`\eta>0` of training.
+    steps : int
+        Number of training steps (no early stop), ``>= 0``.
+    init_scale : float
+        Standard deviation of the entries of the default :math:`U_0` (ignored when ``U0`` is given).
+    tau : float or None
+        Pruning threshold :math:`\tau\ge0` (``None``: :math:`\sqrt\beta`).
+    ft_eta : float
+        Step size :math:`\eta>0` of fine-tuning.
+    ft_steps : int
+        Maximum number of fine-tuning steps, ``>= 0``.
+    ft_tol : float or None
+        Fine-tuning stops once :math:`\lVert\nabla\mathcal L_{\rm emp}\rVert_F\le` ``ft_tol``
+        (``None``: run all ``ft_steps``).
+    M_star : ndarray of shape (d, d) or None
+        Ground truth for the recovery errors of both runs (``None``: NaN).
+    U0 : ndarray of shape (d, k) or None
+        Start of training (``None``: drawn by :func:`random_init`).
+    rng : numpy.random.Generator or int or None
+        Randomness of the default :math:`U_0` (ignored when ``U0`` is given).
+    record_every : int
+        Record the histories at every ``record_every``-th step (``>= 1``), and at the last one.
+
+    Returns
+    -------
+    PruneFinetuneResult
+        The trained run, :math:`\tau`, the kept columns, :math:`U_{\rm prune}` and the fine-tuning run.
     """
     objective = SensingObjective.empirical(A, y, lam, beta, form)
     k = _check_count(k, "k (number of columns)")

@@ -15,7 +15,7 @@ submodules, one idea each, and this module gathers their public names:
 * :mod:`pruning_lab.sparse.experiments`: the chapter's experiments.
 
 ARHT (Axiotis & Sviridenko, 2020) is not provided: its pseudocode could not be checked.
-Used in the chapter "Sparse convex optimization".
+Used in the chapter :doc:`/book/lasso_to_sapp`.
 """
 
 from .base import SparseFit, group_norms, least_squares_loss

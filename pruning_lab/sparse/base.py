@@ -1,7 +1,7 @@
 r"""Shared objects of the sparse solvers: the least-squares loss, group partitions and the result type.
 
 Every solver of :mod:`pruning_lab.sparse` minimizes the least-squares loss of the chapter
-"Sparse convex optimization",
+:doc:`/book/lasso_to_sapp`,
 
 .. math:: l(\beta) = \frac{1}{2n}\lVert y - X\beta\rVert_2^2,\qquad
           \nabla l(\beta) = -\tfrac1n X^\top (y - X\beta),

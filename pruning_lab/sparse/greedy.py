@@ -6,7 +6,7 @@ Orthogonal matching pursuit adds, at each step, the group with the largest gradi
 guarantees: Axiotis & Yasuda, 2023, and Yasuda's thesis, Algorithm 7).  OMP with Replacement keeps
 the support size fixed and always swaps the best new group for the weakest selected one
 (Jain, Tewari & Dhillon, 2011; Axiotis & Sviridenko, 2020).  Used in the chapter
-"Sparse convex optimization".
+:doc:`/book/lasso_to_sapp`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ vanishes on every unselected group for :math:`\lambda\ge\tau=\max_{i\notin S}
 that maximum switches on: this is the group-OMP choice (Axiotis & Yasuda, 2023, Lemma 3.2; Yasuda's
 thesis Thm. 16.1.3).  Sequential LASSO (thesis Algorithm 6) and regularized linear Sequential
 Attention (Yasuda et al., ICLR 2023; thesis Algorithm 8, equal to sequential LASSO by the Hoff
-identity) are therefore OMP.  Used in the chapter "Sparse convex optimization".
+identity) are therefore OMP.  Used in the chapter :doc:`/book/lasso_to_sapp`.
 """
 
 from __future__ import annotations

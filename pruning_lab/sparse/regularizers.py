@@ -13,7 +13,7 @@ Here :math:`a=\lVert u\vert_{T_i}\rVert_2` and :math:`W` is the Lambert W functi
 increasing subadditive :math:`q` with :math:`q(0)=0`, the regularizer
 :math:`q^{-1}(\sum_iq(\lVert\beta\vert_{T_i}\rVert_2))` dominates the group LASSO norm with equality on
 1-group-sparse vectors (Lemmas 2.4/2.5), so a unique 1-group-sparse group-LASSO minimizer is also the
-unique minimizer of the nonconvex problem (Theorem 1.1).  Used in the chapter "Sparse convex optimization".
+unique minimizer of the nonconvex problem (Theorem 1.1).  Used in the chapter :doc:`/book/lasso_to_sapp`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Def. B.2, Yasuda et al., 2024) are
           L_s=\max_{\lvert U\rvert=s}\lambda_{\max}\big(X_U^\top X_U/n\big),
 
 over unions :math:`U` of :math:`s` groups, and :math:`\kappa_s=L_s/\mu_s` is the restricted condition
-number that enters every sparsity guarantee of the chapter "Sparse convex optimization".
+number that enters every sparsity guarantee of the chapter :doc:`/book/lasso_to_sapp`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ IHT (Blumensath & Davies, 2009) is projected gradient descent on the set of vect
 (ICML 2022) show that adding an adaptively weighted :math:`\ell_2` regularizer improves its
 sparsity guarantee from :math:`O(s^*\kappa^2)` to :math:`O(s^*\kappa)`.  Their pseudocode was not
 available to us, so :func:`regularized_iht_variant` is **our reconstruction in the spirit of that
-paper, not the authors' algorithm**.  Used in the chapter "Sparse convex optimization".
+paper, not the authors' algorithm**.  Used in the chapter :doc:`/book/lasso_to_sapp`.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ __all__ = ["dc_figure", "dc_panel", "random_features_figure", "random_features_p
 
 
 def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> LinearGaussianProblem:
-    r"""The linear Gaussian problem of the chapter "Pruning strategies".
+    r"""The linear Gaussian problem of the chapter :doc:`/book/pruning_strategies`.
 
     ``p // 10`` spiked features of variance 10 and latent weight 0.2, a bulk
     of variance 1 and latent weight 0.05, equicorrelated with correlation
@@ -37,11 +37,35 @@ def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> Line
 
 def strategy_figure(keep_fraction: float = 0.2, rho: float = 0.0, *, p: int = 200, n: int = 100,
                     trials: int = 10, seed: int = 0, ax=None):
-    """Bar chart of the test risk of each strategy (pruned only and retrained) at one sparsity.
+    r"""Bar chart of the test risk of each strategy (pruned only and retrained) at one sparsity.
 
     Runs :func:`~pruning_lab.pipeline.compare_strategies` on
     :func:`strategy_problem` with ``s = round(keep_fraction * p)`` kept
-    weights; returns the :class:`~pruning_lab.pipeline.StrategyComparison`.
+    weights; returns the :class:`~pruning_lab.pipeline.StrategyComparison`.  The bars are mean test
+    risks :math:`\mathcal L=\sigma^2+(b-\beta)^\top\Sigma(b-\beta)` over the trials.  Used in the chapter
+    :doc:`/book/pruning_strategies` (through :func:`strategy_panel`).
+
+    Parameters
+    ----------
+    keep_fraction : float
+        Kept fraction :math:`s/p\in[0,1]`.
+    rho : float
+        Equicorrelation :math:`\rho\in[0,1)` of the features.
+    p : int
+        Number of features.
+    n : int
+        Training-set size.
+    trials : int
+        Independent training sets (``>= 1``); the error bars treat them as independent.
+    seed : int
+        Seed of the data (and of random pruning).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new 7 × 4 inch figure).
+
+    Returns
+    -------
+    pruning_lab.pipeline.StrategyComparison
+        The risks behind the bars.
     """
     if not 0.0 <= keep_fraction <= 1.0:
         raise ValueError(f"keep_fraction must lie in [0, 1], got {keep_fraction}")
@@ -130,7 +154,33 @@ def random_features_figure(kappa: float = 2.0, keep_fraction: float = 0.1, *, n:
     For one draw of the ReLU first layer, bars give the ELP + DC predictions
     (dense; magnitude and Hessian pruning; each + fresh-batch retraining) and
     markers the simulated risks over ``trials`` training sets, with retraining
-    on the same samples as open diamonds.  Returns the dict of predicted risks.
+    on the same samples as open diamonds.  Runs
+    :func:`~pruning_lab.random_features.curves.random_features_point` with 60 DC draws per strategy.
+    Used in the chapter :doc:`/book/random_features` (through :func:`random_features_panel`).
+
+    Parameters
+    ----------
+    kappa : float
+        Width ratio :math:`\kappa=p/n>0`; ``p = max(round(κ n), 2)``, moved to ``n + 1`` if it falls
+        on the interpolation threshold ``n - 1 .. n``.
+    keep_fraction : float
+        Kept fraction :math:`s/p\in(0,1]`; ``s = max(1, round(keep_fraction * p))``.
+    n : int
+        Training-set size.
+    d : int
+        Input dimension.
+    trials : int
+        Simulated training sets per strategy.
+    seed : int
+        Seed of the first layer and of the theory and simulation draws.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new 7 × 4 inch figure).
+
+    Returns
+    -------
+    dict of str to float
+        Predicted risks ``"dense"``, ``"magnitude"``, ``"magnitude + retrain"``, ``"hessian"`` and
+        ``"hessian + retrain"`` (fresh-batch retraining DC).
     """
     if not kappa > 0:
         raise ValueError(f"kappa = p/n must be positive, got {kappa}")

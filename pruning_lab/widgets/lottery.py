@@ -20,6 +20,34 @@ def lottery_figure(r: int = 30, n: int = 250, *, d: int = 100, K: int = 5, trial
     distance 0.1, then runs :func:`~pruning_lab.lottery.train.agd_pruned` with
     :math:`\eta=1/\hat L` and :math:`\beta\in\{0,0.2\}`.  The dotted line is the
     success threshold :math:`10^{-4}`.  Returns ``{"GD": (success rate, mean rate), "AGD": (...)}``.
+    Used in the chapter :doc:`/book/lottery_tickets` (through :func:`lottery_panel`).
+
+    Parameters
+    ----------
+    r : int
+        Width of every teacher neuron, in ``1..d``.
+    n : int
+        Number of samples :math:`N\ge1`.
+    d : int
+        Input dimension.
+    K : int
+        Number of hidden neurons.
+    trials : int
+        Independent problems (teacher, data, start), seeded by ``[seed, 6, r, n, t]``.
+    max_iter : int
+        Maximum number of iterations of each run (runs also stop at a relative step below
+        :math:`10^{-8}`).
+    seed : int
+        Base seed of the problems.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new 7 × 4 inch figure).
+
+    Returns
+    -------
+    dict
+        ``{"GD": (success rate, mean rate), "AGD": (success rate, mean rate)}``: the fraction of trials
+        with relative error below :math:`10^{-4}` and the mean fitted rate :math:`\hat\nu`
+        (:func:`~pruning_lab.lottery.train.empirical_rate`).
     """
     if not 1 <= r <= d:
         raise ValueError(f"r must lie in 1..d = 1..{d}, got {r}")

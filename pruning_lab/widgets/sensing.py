@@ -21,6 +21,27 @@ def sensing_figure(lam: float = 0.05, beta: float = 0.01, k: int = 12, *, n: int
     gives the number of kept columns, :math:`\lambda/\sqrt\beta` against the strict-saddle bound
     :math:`4(\sigma^\star_r)^2=1.44` and the final error.  Runs
     :func:`~pruning_lab.sensing.experiments.sensing_run` (about a second).  Returns the Figure.
+    Used in the chapter :doc:`/book/matrix_sensing` (through :func:`sensing_panel`).
+
+    Parameters
+    ----------
+    lam : float
+        Regularization strength :math:`\lambda\ge0`.
+    beta : float
+        Smoothing :math:`\beta\ge0` of the group Lasso, and the threshold :math:`\tau=\sqrt\beta`.
+    k : int
+        Number of columns of the factor, ``k >= 3``.
+    n : int
+        Number of measurements (at least 57, the degrees of freedom for ``d = 20``, ``r = 3``).
+    noise_sigma : float
+        Measurement noise level :math:`\sigma\ge0`.
+    seed : int
+        Seed of the ground truth; the data and :math:`U_0` use ``seed + 1``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The two-panel figure.
     """
     problem = SensingProblem.reference(noise_sigma, rng=seed)
     run = sensing_run(problem, n, k, lam, beta, rng=seed + 1, ft_steps=800)

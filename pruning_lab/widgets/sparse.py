@@ -1,4 +1,4 @@
-"""Interactive panel of the chapter "From LASSO to Sequential Attention++": which groups survive a penalty λ."""
+"""Interactive panel of the chapter :doc:`/book/lasso_to_sapp`: which groups survive a penalty λ."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["group_lasso_figure", "group_lasso_panel"]
 
 def group_lasso_figure(lam_fraction: float = 0.3, rho: float = 0.3, *, n: int = 300, n_groups: int = 20,
                        group_size: int = 3, s_star: int = 4, noise: float = 0.1, seed: int = 0, n_lams: int = 40):
-    r"""The group LASSO at :math:`\lambda=` ``lam_fraction`` :math:`\cdot\lambda_{\max}` on a planted problem (X1 setting).
+    r"""The group LASSO at :math:`\lambda=` ``lam_fraction`` :math:`\cdot\lambda_{\max}` on a planted problem (X1).
 
     Draws :func:`pruning_lab.sparse.experiments.equicorrelated_problem` (``n_groups`` groups of
     ``group_size`` features, pairwise correlation ``rho``, ``s_star`` planted groups), then solves
@@ -22,7 +22,36 @@ def group_lasso_figure(lam_fraction: float = 0.3, rho: float = 0.3, *, n: int = 
     (:func:`pruning_lab.sparse.group_lasso`).  Left: the path, with the chosen :math:`\lambda`.
     Right: the group norms at that :math:`\lambda` (planted groups dark).  Returns a dict with the
     surviving groups, how many of them are planted, and the test of Theorem 3.A (the first group
-    to enter has the largest gradient norm at zero).  About one second.
+    to enter has the largest gradient norm at zero).  About one second.  Used in the chapter
+    :doc:`/book/lasso_to_sapp` (through :func:`group_lasso_panel`).
+
+    Parameters
+    ----------
+    lam_fraction : float
+        :math:`\lambda/\lambda_{\max}\in(0,1]`.
+    rho : float
+        Pairwise correlation of the features, in [0, 1).
+    n : int
+        Number of observations.
+    n_groups : int
+        Number of groups.
+    group_size : int
+        Features per group.
+    s_star : int
+        Number of planted groups, in ``0..n_groups``.
+    noise : float
+        Noise standard deviation, ``>= 0``.
+    seed : int
+        Seed of the problem.
+    n_lams : int
+        Number of :math:`\lambda` values of the path, from :math:`\lambda_{\max}` down to
+        ``min(1e-2, lam_fraction)`` :math:`\cdot\lambda_{\max}`.
+
+    Returns
+    -------
+    dict
+        ``"survivors"`` (tuple of the active groups at :math:`\lambda`), ``"planted_survivors"`` (how
+        many of them are planted) and ``"first_entry_is_largest_gradient"`` (bool).
     """
     from ..sparse import group_lasso, group_lasso_path, group_norms, lambda_max
     from ..sparse.experiments import equicorrelated_problem
