@@ -40,7 +40,7 @@ def build_mlp(n_weights, width, seed=0):
     n_layers = max(1, round(n_weights / width**2))
     torch.manual_seed(seed)
     layers = []
-    for i in range(n_layers):
+    for _ in range(n_layers):
         layers += [nn.Linear(width, width), nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 

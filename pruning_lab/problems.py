@@ -213,7 +213,7 @@ class LinearGaussianProblem:
         r""":math:`\beta^\top\Sigma\beta`, the variance of the noise-free label."""
         return float(self.beta @ self._sigma_beta())
 
-    def restrict(self, support) -> "LinearGaussianProblem":
+    def restrict(self, support) -> LinearGaussianProblem:
         r"""The LGP seen by a model that uses only the features in ``support`` (Def. 5).
 
         Returns the problem with covariance :math:`\Sigma_{\Delta\Delta}`,
@@ -229,7 +229,7 @@ class LinearGaussianProblem:
 
     # ------------------------------------------------------------ constructors
     @classmethod
-    def isotropic(cls, beta, sigma: float) -> "LinearGaussianProblem":
+    def isotropic(cls, beta, sigma: float) -> LinearGaussianProblem:
         r"""LGP with :math:`\Sigma=I`."""
         beta = check_array(beta, "beta", ndim=1)
         return cls(beta, sigma, np.ones(beta.size))
@@ -245,7 +245,7 @@ class LinearGaussianProblem:
         beta_bulk: float = 0.0,
         sigma: float = 0.5,
         rho: float = 0.0,
-    ) -> "LinearGaussianProblem":
+    ) -> LinearGaussianProblem:
         r"""Spiked problem: ``n_spike`` strong features, then a bulk, optionally correlated.
 
         Feature :math:`i` has variance ``spike`` (:math:`i<` ``n_spike``) or 1,

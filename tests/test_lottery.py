@@ -27,7 +27,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from pruning_lab.lottery import experiments as S
 from pruning_lab.lottery import (
     LotteryTeacher,
     check_mask,
@@ -44,6 +43,7 @@ from pruning_lab.lottery import (
     teacher_output,
     top_curvature,
 )
+from pruning_lab.lottery import experiments as S
 from pruning_lab.lottery.train import (
     agd_pruned,
     agd_pruned_batch,
@@ -51,12 +51,11 @@ from pruning_lab.lottery.train import (
     heavy_ball_rate,
     heavy_ball_tuning,
     init_at_distance,
-    neuronwise_imp,
     magnitude_mask,
     mask_accuracy,
+    neuronwise_imp,
     relative_error,
 )
-
 
 
 def _block_mask(widths, d=None):

@@ -2,8 +2,8 @@
 
 import io
 
-import matplotlib.image as mpimg
 import matplotlib
+import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

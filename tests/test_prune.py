@@ -202,7 +202,7 @@ def test_batched_input_is_pruned_row_by_row():
     np.testing.assert_array_equal(r.weights[r.mask], W[r.mask])
     assert not np.all(r.mask == r.mask[0])  # rows get independent draws
     with pytest.raises(ValueError, match="single weight vector"):
-        r.support
+        _ = r.support
 
 
 # ---------------------------------------------------------------------- oracle

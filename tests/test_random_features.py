@@ -51,7 +51,6 @@ small and the machine is a busy 2-core one.  Every random draw is seeded.
 import numpy as np
 import pytest
 
-from pruning_lab.random_features import curves as rfc
 from pruning_lab.problems import LinearGaussianProblem
 from pruning_lab.random_features import (
     RandomFeaturesProblem,
@@ -59,6 +58,7 @@ from pruning_lab.random_features import (
     equivalent_linear_problem_mc,
     relu_feature_moments,
 )
+from pruning_lab.random_features import curves as rfc
 from pruning_lab.random_features.curves import RandomFeaturesCurve, random_features_curve
 
 SQRT_2PI = np.sqrt(2 * np.pi)

@@ -1,7 +1,7 @@
 r"""Tests of pruning_lab.sensing: matrix sensing with a smooth group Lasso, greedy column pruning, fine-tuning.
 
-Spec: ``matrix-sensing-group-lasso.md`` §1–§5 (model, objective, pipeline, quadratic network), §6.2
-(reference setting) and §7 (sanity checks).
+Covered: the model, the objective, the pipeline, the quadratic network, the reference setting of the
+chapter "Matrix sensing" and the closed forms it quotes.
 
 Kinds of checks and their tolerances
 ------------------------------------
@@ -178,11 +178,11 @@ def test_objective_derivatives_and_compressed_form(kind, form):
 
 # --------------------------------------------------------------------- closed forms (§4, §7)
 def test_invariances_of_loss_and_penalty():
-    """Spec §7.4: L(UO) = L(U); permuting columns leaves f unchanged; a zero column adds sqrt(beta) to R."""
+    """L(UO) = L(U); permuting columns leaves f unchanged; a zero column adds sqrt(beta) to R."""
     problem, A, y = _small()
     f = S.SensingObjective.empirical(A, y, 0.3, 0.02)
-    O, _ = np.linalg.qr(np.random.default_rng(2).standard_normal((4, 4)))
-    assert f.loss(U_TEST @ O) == pytest.approx(f.loss(U_TEST), rel=1e-12)
+    Q, _ = np.linalg.qr(np.random.default_rng(2).standard_normal((4, 4)))
+    assert f.loss(U_TEST @ Q) == pytest.approx(f.loss(U_TEST), rel=1e-12)
     assert f.value(U_TEST[:, [2, 0, 3, 1]]) == pytest.approx(f.value(U_TEST), rel=1e-13)
     padded = np.hstack([U_TEST, np.zeros((6, 3))])
     assert f.loss(padded) == pytest.approx(f.loss(U_TEST), rel=1e-13)
@@ -191,7 +191,7 @@ def test_invariances_of_loss_and_penalty():
 
 
 def test_population_stationary_point_is_stationary_and_matches_the_closed_form_shrinkage():
-    """Spec §7.5 and MS2: c_j^2 = sigma_j^2 - lam/(4 sqrt(c_j^2 + beta)); eigenvalues 0.9875, 0.6243, 0.3388."""
+    """Closed form: c_j^2 = sigma_j^2 - lam/(4 sqrt(c_j^2 + beta)); eigenvalues 0.9875, 0.6243, 0.3388."""
     problem = S.SensingProblem.reference()
     c = S.shrunk_column_norms(problem.sing_vals, 0.05, 0.01)
     np.testing.assert_allclose(c**2, problem.sing_vals**2 - 0.05 / (4 * np.sqrt(c**2 + 0.01)), atol=1e-14)
@@ -205,7 +205,7 @@ def test_population_stationary_point_is_stationary_and_matches_the_closed_form_s
 
 
 def test_curvature_at_a_zero_column_and_the_strict_saddle_boundary():
-    """Spec §4 item 2, §7.6: <Z, Hess f[Z]> = 4 z^T (UU^T - M*) z + lam |z|^2 / sqrt(beta) for Z = z e_i^T, U e_i = 0.
+    """<Z, Hess f[Z]> = 4 z^T (UU^T - M*) z + lam |z|^2 / sqrt(beta) for Z = z e_i^T, U e_i = 0.
 
     At the stationary point that misses the weakest direction u_3, the smallest Hessian eigenvalue
     is negative (strict saddle) iff lam / sqrt(beta) < 4 sigma_3^2 = 1.44.
@@ -230,7 +230,7 @@ def test_curvature_at_a_zero_column_and_the_strict_saddle_boundary():
 
 
 def test_splitting_a_column_costs_penalty():
-    """Spec §4 item 4, §7.7: m equal columns c u/sqrt(m) have the same UU^T and a larger penalty."""
+    """m equal columns c u/sqrt(m) have the same UU^T and a larger penalty."""
     u = np.eye(5)[:, 0]
     for beta in (0.0, 1e-3, 0.1):
         for c in (0.3, 1.0):
@@ -258,7 +258,7 @@ def test_prune_columns_and_prunability():
 
 
 def test_local_linear_rate_of_gradient_descent_with_exactly_r_columns():
-    """Spec §7.8: noiseless, k = r, start near U*: the error decays geometrically at max|1 - eta mu|."""
+    """Noiseless, k = r, start near U*: the error decays geometrically at max|1 - eta mu|."""
     problem = S.SensingProblem.random(10, 2, [1.0, 0.6], 0.0, rng=3)
     A, y = problem.sample(400, 4)
     U0 = problem.U_star + 0.05 * np.random.default_rng(5).standard_normal((10, 2))

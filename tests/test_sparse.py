@@ -57,7 +57,9 @@ def test_block_soft_threshold_matches_brute_force():
         v = rng.standard_normal(4) * rng.uniform(0.2, 3)
         t = rng.uniform(0, 2.5)
         z = sp.block_soft_threshold(v, t)
-        f = lambda u: 0.5 * np.sum((v - u) ** 2) + t * np.sqrt(np.sum(u * u) + 1e-30)
+        def f(u, v=v, t=t):
+            return 0.5 * np.sum((v - u) ** 2) + t * np.sqrt(np.sum(u * u) + 1e-30)
+
         best = min((minimize(f, x0, method="Nelder-Mead",
                              options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000})
                     for x0 in (v, np.zeros(4) + 1e-3)), key=lambda r: r.fun)

@@ -18,10 +18,10 @@ def _min_over_mask(phi, lo, hi):
 def test_hoff_identity_one_dimensional_and_group():
     # min_{w b = u} (w^2 + b^2)/2 = |u|; group version min_w w^2 + a^2/w^2 = 2a at w^2 = a
     for u in (-3.0, 0.2, 1.7):
-        _, val = _min_over_mask(lambda w: 0.5 * (w * w + (u / w) ** 2), 1e-6, 10.0)
+        _, val = _min_over_mask(lambda w, u=u: 0.5 * (w * w + (u / w) ** 2), 1e-6, 10.0)
         assert val == pytest.approx(abs(u), abs=1e-9)
     for a in A_VALUES:
-        w_num, val = _min_over_mask(lambda w: w * w + a * a / (w * w), 1e-6, 100.0)
+        w_num, val = _min_over_mask(lambda w, a=a: w * w + a * a / (w * w), 1e-6, 100.0)
         w_star, v = sp.mask_penalty_minimizer(a, "hadamard")
         assert v == pytest.approx(2 * a) and val == pytest.approx(v, rel=1e-9, abs=1e-12)
         assert w_star == pytest.approx(w_num, rel=1e-4)
@@ -29,7 +29,7 @@ def test_hoff_identity_one_dimensional_and_group():
 
 def test_q_softmax_logsum_is_the_minimum_over_the_mask():
     for a in A_VALUES:
-        w_num, val = _min_over_mask(lambda w: w * w + a * a * np.exp(-2 * w), -5.0, 20.0)
+        w_num, val = _min_over_mask(lambda w, a=a: w * w + a * a * np.exp(-2 * w), -5.0, 20.0)
         assert sp.q_softmax_logsum(a) == pytest.approx(val, abs=1e-8)
         w_star, v = sp.mask_penalty_minimizer(a, "softmax")
         assert v == pytest.approx(sp.q_softmax_logsum(a), rel=1e-14)
@@ -45,7 +45,7 @@ def test_q_softmax_logsum_is_the_minimum_over_the_mask():
 
 def test_q_l1_mask_is_the_minimum_over_the_mask():
     for a in A_VALUES:
-        w_num, val = _min_over_mask(lambda w: abs(w) + a * a / (w * w), 1e-6, 100.0)
+        w_num, val = _min_over_mask(lambda w, a=a: abs(w) + a * a / (w * w), 1e-6, 100.0)
         assert sp.q_l1_mask(a) == pytest.approx(val, rel=1e-9)
         w_star, v = sp.mask_penalty_minimizer(a, "l1")
         assert v == pytest.approx(sp.q_l1_mask(a)) and w_star == pytest.approx(w_num, rel=1e-4)
@@ -91,7 +91,7 @@ def test_theorem_1_1_nonconvex_minimizer_equals_group_lasso_on_two_groups():
     lasso = sp.group_lasso(X, y, lam, tol=1e-13)
     assert len(lasso.active) == 1  # (2) has a 1-group-sparse minimizer just below tau
     for q, q_inv in [(np.sqrt, np.square), (np.log1p, np.expm1)]:
-        def obj(B1, B2):
+        def obj(B1, B2, q=q, q_inv=q_inv):
             R = y[None, None, :] - (B1[..., None] * X[:, 0] + B2[..., None] * X[:, 1])
             return np.sum(R * R, axis=-1) / (2 * n) + lam * q_inv(q(np.abs(B1)) + q(np.abs(B2)))
 

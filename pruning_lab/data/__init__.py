@@ -22,8 +22,14 @@ container, splits, standardization, MNIST) and ``pruning_lab.data.cifar10``;
 everything is importable from here.
 """
 
-from .cifar10 import (CIFAR10_ENV, CIFAR10_LABELS, find_cifar10, load_cifar10, read_cifar10_batches,
-                      write_cifar10_batches)
+from .cifar10 import (
+                      CIFAR10_ENV,
+                      CIFAR10_LABELS,
+                      find_cifar10,
+                      load_cifar10,
+                      read_cifar10_batches,
+                      write_cifar10_batches,
+)
 from .mnist import Dataset, channel_standardize, load_mnist, load_mnist32, stratified_split
 
 __all__ = [

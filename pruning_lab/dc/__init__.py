@@ -15,17 +15,43 @@ modules is importable from here.  Used in the chapters :doc:`/book/predicting_pr
 """
 
 from .double_descent import (
-    DenseRiskCurve, RegimeMap, SparseDoubleDescent, dense_risk_curve, learner_problem, regime_map,
-    sparse_double_descent, two_level_world,
+    DenseRiskCurve,
+    RegimeMap,
+    SparseDoubleDescent,
+    dense_risk_curve,
+    learner_problem,
+    regime_map,
+    sparse_double_descent,
+    two_level_world,
 )
 from .simulate import (
-    Agreement, MonteCarlo, agreement, simulate_lemma1, simulate_min_norm, simulate_retraining, simulate_small_model,
+    Agreement,
+    MonteCarlo,
+    agreement,
+    simulate_lemma1,
+    simulate_min_norm,
+    simulate_retraining,
+    simulate_small_model,
     simulate_threshold_pruning,
 )
 from .theory import (
-    DC_STRATEGIES, DCParams, ThresholdRisk, dc_marginals, dc_params, dc_params_asymptotic, dc_prune_risk_mc,
-    dc_sample, isotropic_risk, lemma1_risks, oracle_prune_risk, oracle_small_model_risk, retrain_risk,
-    small_model_risk, solve_xi, threshold_prune_risk, threshold_risk,
+    DC_STRATEGIES,
+    DCParams,
+    ThresholdRisk,
+    dc_marginals,
+    dc_params,
+    dc_params_asymptotic,
+    dc_prune_risk_mc,
+    dc_sample,
+    isotropic_risk,
+    lemma1_risks,
+    oracle_prune_risk,
+    oracle_small_model_risk,
+    retrain_risk,
+    small_model_risk,
+    solve_xi,
+    threshold_prune_risk,
+    threshold_risk,
 )
 
 __all__ = [

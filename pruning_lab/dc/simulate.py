@@ -30,7 +30,7 @@ class MonteCarlo:
     trials: int
 
     @classmethod
-    def of(cls, values) -> "MonteCarlo":
+    def of(cls, values) -> MonteCarlo:
         values = np.asarray(values, dtype=float)
         sem = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
         return cls(float(values.mean()), float(sem), int(values.size))

@@ -21,12 +21,22 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .model import _check_int, local_curvature, make_teacher, output_rms, population_hessian, population_rmse
-from .train import (PAPER_BETA, agd_pruned, agd_pruned_batch, heavy_ball_rate, heavy_ball_tuning,
-                            empirical_rate, init_at_distance, neuronwise_imp, magnitude_mask,
-                            mask_accuracy, relative_error)
 from ..runs import ResultCache
 from ..validation import check_int_array, check_nonnegative
+from .model import _check_int, local_curvature, make_teacher, output_rms, population_hessian, population_rmse
+from .train import (
+    PAPER_BETA,
+    agd_pruned,
+    agd_pruned_batch,
+    empirical_rate,
+    heavy_ball_rate,
+    heavy_ball_tuning,
+    init_at_distance,
+    magnitude_mask,
+    mask_accuracy,
+    neuronwise_imp,
+    relative_error,
+)
 
 __all__ = ["CurvatureSweep", "InaccurateMaskSweep", "NoiseSweep", "PhaseDiagram", "RateSweep", "curvature_sweep",
            "inaccurate_mask_sweep", "noise_sweep", "phase_diagram", "rate_sweep"]

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .model import _check_data, _check_int, _check_weights, check_mask, top_curvature
 from ..validation import as_rng, check_array, check_nonnegative
+from .model import _check_data, _check_int, _check_weights, check_mask, top_curvature
 
 __all__ = [
     "PAPER_BETA",

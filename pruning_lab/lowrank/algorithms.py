@@ -293,7 +293,7 @@ def local_search_rank(loss, r: int, *, n_iter: int = 30, refit: str = "core", re
 def _prox_loop(loss, step, shrink, max_iter, tol, holdout, progress, desc, penalty):
     A, (L, C, R), track, it = np.zeros(loss.shape), _empty(loss), _Tracker(holdout), 0
     track.add(loss.value(A), L, C, R, A)
-    for it in tqdm(range(1, max_iter + 1), desc=desc, disable=not progress):
+    for it in tqdm(range(1, max_iter + 1), desc=desc, disable=not progress):  # noqa: B007 (read after the loop)
         L, C, R = shrink(A - step * loss.gradient(A))
         new = L @ C @ R.T
         change = np.linalg.norm(new - A) ** 2 / max(np.linalg.norm(A) ** 2, 1e-300)

@@ -9,21 +9,43 @@ importable from here: ``from pruning_lab.plotting import plot_mask_sweep``.
 """
 
 from .linear import (
-    plot_dc_histogram, plot_dense_risk_curve, plot_mask_sweep, plot_random_features_curve, plot_regime_map,
-    plot_retraining_gap, plot_risk_vs_sparsity, plot_sparse_double_descent, plot_strategy_bars,
+    plot_dc_histogram,
+    plot_dense_risk_curve,
+    plot_mask_sweep,
+    plot_random_features_curve,
+    plot_regime_map,
+    plot_retraining_gap,
+    plot_risk_vs_sparsity,
+    plot_sparse_double_descent,
+    plot_strategy_bars,
     plot_threshold_sweep,
 )
 from .lottery import (
-    LOTTERY_COLORS, plot_lottery_convergence, plot_lottery_curvature, plot_lottery_masks, plot_lottery_noise,
-    plot_lottery_phase, plot_lottery_rates,
+    LOTTERY_COLORS,
+    plot_lottery_convergence,
+    plot_lottery_curvature,
+    plot_lottery_masks,
+    plot_lottery_noise,
+    plot_lottery_phase,
+    plot_lottery_rates,
 )
 from .networks import plot_imp, plot_width_sweep, width_sweep_summary, width_sweep_table
 from .sensing import (
-    SENSING_COLORS, plot_column_profiles, plot_finetune_curves, plot_generalization_curve, plot_survivor_map,
+    SENSING_COLORS,
+    plot_column_profiles,
+    plot_finetune_curves,
+    plot_generalization_curve,
+    plot_survivor_map,
 )
 from .sparse import (
-    SPARSE_COLORS, plot_block_pruning, plot_group_lasso_path, plot_mask_penalties, plot_objective_vs_sparsity,
-    plot_rank_sweep, plot_robust_sweep, plot_sparsity_tradeoff,
+    SPARSE_COLORS,
+    plot_block_pruning,
+    plot_group_lasso_path,
+    plot_mask_penalties,
+    plot_objective_vs_sparsity,
+    plot_rank_sweep,
+    plot_robust_sweep,
+    plot_sparsity_tradeoff,
 )
 from .style import HOUSE_STYLE, STRATEGY_COLORS, STRATEGY_LABELS, axes_or_new, strategy_color, use_house_style
 

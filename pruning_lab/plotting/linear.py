@@ -61,9 +61,9 @@ def plot_strategy_bars(comparison, index: int = 0, *, ax=None):
     ax.set_yscale("log")
     ax.set_title(f"s = {comparison.sparsities[index]} of p = {comparison.p}, n = {comparison.n}")
     handles, labels = ax.get_legend_handles_labels()
-    bars = [Patch(facecolor="white", edgecolor="black", hatch=h, label=l)
-            for h, l in ((None, "pruned only"), ("//", "retrained"))]
-    ax.legend(handles=[h for h, l in zip(handles, labels) if l not in ("pruned only", "retrained")] + bars)
+    bars = [Patch(facecolor="white", edgecolor="black", hatch=hatch, label=label)
+            for hatch, label in ((None, "pruned only"), ("//", "retrained"))]
+    ax.legend(handles=[h for h, label in zip(handles, labels) if label not in ("pruned only", "retrained")] + bars)
     ax.figure.tight_layout()
     return ax
 

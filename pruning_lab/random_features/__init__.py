@@ -13,7 +13,10 @@ Used in the chapter :doc:`/book/random_features`.
 
 from .curves import RandomFeaturesCurve, random_features_curve, random_features_point
 from .model import (
-    ACTIVATIONS, RandomFeaturesProblem, equivalent_linear_problem, equivalent_linear_problem_mc,
+    ACTIVATIONS,
+    RandomFeaturesProblem,
+    equivalent_linear_problem,
+    equivalent_linear_problem_mc,
     relu_feature_moments,
 )
 

@@ -93,7 +93,7 @@ class RandomFeaturesProblem:
 
     @classmethod
     def draw(cls, d: int, p: int, *, v_norm: float = 0.5, noise: float = 0.0, activation="relu",
-             rng=None) -> "RandomFeaturesProblem":
+             rng=None) -> RandomFeaturesProblem:
         r"""Draw :math:`R_{ij}\sim\mathcal N(0,1/d)`, a uniform unit :math:`w` and :math:`v` of norm ``v_norm``."""
         d, p = check_int(d, "d (input dimension)"), check_int(p, "p (number of features)")
         v_norm = check_nonnegative(v_norm, "v_norm")
@@ -113,7 +113,7 @@ class RandomFeaturesProblem:
         """Input dimension."""
         return self.R.shape[1]
 
-    def with_width(self, p: int) -> "RandomFeaturesProblem":
+    def with_width(self, p: int) -> RandomFeaturesProblem:
         """The same problem with only the first ``p`` features: nested models of growing width share their first layer."""
         p = check_int(p, "p (number of features)")
         if p > self.p:

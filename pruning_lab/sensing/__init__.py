@@ -18,17 +18,50 @@ Used in the chapter :doc:`/book/matrix_sensing`.
 
 from .experiments import GeneralizationCurve, SensingRun, SurvivorMap, generalization_curve, sensing_run, survivor_map
 from .model import (
-    KINDS, Measurements, SensingProblem, grad_emp, grad_pop, hvp_emp, hvp_pop, loss_emp, loss_pop,
-    make_ground_truth, observe, quad_net_forward, quad_net_loss, recovery_error, sample_measurements,
+    KINDS,
+    Measurements,
+    SensingProblem,
+    grad_emp,
+    grad_pop,
+    hvp_emp,
+    hvp_pop,
+    loss_emp,
+    loss_pop,
+    make_ground_truth,
+    observe,
+    quad_net_forward,
+    quad_net_loss,
+    recovery_error,
+    sample_measurements,
 )
 from .objective import (
-    FORMS, SensingObjective, grad_reg, group_lasso_smooth, hvp_reg, population_stationary_point,
+    FORMS,
+    SensingObjective,
+    grad_reg,
+    group_lasso_smooth,
+    hvp_reg,
+    population_stationary_point,
     shrunk_column_norms,
 )
 from .train import (
-    LinearRate, Prunability, PruneFinetuneResult, SOSPReport, TrainResult, column_norms, finetune,
-    fit_linear_rate, gradient_descent, hessian_matrix, local_linear_rate, min_measurements,
-    perturbed_gradient_descent, prunability_stats, prune_columns, random_init, sosp_check, train_prune_finetune,
+    LinearRate,
+    Prunability,
+    PruneFinetuneResult,
+    SOSPReport,
+    TrainResult,
+    column_norms,
+    finetune,
+    fit_linear_rate,
+    gradient_descent,
+    hessian_matrix,
+    local_linear_rate,
+    min_measurements,
+    perturbed_gradient_descent,
+    prunability_stats,
+    prune_columns,
+    random_init,
+    sosp_check,
+    train_prune_finetune,
 )
 
 __all__ = [

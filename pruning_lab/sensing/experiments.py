@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validation import as_rng, check_array
 from .model import Measurements, SensingProblem, _check_count
 from .objective import SensingObjective
 from .train import (
@@ -28,7 +29,6 @@ from .train import (
     random_init,
     train_prune_finetune,
 )
-from ..validation import as_rng, check_array
 
 __all__ = [
     "GeneralizationCurve",

@@ -144,7 +144,7 @@ class Measurements:
         object.__setattr__(self, "data", data)
 
     @classmethod
-    def from_matrices(cls, A) -> "Measurements":
+    def from_matrices(cls, A) -> Measurements:
         """Measurements from an explicit stack of symmetric matrices, shape (n, d, d)."""
         A = check_array(A, "A (measurement matrices)", ndim=3)
         if A.shape[1] != A.shape[2] or np.max(np.abs(A - np.swapaxes(A, 1, 2))) > 1e-12 * max(np.max(np.abs(A)), 1):
@@ -153,7 +153,7 @@ class Measurements:
         return cls("sym_gauss", A[:, iu, ju] * w, A.shape[1])
 
     @classmethod
-    def from_vectors(cls, X) -> "Measurements":
+    def from_vectors(cls, X) -> Measurements:
         r"""Rank-one measurements :math:`A_i=x_ix_i^\top` from the rows of ``X`` (n, d)."""
         X = check_array(X, "X (measurement vectors)", ndim=2)
         return cls("rank_one", X, X.shape[1])
@@ -296,12 +296,12 @@ class SensingProblem:
 
     @classmethod
     def random(cls, d: int, r: int, sing_vals=None, noise_sigma: float = 0.0, kind: str = "sym_gauss",
-               rng=None) -> "SensingProblem":
+               rng=None) -> SensingProblem:
         """A problem with a random ground truth from :func:`make_ground_truth`."""
         return cls(make_ground_truth(d, r, sing_vals, rng), noise_sigma, kind)
 
     @classmethod
-    def reference(cls, noise_sigma: float = 0.0, kind: str = "sym_gauss", rng=0) -> "SensingProblem":
+    def reference(cls, noise_sigma: float = 0.0, kind: str = "sym_gauss", rng=0) -> SensingProblem:
         """The reference setting of the chapter: d = 20, r = 3, singular values (1, 0.8, 0.6)."""
         return cls.random(20, 3, [1.0, 0.8, 0.6], noise_sigma, kind, rng)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..validation import check_array, check_nonnegative
 from .model import (
     KINDS,
     Measurements,
@@ -37,7 +38,6 @@ from .model import (
     loss_emp,
     loss_pop,
 )
-from ..validation import check_array, check_nonnegative
 
 __all__ = [
     "FORMS",
@@ -144,7 +144,7 @@ class SensingObjective:
 
     @classmethod
     def empirical(cls, A: Measurements, y, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt",
-                  compress: bool | None = None) -> "SensingObjective":
+                  compress: bool | None = None) -> SensingObjective:
         """Objective with the empirical loss (B3) of measurements ``A`` and observations ``y``.
 
         ``compress`` forces (True) or forbids (False) the sufficient-statistics form; ``None`` uses it
@@ -161,14 +161,14 @@ class SensingObjective:
 
     @classmethod
     def population(cls, M_star, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt",
-                   kind: str = "sym_gauss") -> "SensingObjective":
+                   kind: str = "sym_gauss") -> SensingObjective:
         """Objective with the population loss (B4) of the measurement ensemble ``kind``."""
         M_star = _check_matrix(M_star, "M_star")
         _check_choice(kind, "kind (measurement ensemble)", KINDS)
         lam, beta = _check_reg(lam, beta, form)
         return cls(lam, beta, form, M_star.shape[0], kind, None, None, np.array(M_star, copy=True))
 
-    def with_regularizer(self, lam: float, beta: float | None = None) -> "SensingObjective":
+    def with_regularizer(self, lam: float, beta: float | None = None) -> SensingObjective:
         """The same data term with another :math:`\\lambda` (and :math:`\\beta`); ``lam = 0`` is the plain loss."""
         lam, beta = _check_reg(lam, self.beta if beta is None else beta, self.form)
         return SensingObjective(lam, beta, self.form, self.d, self.kind, self.measurements, self.y,

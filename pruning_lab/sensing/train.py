@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validation import as_rng, check_array, check_nonnegative
 from .model import Measurements, _check_count, _check_factor, _check_matrix, recovery_error
 from .objective import SensingObjective
-from ..validation import as_rng, check_array, check_nonnegative
 
 __all__ = [
     "LinearRate",
@@ -188,7 +188,7 @@ def perturbed_gradient_descent(objective: SensingObjective, U0, eta: float, step
     perturbation happened in the last ``t_thres`` steps, add a point drawn uniformly from the Frobenius
     ball of radius ``radius``.  Stop (``converged=True``) when a perturbation has not decreased
     :math:`f` by ``f_thres`` after ``t_thres`` steps, returning the point before it; otherwise stop
-    after ``steps`` steps.  Spec §3 step 1.  Used in the chapter :doc:`/book/matrix_sensing`.
+    after ``steps`` steps (step 1 of the pipeline).  Used in the chapter :doc:`/book/matrix_sensing`.
 
     Parameters
     ----------

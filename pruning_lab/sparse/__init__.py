@@ -20,13 +20,27 @@ Used in the chapter :doc:`/book/lasso_to_sapp`.
 
 from .base import SparseFit, group_norms, least_squares_loss
 from .experiments import (
-    ObjectiveCurves, SparseProblem, SparsityTradeoff, ThresholdDemo, decoy_problem, equicorrelated_problem,
-    group_lasso_threshold_demo, objective_vs_sparsity, sparsity_tradeoff,
+    ObjectiveCurves,
+    SparseProblem,
+    SparsityTradeoff,
+    ThresholdDemo,
+    decoy_problem,
+    equicorrelated_problem,
+    group_lasso_threshold_demo,
+    objective_vs_sparsity,
+    sparsity_tradeoff,
 )
 from .greedy import CSSResult, css_group_omp, group_omp, omp, ompr
 from .lasso import (
-    GroupLassoPath, GroupLassoResult, block_soft_threshold, group_lasso, group_lasso_path, group_soft_threshold,
-    lambda_max, sequential_attention_linear, sequential_lasso,
+    GroupLassoPath,
+    GroupLassoResult,
+    block_soft_threshold,
+    group_lasso,
+    group_lasso_path,
+    group_soft_threshold,
+    lambda_max,
+    sequential_attention_linear,
+    sequential_lasso,
 )
 from .regularizers import group_powerprop, mask_penalty_minimizer, q_l1_mask, q_regularizer, q_softmax_logsum
 from .restricted import RestrictedConstants, restricted_constants

@@ -19,9 +19,9 @@ from ..lsq import restricted_fit
 from ..validation import as_rng, check_array, check_int, check_nonnegative
 from .base import _check_xy, _Groups, _loss
 from .greedy import group_omp, ompr
-from .thresholding import iht, regularized_iht_variant
 from .lasso import group_lasso, group_lasso_path, lambda_max
 from .restricted import restricted_constants
+from .thresholding import iht, regularized_iht_variant
 
 __all__ = ["ObjectiveCurves", "SparseProblem", "SparsityTradeoff", "ThresholdDemo", "decoy_problem",
            "equicorrelated_problem", "group_lasso_threshold_demo", "objective_vs_sparsity",

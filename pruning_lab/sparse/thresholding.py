@@ -134,7 +134,7 @@ def iht(X, y, s: int, groups=None, *, step: float | None = None, max_iter: int =
     n = X.shape[0]
     r = X @ b - y
     hist, it = [float(r @ r) / (2 * n)], 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         nb = _ght(b - eta * (X.T @ r / n), g, s)
         same = np.array_equal(nb != 0, b != 0)
         done = same and np.linalg.norm(nb - b) <= tol * max(1.0, np.linalg.norm(b))
@@ -252,7 +252,7 @@ def regularized_iht_variant(X, y, s: int, groups=None, *, c: float = 0.05, round
     n = X.shape[0]
     r = X @ b - y
     hist, it, ws = [float(r @ r) / (2 * n)], 0, [w.copy()] if keep_history else None
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         nb = _ght(b - eta * (X.T @ r / n + rho * w * b), g, s)
         nw = w
         if c > 0:

@@ -9,12 +9,22 @@ importable from here: ``from pruning_lab.widgets import dc_panel``.
 """
 
 from .linear import (
-    dc_figure, dc_panel, random_features_figure, random_features_panel, strategy_figure, strategy_panel,
+    dc_figure,
+    dc_panel,
+    random_features_figure,
+    random_features_panel,
+    strategy_figure,
+    strategy_panel,
     strategy_problem,
 )
 from .lottery import lottery_figure, lottery_panel
 from .networks import (
-    METRICS, PANEL_STRATEGIES, PANEL_WIDTHS, mnist_pruning_figure, mnist_pruning_panel, width_sweep_figure,
+    METRICS,
+    PANEL_STRATEGIES,
+    PANEL_WIDTHS,
+    mnist_pruning_figure,
+    mnist_pruning_panel,
+    width_sweep_figure,
     width_sweep_panel,
 )
 from .panel import controls_panel
