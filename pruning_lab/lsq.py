@@ -28,6 +28,7 @@ __all__ = [
     "empirical_hessian_diag",
     "min_norm_solution",
     "restricted_fit",
+    "ridge_solution",
     "test_risk",
     "training_risk",
 ]
@@ -85,6 +86,40 @@ def min_norm_solution(X, y, *, method: str = "auto") -> np.ndarray:
         if sol is not None:
             return X.T @ sol if method == "dual" else sol
     return np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+def ridge_solution(X, y, mu: float, support=None) -> np.ndarray:
+    r"""Ridge regression with penalty :math:`\mu>0`, optionally on the columns in ``support`` only.
+
+    .. math:: \hat\beta_\mu=\arg\min_b\tfrac1{2n}\lVert y-Xb\rVert^2+\tfrac\mu2\lVert b\rVert^2
+              =(X^\top X/n+\mu I)^{-1}X^\top y/n=X^\top(XX^\top/n+\mu I)^{-1}y/n,
+
+    solved in the primal :math:`p\times p` form when :math:`p\le n` and in the dual
+    :math:`n\times n` form otherwise (both systems are positive definite).  As :math:`\mu\to0` it
+    tends to :func:`min_norm_solution`.  With ``support`` (boolean mask or indices), the columns
+    outside it are zero: the small model trained with a penalty.  ``y`` may hold several right-hand
+    sides as columns.  Used in the chapters :doc:`/book/pruning_strategies` and
+    :doc:`/book/predicting_pruning` (the tuned small model).
+    """
+    X, y = _check_xy(X, y)
+    if isinstance(mu, bool) or not isinstance(mu, (int, float, np.integer, np.floating)) or not np.isfinite(mu) \
+            or not mu > 0:
+        raise ValueError(f"mu (the ridge penalty) must be a finite number > 0, got {mu!r}")
+    idx = np.arange(X.shape[1]) if support is None else check_support(support, X.shape[1])
+    out = np.zeros((X.shape[1],) + y.shape[1:])
+    if idx.size == 0:
+        return out
+    Xs = X[:, idx]
+    n, p = Xs.shape
+    if p <= n:
+        G = Xs.T @ Xs / n
+        G[np.diag_indices(p)] += mu
+        out[idx] = sla.solve(G, Xs.T @ y / n, assume_a="pos", check_finite=False)
+    else:
+        G = Xs @ Xs.T / n
+        G[np.diag_indices(n)] += mu
+        out[idx] = Xs.T @ sla.solve(G, y / n, assume_a="pos", check_finite=False)
+    return out
 
 
 def _solve_spd(G: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:

@@ -36,7 +36,7 @@ from scipy import integrate
 
 from pruning_lab import dc, lsq, pipeline
 from pruning_lab import prune as P
-from pruning_lab.dc import theory as dc_theory
+from pruning_lab.dc import pruning as dc_pruning
 from pruning_lab.dc.simulate import simulate_threshold_pruning
 from pruning_lab.problems import (
     LinearGaussianProblem,
@@ -330,7 +330,7 @@ def test_truncated_gaussian_moments_against_quadrature():
     """Closed forms of P(|X|>t), E[X 1], E[X² 1] for X ~ N(m, τ²), vs numerical integration."""
     rng = np.random.default_rng(14)
     for m, tau, t in zip(rng.normal(0, 1, 8), rng.uniform(0.05, 2, 8), rng.uniform(0, 2, 8)):
-        keep, first, second = dc_theory._truncated_moments(np.array(m), np.array(tau), np.array(t))
+        keep, first, second = dc_pruning._truncated_moments(np.array(m), np.array(tau), np.array(t))
 
         def pdf(x, m=m, tau=tau):
             return np.exp(-0.5 * ((x - m) / tau) ** 2) / (tau * np.sqrt(2 * np.pi))

@@ -21,9 +21,9 @@ from tqdm.auto import tqdm
 from ..pipeline import compare_strategies
 from ..problems import LinearGaussianProblem
 from ..validation import as_rng
-from . import theory as dc
+from .pruning import DC_STRATEGIES, oracle_prune_risk, retrain_risk, threshold_prune_risk
 from .simulate import Agreement, MonteCarlo, agreement, simulate_min_norm, simulate_small_model
-from .theory import DC_STRATEGIES
+from .theory import dc_params, isotropic_risk, oracle_small_model_risk
 
 __all__ = ["DenseRiskCurve", "RegimeMap", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
            "regime_map", "sparse_double_descent", "two_level_world"]
@@ -118,13 +118,13 @@ def _theory_point(problem, n, s, retrain_draws, rng):
     out = dict.fromkeys(("dense",) + DC_STRATEGIES + ("retrained",), np.nan)
     if n - 1 <= p <= n:
         return out
-    out["dense"] = dc.dc_params(problem, n).gamma
+    out["dense"] = dc_params(problem, n).gamma
     if p >= s:
-        out["magnitude"] = dc.threshold_prune_risk(problem, n, s, "magnitude")
-        out["hessian"] = dc.threshold_prune_risk(problem, n, s, "hessian")
-        out["oracle"] = dc.oracle_prune_risk(problem, n, s)
+        out["magnitude"] = threshold_prune_risk(problem, n, s, "magnitude")
+        out["hessian"] = threshold_prune_risk(problem, n, s, "hessian")
+        out["oracle"] = oracle_prune_risk(problem, n, s)
         if retrain_draws and not (n - 1 <= s <= n):
-            out["retrained"] = dc.retrain_risk(problem, n, s, "magnitude", draws=retrain_draws, rng=rng)[0]
+            out["retrained"] = retrain_risk(problem, n, s, "magnitude", draws=retrain_draws, rng=rng)[0]
     return out
 
 
@@ -134,8 +134,8 @@ def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, t
 
     For each ``p`` the learner faces :func:`learner_problem` ``(world, p)``; the theory is the dense DC risk
     :math:`\gamma` (:func:`pruning_lab.dc.theory.dc_params`), the closed-form threshold risks of
-    magnitude and Hessian pruning (:func:`pruning_lab.dc.theory.threshold_prune_risk`) and the oracle
-    risk (:func:`pruning_lab.dc.theory.oracle_prune_risk`), all at ``s`` kept weights.  Used in the
+    magnitude and Hessian pruning (:func:`pruning_lab.dc.pruning.threshold_prune_risk`) and the oracle
+    risk (:func:`pruning_lab.dc.pruning.oracle_prune_risk`), all at ``s`` kept weights.  Used in the
     chapter :doc:`/book/predicting_pruning`.
 
     Parameters
@@ -153,7 +153,7 @@ def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, t
         ``n - 1 <= p <= n`` or ``p < s`` are skipped (NaN).
     retrain_draws : int
         DC draws (``>= 2``) for the fresh-sample retraining curve ``"retrained"``,
-        :func:`pruning_lab.dc.theory.retrain_risk` after magnitude pruning (0: not computed, NaN;
+        :func:`pruning_lab.dc.pruning.retrain_risk` after magnitude pruning (0: not computed, NaN;
         also NaN when ``n - 1 <= s <= n``).
     rng : numpy.random.Generator or int or None
         Randomness for the simulation and the retraining DC (one stream, used in the order of ``ps``).
@@ -187,7 +187,7 @@ def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, t
             sim["dense"][j], sem["dense"][j] = comp.dense.mean(), comp.dense.std(ddof=1) / np.sqrt(trials)
             for strategy in DC_STRATEGIES:
                 sim[strategy][j], sem[strategy][j] = comp.mean(strategy)[0], comp.sem(strategy)[0]
-    small = dc.oracle_small_model_risk(world, n, s) if not (n - 1 <= s <= n) else np.inf
+    small = oracle_small_model_risk(world, n, s) if not (n - 1 <= s <= n) else np.inf
     return SparseDoubleDescent(ps, int(n), int(s), theory, sim if trials else {}, sem if trials else {}, small)
 
 
@@ -250,8 +250,8 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
         if n - 1 <= p <= n:
             continue
         problem = LinearGaussianProblem.isotropic(np.full(p, np.sqrt(r2 / p)), sigma)
-        out["dc"][j] = dc.dc_params(problem, n).gamma
-        out["asymptotic"][j] = dc.isotropic_risk(p / n, r2, sigma)
+        out["dc"][j] = dc_params(problem, n).gamma
+        out["asymptotic"][j] = isotropic_risk(p / n, r2, sigma)
         if trials:
             risks = simulate_min_norm(problem, n, trials, rng)[1]
             out["simulated"][j], out["sem"][j] = risks.mean(), risks.std(ddof=1) / np.sqrt(trials)
@@ -345,8 +345,8 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
         Learner sizes to minimize over (each ``<= P``); sizes below ``s`` or in ``n - 1 .. n`` are
         dropped.  ``None``: the geometric default above, per ``s``.
     strategy : str
-        ``"magnitude"`` or ``"hessian"`` (:func:`pruning_lab.dc.theory.threshold_prune_risk`), or
-        ``"oracle"`` (:func:`pruning_lab.dc.theory.oracle_prune_risk`).
+        ``"magnitude"`` or ``"hessian"`` (:func:`pruning_lab.dc.pruning.threshold_prune_risk`), or
+        ``"oracle"`` (:func:`pruning_lab.dc.pruning.oracle_prune_risk`).
     progress : bool
         Show a ``tqdm`` bar over ``spikes``.
 
@@ -379,11 +379,11 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
             grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
             if grid.size == 0:
                 raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")
-            risks = np.array([dc.oracle_prune_risk(learner_problem(world, int(p)), n, int(s)) if strategy == "oracle"
-                              else dc.threshold_prune_risk(learner_problem(world, int(p)), n, int(s), strategy)
+            risks = np.array([oracle_prune_risk(learner_problem(world, int(p)), n, int(s)) if strategy == "oracle"
+                              else threshold_prune_risk(learner_problem(world, int(p)), n, int(s), strategy)
                               for p in grid])
             best = int(np.argmin(risks))
             pruned[i, j], best_p[i, j] = risks[best], grid[best]
-            small[i, j] = dc.oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf
+            small[i, j] = oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf
     world_kwargs = dict(P=P, k=k, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
     return RegimeMap(s_ratios, spikes, int(n), strategy, pruned, best_p, small, world_kwargs)

@@ -17,7 +17,7 @@ from ..pipeline import prune_weights
 from ..problems import LinearGaussianProblem
 from ..validation import as_rng, check_nonnegative, check_sparsity
 
-__all__ = ["Agreement", "MonteCarlo", "agreement", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
+__all__ = ["Agreement", "MonteCarlo", "agreement", "simulate_ridge", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
            "simulate_threshold_pruning"]
 
 
@@ -197,7 +197,7 @@ def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 20
 
 
 def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, strategy: str = "magnitude") -> dict:
-    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what :func:`pruning_lab.dc.theory.threshold_risk` predicts.
+    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what :func:`pruning_lab.dc.pruning.threshold_risk` predicts.
 
     ``weights`` (trials, p) are trained weights (e.g. from :func:`simulate_min_norm`).
     Keep :math:`|w_i|>t` (``"magnitude"``) or :math:`\lambda_iw_i^2>t^2`
@@ -222,12 +222,54 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, stra
     return out
 
 
-def simulate_small_model(problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0) -> MonteCarlo:
-    """Least squares trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.theory.small_model_risk` predicts."""
+def simulate_small_model(problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0, *,
+                         ridge: float = 0.0) -> MonteCarlo:
+    r"""A model trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.theory.small_model_risk` predicts.
+
+    Least squares (``ridge = 0``, :func:`pruning_lab.lsq.restricted_fit`) or ridge with penalty
+    ``ridge`` (:func:`pruning_lab.lsq.ridge_solution`), over ``trials`` independent training sets,
+    each model scored by its exact risk.
+
+    Parameters
+    ----------
+    problem : pruning_lab.problems.LinearGaussianProblem
+        The data model (all ``p`` features are sampled; the model sees those in ``support``).
+    n : int
+        Samples per training set.
+    support : array_like of int or bool
+        The features of the small model (indices, or a boolean mask of length ``p``).
+    trials : int
+        Independent training sets (``>= 1``).
+    rng : numpy.random.Generator or int or None
+        Randomness of the data.
+    ridge : float
+        Ridge penalty :math:`\mu\ge0` (0: least squares).
+
+    Returns
+    -------
+    pruning_lab.dc.simulate.MonteCarlo
+        Mean and standard error of the risk over the trials.
+    """
     rng, trials = as_rng(rng), _check_trials(trials)
+    ridge = check_nonnegative(ridge, "ridge (the penalty mu)")
     support = np.asarray(support)
     risks = []
     for _ in range(trials):
         X, y = problem.sample(n, rng)
-        risks.append(problem.population_risk(lsq.restricted_fit(X, y, support)))
+        fit = lsq.restricted_fit(X, y, support) if ridge == 0 else lsq.ridge_solution(X, y, ridge, support)
+        risks.append(problem.population_risk(fit))
+    return MonteCarlo.of(risks)
+
+
+def simulate_ridge(problem: LinearGaussianProblem, n: int, ridge: float, trials: int = 20, rng=0) -> MonteCarlo:
+    """Ridge regression (:func:`pruning_lab.lsq.ridge_solution`) on ``trials`` simulated training sets of ``n``.
+
+    Returns the mean and standard error of the exact risk; what :func:`pruning_lab.dc.theory.dc_params`
+    with ``ridge`` predicts.
+    """
+    rng, trials = as_rng(rng), _check_trials(trials)
+    risks = []
+    for _ in range(trials):
+        X, y = problem.sample(n, rng)
+        risks.append(problem.population_risk(lsq.ridge_solution(X, y, ridge)))
     return MonteCarlo.of(risks)
