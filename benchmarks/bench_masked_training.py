@@ -1,7 +1,8 @@
 """Benchmark: time per training step of dense, masked and torch-hook-pruned training.
 
 For each model, with the same global magnitude masks (``--sparsity`` of the
-weights removed), one SGD step (momentum 0.9, weight decay 5e-4) of
+weights removed), one SGD step (the recipe ``TrainingRecipe(lr=0.01, momentum=0.9,
+weight_decay=5e-4)``, one epoch) of
 
 - dense: :func:`pruning_lab.nn.train.train_classifier` without masks,
 - masked: the same with ``masks=...`` (gradients and weights multiplied by
@@ -37,11 +38,11 @@ import time
 
 def time_step(model, X, y, steps, batch, masks=None):
     """Seconds per training step of one epoch of ``steps`` minibatches."""
-    from pruning_lab.nn.train import train_classifier
+    from pruning_lab.nn.train import TrainingRecipe, train_classifier
 
+    recipe = TrainingRecipe(epochs=1, lr=0.01, batch_size=batch, momentum=0.9, weight_decay=5e-4, seed=0)
     start = time.perf_counter()
-    train_classifier(model, X, y, epochs=1, lr=0.01, batch_size=batch, momentum=0.9, weight_decay=5e-4,
-                     seed=0, masks=masks)
+    train_classifier(model, X, y, recipe, masks=masks)
     return (time.perf_counter() - start) / steps
 
 
@@ -99,7 +100,7 @@ def bench(label, model, input_shape, batch, steps, repeats, sparsity):
           f"of the fastest dense step")
     print(f"  best-of ratios: masked / dense {min(times['masked']) / min(times['dense']):.3f}, "
           f"masked / hooks {min(times['masked']) / min(times['hooks']):.3f}")
-    paired = statistics.median(m / d for m, d in zip(times["masked"], times["dense"]))
+    paired = statistics.median(m / d for m, d in zip(times["masked"], times["dense"], strict=True))
     ratio = med["masked"] / med["dense"]
     print(f"  masked / dense: {ratio:.3f} (median of per-round ratios {paired:.3f}; target <= 1.10)")
     print(f"  masked / hooks: {med['masked'] / med['hooks']:.3f}   hooks / dense: {med['hooks'] / med['dense']:.3f}")

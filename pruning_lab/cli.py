@@ -5,18 +5,21 @@
     python -m pruning_lab list
     python -m pruning_lab sweep NAME [--scale book|full] [--store DIR] [--jobs N] [--device cpu|cuda]
                                      [--data-dir DIR] [--seeds S ...] [--no-progress]
-                                     [--widths W ...] [--base-width W] [--epochs E] [--retrain-epochs E]
-                                     [--n-train N] [--n-test N]
+                                     [--widths W ...] [--base-width W] [--n-train N] [--n-test N]
+                                     [--epochs E] [--retrain-epochs E] [--lr LR] [--batch-size B]
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
-Chang, Li, Oymak & Thrampoulidis 2021, chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10"), storing every
-finished run in ``--store`` (a :class:`pruning_lab.runs.RunStore`):
-running the same command again computes only what is missing.  The override
-options change the named sweep (for quick trials).  Errors in the request
+Chang, Li, Oymak & Thrampoulidis 2021, chapters :doc:`/book/pruning_mnist` and
+:doc:`/book/resnet_cifar`), storing every finished run in ``--store`` (a
+:class:`pruning_lab.runs.RunStore`): running the same command again computes
+only what is missing.  The override options change the named sweep (for quick
+trials): ``--epochs``, ``--lr`` and ``--batch-size`` change its
+:class:`pruning_lab.nn.train.TrainingRecipe`, the others the
+:class:`pruning_lab.nn.sweeps.WidthSweep` itself.  Errors in the request
 (unknown sweep, missing CIFAR-10 files, no CUDA device, bad values) print a
-message and exit with status 2.  Installed as the ``pruning-lab`` command.
+one-line message and exit with status 2.  Installed as the ``pruning-lab`` command.
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.add_argument("--widths", type=int, nargs="+", default=None, help="override: widths")
     sweep.add_argument("--base-width", type=int, default=None, help="override: base width (pruning target)")
-    sweep.add_argument("--epochs", type=int, default=None, help="override: epochs of dense training")
-    sweep.add_argument("--retrain-epochs", type=int, default=None, help="override: epochs of retraining")
     sweep.add_argument("--n-train", type=int, default=None, help="override: training examples used")
     sweep.add_argument("--n-test", type=int, default=None, help="override: test examples used")
+    sweep.add_argument("--epochs", type=int, default=None, help="override: epochs of dense training (recipe)")
+    sweep.add_argument("--retrain-epochs", type=int, default=None, help="override: epochs of retraining")
+    sweep.add_argument("--lr", type=float, default=None, help="override: peak learning rate (recipe)")
+    sweep.add_argument("--batch-size", type=int, default=None, help="override: minibatch size (recipe)")
 
     table = commands.add_parser("table", help="print (or write as CSV) the finished runs of a sweep")
     table.add_argument("name", help="name of the sweep")
@@ -72,23 +77,32 @@ def _list(out) -> None:
             widths = " ".join(map(str, s.widths))
             print(f"{name:<18} {scale:<5} {s.model:<9} {s.dataset:<8} {widths:<34} {s.base_width:>4} "
                   f"{s.target:>7} {len(s.configs()):>5} {s.dense_trainings():>5} "
-                  f"{s.epochs:>3}+{s.retrain_epochs:<2}", file=out)
+                  f"{s.recipe.epochs:>3}+{s.retrain_epochs:<2}", file=out)
+
+
+def _overridden(sweep, args):
+    """The named ``sweep`` with the command line's overrides: recipe fields into its recipe, the rest into it."""
+    def given(*pairs):
+        return {key: value for key, value in pairs if value is not None}
+
+    recipe = given(("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size))
+    changes = given(("seeds", args.seeds), ("widths", args.widths), ("base_width", args.base_width),
+                    ("retrain_epochs", args.retrain_epochs), ("n_train", args.n_train), ("n_test", args.n_test),
+                    ("device", args.device))
+    if recipe:
+        changes["recipe"] = sweep.recipe.replace(**recipe)
+    return sweep.replace(**changes)
 
 
 def _sweep(args, out) -> None:
     import torch
 
     from .data import find_cifar10
-    from .runs import RunStore
     from .nn.sweeps import get_sweep, run_width_sweep
+    from .runs import RunStore
 
     try:
-        sweep = get_sweep(args.name, args.scale)
-        changes = {key: value for key, value in (
-            ("seeds", args.seeds), ("widths", args.widths), ("base_width", args.base_width),
-            ("epochs", args.epochs), ("retrain_epochs", args.retrain_epochs), ("n_train", args.n_train),
-            ("n_test", args.n_test), ("device", args.device)) if value is not None}
-        sweep = sweep.replace(**changes)
+        sweep = _overridden(get_sweep(args.name, args.scale), args)
         store = RunStore(args.store)
     except ValueError as err:
         raise _UsageError(str(err)) from None

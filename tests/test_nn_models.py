@@ -8,11 +8,19 @@ import torch.nn.functional as F
 
 from pruning_lab.nn import masks as M
 from pruning_lab.nn.models import (
-    MLP, BasicBlock, LeNet300100, ResNet20, build_model, count_parameters, mlp_weight_count,
+    MLP,
+    MODEL_NAMES,
+    MODELS,
+    BasicBlock,
+    LeNet300100,
+    ResNet20,
+    build_model,
+    count_parameters,
+    mlp_weight_count,
+    prunable_weight_count,
     resnet20_weight_count,
 )
 from pruning_lab.nn.transforms import random_crop_flip
-
 
 # -- parameter counts -------------------------------------------------------------------
 
@@ -45,7 +53,7 @@ def test_mlp_counts_match_closed_form(widths):
     net = MLP(widths[0], widths[1:-1], widths[-1])
     assert count_parameters(net) == mlp_weight_count(widths, prunable_only=False)
     assert count_parameters(net, prunable_only=True) == mlp_weight_count(widths)
-    assert mlp_weight_count(widths) == sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    assert mlp_weight_count(widths) == sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
 
 def test_lenet300100_shape_and_count():
@@ -53,6 +61,8 @@ def test_lenet300100_shape_and_count():
     assert net.widths == (784, 300, 100, 10)
     assert count_parameters(net, prunable_only=True) == 266_200 and count_parameters(net) == 266_610
     assert LeNet300100(width=30).widths == (784, 30, 10, 10)
+    assert LeNet300100.hidden_widths(300) == (300, 100) and LeNet300100.hidden_widths(2) == (2, 1)
+    assert LeNet300100(width=2).widths == (784, 2, 1, 10)  # at least one unit in the second layer
 
 
 def test_prunable_count_agrees_with_masks_also_after_torch_pruning():
@@ -128,6 +138,33 @@ def test_build_model_names():
     net = build_model("resnet20", 8, in_channels=1, num_classes=4)
     assert isinstance(net, ResNet20) and net.conv.in_channels == 1 and net.fc.out_features == 4
     assert count_parameters(net, True) == resnet20_weight_count(8, 4, 1)
+
+
+# -- the model registry -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("width, shape", [(1, {}), (3, dict(num_classes=4, in_channels=1, in_features=50)),
+                                          (10, dict(in_features=3072)), (16, {})])
+def test_registry_counts_equal_the_built_models(name, width, shape):
+    model = build_model(name, width, **shape)
+    assert prunable_weight_count(name, width, **shape) == count_parameters(model, prunable_only=True)
+    assert MODELS[name].weight_count(width, shape.get("num_classes", 10), shape.get("in_channels", 3),
+                                     shape.get("in_features", 784)) == count_parameters(model, prunable_only=True)
+
+
+def test_registry_entries():
+    assert MODEL_NAMES == tuple(MODELS) == ("fc2", "lenet300100", "resnet20")
+    assert [MODELS[n].image_input for n in MODEL_NAMES] == [False, False, True]
+    assert prunable_weight_count("fc2", 16) == 794 * 16
+    assert prunable_weight_count("lenet300100", 300) == 266_200
+    assert prunable_weight_count("resnet20", 16) == resnet20_weight_count(16) == 268_336
+    assert prunable_weight_count("resnet20", 4, in_channels=1, in_features=5) == resnet20_weight_count(4, 10, 1)
+    with pytest.raises(ValueError, match="unknown model name 'vgg'"):
+        prunable_weight_count("vgg", 4)
+    with pytest.raises(ValueError, match="width"):
+        prunable_weight_count("fc2", 0)
+    with pytest.raises(ValueError, match="in_features"):
+        prunable_weight_count("fc2", 4, in_features=0)
 
 
 @pytest.mark.parametrize("name, width, kwargs, match", [

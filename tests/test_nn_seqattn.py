@@ -138,7 +138,8 @@ def test_acdc_imagenet_plan_covers_all_steps():
     assert kinds == ["dense"] + ["sparse", "dense"] * 7 + ["sparse"]
     lengths = [p.end - p.start for p in plan.phases]
     assert lengths == [100] + [50] * 13 + [100, 150] and sum(lengths) == 1000  # 10 + 7(5+5) + 5 + 15
-    assert all(a.end == b.start for a, b in zip(plan.phases, plan.phases[1:])) and plan.phases[0].start == 0
+    assert plan.phases[0].start == 0
+    assert all(a.end == b.start for a, b in zip(plan.phases, plan.phases[1:], strict=False))
     assert np.isclose(plan.fractions().sum(), 1.0)
 
 
@@ -148,7 +149,7 @@ def test_sapp_plan_structure_and_coverage(T):
     kinds = [p.kind for p in plan.phases]
     assert kinds == ["dense"] + ["sparsify", "sparse", "dense"] * 6 + ["sparsify", "sparse"]
     assert plan.total_steps == T and plan.phases[0].start == 0
-    assert all(a.end == b.start and a.end > a.start for a, b in zip(plan.phases, plan.phases[1:]))
+    assert all(a.end == b.start and a.end > a.start for a, b in zip(plan.phases, plan.phases[1:], strict=False))
     ref = [0.1] + [0.1 / 3] * 18 + [0.15, 0.15]
     assert np.allclose(plan.fractions(), ref, atol=1.0 / T)
 

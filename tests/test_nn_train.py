@@ -1,6 +1,7 @@
-"""Tests of pruning_lab.nn.models, pruning_lab.nn.train and pruning_lab.nn.pipeline."""
+"""Tests of pruning_lab.nn.train (TrainingRecipe, train_classifier, evaluation) and pruning_lab.nn.pipeline."""
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ from pruning_lab.data import Dataset
 from pruning_lab.nn import masks
 from pruning_lab.nn.models import MLP
 from pruning_lab.nn.pipeline import mask_sweep
-from pruning_lab.nn.train import accuracy, evaluate, learning_rate, train_classifier
+from pruning_lab.nn.train import TrainingRecipe, accuracy, evaluate, learning_rate, train_classifier
 
 
 def blobs(n=300, d=20, k=3, seed=0):
@@ -47,7 +48,7 @@ def test_training_learns_and_is_reproducible(data):
     def run():
         torch.manual_seed(0)
         net = MLP(20, [32], 3)
-        hist = train_classifier(net, data.X_train, data.y_train, epochs=5, lr=0.05, seed=3)
+        hist = train_classifier(net, data.X_train, data.y_train, TrainingRecipe(epochs=5, lr=0.05, seed=3))
         return net, hist
 
     net_a, hist_a = run()
@@ -55,7 +56,7 @@ def test_training_learns_and_is_reproducible(data):
     assert hist_a[-1] < hist_a[0]
     assert accuracy(net_a, data.X_test, data.y_test) > 0.95
     assert hist_a == hist_b
-    for pa, pb in zip(net_a.parameters(), net_b.parameters()):
+    for pa, pb in zip(net_a.parameters(), net_b.parameters(), strict=True):
         assert torch.equal(pa, pb)
 
 
@@ -64,7 +65,8 @@ def test_pruned_weights_stay_zero_through_training_with_momentum_and_weight_deca
     net = MLP(20, [32, 16], 3)
     m = masks.global_magnitude_masks(net, sparsity=0.7)
     masks.apply_masks(net, m)
-    train_classifier(net, data.X_train, data.y_train, epochs=3, lr=0.1, momentum=0.9, weight_decay=1e-3, seed=0)
+    train_classifier(net, data.X_train, data.y_train,
+                     TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=1e-3, seed=0))
     for name, mask in m.items():
         module = net.get_submodule(name.rsplit(".", 1)[0])
         assert torch.all(module.weight[~mask] == 0)
@@ -76,35 +78,102 @@ def test_training_rejects_bad_inputs(data):
     with pytest.raises(ValueError, match="must match"):
         train_classifier(net, data.X_train, data.y_train[:-1])
     with pytest.raises(ValueError, match="learning rate"):
-        train_classifier(net, data.X_train, data.y_train, lr=0.0)
+        train_classifier(net, data.X_train, data.y_train, TrainingRecipe(lr=0.0))
     bad = data.X_train.copy()
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         train_classifier(net, bad, data.y_train)
 
 
+# -- TrainingRecipe -----------------------------------------------------------------------
+
+def test_recipe_defaults_fields_and_replace():
+    recipe = TrainingRecipe()
+    assert dataclasses.asdict(recipe) == dict(optimizer="sgd", lr=0.05, lr_schedule="constant", epochs=10,
+                                              batch_size=128, momentum=0.9, weight_decay=0.0, seed=0)
+    changed = recipe.replace(epochs=3, seed=7)
+    assert (changed.epochs, changed.seed, changed.lr) == (3, 7, 0.05) and recipe.epochs == 10  # a copy
+    assert changed == TrainingRecipe(epochs=3, seed=7) and hash(changed) == hash(TrainingRecipe(epochs=3, seed=7))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        recipe.lr = 0.1
+    with pytest.raises(TypeError):
+        TrainingRecipe(0.1)  # keyword-only: no silent mix-up of lr and epochs
+    with pytest.raises(ValueError, match="momentum must lie"):
+        recipe.replace(momentum=1.5)  # replace checks again
+    # numpy numbers become plain Python numbers, so equal recipes are equal
+    from_numpy = TrainingRecipe(lr=np.float32(0.5), epochs=np.int64(2), batch_size=np.int32(8), seed=np.uint8(1))
+    assert from_numpy == TrainingRecipe(lr=0.5, epochs=2, batch_size=8, seed=1)
+    assert type(from_numpy.epochs) is int and type(from_numpy.lr) is float and type(from_numpy.momentum) is float
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("optimizer", "adam", "optimizer must be one of sgd"),
+    ("lr", 0.0, "lr \\(learning rate\\) must be a finite number > 0"),
+    ("lr", float("inf"), "lr \\(learning rate\\)"),
+    ("lr", True, "lr \\(learning rate\\)"),
+    ("lr", "0.1", "lr \\(learning rate\\)"),
+    ("lr_schedule", "step", "lr_schedule must be one of constant, cosine"),
+    ("epochs", -1, "epochs must be an integer >= 0"),
+    ("epochs", 2.0, "epochs must be an integer"),
+    ("batch_size", 0, "batch_size must be an integer >= 1"),
+    ("momentum", -0.1, "momentum must be finite and >= 0"),
+    ("momentum", 1.0, "momentum must lie in \\[0, 1\\)"),
+    ("weight_decay", float("nan"), "weight_decay must be finite and >= 0"),
+    ("seed", -1, "seed must be an integer >= 0"),
+    ("seed", None, "seed must be an integer"),
+])
+def test_recipe_rejects_bad_fields(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        TrainingRecipe(**{field: value})
+
+
+def test_recipe_with_zero_epochs_leaves_the_model_untouched(data):
+    net, _ = masked_net(seed=6)
+    before = copy.deepcopy(net.state_dict())
+    assert train_classifier(net, data.X_train, data.y_train, TrainingRecipe(epochs=0)) == []
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())
+
+
+def test_recipe_fields_reach_the_optimizer_and_seed_the_minibatch_order(data):
+    seen = []
+    recipe = TrainingRecipe(epochs=1, lr=0.3, momentum=0.5, weight_decay=1e-3, batch_size=50, seed=9)
+    net, _ = masked_net(seed=7)
+    train_classifier(net, data.X_train, data.y_train, recipe, on_epoch_end=lambda e, m, opt: seen.append(opt))
+    group = seen[0].param_groups[0]
+    assert isinstance(seen[0], torch.optim.SGD)
+    assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.3, 0.5, 1e-3)
+    runs = {}
+    for seed in (9, 9, 10):  # the same seed gives the same network, another seed another one
+        net, _ = masked_net(seed=7)
+        train_classifier(net, data.X_train, data.y_train, recipe.replace(seed=seed))
+        runs.setdefault(seed, []).append(net.state_dict()["0.weight"])
+    assert torch.equal(*runs[9]) and not torch.equal(runs[9][0], runs[10][0])
+
+
 def test_mask_sweep(data):
     torch.manual_seed(0)
     net = MLP(20, [32], 3)
-    train_classifier(net, data.X_train, data.y_train, epochs=5, lr=0.05, seed=0)
+    train_classifier(net, data.X_train, data.y_train, TrainingRecipe(epochs=5, lr=0.05, seed=0))
     before = copy.deepcopy(net.state_dict())
-    sweep = mask_sweep(net, data, [0.0, 0.5, 0.99], retrain_epochs=1, seed=0)
+    sweep = mask_sweep(net, data, [0.0, 0.5, 0.99], recipe=TrainingRecipe(epochs=1, lr=0.02, seed=0))
     # The trained model itself is not modified.
     for k, v in net.state_dict().items():
         assert torch.equal(v, before[k])
     # Removing nothing leaves the dense accuracy.
-    for scope in ("global", "layerwise", "random"):
-        assert sweep.accuracy[(scope, False)][0] == sweep.dense_accuracy
+    for strategy in ("global", "layerwise", "random"):
+        assert sweep.accuracy[(strategy, False)][0] == sweep.dense_accuracy
     # Per-layer kept fractions reflect the requested sparsity.
-    total = {k: v for k, v in zip(sweep.layer_names, [20 * 32, 32 * 3])}
+    total = dict(zip(sweep.layer_names, [20 * 32, 32 * 3], strict=True))
     kept = sum(sweep.kept_fraction["global"][1][k] * total[k] for k in total)
     assert kept == pytest.approx(0.5 * sum(total.values()), abs=1)
     # Global magnitude pruning of half the weights keeps the classifier accurate.
     assert sweep.accuracy[("global", False)][1] > 0.9
     with pytest.raises(ValueError, match="fractions"):
         mask_sweep(net, data, [1.5])
-    with pytest.raises(ValueError, match="unknown mask scope"):
-        mask_sweep(net, data, [0.5], scopes=("magic",))
+    with pytest.raises(ValueError, match="unknown pruning strategy 'magic'"):
+        mask_sweep(net, data, [0.5], strategies=("magic",))
+    with pytest.raises(ValueError, match="recipe must be a pruning_lab.nn.train.TrainingRecipe"):
+        mask_sweep(net, data, [0.5], recipe={"epochs": 1})
 
 
 # -- masked training -------------------------------------------------------------------
@@ -121,12 +190,13 @@ def test_masks_keep_pruned_weights_grads_and_momentum_exactly_zero(data):
     buffers = []
 
     def check(epoch, model, opt):
-        for name, mask in m.items():
+        for name in m:
             p = model.get_parameter(name)
             buffers.append((name, opt.state[p]["momentum_buffer"].clone(), p.grad.clone()))
 
-    train_classifier(net, data.X_train, data.y_train, epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4,
-                     seed=0, masks=m, on_epoch_end=check)
+    train_classifier(net, data.X_train, data.y_train,
+                     TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0),
+                     masks=m, on_epoch_end=check)
     assert len(buffers) == 3 * len(m)
     for name, buf, grad in buffers:
         assert torch.all(buf[~m[name]] == 0) and torch.all(grad[~m[name]] == 0)
@@ -140,27 +210,27 @@ def test_all_ones_masks_equal_dense_training_bit_for_bit(data):
     dense, _ = masked_net()
     masked = copy.deepcopy(dense)
     ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in masks.prunable_parameters(masked, True).items()}
-    kw = dict(epochs=2, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=4, lr_schedule="cosine")
-    h_dense = train_classifier(dense, data.X_train, data.y_train, **kw)
-    h_masked = train_classifier(masked, data.X_train, data.y_train, masks=ones, **kw)
+    recipe = TrainingRecipe(epochs=2, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=4, lr_schedule="cosine")
+    h_dense = train_classifier(dense, data.X_train, data.y_train, recipe)
+    h_masked = train_classifier(masked, data.X_train, data.y_train, recipe, masks=ones)
     assert h_dense == h_masked
-    for a, b in zip(dense.parameters(), masked.parameters()):
+    for a, b in zip(dense.parameters(), masked.parameters(), strict=True):
         assert torch.equal(a, b)
 
 
 def test_masked_training_equals_training_through_torch_prune_hooks(data):
     ours, m = masked_net(seed=2, sparsity=0.8)
     hooked = masks.apply_masks(copy.deepcopy(ours), m)
-    kw = dict(epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=1)
-    h_ours = train_classifier(ours, data.X_train, data.y_train, masks=m, **kw)
-    h_hooked = train_classifier(hooked, data.X_train, data.y_train, **kw)
+    recipe = TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=1)
+    h_ours = train_classifier(ours, data.X_train, data.y_train, recipe, masks=m)
+    h_hooked = train_classifier(hooked, data.X_train, data.y_train, recipe)
     np.testing.assert_allclose(h_ours, h_hooked, rtol=1e-5)
     effective = masks.prunable_parameters(hooked)
     for name in m:
         torch.testing.assert_close(ours.get_parameter(name), effective[name], rtol=1e-5, atol=1e-6)
     # masks keyed "0.weight" also work on a hook-pruned model (they refer to weight_orig)
     twice = masks.apply_masks(copy.deepcopy(masked_net(seed=2, sparsity=0.8)[0]), m)
-    train_classifier(twice, data.X_train, data.y_train, masks=m, **kw)
+    train_classifier(twice, data.X_train, data.y_train, recipe, masks=m)
     for name in m:
         orig = twice.get_parameter(name + "_orig")
         assert torch.all(orig[~m[name]] == 0)
@@ -177,10 +247,11 @@ def test_identity_transform_changes_nothing_and_sees_each_minibatch(data):
         sizes.append(xb.shape[0])
         return xb
 
-    train_classifier(a, data.X_train, data.y_train, epochs=2, batch_size=64, seed=5)
-    train_classifier(b, data.X_train, data.y_train, epochs=2, batch_size=64, seed=5, transform=identity)
+    recipe = TrainingRecipe(epochs=2, batch_size=64, seed=5)
+    train_classifier(a, data.X_train, data.y_train, recipe)
+    train_classifier(b, data.X_train, data.y_train, recipe, transform=identity)
     assert sizes == 2 * ([64] * 6 + [16])  # 400 examples
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
 
 
@@ -194,7 +265,7 @@ def test_cosine_schedule_values_and_agreement_with_torch_scheduler(data):
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
     epochs, bs = 2, 100
     lrs = []
-    train_classifier(ours, X, y, epochs=epochs, lr=0.2, batch_size=bs, seed=7, lr_schedule="cosine",
+    train_classifier(ours, X, y, TrainingRecipe(epochs=epochs, lr=0.2, batch_size=bs, seed=7, lr_schedule="cosine"),
                      on_epoch_end=lambda e, m, opt: lrs.append(opt.param_groups[0]["lr"]))
     # independent loop: the same minibatches, torch's CosineAnnealingLR stepped per minibatch
     gen = torch.Generator().manual_seed(7)
@@ -212,13 +283,13 @@ def test_cosine_schedule_values_and_agreement_with_torch_scheduler(data):
             sched.step()
     assert sched.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)  # the schedule ends at 0
     assert lrs[-1] == pytest.approx(learning_rate(total - 1, total, 0.2, "cosine"))
-    for pa, pb in zip(ours.parameters(), ref.parameters()):
+    for pa, pb in zip(ours.parameters(), ref.parameters(), strict=True):
         torch.testing.assert_close(pa, pb, rtol=1e-5, atol=1e-6)
 
 
 def test_evaluate_matches_direct_computation(data):
     net, _ = masked_net(seed=5)
-    train_classifier(net, data.X_train, data.y_train, epochs=1, lr=0.05, seed=0)
+    train_classifier(net, data.X_train, data.y_train, TrainingRecipe(epochs=1, lr=0.05, seed=0))
     net.train()
     got = evaluate(net, data.X_test, data.y_test, batch_size=7)
     assert net.training  # mode restored
@@ -250,17 +321,19 @@ def test_masked_training_rejects_bad_inputs(data):
     with pytest.raises(ValueError, match="masks must be a dict"):
         train_classifier(net, X, y, masks=[m["0.weight"]])
     with pytest.raises(ValueError, match="lr_schedule must be one of constant, cosine"):
-        train_classifier(net, X, y, lr_schedule="step")
+        train_classifier(net, X, y, TrainingRecipe(lr_schedule="step"))
     with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\)"):
-        train_classifier(net, X, y, momentum=1.0)
+        train_classifier(net, X, y, TrainingRecipe(momentum=1.0))
     with pytest.raises(ValueError, match="weight_decay must be finite and >= 0"):
-        train_classifier(net, X, y, weight_decay=-1e-4)
+        train_classifier(net, X, y, TrainingRecipe(weight_decay=-1e-4))
     with pytest.raises(ValueError, match="transform must be callable"):
         train_classifier(net, X, y, transform="flip")
     with pytest.raises(ValueError, match="device must name a torch device"):
         train_classifier(net, X, y, device="gpu0")
     with pytest.raises(ValueError, match="epochs must be an integer"):
-        train_classifier(net, X, y, epochs=1.5)
+        train_classifier(net, X, y, TrainingRecipe(epochs=1.5))
+    with pytest.raises(ValueError, match="recipe must be a pruning_lab.nn.train.TrainingRecipe"):
+        train_classifier(net, X, y, {"epochs": 1})
     with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
         train_classifier("net", X, y)
     with pytest.raises(ValueError, match="total_steps must be an integer"):

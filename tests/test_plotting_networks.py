@@ -79,7 +79,7 @@ def test_plot_width_sweep_draws_one_line_per_curve_with_the_summary_values():
     plot_width_sweep(rows, base_width=4, ax=ax)
     summary = width_sweep_summary(rows)
     assert len(ax.containers) == len(CURVES)
-    for container, (curve, (w, mean, std, n)) in zip(ax.containers, summary.items()):
+    for container, (curve, (w, mean, _std, _n)) in zip(ax.containers, summary.items(), strict=True):
         line = container.lines[0]
         np.testing.assert_allclose(line.get_xdata(), w)
         np.testing.assert_allclose(line.get_ydata(), 100 * mean)
@@ -159,13 +159,14 @@ def test_plot_imp_on_a_real_run():
     from pruning_lab.data import Dataset
     from pruning_lab.nn.imp import iterative_magnitude_pruning
     from pruning_lab.nn.models import MLP
+    from pruning_lab.nn.train import TrainingRecipe
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 6)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
     torch.manual_seed(0)
-    result = iterative_magnitude_pruning(MLP(6, [8], 2), Dataset(X[:80], y[:80], X[80:], y[80:]), rounds=2,
-                                         epochs=2, batch_size=16, reinit=True)
+    result = iterative_magnitude_pruning(MLP(6, [8], 2), Dataset(X[:80], y[:80], X[80:], y[80:]),
+                                         TrainingRecipe(epochs=2, batch_size=16), rounds=2, reinit=True)
     fig, ax = plt.subplots()
     plot_imp(result, ax=ax)
     np.testing.assert_allclose(ax.lines[0].get_xdata(), result.kept_fraction)

@@ -6,11 +6,24 @@ import pytest
 
 from pruning_lab.data import Dataset
 from pruning_lab.widgets.networks import (
-    PANEL_STRATEGIES, mnist_pruning_figure, mnist_pruning_panel, width_sweep_figure, width_sweep_panel,
+    PANEL_RECIPE,
+    PANEL_STRATEGIES,
+    mnist_pruning_figure,
+    mnist_pruning_panel,
+    width_sweep_figure,
+    width_sweep_panel,
 )
 
 
-TINY = dict(epochs=1, retrain_epochs=1)
+def recipe(**changes):
+    """The panel's recipe with some fields changed (torch is imported only by the tests that train)."""
+    from pruning_lab.nn.train import TrainingRecipe
+
+    return TrainingRecipe(**{**PANEL_RECIPE, **changes})
+
+
+def tiny():
+    return dict(recipe=recipe(epochs=1), retrain_epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +38,16 @@ def test_figure_numbers_equal_the_width_sweep_pipeline(mnist):
     pytest.importorskip("torch")
     # an independent computation of the same numbers: the sweep's runs (full MNIST subset, as the figure's default)
     from pruning_lab.nn.sweeps import WidthSweep, run_width_point
+    from pruning_lab.nn.train import TrainingRecipe
 
     fig, ax = plt.subplots()
-    out = mnist_pruning_figure(8, 0.5, epochs=2, retrain_epochs=1, strategies=PANEL_STRATEGIES, seed=3, ax=ax)
+    out = mnist_pruning_figure(8, 0.5, recipe=recipe(epochs=2, seed=3), retrain_epochs=1,
+                               strategies=PANEL_STRATEGIES, ax=ax)
     sweep = WidthSweep(name="check", model="fc2", dataset="mnist", widths=(4, 8), base_width=4,
-                       strategies=("dense", *PANEL_STRATEGIES), retrain=(False, True), seeds=(3,), epochs=2,
-                       retrain_epochs=1, lr=0.05, batch_size=128, momentum=0.9, lr_schedule="cosine")
-    runs = {(c["width"], c["strategy"], c["retrain"]): run_width_point(c)["test_error"] for c in sweep.configs()}
+                       strategies=("dense", *PANEL_STRATEGIES), retrain=(False, True), seeds=(3,),
+                       recipe=TrainingRecipe(epochs=2, lr=0.05, batch_size=128, momentum=0.9, lr_schedule="cosine"),
+                       retrain_epochs=1)
+    runs = {(c.width, c.strategy, c.retrain): run_width_point(c)["test_error"] for c in sweep.configs()}
     assert out["width"] == 8 and out["small_width"] == 4
     assert out["total"] == 794 * 8 and out["kept"] == 794 * 4 == sweep.target
     assert out["dense"] == runs[(8, "dense", False)]
@@ -46,7 +62,7 @@ def test_figure_numbers_equal_the_width_sweep_pipeline(mnist):
 
 
 def test_keeping_everything_prunes_nothing(small_data):
-    out = mnist_pruning_figure(6, 1.0, data=small_data, **TINY)
+    out = mnist_pruning_figure(6, 1.0, data=small_data, **tiny())
     assert out["kept"] == out["total"] == 794 * 6
     assert out["global pruned"] == out["dense"] and out["random pruned"] == out["dense"]
     assert out["small"] == out["dense"]  # the small model is the same network trained the same way
@@ -54,7 +70,7 @@ def test_keeping_everything_prunes_nothing(small_data):
 
 
 def test_random_pruning_without_retraining_is_worse_than_magnitude(small_data):
-    out = mnist_pruning_figure(32, 0.25, data=small_data, epochs=10, retrain_epochs=1)
+    out = mnist_pruning_figure(32, 0.25, data=small_data, recipe=recipe(epochs=10), retrain_epochs=1)
     assert out["small_width"] == 8 and out["kept"] == 794 * 8
     assert out["random pruned"] > out["global pruned"] + 0.2  # random masks destroy the trained network
     assert 0.0 <= out["global retrained"] <= 1.0
@@ -68,11 +84,12 @@ def test_random_pruning_without_retraining_is_worse_than_magnitude(small_data):
     (dict(keep_fraction=1.5), "keep_fraction"),
     (dict(keep_fraction=float("nan")), "keep_fraction"),
     (dict(keep_fraction=True), "keep_fraction"),
-    (dict(epochs=0), "epochs"),
+    (dict(recipe_fields=dict(epochs=0)), "recipe.epochs"),
     (dict(retrain_epochs=0), "retrain_epochs"),
-    (dict(lr=-1.0), "lr"),
-    (dict(batch_size=0), "batch_size"),
-    (dict(seed=-1), "seed"),
+    (dict(recipe_fields=dict(lr=-1.0)), "lr"),
+    (dict(recipe_fields=dict(batch_size=0)), "batch_size"),
+    (dict(recipe_fields=dict(seed=-1)), "seed"),
+    (dict(recipe=dict(PANEL_RECIPE)), "recipe must be a pruning_lab.nn.train.TrainingRecipe"),
     (dict(strategies="global"), "strategies"),
     (dict(strategies=("magnitude",)), "strategies"),
     (dict(strategies=("global", "global")), "strategies"),
@@ -81,8 +98,12 @@ def test_random_pruning_without_retraining_is_worse_than_magnitude(small_data):
 ])
 def test_figure_rejects_bad_inputs(kwargs, match):
     pytest.importorskip("torch")
+    kwargs = dict(kwargs)
+    recipe_fields = kwargs.pop("recipe_fields", None)
     with pytest.raises(ValueError, match=match):
-        mnist_pruning_figure(**{"width": 8, "keep_fraction": 0.5, **TINY, **kwargs})
+        if recipe_fields is not None:  # the recipe refuses a bad field; the figure refuses 0 epochs
+            kwargs["recipe"] = recipe(**recipe_fields)
+        mnist_pruning_figure(**{"width": 8, "keep_fraction": 0.5, **tiny(), **kwargs})
 
 
 def test_figure_rejects_image_data():
@@ -90,13 +111,13 @@ def test_figure_rejects_image_data():
     images = np.zeros((20, 3, 32, 32), dtype=np.float32)
     labels = np.arange(20) % 10
     with pytest.raises(ValueError, match="784"):
-        mnist_pruning_figure(8, 0.5, data=Dataset(images, labels, images, labels), **TINY)
+        mnist_pruning_figure(8, 0.5, data=Dataset(images, labels, images, labels), **tiny())
 
 
 def test_panel_has_two_sliders(small_data):
     ipywidgets = pytest.importorskip("ipywidgets")
 
-    panel = mnist_pruning_panel(width=16, keep_fraction=0.25, data=small_data, **TINY)
+    panel = mnist_pruning_panel(width=16, keep_fraction=0.25, data=small_data, **tiny())
     sliders = panel.children[0].children
     assert [type(s) for s in sliders] == [ipywidgets.SelectionSlider, ipywidgets.FloatLogSlider]
     assert sliders[0].value == 16 and sliders[1].value == pytest.approx(0.25)

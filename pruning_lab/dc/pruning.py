@@ -197,7 +197,7 @@ def dc_prune_risk_mc(problem, n: int, s: int, strategy: str = "magnitude", draws
     ``strategy`` (``"magnitude"``, ``"hessian"`` using :math:`\Sigma_{ii}`, or
     ``"oracle"``), and returns ``(mean risk, standard error)``.  No training
     data are simulated.  ``draws`` may also be an array of DC vectors from
-    :func:`dc_sample` (shape (k, p)), to share one set of draws between
+    :func:`~pruning_lab.dc.theory.dc_sample` (shape (k, p)), to share one set of draws between
     several sparsities, strategies and :func:`retrain_risk`.  Each pruned DC vector
     :math:`b_\Delta` (zero off the kept set :math:`\Delta`) is scored by its exact risk
     :math:`\mathcal L(b_\Delta)=\sigma^2+(b_\Delta-\beta)^\top\Sigma(b_\Delta-\beta)`.  Used in the
@@ -241,7 +241,7 @@ def retrain_risk(problem, n: int, s: int, strategy: str = "magnitude", draws: in
 
     For each of ``draws`` DC vectors, the support :math:`\Delta` is chosen by
     ``strategy``; retraining on ``n_retrain`` (default ``n``) fresh samples has the
-    expected risk :func:`small_model_risk` of the restricted problem.
+    expected risk :func:`~pruning_lab.dc.theory.small_model_risk` of the restricted problem.
     Returns ``(mean, standard error)`` over the draws (``draws``: a number,
     or an array of DC vectors as in :func:`dc_prune_risk_mc`).  Retraining on the
     *same* samples is not covered: its support depends on the data (see the

@@ -1,17 +1,24 @@
 """Neural-network side of the book (the only part of the package that imports torch).
 
 - :mod:`pruning_lab.nn.masks`: global and layer-wise magnitude and random masks,
-  interoperable with :mod:`torch.nn.utils.prune`.
-- :mod:`pruning_lab.nn.models`: MLP, LeNet-300-100, ResNet-20 of width k,
-  parameter counts and ``build_model``.
+  interoperable with :mod:`torch.nn.utils.prune`, and ``strategy_masks``, the masks of a
+  pruning *strategy* (``"global"``, ``"layerwise"``, ``"random"``) by sparsity or kept count.
+- :mod:`pruning_lab.nn.models`: MLP, LeNet-300-100, ResNet-20 of width k, parameter counts,
+  and the registry ``MODELS`` of the named models (constructor and closed-form weight count)
+  behind ``build_model``.
 - :mod:`pruning_lab.nn.transforms`: batch augmentation (random crop and flip).
-- :mod:`pruning_lab.nn.train`: training and evaluation loops (masked training).
+- :mod:`pruning_lab.nn.train`: the frozen ``TrainingRecipe`` and the training and evaluation
+  loops (masked training).
 - :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
-- :mod:`pruning_lab.nn.sweeps`: width sweeps (train wide, prune to a base model's size, retrain)
-  that store every finished run.
-- :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities.
+- :mod:`pruning_lab.nn.sweeps`: width sweeps (train wide, prune to a base model's size, retrain),
+  one frozen run configuration per run, every finished run stored.
+- :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities and strategies.
 - :mod:`pruning_lab.nn.seqattn`: SequentialAttention++ block sparsification
   (block attention, block masks, the sparsification schedule);
   :mod:`pruning_lab.nn.block_pruning`: its phase plans and training loop, with the
   block magnitude and ACDC baselines, on an MNIST MLP.
+- :mod:`pruning_lab.nn.reproducible`: torch set up for the same numbers, bit for bit, on every
+  x86-64 CPU (the network chapters call it first).
+
+Importing ``pruning_lab.nn`` itself imports nothing (not even torch); import the modules.
 """

@@ -1,7 +1,7 @@
 r"""Block pruning with SequentialAttention++, ACDC and block magnitude: phase plans, training, the MNIST experiment.
 
 The training side of :mod:`pruning_lab.nn.seqattn` (Yasuda et al., 2024, §3 and App. C;
-Peste et al., 2021 for ACDC), used in the chapter "From LASSO to Sequential Attention++": a
+Peste et al., 2021 for ACDC), used in the chapter :doc:`/book/lasso_to_sapp`: a
 :class:`PhasePlan` of dense, sparsification and sparse phases covering every training step,
 the loop :func:`train_block_sparse` that runs a plan on a model whose layers carry
 :class:`~pruning_lab.nn.seqattn.BlockAttentionLinear` wrappers (fresh optimizer at each phase
@@ -23,8 +23,14 @@ from tqdm.auto import tqdm
 
 from ..validation import check_array, check_int
 from .models import MLP
-from .seqattn import (PHASE_KINDS, BlockAttentionLinear, _check_sparsity, attach_block_attention,
-                      block_frobenius_norms, detach_block_attention)
+from .seqattn import (
+    PHASE_KINDS,
+    BlockAttentionLinear,
+    _check_sparsity,
+    attach_block_attention,
+    block_frobenius_norms,
+    detach_block_attention,
+)
 from .train import _tensors, accuracy
 
 __all__ = [
@@ -86,7 +92,7 @@ class PhasePlan:
         if np.any(ends <= starts):
             raise ValueError(f"total_steps={total_steps} is too small: some phase would get no step "
                              f"(shortest fraction {f.min():.3g})")
-        return cls(tuple(Phase(str(k), int(a), int(b)) for k, a, b in zip(kinds, starts, ends)))
+        return cls(tuple(Phase(str(k), int(a), int(b)) for k, a, b in zip(kinds, starts, ends, strict=True)))
 
 
 def _cycle_fraction(initial_dense, cycles, final_sparse, extension):
@@ -128,14 +134,43 @@ def sapp_phase_plan(total_steps, *, initial_dense=0.1, cycles=7, final_sparse=0.
 # -- training ----------------------------------------------------------------------------
 def train_block_sparse(model, X, y, plan, *, lr=1e-3, logit_lr=None, batch_size=128, weight_decay=1e-4,
                        seed=0, progress=False):
-    r"""Train a model with :class:`~pruning_lab.nn.seqattn.BlockAttentionLinear` layers through a :class:`PhasePlan` (Adam, cross-entropy).
+    r"""Train a model with block-attention layers through a :class:`PhasePlan` (Adam, cross-entropy).
 
-    At each phase change every wrapper enters the new phase and a fresh Adam optimizer is
+    The layers carry :class:`~pruning_lab.nn.seqattn.BlockAttentionLinear` wrappers.  At each
+    phase change every wrapper enters the new phase and a fresh Adam optimizer is
     made (state reset, SA++ App. C.1); its L2 weight decay acts on all parameters,
     the logits included.  The learning rate follows a cosine decay over all steps; the
     logits use ``logit_lr`` (default ``lr``).  Minibatches come from a torch.Generator
-    seeded with ``seed`` (epochs of random permutations).  Returns the training loss of
-    each step (ndarray of shape (total_steps,)).
+    seeded with ``seed`` (epochs of random permutations).  The number of steps is the
+    plan's, not a number of epochs, so this loop takes its own arguments rather than a
+    :class:`pruning_lab.nn.train.TrainingRecipe`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Network with wrapped layers (:func:`~pruning_lab.nn.seqattn.attach_block_attention`);
+        trained in place, left in ``eval()`` mode.
+    X, y : array_like
+        Training inputs and integer labels.
+    plan : PhasePlan
+        The phases, covering every step.
+    lr : float
+        Peak learning rate of Adam (cosine decay to 0 over all steps).
+    logit_lr : float, optional
+        Peak learning rate of the attention logits (default ``lr``).
+    batch_size : int
+        Minibatch size.
+    weight_decay : float
+        L2 weight decay of Adam (on all parameters, the logits included).
+    seed : int
+        Seed of the minibatch order.
+    progress : bool
+        Show a ``tqdm`` bar over the steps.
+
+    Returns
+    -------
+    numpy.ndarray of shape (total_steps,)
+        The training loss of each step.
     """
     if not isinstance(plan, PhasePlan):
         raise ValueError(f"plan must be a PhasePlan, got {type(plan).__name__}")
@@ -219,9 +254,41 @@ def block_prune_run(method, sparsity, data=None, *, block=16, layers=("2",), hid
     the steps, keep the blocks of largest Frobenius norm, fine-tune), ``"acdc"``
     (:func:`acdc_phase_plan`), ``"sapp"`` (:func:`sapp_phase_plan` with attention
     logits) or ``"sapp_norm"`` (the same plan, blocks ranked by Frobenius norm instead of
-    attention: the ablation that separates the schedule from the attention).  All methods use the same initialization, minibatches and number of steps
-    for a given ``seed``; ``train_kw`` go to :func:`train_block_sparse`.  Returns a
-    :class:`BlockPruneResult`.
+    attention: the ablation that separates the schedule from the attention).  All methods use
+    the same initialization, minibatches and number of steps for a given ``seed``.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    sparsity : float
+        Target fraction of blocks removed from each pruned layer, in ``[0, 1)``.
+    data : pruning_lab.data.Dataset, optional
+        Flat inputs (default: :func:`pruning_lab.data.load_mnist`).
+    block : int
+        Block side :math:`B`.
+    layers : sequence of str
+        Names of the ``nn.Linear`` layers of the MLP that are pruned.
+    hidden : sequence of int
+        Hidden widths of the MLP.
+    total_steps : int
+        Training steps of every method.
+    finetune : float
+        Fraction of the steps spent fine-tuning after block magnitude pruning, in ``(0, 1)``.
+    cycles : int
+        Sparse/dense cycles of the ACDC and SA++ plans.
+    c : float
+        Steepness of the sparsification schedule.
+    seed : int
+        Seed of the initialization and of the minibatches.
+    progress : bool
+        Show a ``tqdm`` bar over the steps.
+    **train_kw
+        Passed to :func:`train_block_sparse` (``lr``, ``logit_lr``, ``batch_size``, ``weight_decay``).
+
+    Returns
+    -------
+    BlockPruneResult
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -258,8 +325,25 @@ def block_prune_experiment(data=None, methods=("magnitude", "sapp"), sparsities=
                            *, progress=False, **run_kw):
     """Compare ``methods`` at equal block sparsity and steps: one :func:`block_prune_run` per (seed, sparsity, method).
 
-    Returns a list of :class:`BlockPruneResult` in that loop order.  ``run_kw`` go to
-    :func:`block_prune_run` (e.g. ``block``, ``layers``, ``total_steps``).
+    Parameters
+    ----------
+    data : pruning_lab.data.Dataset, optional
+        Flat inputs (default: :func:`pruning_lab.data.load_mnist`).
+    methods : sequence of str
+        Among :data:`METHODS`.
+    sparsities : sequence of float
+        Target block sparsities.
+    seeds : sequence of int
+        Seeds of the runs.
+    progress : bool
+        Show a ``tqdm`` bar over the runs.
+    **run_kw
+        Passed to :func:`block_prune_run` (e.g. ``block``, ``layers``, ``total_steps``).
+
+    Returns
+    -------
+    list of BlockPruneResult
+        In the loop order seed, sparsity, method.
     """
     for m in methods:
         if m not in METHODS:

@@ -6,8 +6,11 @@ smallest-magnitude weights → reset the survivors to their initial values.
 Frankle, Dziugaite, Roy & Carbin (2020), "Linear mode connectivity and the
 lottery ticket hypothesis", reset them instead to their values after
 :math:`k` steps of training (*rewinding*).  The control of both papers trains
-the same masks from a fresh random initialisation.  Used in the chapter
-*Lottery tickets* (LeNet-300-100 on MNIST).
+the same masks from a fresh random initialisation.  Every network is trained
+by one :class:`pruning_lab.nn.train.TrainingRecipe`; the magnitude ranking has a
+*scope*: one threshold over all layers (``"global"``) or the same fraction in
+every layer (``"layerwise"``).  Used in the chapter :doc:`/book/pruning_mnist`
+(LeNet-300-100 on MNIST).
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from tqdm.auto import tqdm
 
 from ..validation import check_int
 from . import masks as masks_mod
-from .train import evaluate, train_classifier, zero_pruned_weights
+from .masks import SCOPES
+from .train import TrainingRecipe, evaluate, train_classifier, zero_pruned_weights
 
-__all__ = ["IMPResult", "IMP_SCOPES", "iterative_magnitude_pruning", "prune_remaining", "reinitialize"]
+__all__ = ["IMPResult", "iterative_magnitude_pruning", "prune_remaining", "reinitialize"]
 
-#: Scopes of the magnitude ranking in :func:`iterative_magnitude_pruning`.
-IMP_SCOPES = ("global", "layerwise")
+_RECIPE = TrainingRecipe()  # the default recipe of iterative_magnitude_pruning
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class IMPResult:
     masks of round :math:`t`.  Arrays have one entry per round
     (``rounds + 1``).  The ``reinit_*`` arrays (random re-initialisation
     control) are ``None`` unless ``reinit=True``; their round-0 entry is NaN.
+    ``recipe`` is the training recipe of the dense network (round :math:`t`
+    trains with ``epochs - rewind_epoch`` epochs and seed ``seed + t``);
+    ``config`` lists the protocol as a flat dict (``rounds``, ``prune_fraction``,
+    ``scope``, ``rewind_epoch``, the recipe's ``epochs``, ``lr``, ``batch_size``,
+    ``momentum``, ``weight_decay``, ``seed``, and ``reinit``).
     """
 
     kept: np.ndarray
@@ -56,6 +64,7 @@ class IMPResult:
     reinit_train_error: np.ndarray | None = None
     reinit_seeds: tuple = ()
     config: dict = field(default_factory=dict)
+    recipe: TrainingRecipe | None = None
     seconds: float = float("nan")
 
 
@@ -146,14 +155,14 @@ def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope:
     prune_fraction : float
         :math:`p \\in [0, 1]`.
     scope : str
-        ``"global"`` or ``"layerwise"``.
+        Ranking scope, one of :data:`pruning_lab.nn.masks.SCOPES`: ``"global"`` or ``"layerwise"``.
 
     Returns
     -------
     dict of str to torch.BoolTensor
     """
-    if scope not in IMP_SCOPES:
-        raise ValueError(f"scope must be one of {', '.join(IMP_SCOPES)}, got {scope!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
             or not 0 <= prune_fraction <= 1:
         raise ValueError(f"prune_fraction must be a number in [0, 1] (fraction of the remaining weights "
@@ -176,20 +185,42 @@ def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope:
     return _nested(masks_mod.layerwise_magnitude_masks(scored, keep=counts), masks, counts)
 
 
+def _check_protocol(model, data, recipe, rounds, prune_fraction, scope, rewind_epoch, reinit):
+    """The checked ``(rounds, rewind_epoch)``; ValueError for any bad argument of the IMP protocol."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if masks_mod.masks_from_model(model):
+        raise ValueError("model is pruned by torch.nn.utils.prune hooks; pass an unpruned network "
+                         "(torch.nn.utils.prune.remove each pruned parameter first)")
+    for attr in ("X_train", "y_train", "X_test", "y_test"):
+        if not hasattr(data, attr):
+            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
+                             f"it has no {attr}")
+    if not isinstance(recipe, TrainingRecipe):
+        raise ValueError(f"recipe must be a pruning_lab.nn.train.TrainingRecipe, got {type(recipe).__name__}")
+    rounds = check_int(rounds, "rounds", low=1)
+    check_int(recipe.epochs, "recipe.epochs (epochs of IMP training)", low=1)
+    rewind_epoch = check_int(rewind_epoch, "rewind_epoch", low=0, high=recipe.epochs - 1)
+    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
+            or not 0 < prune_fraction < 1:
+        raise ValueError(f"prune_fraction must be a number in (0, 1) (fraction of the remaining weights "
+                         f"removed per round), got {prune_fraction!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+    if not isinstance(reinit, bool) and not callable(reinit):
+        raise ValueError(f"reinit must be True, False or a callable seed -> model, got {reinit!r}")
+    return rounds, rewind_epoch
+
+
 def iterative_magnitude_pruning(
     model: nn.Module,
     data,
+    recipe: TrainingRecipe = _RECIPE,
     *,
     rounds: int,
     prune_fraction: float = 0.2,
     scope: str = "global",
     rewind_epoch: int = 0,
-    epochs: int = 10,
-    lr: float = 0.05,
-    batch_size: int = 128,
-    momentum: float = 0.9,
-    weight_decay: float = 0.0,
-    seed: int = 0,
     reinit: bool = False,
     transform=None,
     device="cpu",
@@ -197,30 +228,32 @@ def iterative_magnitude_pruning(
 ) -> IMPResult:
     """Iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al. 2020).
 
-    Protocol (all training: :func:`pruning_lab.nn.train.train_classifier`,
-    SGD with ``momentum`` and ``weight_decay``, constant learning rate
-    ``lr``, minibatches of ``batch_size``, cross-entropy):
+    Protocol (all training: :func:`pruning_lab.nn.train.train_classifier` with
+    ``recipe``, e.g. SGD with momentum and weight decay, minibatches of
+    ``recipe.batch_size``, cross-entropy):
 
     0. Train a deep copy of ``model`` (initial weights :math:`\\theta_0`;
-       ``model`` itself is never modified) densely for ``epochs`` epochs with
-       minibatch order seed ``seed``.  The *rewind point* :math:`\\theta_k` is
-       the full ``state_dict`` (weights, biases, BatchNorm statistics) after
-       ``rewind_epoch = k`` epochs (:math:`k = 0`: :math:`\\theta_0`, the
-       lottery ticket of Frankle & Carbin 2019).
+       ``model`` itself is never modified) densely by ``recipe``
+       (``recipe.epochs`` epochs, minibatch order seed ``recipe.seed``).  The
+       *rewind point* :math:`\\theta_k` is the full ``state_dict`` (weights,
+       biases, BatchNorm statistics) after ``rewind_epoch = k`` epochs
+       (:math:`k = 0`: :math:`\\theta_0`, the lottery ticket of Frankle &
+       Carbin 2019).
     1. For :math:`t = 1, \\dots,` ``rounds``: prune ``prune_fraction`` of the
        weights still kept, by magnitude of the network trained in round
-       :math:`t-1` (:func:`pruning_lab.nn.imp.prune_remaining`, ``scope``
-       global or layer-wise); so :math:`m_t\\le m_{t-1}` and the kept
+       :math:`t-1` (:func:`pruning_lab.nn.imp.prune_remaining` with ranking
+       ``scope`` global or layer-wise); so :math:`m_t\\le m_{t-1}` and the kept
        fraction is :math:`(1-p)^t` up to rounding.
     2. *Rewind*: weights and buffers are reset to :math:`\\theta_k`, then
        multiplied by :math:`m_t`; the masks are kept, the optimizer state
-       (momentum buffers) starts afresh.  Train with the masks in force for
-       ``epochs - k`` epochs (so every network sees ``epochs`` epochs counted
-       from initialisation) with minibatch order seed ``seed + t``.
+       (momentum buffers) starts afresh.  Train with the masks in force by
+       ``recipe.replace(epochs=epochs - k, seed=seed + t)`` (so every network
+       sees ``epochs`` epochs counted from initialisation; a learning-rate
+       schedule runs over these ``epochs - k`` epochs).
     3. With ``reinit``: the control network :math:`m_t\\odot\\theta_0'`, a
        fresh random initialisation (:func:`pruning_lab.nn.imp.reinitialize`
        with seed ``reinit_seeds[t]``) with the same masks, is trained the same
-       way (same epochs and minibatch order); it does not influence the masks.
+       way (same recipe and minibatch order); it does not influence the masks.
 
     Only the weights of ``nn.Linear``/``nn.Conv`` layers are pruned (not the
     biases), with the same fraction for the output layer as for the others
@@ -232,18 +265,18 @@ def iterative_magnitude_pruning(
         The initialised, untrained network (not pruned by torch hooks).
     data : pruning_lab.data.Dataset
         Training set for training and the train error, test set for the test metrics.
+    recipe : pruning_lab.nn.train.TrainingRecipe
+        The training recipe (``recipe.epochs >= 1``); its ``seed`` seeds the
+        minibatch orders and the re-initialisations.
     rounds : int
         Number of pruning rounds :math:`T \\ge 1`.
     prune_fraction : float
         :math:`p\\in(0, 1)`: fraction of the remaining weights removed per round.
     scope : str
-        ``"global"`` (one threshold) or ``"layerwise"`` (the fraction in every layer).
+        Ranking scope, one of :data:`pruning_lab.nn.masks.SCOPES`: ``"global"``
+        (one threshold) or ``"layerwise"`` (the fraction in every layer).
     rewind_epoch : int
-        :math:`k` in ``0..epochs-1``.
-    epochs, lr, batch_size, momentum, weight_decay : int or float
-        The training protocol (see :func:`pruning_lab.nn.train.train_classifier`).
-    seed : int
-        Seed of the minibatch orders and of the re-initialisations.
+        :math:`k` in ``0..recipe.epochs-1``.
     reinit : bool or callable
         Also train the random re-initialisation control of every round.
         ``True``: the fresh initialisation of
@@ -267,29 +300,9 @@ def iterative_magnitude_pruning(
         :math:`\\theta_k`, the ``state_dict`` of the last trained network, and
         the control's metrics.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if masks_mod.masks_from_model(model):
-        raise ValueError("model is pruned by torch.nn.utils.prune hooks; pass an unpruned network "
-                         "(torch.nn.utils.prune.remove each pruned parameter first)")
-    for attr in ("X_train", "y_train", "X_test", "y_test"):
-        if not hasattr(data, attr):
-            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
-                             f"it has no {attr}")
-    rounds = check_int(rounds, "rounds", low=1)
-    epochs = check_int(epochs, "epochs", low=1)
-    rewind_epoch = check_int(rewind_epoch, "rewind_epoch", low=0, high=epochs - 1)
-    seed = check_int(seed, "seed", low=0)
-    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
-            or not 0 < prune_fraction < 1:
-        raise ValueError(f"prune_fraction must be a number in (0, 1) (fraction of the remaining weights "
-                         f"removed per round), got {prune_fraction!r}")
-    if scope not in IMP_SCOPES:
-        raise ValueError(f"scope must be one of {', '.join(IMP_SCOPES)}, got {scope!r}")
-    if not isinstance(reinit, bool) and not callable(reinit):
-        raise ValueError(f"reinit must be True, False or a callable seed -> model, got {reinit!r}")
-    train_kw = dict(lr=lr, batch_size=batch_size, momentum=momentum, weight_decay=weight_decay,
-                    transform=transform, device=device)
+    rounds, rewind_epoch = _check_protocol(model, data, recipe, rounds, prune_fraction, scope, rewind_epoch, reinit)
+    seed, epochs = recipe.seed, recipe.epochs
+    train_kw = dict(transform=transform, device=device)
     reinit_seeds = tuple(int(s) for s in np.random.SeedSequence([seed, 2]).generate_state(rounds + 1))
     started = time.perf_counter()
 
@@ -300,8 +313,7 @@ def iterative_magnitude_pruning(
         if epoch == rewind_epoch:
             rewind[0] = _snapshot(m)
 
-    train_classifier(net, data.X_train, data.y_train, epochs=epochs, seed=seed, on_epoch_end=keep_rewind_point,
-                     **train_kw)
+    train_classifier(net, data.X_train, data.y_train, recipe, on_epoch_end=keep_rewind_point, **train_kw)
     masks = {n: torch.ones(w.shape, dtype=torch.bool, device=w.device)
              for n, w in masks_mod.prunable_parameters(net).items()}
     rows, all_masks, ctrl = [], [], []
@@ -315,29 +327,29 @@ def iterative_magnitude_pruning(
     record(net, masks)
     for t in tqdm(range(1, rounds + 1), desc="IMP rounds", disable=not progress):
         masks = prune_remaining(net, masks, prune_fraction, scope)
+        round_recipe = recipe.replace(epochs=epochs - rewind_epoch, seed=seed + t)
         net = copy.deepcopy(model).to(device)
         net.load_state_dict(rewind[0])
-        train_classifier(net, data.X_train, data.y_train, epochs=epochs - rewind_epoch, seed=seed + t,
-                         masks=masks, **train_kw)
+        train_classifier(net, data.X_train, data.y_train, round_recipe, masks=masks, **train_kw)
         record(net, masks)
         if reinit:
             control = _fresh(model, reinit, reinit_seeds[t])
-            train_classifier(control, data.X_train, data.y_train, epochs=epochs - rewind_epoch, seed=seed + t,
-                             masks=masks, **train_kw)
+            train_classifier(control, data.X_train, data.y_train, round_recipe, masks=masks, **train_kw)
             ctrl.append((evaluate(control, data.X_test, data.y_test)["accuracy"],
                          evaluate(control, data.X_train, data.y_train)["error"]))
-    kept, acc, err, loss, train_err = (np.array(c) for c in zip(*rows))
+    kept, acc, err, loss, train_err = (np.array(c) for c in zip(*rows, strict=True))
     total = sum(v.numel() for v in masks.values())
     if reinit:
-        c_acc, c_train = (np.concatenate([[np.nan], np.array(c)]) for c in zip(*ctrl))
+        c_acc, c_train = (np.concatenate([[np.nan], np.array(c)]) for c in zip(*ctrl, strict=True))
     config = dict(rounds=rounds, prune_fraction=float(prune_fraction), scope=scope, rewind_epoch=rewind_epoch,
-                  epochs=epochs, lr=float(lr), batch_size=batch_size, momentum=float(momentum),
-                  weight_decay=float(weight_decay), seed=seed, reinit=reinit if isinstance(reinit, bool) else repr(reinit))
+                  epochs=epochs, lr=recipe.lr, batch_size=recipe.batch_size, momentum=recipe.momentum,
+                  weight_decay=recipe.weight_decay, seed=seed,
+                  reinit=reinit if isinstance(reinit, bool) else repr(reinit))
     return IMPResult(
         kept=kept.astype(int), kept_fraction=kept / total, test_accuracy=acc, test_error=err, test_loss=loss,
         train_error=train_err, masks=all_masks, rewind_state={k: v.cpu() for k, v in rewind[0].items()},
         final_state={k: v.cpu() for k, v in _snapshot(net).items()},
         reinit_test_accuracy=c_acc if reinit else None, reinit_test_error=1 - c_acc if reinit else None,
         reinit_train_error=c_train if reinit else None, reinit_seeds=reinit_seeds if reinit else (),
-        config=config, seconds=time.perf_counter() - started,
+        config=config, recipe=recipe, seconds=time.perf_counter() - started,
     )

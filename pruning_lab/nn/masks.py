@@ -6,19 +6,29 @@ are a dict ``{name: torch.BoolTensor}`` keyed by the qualified parameter name
 of ``model.named_parameters()`` (``"fc1.weight"``, ``"0.weight"``).  For a
 module already pruned by torch (``weight_orig`` and ``weight_mask``) the key is
 still ``"fc1.weight"`` and the scores are the effective weights
-``weight_orig * weight_mask``.  Used in the chapter *Pruning strategies*.
+``weight_orig * weight_mask``.  Used in the chapters :doc:`/book/pruning_strategies`,
+:doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
+
+Vocabulary: a pruning *strategy* (:data:`STRATEGIES`) says which weights go:
+``"global"`` (global magnitude), ``"layerwise"`` (layer-wise magnitude) or
+``"random"``; :func:`strategy_masks` builds the masks of a strategy.  A
+ranking *scope* (:data:`SCOPES`) says over which weights a count is taken:
+all prunable weights at once (``"global"``) or each layer separately
+(``"layerwise"``), as in :func:`random_masks` and
+:func:`pruning_lab.nn.imp.prune_remaining`.
 
 Counts follow :mod:`torch.nn.utils.prune`: ``sparsity`` is the fraction
 *removed* (torch's ``amount``), so of ``n`` weights ``round(sparsity * n)``
 go (Python rounding) and the rest are kept; ``keep`` is the number kept (the
 book's :math:`s`).  Ties at the threshold are broken as in
 ``prune.top_s_mask``: the earlier weight is kept, in the order (module order,
-weight before bias, flat index).
+weight before bias, flat index).  The magnitude masks are found by selection
+of the :math:`k`-th largest :math:`|w|` (no sort of all weights), in the
+internal module ``pruning_lab.nn._kth_largest``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -26,19 +36,21 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from ..validation import check_sparsity
+from ..validation import check_int, check_sparsity
+from ._kth_largest import flat_weight, top_masks
 
 __all__ = [
-    "PRUNABLE_MODULES", "apply_masks", "count_kept", "global_magnitude_masks", "layerwise_magnitude_masks",
-    "mask_sparsity", "masks_from_model", "prunable_parameters", "random_masks",
+    "PRUNABLE_MODULES", "SCOPES", "STRATEGIES", "apply_masks", "count_kept", "global_magnitude_masks",
+    "layerwise_counts", "layerwise_magnitude_masks", "mask_sparsity", "masks_from_model", "prunable_parameters",
+    "random_masks", "strategy_masks",
 ]
 
 PRUNABLE_MODULES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-_CHUNK = 1 << 18  # elements per chunk: a chunk's temporaries stay in the cache
-_SAMPLE = 1 << 17  # sample size used to bracket the threshold
-_GATHER_CAP = 1 << 20  # candidates gathered at most (or total / 64 if larger)
-_BINS = 1024  # histogram bins when the bracket holds too many candidates
-_BITS = {torch.float32: torch.int32, torch.float64: torch.int64}
+#: The pruning strategies that build masks (:func:`strategy_masks`): global magnitude, layer-wise
+#: magnitude, random.
+STRATEGIES = ("global", "layerwise", "random")
+#: The ranking scopes, one count over all prunable weights (``"global"``) or one per layer (``"layerwise"``).
+SCOPES = ("global", "layerwise")
 
 
 # -- the prunable tensors -----------------------------------------------------------
@@ -62,14 +74,6 @@ def _slots(model, include_bias=False):
     return slots
 
 
-def _flat_weight(module, attr):
-    """``(flat weight, flat torch mask or None)``: the effective weight is their product."""
-    orig = getattr(module, attr + "_orig", None)
-    if orig is None:
-        return getattr(module, attr).detach().reshape(-1), None
-    return orig.detach().reshape(-1), getattr(module, attr + "_mask").reshape(-1)
-
-
 def prunable_parameters(model, include_bias=False):
     """Effective weights ``{name: W}`` of the ``nn.Linear`` and ``nn.Conv1d/2d/3d`` modules.
 
@@ -81,147 +85,12 @@ def prunable_parameters(model, include_bias=False):
     """
     out = {}
     for name, module, attr in _slots(model, include_bias):
-        w, mask = _flat_weight(module, attr)
+        w, mask = flat_weight(module, attr)
         out[name] = getattr(module, attr) if mask is None else (w * mask).view_as(getattr(module, attr))
     return out
 
 
-def _chunks(slots, buf, check_finite=False):
-    """Yield ``(slot index, start, |w| chunk)`` through all slots, reusing ``buf``."""
-    for i, (name, module, attr) in enumerate(slots):
-        w, mask = _flat_weight(module, attr)
-        for start in range(0, w.numel(), _CHUNK):
-            part, a = w[start:start + _CHUNK], buf[:min(_CHUNK, w.numel() - start)]
-            if part.dtype == a.dtype:
-                torch.abs(part, out=a)
-            else:
-                a.copy_(part).abs_()
-            if mask is not None:
-                a.mul_(mask[start:start + _CHUNK])
-            if check_finite and not torch.isfinite(a.amax()):
-                raise ValueError(f"weights of {name} contain NaN or inf; all weights must be finite")
-            yield i, start, a
-
-
-# -- exact selection of the k-th largest |w| ---------------------------------------
-def _bits(x, dtype):  # bit pattern of a float >= 0: increasing in the value
-    return int(torch.tensor(x, dtype=dtype).view(_BITS[dtype]))
-
-
-def _value(bits, dtype):
-    return float(torch.tensor(bits, dtype=_BITS[dtype]).view(dtype))
-
-
-def _sample_bracket(slots, k, total, dtype):
-    """Values ``lo <= hi`` that contain the k-th largest |w| with high probability."""
-    gen, parts = torch.Generator().manual_seed(0), []
-    for _, module, attr in slots:
-        w, mask = _flat_weight(module, attr)
-        if total <= _SAMPLE:
-            idx = torch.arange(w.numel())
-        else:
-            idx = torch.randint(w.numel(), (max(1, round(_SAMPLE * w.numel() / total)),), generator=gen)
-        idx = idx.to(w.device)
-        v = w[idx].to(dtype).abs()
-        parts.append(v if mask is None else v * mask[idx])
-    s = torch.cat(parts).sort(descending=True).values
-    if total <= _SAMPLE:  # the "sample" is everything: the bracket is exact
-        return s[k - 1].item(), s[k - 1].item()
-    n, q = s.numel(), k / total  # the threshold is near the (q n)-th largest sample value
-    margin = 4 * math.sqrt(n * q * (1 - q)) + 4
-    hi = s[math.floor(q * n - margin)].item() if q * n - margin >= 0 else torch.finfo(dtype).max
-    lo = s[math.ceil(q * n + margin)].item() if q * n + margin <= n - 1 else 0.0
-    return lo, hi
-
-
-def _scan(slots, lo, hi, buf, cap, check_finite):
-    """Count ``|w| > hi`` and ``lo <= |w| <= hi``; gather the latter if at most ``cap``, else bin them.
-
-    Temporaries live in buffers allocated once: small pieces kept from chunk
-    to chunk would fragment the heap and hold on to memory.
-    """
-    dtype, lo_bits, device = buf.dtype, _bits(lo, buf.dtype), buf.device
-    bin_width = -(-(_bits(hi, dtype) - lo_bits + 1) // _BINS)
-    sel, tmp = torch.empty((2, buf.numel()), dtype=torch.bool, device=device)
-    cands = torch.empty(max(cap, buf.numel()), dtype=dtype, device=device)
-    n_above, n_in, binned, hist = 0, 0, False, torch.zeros(_BINS, dtype=torch.long, device=device)
-
-    def add_to_hist(values):
-        bins = torch.div(values.view(_BITS[dtype]) - lo_bits, bin_width, rounding_mode="floor")
-        hist.add_(torch.bincount(bins.long(), minlength=_BINS))
-
-    for _, _, a in _chunks(slots, buf, check_finite):
-        s, t = sel[:a.numel()], tmp[:a.numel()]
-        n_above += int(torch.count_nonzero(torch.gt(a, hi, out=s)))
-        if lo == hi:
-            n_in += int(torch.count_nonzero(torch.eq(a, lo, out=s)))
-            continue
-        c = int(torch.count_nonzero(torch.ge(a, lo, out=s).logical_and_(torch.le(a, hi, out=t))))
-        if not binned and n_in + c > cap:  # too many candidates: histogram of their bit patterns
-            add_to_hist(cands[:n_in])
-            binned = True
-        if binned:
-            add_to_hist(a[s])
-        else:
-            cands[n_in:n_in + c] = a[s]  # a small temporary, freed at once
-        n_in += c
-    return n_above, n_in, None if binned else cands[:n_in], hist, lo_bits, bin_width
-
-
-def _kth_largest(slots, k, total, buf):
-    """``(t, n_gt)``: the k-th largest |w| over the slots and the count of |w| > t (1 <= k <= total).
-
-    Selection without sorting all weights: a random sample brackets ``t`` in
-    ``[lo, hi]``; one pass counts the weights above ``hi`` and gathers those in
-    the bracket, and ``t`` is the right order statistic of these few candidates.
-    If the bracket misses ``t`` it moves; if it holds too many candidates
-    (heavy ties), a histogram over its float bit patterns (monotone in the
-    value for ``|w| >= 0``) shrinks it 1024-fold per pass.
-    """
-    dtype, cap, check = buf.dtype, max(_GATHER_CAP, total // 64), True
-    lo, hi = _sample_bracket(slots, k, total, dtype)
-    for _ in range(64):  # <= 1 move + 7 histogram passes (63 bits / 10 per pass) + 1 gather
-        n_above, n_in, cands, hist, lo_bits, width = _scan(slots, lo, hi, buf, cap, check)
-        check = False
-        if n_above >= k:  # t > hi
-            lo, hi = _value(_bits(hi, dtype) + 1, dtype), torch.finfo(dtype).max
-        elif n_above + n_in < k:  # t < lo
-            lo, hi = 0.0, _value(_bits(lo, dtype) - 1, dtype)
-        elif lo == hi:
-            return lo, n_above
-        elif cands is not None:  # t is the r-th largest candidate
-            t = torch.kthvalue(cands, cands.numel() - (k - n_above) + 1).values.item()
-            return t, n_above + int(torch.count_nonzero(cands > t))
-        else:  # keep only the histogram bin that holds the r-th largest candidate
-            from_top = torch.cumsum(hist.flip(0), 0)
-            b = _BINS - 1 - int(torch.searchsorted(from_top, k - n_above))
-            hi_bits = min(_bits(hi, dtype), lo_bits + (b + 1) * width - 1)
-            lo, hi = _value(lo_bits + b * width, dtype), _value(hi_bits, dtype)
-    raise RuntimeError(f"threshold selection did not converge (k={k}, bracket [{lo}, {hi}]); please report")
-
-
-def _top_masks(slots, k, total):
-    """Masks keeping exactly the ``k`` largest |w| over ``slots`` (ties: earlier kept)."""
-    weights = [_flat_weight(m, a)[0] for _, m, a in slots]  # chunks are worked on in a float32/64 buffer
-    dtype = torch.float64 if any(w.dtype == torch.float64 for w in weights) else torch.float32
-    buf = torch.empty(min(_CHUNK, max(w.numel() for w in weights)), dtype=dtype, device=weights[0].device)
-    # k = 0 keeps nothing (threshold +inf), but non-finite weights are still refused
-    t, n_gt = _kth_largest(slots, k, total, buf) if k > 0 else (math.inf, 0)
-    masks = {name: torch.empty(getattr(m, a).shape, dtype=torch.bool, device=buf.device)
-             for name, m, a in slots}
-    flat = [masks[name].view(-1) for name, _, _ in slots]
-    ties_left, eq = k - n_gt, torch.empty_like(buf, dtype=torch.bool)  # ties kept: the earliest
-    for i, start, a in _chunks(slots, buf, check_finite=k == 0):
-        out = flat[i][start:start + a.numel()]
-        torch.gt(a, t, out=out)
-        if ties_left > 0:
-            tied = torch.eq(a, t, out=eq[:a.numel()]).nonzero().view(-1)[:ties_left]
-            out[tied] = True
-            ties_left -= tied.numel()
-    return masks
-
-
-# -- public mask builders -------------------------------------------------------------
+# -- magnitude and random masks ----------------------------------------------------
 def _kept_count(n, sparsity, keep, what=""):
     """Number kept out of ``n`` from exactly one of ``sparsity`` (fraction removed) or ``keep``."""
     if (sparsity is None) == (keep is None):
@@ -265,7 +134,7 @@ def global_magnitude_masks(model, sparsity=None, keep=None, *, include_bias=Fals
     """
     slots = _slots(model, include_bias)
     total = sum(getattr(m, a).numel() for _, m, a in slots)
-    return _top_masks(slots, _kept_count(total, sparsity, keep), total)
+    return top_masks(slots, _kept_count(total, sparsity, keep), total)
 
 
 def layerwise_magnitude_masks(model, sparsity=None, keep=None, *, include_bias=False):
@@ -289,7 +158,7 @@ def layerwise_magnitude_masks(model, sparsity=None, keep=None, *, include_bias=F
     for name, module, attr in slots:
         n = getattr(module, attr).numel()
         k = _kept_count(n, sparsity, None if keep is None else keep[name], f"[{name!r}]")
-        masks.update(_top_masks([(name, module, attr)], k, n))
+        masks.update(top_masks([(name, module, attr)], k, n))
     return masks
 
 
@@ -304,7 +173,7 @@ def random_masks(model, sparsity, generator=None, *, scope="global", include_bia
     ``generator`` is a ``torch.Generator``, an int seed (same seed, same
     masks) or ``None`` (torch's global generator).  Returns ``{name: mask}``.
     """
-    if scope not in ("global", "layerwise"):
+    if scope not in SCOPES:
         raise ValueError(f"scope must be 'global' or 'layerwise', got {scope!r}")
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         generator = torch.Generator().manual_seed(int(generator))
@@ -321,12 +190,100 @@ def random_masks(model, sparsity, generator=None, *, scope="global", include_bia
         seed = int(torch.randint(2**62, (1,), generator=generator))
         counts = np.random.default_rng(seed).multivariate_hypergeometric(sizes, k, method="marginals")
     masks = {}
-    for (name, module, attr), n, c in zip(slots, sizes, counts):
+    for (name, module, attr), n, c in zip(slots, sizes, counts, strict=True):
         weight = getattr(module, attr)
         mask = torch.zeros(n, dtype=torch.bool)
         mask[torch.randperm(n, generator=generator)[: int(c)]] = True
         masks[name] = mask.view(weight.shape).to(weight.device)
     return masks
+
+
+# -- the masks of a pruning strategy ----------------------------------------------------
+def layerwise_counts(sizes, keep: int) -> np.ndarray:
+    r"""Kept counts per layer for the same fraction everywhere, summing exactly to ``keep``.
+
+    Largest-remainder apportionment of :math:`s` = ``keep`` over layers of
+    sizes :math:`n_l` (:math:`N = \sum_l n_l`): :math:`k_l = \lfloor s n_l / N\rfloor`
+    plus one for the layers with the largest remainders
+    :math:`s n_l / N - \lfloor s n_l/N\rfloor` (ties: earlier layer), until
+    :math:`\sum_l k_l = s`; so :math:`|k_l - s n_l / N| < 1`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer sizes :math:`n_l \ge 1`.
+    keep : int
+        Total kept, :math:`0 \le s \le N`.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        :math:`k_l` per layer.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
+        raise ValueError(f"sizes must be a non-empty list of positive layer sizes, got {sizes.tolist()}")
+    total = int(sizes.sum())
+    keep = check_int(keep, "keep", 0, total)
+    exact = sizes * keep  # s n_l (integers: the remainders below are exact)
+    counts = exact // total
+    order = np.argsort(-(exact % total), kind="stable")
+    counts[order[: keep - int(counts.sum())]] += 1
+    return counts
+
+
+def strategy_masks(model, strategy: str, *, sparsity=None, keep=None, seed: int = 0) -> dict:
+    r"""The masks of a pruning ``strategy`` on the prunable weights of ``model``, by sparsity or by kept count.
+
+    Give exactly one of ``sparsity`` (fraction removed) and ``keep`` (number
+    kept, :math:`s`); :math:`N` is the number of prunable weights, :math:`n_l`
+    that of layer :math:`l`.
+
+    - ``"global"``: :func:`global_magnitude_masks`, one threshold over all layers; it keeps
+      :math:`N - \mathrm{round}(\text{sparsity}\cdot N)` or :math:`s` weights.
+    - ``"layerwise"``: :func:`layerwise_magnitude_masks`, the same fraction in every layer.  With
+      ``sparsity`` each layer keeps :math:`n_l - \mathrm{round}(\text{sparsity}\cdot n_l)`
+      (torch's ``l1_unstructured`` rule, so the total may differ from the global count by rounding);
+      with ``keep`` the per-layer counts are :func:`layerwise_counts`, summing to exactly :math:`s`.
+    - ``"random"``: :func:`random_masks` (scope ``"global"``: a uniformly random subset of the
+      same size as ``"global"`` keeps), seeded with ``seed``.
+
+    Used by :func:`pruning_lab.nn.pipeline.mask_sweep` (by sparsity), the width sweeps of
+    :mod:`pruning_lab.nn.sweeps` and the panel
+    :func:`pruning_lab.widgets.networks.mnist_pruning_figure` (by kept count).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its weights are read, not changed.
+    strategy : str
+        One of :data:`STRATEGIES`.
+    sparsity : float in [0, 1], optional
+        Fraction of the prunable weights removed.
+    keep : int in 0..N, optional
+        Number of prunable weights kept.
+    seed : int
+        Seed of the random masks (unused by the magnitude strategies).
+
+    Returns
+    -------
+    dict of str to torch.BoolTensor
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} to build masks, got {strategy!r}")
+    seed = check_int(seed, "seed", 0)
+    slots = _slots(model)
+    sizes = [getattr(m, a).numel() for _, m, a in slots]
+    total = sum(sizes)
+    kept = _kept_count(total, sparsity, keep)  # checks that exactly one is given
+    if strategy == "global":
+        return global_magnitude_masks(model, keep=kept)
+    if strategy == "layerwise":
+        if sparsity is not None:
+            return layerwise_magnitude_masks(model, sparsity=sparsity)
+        counts = layerwise_counts(sizes, kept)
+        return layerwise_magnitude_masks(model, keep={s[0]: int(c) for s, c in zip(slots, counts, strict=True)})
+    return random_masks(model, (total - kept) / total if sparsity is None else sparsity, seed)
 
 
 # -- torch.nn.utils.prune interoperability -------------------------------------------

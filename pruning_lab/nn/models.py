@@ -6,14 +6,18 @@ r"""Models of the network chapters (plain torch, no torchvision).
 - :class:`ResNet20`: the CIFAR ResNet-20 of He et al. (2016, section 4.2) with a
   width parameter, used for the CIFAR-10 width sweep.
 - :func:`count_parameters` and the closed forms :func:`mlp_weight_count`,
-  :func:`resnet20_weight_count`: the parameter budgets that the
-  chapters "Pruning networks on MNIST" and "ResNet-20 and CIFAR-10" prune wide models down to.
-- :func:`build_model`: a model by name and width, seeded.
+  :func:`resnet20_weight_count`: the parameter budgets that the chapters
+  :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar` prune wide models down to.
+- :data:`MODELS`: the registry of the named models (``"fc2"``, ``"lenet300100"``, ``"resnet20"``),
+  each with its constructor and its closed-form prunable-weight count as a function of the
+  width; :func:`build_model` builds one by name, seeded, and :func:`prunable_weight_count`
+  counts its prunable weights without building it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,11 +27,9 @@ from ..validation import check_int
 from .masks import PRUNABLE_MODULES
 
 __all__ = [
-    "MODEL_NAMES", "BasicBlock", "LeNet300100", "MLP", "ResNet20", "build_model", "count_parameters",
-    "mlp_weight_count", "resnet20_weight_count",
+    "MODELS", "MODEL_NAMES", "BasicBlock", "LeNet300100", "MLP", "ModelSpec", "ResNet20", "build_model",
+    "count_parameters", "mlp_weight_count", "prunable_weight_count", "resnet20_weight_count",
 ]
-
-MODEL_NAMES = ("fc2", "lenet300100", "resnet20")
 
 
 class MLP(nn.Sequential):
@@ -44,7 +46,7 @@ class MLP(nn.Sequential):
         if any(not isinstance(w, int) or w < 1 for w in widths):
             raise ValueError(f"all layer widths must be positive integers, got {widths}")
         layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
             layers.append(nn.Linear(a, b))
             if i < len(widths) - 2:
                 layers.append(nn.ReLU())
@@ -59,13 +61,18 @@ class LeNet300100(MLP):
     r"""LeNet-300-100 (LeCun et al., 1998; the lottery-ticket network of Frankle & Carbin, 2019).
 
     The :class:`MLP` :math:`784\to300\to100\to10`: 266,200 weights and 410
-    biases.  ``width`` scales it: the hidden layers have ``width`` and
-    ``max(1, round(width / 3))`` units (300 and 100 by default).
+    biases.  ``width`` scales it: the hidden layers have the widths
+    :meth:`hidden_widths` ``(width, max(1, round(width / 3)))`` (300 and 100 by default).
     """
 
     def __init__(self, width: int = 300, in_features: int = 784, num_classes: int = 10):
+        super().__init__(in_features, list(self.hidden_widths(width)), num_classes)
+
+    @staticmethod
+    def hidden_widths(width: int) -> tuple:
+        """The hidden widths ``(width, max(1, round(width / 3)))`` of the network of this ``width``."""
         width = check_int(width, "width")
-        super().__init__(in_features, [width, max(1, round(width / 3))], num_classes)
+        return width, max(1, round(width / 3))
 
 
 class BasicBlock(nn.Module):
@@ -113,7 +120,7 @@ class ResNet20(nn.Module):
     parameters for 10 classes, with option B (``shortcut="B"``) 272,474.
     Convolution weights use He initialisation (``kaiming_normal_``, fan-out,
     as torchvision's ResNets), BatchNorm starts at :math:`\gamma=1,\beta=0`.
-    The width sweep of the chapter "ResNet-20 and CIFAR-10"
+    The width sweep of the chapter :doc:`/book/resnet_cifar`
     prunes ResNet-20 of width :math:`k` to the size of a small base width (Chang, Li, Oymak & Thrampoulidis, 2021).
     """
 
@@ -178,7 +185,7 @@ def mlp_weight_count(widths: Sequence[int], prunable_only: bool = True) -> int:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
         raise ValueError(f"widths must list at least the input and output widths, got {widths!r}")
     w = [check_int(v, "every width") for v in widths]
-    return sum(a * b for a, b in zip(w[:-1], w[1:])) + (0 if prunable_only else sum(w[1:]))
+    return sum(a * b for a, b in zip(w[:-1], w[1:], strict=True)) + (0 if prunable_only else sum(w[1:]))
 
 
 def resnet20_weight_count(width: int, num_classes: int = 10, in_channels: int = 3, *,
@@ -202,9 +209,74 @@ def resnet20_weight_count(width: int, num_classes: int = 10, in_channels: int = 
     return weights if prunable_only else weights + c + 86 * k + (12 * k if projections else 0)
 
 
+@dataclass(frozen=True)
+class ModelSpec:
+    """One named model of :data:`MODELS`: how to build it and how many prunable weights it has.
+
+    Both functions take ``(width, num_classes, in_channels, in_features)``; each
+    model uses the arguments that apply to it (``in_channels`` the convolutional
+    ones, ``in_features`` the fully connected ones, which flatten their input).
+
+    Attributes
+    ----------
+    build : callable
+        ``build(width, num_classes, in_channels, in_features) -> torch.nn.Module`` (unseeded).
+    weight_count : callable
+        ``weight_count(width, num_classes, in_channels, in_features) -> int``: the closed-form
+        number of prunable weights (``nn.Linear``/``nn.Conv`` weights) of the built model.
+    image_input : bool
+        Whether the model needs images of shape ``(in_channels, H, W)`` rather than flat vectors.
+    """
+
+    build: object
+    weight_count: object
+    image_input: bool
+
+
+#: The named models of :func:`build_model`: ``{name: ModelSpec}``.
+MODELS = {  # arguments: width k, classes C, input channels c_in, input features d
+    "fc2": ModelSpec(
+        build=lambda k, c, c_in, d: MLP(d, [k], c),
+        weight_count=lambda k, c, c_in, d: mlp_weight_count([d, k, c]),
+        image_input=False),
+    "lenet300100": ModelSpec(
+        build=lambda k, c, c_in, d: LeNet300100(k, d, c),
+        weight_count=lambda k, c, c_in, d: mlp_weight_count([d, *LeNet300100.hidden_widths(k), c]),
+        image_input=False),
+    "resnet20": ModelSpec(
+        build=lambda k, c, c_in, d: ResNet20(k, c, c_in),
+        weight_count=lambda k, c, c_in, d: resnet20_weight_count(k, c, c_in),
+        image_input=True),
+}
+#: Names of the models of :data:`MODELS`.
+MODEL_NAMES = tuple(MODELS)
+
+
+def _model_args(name, width, num_classes, in_channels, in_features):
+    if name not in MODELS:
+        raise ValueError(f"unknown model name {name!r}; expected one of {', '.join(MODEL_NAMES)}")
+    return (check_int(width, "width"), check_int(num_classes, "num_classes"), check_int(in_channels, "in_channels"),
+            check_int(in_features, "in_features"))
+
+
+def prunable_weight_count(name: str, width: int, *, num_classes: int = 10, in_channels: int = 3,
+                          in_features: int = 784) -> int:
+    r"""Closed-form number of prunable weights of ``build_model(name, width, ...)``, without building it.
+
+    ``"fc2"``: :math:`dk + kC` (:func:`mlp_weight_count`, :math:`d` = ``in_features``);
+    ``"lenet300100"``: :math:`dk + k k' + k' C` with :math:`k' = \max(1, \mathrm{round}(k/3))`;
+    ``"resnet20"``: :math:`9c_{in}k + 1044k^2 + 4kC` (:func:`resnet20_weight_count`).  It equals
+    ``count_parameters(build_model(name, width, ...), prunable_only=True)`` (tested).  The width
+    sweeps of :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar` take their pruning targets
+    :math:`N(k_0)` from it.
+    """
+    args = _model_args(name, width, num_classes, in_channels, in_features)
+    return MODELS[name].weight_count(*args)
+
+
 def build_model(name: str, width: int, *, num_classes: int = 10, in_channels: int = 3,
                 in_features: int = 784, seed: int = 0) -> nn.Module:
-    r"""A freshly initialised model by name, seeded: the same arguments give the same weights.
+    r"""A freshly initialised model of :data:`MODELS` by name, seeded: the same arguments give the same weights.
 
     - ``"fc2"``: the two-layer fully connected net :math:`d\to` ``width`` :math:`\to C`
       (:class:`MLP`, ``d = in_features``) of the MNIST width sweep (Chang, Li, Oymak & Thrampoulidis, 2021);
@@ -214,20 +286,29 @@ def build_model(name: str, width: int, *, num_classes: int = 10, in_channels: in
 
     The weights are drawn from torch's generator seeded with ``seed`` inside
     ``torch.random.fork_rng``, so the global random state is left untouched.
-    ``in_channels`` is used by ``"resnet20"`` only, ``in_features`` by the
-    fully connected models only.
+    Its prunable weights number :func:`prunable_weight_count` of the same arguments.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODEL_NAMES`.
+    width : int
+        Width :math:`k` (hidden units, or channels of the first ResNet stage).
+    num_classes : int
+        Outputs :math:`C`.
+    in_channels : int
+        Input channels (``"resnet20"`` only).
+    in_features : int
+        Input features after flattening (the fully connected models only).
+    seed : int
+        Seed of the initial weights.
+
+    Returns
+    -------
+    torch.nn.Module
     """
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model name {name!r}; expected one of {', '.join(MODEL_NAMES)}")
-    width = check_int(width, "width")
-    num_classes = check_int(num_classes, "num_classes")
-    in_channels = check_int(in_channels, "in_channels")
-    in_features = check_int(in_features, "in_features")
+    args = _model_args(name, width, num_classes, in_channels, in_features)
     seed = check_int(seed, "seed", 0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if name == "fc2":
-            return MLP(in_features, [width], num_classes)
-        if name == "lenet300100":
-            return LeNet300100(width, in_features, num_classes)
-        return ResNet20(width, num_classes, in_channels)
+        return MODELS[name].build(*args)

@@ -1,10 +1,12 @@
-"""Train → prune → retrain for a torch classifier, over a list of sparsities.
+"""Train → prune → retrain for a torch classifier, over a list of sparsities and pruning strategies.
 
 The network counterpart of :mod:`pruning_lab.pipeline`: a trained model is
-copied, pruned with global magnitude, layer-wise magnitude or random masks
-(applied through :mod:`torch.nn.utils.prune`), evaluated, optionally
-retrained with its masks in force, and evaluated again.  Used at the end of
-the chapter "Pruning strategies".
+copied, pruned by each pruning *strategy* of
+:data:`pruning_lab.nn.masks.STRATEGIES` (global magnitude, layer-wise
+magnitude or random masks, :func:`pruning_lab.nn.masks.strategy_masks`, applied
+through :mod:`torch.nn.utils.prune`), evaluated, optionally retrained with its
+masks in force by a :class:`pruning_lab.nn.train.TrainingRecipe`, and
+evaluated again.  Used at the end of the chapter :doc:`/book/pruning_strategies`.
 """
 
 from __future__ import annotations
@@ -17,21 +19,21 @@ import torch
 from torch import nn
 
 from . import masks as masks_mod
-from .train import accuracy, train_classifier
+from .masks import STRATEGIES
+from .train import TrainingRecipe, accuracy, train_classifier
 
-__all__ = ["MaskSweepResult", "SCOPES", "mask_sweep"]
+__all__ = ["MaskSweepResult", "mask_sweep"]
 
-#: Mask families compared by :func:`mask_sweep`.
-SCOPES = ("global", "layerwise", "random")
+_RETRAIN = TrainingRecipe(epochs=2, lr=0.02)  # the default retraining recipe of mask_sweep
 
 
 @dataclass(frozen=True)
 class MaskSweepResult:
-    """Accuracies of a pruned classifier for each mask family and sparsity.
+    """Accuracies of a pruned classifier for each pruning strategy and sparsity.
 
-    ``accuracy[(scope, retrained)]`` is an array over ``sparsities`` (fraction
-    of prunable weights removed); ``kept_fraction[scope]`` lists, per
-    sparsity, the fraction of weights kept in each layer.
+    ``accuracy[(strategy, retrained)]`` is an array over ``sparsities``
+    (fraction of prunable weights removed); ``kept_fraction[strategy]`` lists,
+    per sparsity, the fraction of weights kept in each layer.
     """
 
     sparsities: np.ndarray
@@ -41,17 +43,15 @@ class MaskSweepResult:
     layer_names: tuple = ()
 
 
-def _masks(scope: str, model: nn.Module, sparsity: float, seed: int):
-    if scope == "global":
-        return masks_mod.global_magnitude_masks(model, sparsity=sparsity)
-    if scope == "layerwise":
-        return masks_mod.layerwise_magnitude_masks(model, sparsity=sparsity)
-    return masks_mod.random_masks(model, sparsity, seed)
+def mask_sweep(model: nn.Module, data, sparsities, strategies=STRATEGIES, *,
+               recipe: TrainingRecipe = _RETRAIN) -> MaskSweepResult:
+    """Prune a trained ``model`` at each sparsity by each strategy; evaluate before and after retraining.
 
-
-def mask_sweep(model: nn.Module, data, sparsities, scopes=SCOPES, *, retrain_epochs: int = 2,
-               lr: float = 0.02, batch_size: int = 128, seed: int = 0) -> MaskSweepResult:
-    """Prune a trained ``model`` at each sparsity with each mask family; evaluate before and after retraining.
+    For the :math:`j`-th sparsity :math:`\\sigma_j` and each strategy, a deep copy of
+    ``model`` is pruned by ``strategy_masks(copy, strategy, sparsity=sparsities[j], seed=recipe.seed + j)``
+    (layer-wise: :math:`n_l - \\mathrm{round}(\\sigma_j n_l)` kept in each layer, as torch's
+    ``l1_unstructured``), its test accuracy recorded, then it is retrained with the masks
+    in force by ``recipe.replace(seed=recipe.seed + j)`` and evaluated again.
 
     Parameters
     ----------
@@ -61,34 +61,42 @@ def mask_sweep(model: nn.Module, data, sparsities, scopes=SCOPES, *, retrain_epo
         Train/test split; retraining uses the training set, accuracy the test set.
     sparsities : sequence of float
         Fractions of the prunable weights to remove, each in [0, 1].
-    scopes : sequence of str
-        Subset of :data:`SCOPES`.
-    retrain_epochs : int
-        Epochs of SGD with the masks in force (0: no retraining).
+    strategies : sequence of str
+        Pruning strategies, a subset of :data:`pruning_lab.nn.masks.STRATEGIES`.
+    recipe : pruning_lab.nn.train.TrainingRecipe
+        Retraining recipe (default: 2 epochs of SGD with momentum 0.9 at the
+        constant rate 0.02, minibatches of 128, seed 0); ``recipe.epochs = 0``
+        skips retraining.  Its seed plus :math:`j` also seeds the random masks
+        of sparsity :math:`j`.
+
+    Returns
+    -------
+    MaskSweepResult
     """
     sparsities = np.asarray(sparsities, dtype=float)
     if sparsities.ndim != 1 or sparsities.size == 0 or np.any((sparsities < 0) | (sparsities > 1)):
         raise ValueError("sparsities must be a non-empty list of fractions in [0, 1]")
-    for scope in scopes:
-        if scope not in SCOPES:
-            raise ValueError(f"unknown mask scope {scope!r}; choose from {', '.join(SCOPES)}")
+    for strategy in strategies:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown pruning strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    if not isinstance(recipe, TrainingRecipe):
+        raise ValueError(f"recipe must be a pruning_lab.nn.train.TrainingRecipe, got {type(recipe).__name__}")
     names = tuple(masks_mod.prunable_parameters(model))
     acc: dict = {}
-    kept: dict = {scope: [] for scope in scopes}
-    for scope in scopes:
-        acc[(scope, False)] = np.empty(sparsities.size)
-        acc[(scope, True)] = np.empty(sparsities.size)
+    kept: dict = {strategy: [] for strategy in strategies}
+    for strategy in strategies:
+        acc[(strategy, False)] = np.empty(sparsities.size)
+        acc[(strategy, True)] = np.empty(sparsities.size)
         for j, sparsity in enumerate(sparsities.tolist()):
             pruned = copy.deepcopy(model)
-            m = _masks(scope, pruned, sparsity, seed + j)
+            m = masks_mod.strategy_masks(pruned, strategy, sparsity=sparsity, seed=recipe.seed + j)
             masks_mod.apply_masks(pruned, m)
-            kept[scope].append({k: float(v.float().mean()) for k, v in m.items()})
-            acc[(scope, False)][j] = accuracy(pruned, data.X_test, data.y_test)
-            if retrain_epochs:
-                train_classifier(pruned, data.X_train, data.y_train, epochs=retrain_epochs, lr=lr,
-                                 batch_size=batch_size, seed=seed + j)
+            kept[strategy].append({k: float(v.float().mean()) for k, v in m.items()})
+            acc[(strategy, False)][j] = accuracy(pruned, data.X_test, data.y_test)
+            if recipe.epochs:
+                train_classifier(pruned, data.X_train, data.y_train, recipe.replace(seed=recipe.seed + j))
                 after = masks_mod.masks_from_model(pruned)
                 if any(not torch.equal(after[k], m[k]) for k in m):
                     raise RuntimeError("a mask changed during retraining")
-            acc[(scope, True)][j] = accuracy(pruned, data.X_test, data.y_test)
+            acc[(strategy, True)][j] = accuracy(pruned, data.X_test, data.y_test)
     return MaskSweepResult(sparsities, accuracy(model, data.X_test, data.y_test), acc, kept, names)

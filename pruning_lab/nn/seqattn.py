@@ -2,7 +2,7 @@ r"""SequentialAttention++ block sparsification of a torch MLP, with its block ba
 
 Implements the training algorithm of Yasuda, Axiotis, Fu, Bateni & Mirrokni (2024),
 *SequentialAttention++ for Block Sparsification* (arXiv:2402.17902, §3 and App. C),
-used in the chapter "From LASSO to Sequential Attention++".  A weight matrix
+used in the chapter :doc:`/book/lasso_to_sapp`.  A weight matrix
 :math:`W\in\mathbb R^{\text{out}\times\text{in}}` (``nn.Linear`` layout) is tiled
 into :math:`B\times B` blocks :math:`b=1,\dots,N`; the layer uses
 
@@ -77,7 +77,7 @@ def sparsity_schedule(t, s, c=4.0):
     :math:`t\in[0,1]` is the fraction of the phase elapsed.  The ramp rises from 0 to
     :math:`s`, fast at first and slowly near the target (concave); as :math:`c\to0` it
     tends to the linear ramp :math:`st` (computed stably with ``expm1``).  The paper uses
-    :math:`c=4`.  Used in the chapter "From LASSO to Sequential Attention++".
+    :math:`c=4`.  Used in the chapter :doc:`/book/lasso_to_sapp`.
 
     Parameters
     ----------
@@ -164,7 +164,7 @@ def _linear_layers(model, layers):
 
 
 def block_magnitude_masks(model, sparsity, block, layers):
-    """Block magnitude masks ``{"<layer>.weight": mask}`` of the named ``nn.Linear`` layers (same sparsity per layer)."""
+    """Block magnitude masks ``{"<layer>.weight": mask}`` of the named ``nn.Linear`` layers (same sparsity each)."""
     mods = _linear_layers(model, layers)
     return {f"{name}.weight": block_magnitude_mask(mods[name].weight, sparsity, block) for name in layers}
 
@@ -285,7 +285,30 @@ def _replace(model, name, module):
 
 
 def attach_block_attention(model, layers, block, sparsity, *, attention=True, c=4.0, clip=True):
-    """A deep copy of ``model`` whose named ``nn.Linear`` layers are :class:`BlockAttentionLinear` wrappers."""
+    r"""A deep copy of ``model`` whose named ``nn.Linear`` layers are :class:`BlockAttentionLinear` wrappers.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network; it is not modified.
+    layers : sequence of str
+        Names of its ``nn.Linear`` layers to wrap (as in ``model.named_modules()``, e.g. ``"2"``).
+    block : int
+        Block side :math:`B`; it must divide both dimensions of every wrapped weight.
+    sparsity : float
+        Target fraction of blocks removed, in ``[0, 1)``.
+    attention : bool
+        Score blocks by the trainable attention :math:`A` (SA++) instead of by
+        :math:`\lVert W_{[b]}\rVert_F` (block magnitude, ACDC).
+    c : float
+        Steepness of :func:`sparsity_schedule`.
+    clip : bool
+        Clip :math:`A` to :math:`[d, 1/d]` (:math:`d` the density).
+
+    Returns
+    -------
+    torch.nn.Module
+    """
     model = copy.deepcopy(model)
     mods = _linear_layers(model, layers)
     for name in layers:

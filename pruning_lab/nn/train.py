@@ -1,6 +1,9 @@
 """Training and evaluation loops for classifiers (CPU-friendly, seeded), with masks kept in force.
 
-Masked training keeps a pruned network pruned.  With masks
+A training run is described by one frozen :class:`TrainingRecipe` (optimizer,
+learning rate and its schedule, epochs, minibatch size, momentum, weight
+decay, seed) and carried out by :func:`train_classifier`.  Masked training
+keeps a pruned network pruned.  With masks
 :math:`m^{(l)}\\in\\{0,1\\}^{\\text{shape of }W^{(l)}}` (1 = keep) every step of
 SGD with momentum :math:`\\mu`, weight decay :math:`\\lambda` and learning rate
 :math:`\\eta_t` is
@@ -15,14 +18,17 @@ in-place multiplications per masked tensor and step (no forward hooks, no
 extra copy of the weights).  A model pruned through :mod:`torch.nn.utils.prune`
 (for example with :func:`pruning_lab.nn.masks.apply_masks`) also trains with
 its masks in force, without a ``masks`` argument: its effective weights are
-``weight_orig * weight_mask``.  Used in the chapters *Pruning strategies* and
-*Lottery tickets* (through ``pruning_lab.nn.imp``).
+``weight_orig * weight_mask``.  Used in the chapters :doc:`/book/pruning_strategies`,
+:doc:`/book/pruning_mnist` (also through :mod:`pruning_lab.nn.imp` and
+:mod:`pruning_lab.nn.sweeps`) and :doc:`/book/resnet_cifar`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -31,10 +37,86 @@ from tqdm.auto import tqdm
 
 from ..validation import check_int, check_nonnegative
 
-__all__ = ["LR_SCHEDULES", "accuracy", "evaluate", "learning_rate", "train_classifier", "zero_pruned_weights"]
+__all__ = ["LR_SCHEDULES", "OPTIMIZERS", "TrainingRecipe", "accuracy", "evaluate", "learning_rate",
+           "train_classifier", "zero_pruned_weights"]
 
-#: Learning-rate schedules of :func:`train_classifier`.
+#: Learning-rate schedules of :class:`TrainingRecipe` (see :func:`learning_rate`).
 LR_SCHEDULES = ("constant", "cosine")
+#: Optimizers of :class:`TrainingRecipe`: ``"sgd"`` is ``torch.optim.SGD`` with momentum and weight decay.
+OPTIMIZERS = ("sgd",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingRecipe:
+    r"""How a classifier is trained: optimizer, learning rate and schedule, epochs, minibatches, seed.
+
+    A frozen, validated record (every field is checked when the recipe is
+    made, with a ``ValueError`` naming the field); :func:`train_classifier`
+    runs it, and :func:`pruning_lab.nn.imp.iterative_magnitude_pruning`,
+    :func:`pruning_lab.nn.pipeline.mask_sweep`, the width sweeps
+    (:class:`pruning_lab.nn.sweeps.WidthSweep`) and the panel
+    :func:`pruning_lab.widgets.networks.mnist_pruning_figure` take one.  Each
+    epoch is a pass over the training examples in an order drawn by a
+    ``torch.Generator`` seeded with ``seed``, in minibatches of ``batch_size``;
+    each minibatch is one step of the optimizer (the masked SGD step of
+    :mod:`pruning_lab.nn.train`) on the mean cross-entropy.
+
+    Attributes
+    ----------
+    optimizer : str
+        One of :data:`OPTIMIZERS`: ``"sgd"`` (minibatch SGD with momentum, ``torch.optim.SGD``).
+    lr : float
+        Peak learning rate :math:`\eta > 0`.
+    lr_schedule : str
+        ``"constant"`` (:math:`\eta_t = \eta`) or ``"cosine"`` (annealed per step to 0), see
+        :func:`learning_rate`.
+    epochs : int
+        Passes over the data (``>= 0``; 0: no training).
+    batch_size : int
+        Minibatch size (the last minibatch of an epoch may be smaller).
+    momentum : float
+        SGD momentum :math:`\mu\in[0, 1)`.
+    weight_decay : float
+        :math:`\lambda \ge 0` (L2 penalty :math:`\tfrac{\lambda}{2}\|W\|^2` of torch's SGD).
+    seed : int
+        Seed of the minibatch order (and of a data augmentation's own generator), ``>= 0``.
+
+    Examples
+    --------
+    >>> recipe = TrainingRecipe(lr=0.1, epochs=20, lr_schedule="cosine")  # doctest: +SKIP
+    >>> recipe.replace(epochs=5, seed=1)                                   # doctest: +SKIP
+    """
+
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    lr_schedule: str = "constant"
+    epochs: int = 10
+    batch_size: int = 128
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        lr = self.lr
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or not lr > 0:
+            raise ValueError(f"lr (learning rate) must be a finite number > 0, got {lr!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        momentum = check_nonnegative(self.momentum, "momentum")
+        if momentum >= 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
+        checked = dict(lr=float(lr), epochs=check_int(self.epochs, "epochs", low=0),
+                       batch_size=check_int(self.batch_size, "batch_size", low=1), momentum=momentum,
+                       weight_decay=check_nonnegative(self.weight_decay, "weight_decay"),
+                       seed=check_int(self.seed, "seed", low=0))
+        for name, value in checked.items():  # plain Python numbers: equal recipes compare and print alike
+            object.__setattr__(self, name, value)
+
+    def replace(self, **changes) -> TrainingRecipe:
+        """A copy with some fields changed (checked again), e.g. ``recipe.replace(epochs=2, seed=1)``."""
+        return dataclasses.replace(self, **changes)
 
 
 def _tensors(X, y, device=None):
@@ -124,35 +206,66 @@ def zero_pruned_weights(model: nn.Module, masks: dict) -> nn.Module:
     return model
 
 
+def _check_callable(fn, what):
+    if fn is not None and not callable(fn):
+        raise ValueError(f"{what} must be callable or None, got {type(fn).__name__}")
+
+
+def _torch_device(device):
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from err
+
+
+def _optimizer(model, recipe):
+    """The ``torch.optim`` optimizer of ``recipe.optimizer`` over the model's parameters."""
+    return torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                           weight_decay=recipe.weight_decay)
+
+
+def _masked_step(model, opt, loss_fn, xb, yb, pairs) -> float:
+    """One optimizer step on the minibatch with the masks in force; returns the minibatch's mean loss."""
+    opt.zero_grad(set_to_none=True)
+    loss = loss_fn(model(xb), yb)
+    loss.backward()
+    for param, mask in pairs:
+        if param.grad is not None:
+            param.grad.mul_(mask)
+    opt.step()
+    if pairs:
+        with torch.no_grad():
+            for param, mask in pairs:
+                param.mul_(mask)
+    return loss.item()
+
+
 def train_classifier(
     model: nn.Module,
     X,
     y,
+    recipe: TrainingRecipe = TrainingRecipe(),
     *,
-    epochs: int = 10,
-    lr: float = 0.05,
-    batch_size: int = 128,
-    momentum: float = 0.9,
-    weight_decay: float = 0.0,
-    seed: int = 0,
-    progress: bool = False,
     masks: dict | None = None,
     transform=None,
-    lr_schedule: str = "constant",
     device="cpu",
+    progress: bool = False,
     on_epoch_end=None,
 ) -> list[float]:
-    """Train ``model`` in place with minibatch SGD (momentum) on the cross-entropy loss, masks in force.
+    """Train ``model`` in place by ``recipe`` (minibatch SGD with momentum, cross-entropy loss), masks in force.
 
     Each epoch visits the examples in an order drawn by a ``torch.Generator``
-    seeded with ``seed``; so the same seed and initial model give the same
-    trained model.  With ``masks`` every step is the masked SGD step of
-    :mod:`pruning_lab.nn.train`: after ``loss.backward()`` the gradients are
-    multiplied by the masks (momentum buffers stay zero at pruned positions),
-    after ``opt.step()`` the weights are multiplied by the masks again
-    (exactly zero, whatever momentum and weight decay do).  Weights at masked
-    positions that are not zero at the start are set to zero first (in place).
-    With all-ones masks the run equals unmasked training bit for bit.
+    seeded with ``recipe.seed``; so the same recipe and initial model give the
+    same trained model.  The rate of step :math:`t` of :math:`T` = ``epochs``
+    :math:`\\times` minibatches per epoch is :func:`learning_rate` of
+    ``recipe.lr`` and ``recipe.lr_schedule``.  With ``masks`` every step is the
+    masked SGD step of :mod:`pruning_lab.nn.train`: after ``loss.backward()``
+    the gradients are multiplied by the masks (momentum buffers stay zero at
+    pruned positions), after ``opt.step()`` the weights are multiplied by the
+    masks again (exactly zero, whatever momentum and weight decay do).
+    Weights at masked positions that are not zero at the start are set to zero
+    first (in place).  With all-ones masks the run equals unmasked training
+    bit for bit.
 
     Parameters
     ----------
@@ -164,20 +277,10 @@ def train_classifier(
         Inputs (float32).
     y : array_like of shape (n,)
         Integer class labels.
-    epochs : int
-        Passes over the data (0: no training).
-    lr : float
-        Peak learning rate :math:`\\eta > 0`.
-    batch_size : int
-        Minibatch size (the last minibatch of an epoch may be smaller).
-    momentum : float
-        SGD momentum :math:`\\mu\\in[0, 1)`.
-    weight_decay : float
-        :math:`\\lambda \\ge 0` (L2 penalty :math:`\\tfrac{\\lambda}{2}\\|W\\|^2` of torch's SGD).
-    seed : int
-        Seed of the minibatch order (and of the ``transform``'s own generator).
-    progress : bool
-        Show a ``tqdm`` bar over the epochs.
+    recipe : TrainingRecipe
+        Optimizer, learning rate and schedule, epochs, minibatch size, momentum,
+        weight decay and seed (default: ``TrainingRecipe()``, 10 epochs of SGD
+        with momentum 0.9 at the constant rate 0.05 in minibatches of 128).
     masks : dict of str to torch.BoolTensor, optional
         ``{parameter name: mask}`` (True = keep) as made by
         :func:`pruning_lab.nn.masks.global_magnitude_masks`; a name
@@ -186,12 +289,11 @@ def train_classifier(
     transform : callable, optional
         ``transform(xb, generator) -> xb`` applied to each training minibatch
         (data augmentation), with a CPU ``torch.Generator`` seeded from
-        ``seed`` and separate from the one drawing the order.
-    lr_schedule : str
-        ``"constant"`` or ``"cosine"``: the rate of each step is
-        :func:`pruning_lab.nn.train.learning_rate` (cosine: annealed per step to 0).
+        ``recipe.seed`` and separate from the one drawing the order.
     device : str or torch.device
         Where the model and the data go for training.
+    progress : bool
+        Show a ``tqdm`` bar over the epochs.
     on_epoch_end : callable, optional
         ``on_epoch_end(epoch, model, optimizer)`` called after epoch
         ``1, ..., epochs`` (for snapshots; the model is then in training mode,
@@ -202,25 +304,12 @@ def train_classifier(
     list of float
         Mean training loss of each epoch (over its minibatches, weighted by size).
     """
-    epochs = check_int(epochs, "epochs", low=0)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or not lr > 0:
-        raise ValueError(f"lr (learning rate) must be a finite number > 0, got {lr!r}")
-    momentum = check_nonnegative(momentum, "momentum")
-    if momentum >= 1:
-        raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
-    weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    seed = check_int(seed, "seed", low=0)
-    if lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {lr_schedule!r}")
-    for fn, what in ((transform, "transform"), (on_epoch_end, "on_epoch_end")):
-        if fn is not None and not callable(fn):
-            raise ValueError(f"{what} must be callable or None, got {type(fn).__name__}")
+    if not isinstance(recipe, TrainingRecipe):
+        raise ValueError(f"recipe must be a pruning_lab.nn.train.TrainingRecipe, got {type(recipe).__name__}")
+    _check_callable(transform, "transform")
+    _check_callable(on_epoch_end, "on_epoch_end")
     _model_device(model)
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from err
+    device = _torch_device(device)
     X, y = _tensors(X, y)
     model.to(device)
     X, y = X.to(device), y.to(device)
@@ -229,34 +318,24 @@ def train_classifier(
         for param, mask in pairs:  # as zero_pruned_weights, reusing the resolved masks of the loop below
             param.mul_(mask)
 
+    seed, batch_size = recipe.seed, recipe.batch_size
     gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    opt = _optimizer(model, recipe)
     loss_fn = nn.CrossEntropyLoss()
     n, history = X.shape[0], []
-    total_steps, step = max(1, epochs * -(-n // batch_size)), 0
+    total_steps, step = max(1, recipe.epochs * -(-n // batch_size)), 0
     model.train()
-    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
+    for epoch in tqdm(range(recipe.epochs), desc="epochs", disable=not progress):
         order = torch.randperm(n, generator=gen).to(device)
         total = 0.0
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             xb = X[idx] if transform is None else transform(X[idx], aug_gen)
-            if lr_schedule != "constant":
+            if recipe.lr_schedule != "constant":
                 for group in opt.param_groups:
-                    group["lr"] = learning_rate(step, total_steps, lr, lr_schedule)
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), y[idx])
-            loss.backward()
-            for param, mask in pairs:
-                if param.grad is not None:
-                    param.grad.mul_(mask)
-            opt.step()
-            if pairs:
-                with torch.no_grad():
-                    for param, mask in pairs:
-                        param.mul_(mask)
-            total += loss.item() * idx.numel()
+                    group["lr"] = learning_rate(step, total_steps, recipe.lr, recipe.lr_schedule)
+            total += _masked_step(model, opt, loss_fn, xb, y[idx], pairs) * idx.numel()
             step += 1
         history.append(total / n)
         if on_epoch_end is not None:

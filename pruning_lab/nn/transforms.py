@@ -4,7 +4,7 @@ r"""Batch augmentations for image minibatches (vectorised, seeded).
 (2016, section 4.2): pad by 4 pixels, take a random 32x32 crop, flip
 horizontally with probability 1/2.  It has the signature
 ``transform(xb, generator)`` that :func:`pruning_lab.nn.train.train_classifier`
-applies to each training minibatch; used in the chapter "ResNet-20 and CIFAR-10".
+applies to each training minibatch; used in the chapter :doc:`/book/resnet_cifar`.
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ on the MNIST subset of :func:`pruning_lab.data.load_mnist`, prunes it to the
 weight count of a small network, with and without retraining, and draws the test
 errors; :func:`mnist_pruning_panel` puts sliders over the width :math:`h` and
 the kept fraction around it.  The experiment is one point of the width sweep of
-Chang, Li, Oymak & Thrampoulidis (2021, Fig. 6), with our training recipe
-(:mod:`pruning_lab.nn.sweeps`).  :func:`width_sweep_panel` redraws a finished width sweep
-(no training).  Mirrors :mod:`pruning_lab.plotting.networks`; used in the chapters
-:doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
+Chang, Li, Oymak & Thrampoulidis (2021, Fig. 6), with our training recipe (a
+:class:`pruning_lab.nn.train.TrainingRecipe`, as in :mod:`pruning_lab.nn.sweeps`).
+:func:`width_sweep_panel` redraws a finished width sweep (no training).  Mirrors
+:mod:`pruning_lab.plotting.networks`; used in the chapters :doc:`/book/pruning_mnist` and
+:doc:`/book/resnet_cifar`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from ..plotting.style import STRATEGY_COLORS, axes_or_new
 from ..validation import check_int
 from .panel import controls_panel
 
-__all__ = ["METRICS", "PANEL_STRATEGIES", "PANEL_WIDTHS", "mnist_pruning_figure", "mnist_pruning_panel",
+__all__ = ["METRICS", "PANEL_RECIPE", "PANEL_STRATEGIES", "PANEL_WIDTHS", "mnist_pruning_figure", "mnist_pruning_panel",
            "width_sweep_figure", "width_sweep_panel"]
 
-#: Pruning strategies the panel can compare (see :func:`pruning_lab.nn.sweeps.width_sweep_masks`).
+#: Pruning strategies the panel can compare (those of :func:`pruning_lab.nn.masks.strategy_masks`).
 PANEL_STRATEGIES = ("global", "layerwise", "random")
 #: Widths offered by the panel's slider.
 PANEL_WIDTHS = (16, 32, 64, 128, 256)
@@ -41,39 +42,61 @@ def _check_fraction(value):
     return float(value)
 
 
-def _train_kw(lr, batch_size, seed):
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr (learning rate) must be a finite number > 0, got {lr!r}")
-    return dict(lr=float(lr), batch_size=check_int(batch_size, "batch_size"), momentum=0.9,
-                lr_schedule="cosine", seed=seed)
+#: The panel's default training recipe (the fields of :class:`pruning_lab.nn.train.TrainingRecipe`).
+PANEL_RECIPE = dict(epochs=10, lr=0.05, batch_size=128, momentum=0.9, lr_schedule="cosine", seed=0)
 
 
-def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs: int = 10,
-                         retrain_epochs: int = 5, strategies=("global", "random"), lr: float = 0.05,
-                         batch_size: int = 128, seed: int = 0, data=None, ax=None) -> dict:
+def _check_strategies(strategies):
+    if isinstance(strategies, str) or not hasattr(strategies, "__iter__"):
+        raise ValueError(f"strategies must be a list of names among {', '.join(PANEL_STRATEGIES)}, got {strategies!r}")
+    strategies = tuple(strategies)
+    bad = [s for s in strategies if s not in PANEL_STRATEGIES]
+    if not strategies or bad or len(set(strategies)) != len(strategies):
+        raise ValueError(f"strategies must be a non-empty list without repeats of {', '.join(PANEL_STRATEGIES)}, "
+                         f"got {list(strategies)}")
+    return strategies
+
+
+def _check_digits(data):
+    if data is None:
+        from ..data import load_mnist
+
+        data = load_mnist()
+    for attr in ("X_train", "y_train", "X_test", "y_test"):
+        if not hasattr(data, attr):
+            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
+                             f"it has no {attr}")
+    if np.ndim(data.X_train) != 2 or np.shape(data.X_train)[1] != 784:
+        raise ValueError(f"data must hold flat 784-pixel MNIST digits, got X_train of shape {np.shape(data.X_train)}")
+    return data
+
+
+def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, recipe=None, retrain_epochs: int = 5,
+                         strategies=("global", "random"), data=None, ax=None) -> dict:
     r"""Test errors of a width-:math:`h` network on MNIST: dense, pruned, pruned and retrained, small.
 
     The train → prune → retrain protocol of Chang, Li, Oymak & Thrampoulidis (2021, section 3.3
     and Fig. 6) for one width :math:`h` = ``width``:
 
-    1. the two-layer ReLU network :math:`784\to h\to10` (``build_model("fc2", h)``, seed ``seed``),
-       with :math:`N_h = 794h` prunable weights (:func:`pruning_lab.nn.models.mlp_weight_count`),
-       is trained for ``epochs`` epochs with SGD (momentum 0.9, cosine schedule from ``lr``,
-       minibatches of ``batch_size``; :func:`pruning_lab.nn.train.train_classifier`);
+    1. the two-layer ReLU network :math:`784\to h\to10` (``build_model("fc2", h)``, seed
+       ``recipe.seed``), with :math:`N_h = 794h` prunable weights
+       (:func:`pruning_lab.nn.models.mlp_weight_count`), is trained by ``recipe``
+       (:func:`pruning_lab.nn.train.train_classifier`; by default 10 epochs of SGD with
+       momentum 0.9, cosine schedule from lr 0.05, minibatches of 128);
     2. it is pruned to the weight count :math:`s = 794h_0` of the *small* network of width
        :math:`h_0=\max(1,\mathrm{round}(fh))`, :math:`f` = ``keep_fraction`` (so exactly the
-       fraction :math:`h_0/h` is kept), by each strategy of
-       :func:`pruning_lab.nn.sweeps.width_sweep_masks` (``"global"``: one magnitude threshold over
-       both layers; ``"layerwise"``: the same fraction in each layer; ``"random"``: uniformly random
-       positions, seeded with ``seed``);
-    3. each pruned network is retrained for ``retrain_epochs`` epochs with its masks in force,
-       starting from the pruned trained weights;
-    4. for comparison the small network of width :math:`h_0` is trained directly for ``epochs``
-       epochs (seed ``seed``).
+       fraction :math:`h_0/h` is kept), by each pruning strategy of
+       :func:`pruning_lab.nn.masks.strategy_masks` with ``keep=s`` (``"global"``: one magnitude
+       threshold over both layers; ``"layerwise"``: the same fraction in each layer; ``"random"``:
+       uniformly random positions, seeded with ``recipe.seed``);
+    3. each pruned network is retrained by ``recipe.replace(epochs=retrain_epochs)`` with its
+       masks in force, starting from the pruned trained weights;
+    4. for comparison the small network of width :math:`h_0` is trained directly by ``recipe``
+       (seed ``recipe.seed``).
 
     The bars are the test errors (in %) on the 1,000 test digits; with 1,000 digits an error
-    near 6% has a standard error of about 0.75 points.  Used by the chapter *Pruning networks on
-    MNIST*; about 3 s on one CPU core at the defaults.
+    near 6% has a standard error of about 0.75 points.  Used by the chapter
+    :doc:`/book/pruning_mnist`; about 3 s on one CPU core at the defaults.
 
     Parameters
     ----------
@@ -81,16 +104,13 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
         Width :math:`h` of the trained network.
     keep_fraction : float
         :math:`f\in(0, 1]`, the fraction of the prunable weights kept (rounded to :math:`h_0/h`).
-    epochs, retrain_epochs : int
-        Epochs of dense training (``>= 1``) and of retraining (``>= 1``).
+    recipe : pruning_lab.nn.train.TrainingRecipe, optional
+        Training recipe of the dense and the small network (``epochs >= 1``); its seed also seeds
+        the initialisations and the random masks.  Default: ``TrainingRecipe(**PANEL_RECIPE)``.
+    retrain_epochs : int
+        Epochs of retraining (``>= 1``), by the same recipe otherwise.
     strategies : tuple of str
         Pruning strategies compared, among ``PANEL_STRATEGIES``.
-    lr : float
-        Peak learning rate.
-    batch_size : int
-        Minibatch size.
-    seed : int
-        Seed of the initialisations, the minibatch orders and the random masks.
     data : pruning_lab.data.Dataset, optional
         Flat 784-pixel digits (default: :func:`pruning_lab.data.load_mnist`).
     ax : matplotlib.axes.Axes, optional
@@ -104,32 +124,19 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
         strategy ``"<strategy> pruned"`` and ``"<strategy> retrained"`` (test errors; fractions,
         not percent).
     """
-    from ..data import load_mnist
+    from ..nn.masks import strategy_masks
     from ..nn.models import build_model, count_parameters, mlp_weight_count
-    from ..nn.sweeps import width_sweep_masks
-    from ..nn.train import evaluate, train_classifier, zero_pruned_weights
+    from ..nn.train import TrainingRecipe, evaluate, train_classifier, zero_pruned_weights
 
     width = check_int(width, "width")
     keep_fraction = _check_fraction(keep_fraction)
-    epochs = check_int(epochs, "epochs")
-    retrain_epochs = check_int(retrain_epochs, "retrain_epochs")
-    seed = check_int(seed, "seed", 0)
-    train_kw = _train_kw(lr, batch_size, seed)
-    if isinstance(strategies, str) or not hasattr(strategies, "__iter__"):
-        raise ValueError(f"strategies must be a list of names among {', '.join(PANEL_STRATEGIES)}, got {strategies!r}")
-    strategies = tuple(strategies)
-    bad = [s for s in strategies if s not in PANEL_STRATEGIES]
-    if not strategies or bad or len(set(strategies)) != len(strategies):
-        raise ValueError(f"strategies must be a non-empty list without repeats of {', '.join(PANEL_STRATEGIES)}, "
-                         f"got {list(strategies)}")
-    if data is None:
-        data = load_mnist()
-    for attr in ("X_train", "y_train", "X_test", "y_test"):
-        if not hasattr(data, attr):
-            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
-                             f"it has no {attr}")
-    if np.ndim(data.X_train) != 2 or np.shape(data.X_train)[1] != 784:
-        raise ValueError(f"data must hold flat 784-pixel MNIST digits, got X_train of shape {np.shape(data.X_train)}")
+    recipe = TrainingRecipe(**PANEL_RECIPE) if recipe is None else recipe
+    if not isinstance(recipe, TrainingRecipe):
+        raise ValueError(f"recipe must be a pruning_lab.nn.train.TrainingRecipe or None, got {type(recipe).__name__}")
+    check_int(recipe.epochs, "recipe.epochs", 1)
+    retrain = recipe.replace(epochs=check_int(retrain_epochs, "retrain_epochs"))
+    strategies = _check_strategies(strategies)
+    data = _check_digits(data)
     X, y, Xt, yt = data.X_train, data.y_train, data.X_test, data.y_test
     small_width = max(1, round(keep_fraction * width))
     keep = mlp_weight_count([784, small_width, 10])
@@ -137,18 +144,18 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, epochs
     def error(model):
         return evaluate(model, Xt, yt)["error"]
 
-    dense = build_model("fc2", width, seed=seed)
-    train_classifier(dense, X, y, epochs=epochs, **train_kw)
+    dense = build_model("fc2", width, seed=recipe.seed)
+    train_classifier(dense, X, y, recipe)
     total = count_parameters(dense, prunable_only=True)
-    small = build_model("fc2", small_width, seed=seed)
-    train_classifier(small, X, y, epochs=epochs, **train_kw)
+    small = build_model("fc2", small_width, seed=recipe.seed)
+    train_classifier(small, X, y, recipe)
     out = {"width": width, "small_width": small_width, "total": total, "kept": keep,
            "dense": error(dense), "small": error(small)}
     for strategy in strategies:
-        masks = width_sweep_masks(dense, strategy, keep, seed)
+        masks = strategy_masks(dense, strategy, keep=keep, seed=recipe.seed)
         pruned = zero_pruned_weights(copy.deepcopy(dense), masks)
         out[f"{strategy} pruned"] = error(pruned)
-        train_classifier(pruned, X, y, epochs=retrain_epochs, masks=masks, **train_kw)
+        train_classifier(pruned, X, y, retrain, masks=masks)
         out[f"{strategy} retrained"] = error(pruned)
 
     ax = axes_or_new(ax)
@@ -212,12 +219,31 @@ def width_sweep_figure(rows, metric: str = "test_error", strategies=None, *, ret
                        base_width=None, ax=None):
     r"""One metric of a finished width sweep against the width, for a chosen set of pruning strategies.
 
-    ``rows`` are the records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or of a
-    :class:`~pruning_lab.runs.RunStore` filled by the command line); ``metric`` is one of
-    ``METRICS``; ``strategies`` a subset of the strategies present (default: all);
-    ``retrained`` is ``"both"``, ``"yes"`` or ``"no"`` (which pruned curves to show; the dense
-    curve is always drawn).  Returns ``{(strategy, retrained): values}`` of the curves drawn, as
-    computed by :func:`~pruning_lab.plotting.networks.width_sweep_summary`.
+    Each curve is the mean over seeds of ``metric`` per width (in percent for errors), as
+    computed by :func:`~pruning_lab.plotting.networks.width_sweep_summary` and drawn by
+    :func:`~pruning_lab.plotting.networks.plot_width_sweep`.  Used in the chapter
+    :doc:`/book/resnet_cifar`.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The records of :func:`pruning_lab.nn.sweeps.run_width_sweep` (or of a
+        :class:`~pruning_lab.runs.RunStore` filled by the command line).
+    metric : str
+        One of ``METRICS``.
+    strategies : sequence of str, optional
+        A subset of the strategies present (default: all).
+    retrained : str
+        ``"both"``, ``"yes"`` or ``"no"``: which pruned curves to show (the dense curve is always drawn).
+    base_width : int, optional
+        Width of the base model, drawn as the small model's line.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    dict
+        ``{(strategy, retrained): values}`` of the curves drawn.
     """
     rows = list(rows)
     if metric not in METRICS:

@@ -1,0 +1,51 @@
+r"""Width sweeps of networks: train wide, prune to a small model's size, retrain, compare.
+
+The network experiment of Chang, Li, Oymak & Thrampoulidis (2021) (the distributional
+characterization paper, section 3.3 and appendix A.1-A.2): models of growing
+width :math:`k` are trained densely, then pruned to exactly the number
+:math:`s` of prunable weights (weights of the ``nn.Linear``/``nn.Conv``
+layers) of a fixed small *base* model of width :math:`k_0`,
+
+.. math:: s = \#\{\text{prunable weights of the width-}k_0\text{ model}\},\qquad
+          \|m\|_0 = s \ \text{ for every width } k \ge k_0,
+
+by one of the pruning strategies of :func:`pruning_lab.nn.masks.strategy_masks`:
+global magnitude pruning (one threshold on :math:`|W|` over all layers),
+layer-wise magnitude pruning (the same fraction :math:`s/N_k` kept in every
+layer), or uniformly random masks of the same size; each pruned model is
+evaluated as is and after retraining with its mask in force.  Used in the
+chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
+
+A sweep is a :class:`WidthSweep` (models, data, widths, strategies, seeds and
+one :class:`pruning_lab.nn.train.TrainingRecipe`); :meth:`WidthSweep.configs`
+expands it into one frozen :class:`WidthRunConfig` per width x strategy x
+retrain x seed, whose fields are its key in a :class:`pruning_lab.runs.RunStore`,
+and :func:`run_width_sweep` runs them through :func:`pruning_lab.runs.run_sweep`,
+storing every finished run.  The dense model of a (width, seed) is trained
+once and checkpointed in the store's directory under its
+:class:`DenseModelKey` (``torch.save`` to a temporary file, then
+``os.replace``), so the pruned variants, and a sweep resumed after an
+interruption, reuse it.  :data:`SWEEPS` names the sweeps of the book at a
+``"book"`` scale (CPU, minutes) and a ``"full"`` scale (the widths of the
+paper's figures; hours on a GPU).  Deviation from the paper: training uses SGD
+with momentum and a cosine schedule, not Adam; the paper's exact recipe and
+base widths were not recovered, so the ``"full"`` settings are our
+reconstruction.
+"""
+
+from . import config as _config
+from .config import DenseModelKey, WidthRunConfig, WidthSweep, get_sweep
+from .run import run_width_point, run_width_sweep
+
+# the data of the sweeps, bound here with their descriptions so that the API page documents them
+#: The strategies of a width sweep, ``"dense"`` (the dense model itself) and the pruning strategies of
+#: :data:`pruning_lab.nn.masks.STRATEGIES`.
+STRATEGIES = _config.STRATEGIES
+#: The data sets of the width sweeps, ``{name: {"in_features", "in_channels", "image"}}``, with the
+#: input shape the models get from them and whether they are images.
+DATASETS = _config.DATASETS
+#: The named sweeps of the book, ``SWEEPS[name][scale]`` with scales ``"book"`` and ``"full"``.
+SWEEPS = _config.SWEEPS
+
+__all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "DenseModelKey", "WidthRunConfig", "WidthSweep", "get_sweep",
+           "run_width_point", "run_width_sweep"]
