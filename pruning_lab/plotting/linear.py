@@ -209,7 +209,7 @@ def plot_dense_risk_curve(curve, *, ax=None):
 def plot_threshold_sweep(ts, theory, simulated, *, strategy: str = "magnitude", axes=None):
     """Pruning at an explicit threshold t: expected kept count (left) and risk (right), DC lines vs simulation markers.
 
-    ``theory`` is a list of :class:`pruning_lab.dc.theory.ThresholdRisk`; ``simulated``
+    ``theory`` is a list of :class:`pruning_lab.dc.pruning.ThresholdRisk`; ``simulated``
     the dict returned by :func:`pruning_lab.dc.simulate.simulate_threshold_pruning`.
     """
     if axes is None:

@@ -97,8 +97,8 @@ def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, strategy: st
 
     Theory: on the ELP (:func:`pruning_lab.random_features.model.equivalent_linear_problem`), the dense
     DC risk :math:`\gamma`, and from one shared set of ``draws`` DC vectors the pruned risk
-    (:func:`pruning_lab.dc.theory.dc_prune_risk_mc`) and the fresh-sample retraining risk
-    (:func:`pruning_lab.dc.theory.retrain_risk`).  Simulation: min-norm least squares on the ReLU
+    (:func:`pruning_lab.dc.pruning.dc_prune_risk_mc`) and the fresh-sample retraining risk
+    (:func:`pruning_lab.dc.pruning.retrain_risk`).  Simulation: min-norm least squares on the ReLU
     features of ``n`` samples, pruned to ``s`` weights, retrained on the same samples and on a fresh
     batch of ``n``; each model is scored by the exact ELP risk
     :math:`\sigma^2+(b-\beta)^\top\Sigma(b-\beta)`.  One unit of :func:`random_features_curve`
