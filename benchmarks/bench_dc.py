@@ -130,21 +130,27 @@ def main():
     away = ps >= 1.5 * n
     mc_kind = "pipeline.compare_strategies" if args.pipeline else "train -> prune -> exact risk"
     print(f"DC theory vs Monte Carlo: E2-like world of {world.p} features, n={n}, s={s}, sigma={world.sigma}")
-    print(f"  curve: {len(ps)} values of p from {ps[0]} to {ps[-1]} (|p-n| <= 2 skipped); "
-          f"{away.sum()} of them with p >= 1.5n")
+    print(
+        f"  curve: {len(ps)} values of p from {ps[0]} to {ps[-1]} (|p-n| <= 2 skipped); "
+        f"{away.sum()} of them with p >= 1.5n"
+    )
     print(f"  strategies: {', '.join(STRATEGIES)};  BLAS threads: {args.threads}")
     if args.table:
         print(f"  {'p':>6}" + "".join(f"  {k + ' th / MC ± se':>28}" for k in STRATEGIES))
         for i, p in enumerate(ps):
-            cells = "".join(f"  {theory[i, j]:8.4f} / {mc[i, j]:8.4f} ± {sem[i, j]:6.4f}" for j in range(len(STRATEGIES)))
+            cells = "".join(
+                f"  {theory[i, j]:8.4f} / {mc[i, j]:8.4f} ± {sem[i, j]:6.4f}" for j in range(len(STRATEGIES))
+            )
             print(f"  {p:>6}{cells}")
     print(f"  theory (closed forms, best of {args.repeats}): {t_theory:10.3f} s")
     print(f"  Monte Carlo ({args.trials} trials per p, {mc_kind}): {t_mc:10.3f} s")
     print(f"  speed-up (Monte Carlo / theory): {t_mc / t_theory:,.0f}x (target >= 100x)")
     print("  median relative error of theory vs Monte Carlo (whole curve | p >= 1.5n), max over p >= 1.5n:")
     for j, k in enumerate(STRATEGIES):
-        print(f"    {k:<10} {100 * np.median(rel[:, j]):6.2f} % | {100 * np.median(rel[away, j]):6.2f} %"
-              f"   max {100 * rel[away, j].max():6.2f} %")
+        print(
+            f"    {k:<10} {100 * np.median(rel[:, j]):6.2f} % | {100 * np.median(rel[away, j]):6.2f} %"
+            f"   max {100 * rel[away, j].max():6.2f} %"
+        )
     print(f"  median Monte Carlo standard error / mean over the curve: {100 * np.median(sem / mc):.2f} %")
 
 

@@ -63,8 +63,10 @@ def main():
         t_vec, g_vec = best_time(lambda: lottery.risk_grad(W, X, y), args.repeats)
         t_naive, g_naive = best_time(lambda: naive_grad(W, X, y), max(1, args.repeats // 5))
         print(f"gradient, N = {args.n}, d = {args.d}, K = {args.K}:")
-        print(f"  vectorized {t_vec * 1e3:9.3f} ms   naive loop {t_naive * 1e3:9.3f} ms   "
-              f"ratio {t_naive / t_vec:7.1f}x   max |difference| {np.max(np.abs(g_vec - g_naive)):.1e}")
+        print(
+            f"  vectorized {t_vec * 1e3:9.3f} ms   naive loop {t_naive * 1e3:9.3f} ms   "
+            f"ratio {t_naive / t_vec:7.1f}x   max |difference| {np.max(np.abs(g_vec - g_naive)):.1e}"
+        )
 
         problems = []
         for t in range(args.trials):
@@ -72,16 +74,20 @@ def main():
             Xt, yt = T.sample(args.n, rng=100 + t)
             problems.append((T, Xt, yt, lottery.init_at_distance(T.weights, T.mask, 0.2, rng=200 + t)))
         steps = dict(max_iter=500, tol=0.0)
-        t_loop, single = best_time(lambda: [lottery.agd_pruned(Xt, yt, T.mask, W0, **steps)
-                                            for T, Xt, yt, W0 in problems], 1)
+        t_loop, single = best_time(
+            lambda: [lottery.agd_pruned(Xt, yt, T.mask, W0, **steps) for T, Xt, yt, W0 in problems], 1
+        )
         stacked = [np.stack([p[i] for p in problems]) for i in (1, 2, 3)]
         masks = np.stack([p[0].mask for p in problems])
-        t_batch, batch = best_time(lambda: lottery.agd_pruned_batch(stacked[0], stacked[1], masks, stacked[2],
-                                                                          **steps), 1)
+        t_batch, batch = best_time(
+            lambda: lottery.agd_pruned_batch(stacked[0], stacked[1], masks, stacked[2], **steps), 1
+        )
         diff = max(np.max(np.abs(a.weights - b.weights)) for a, b in zip(single, batch))
         print(f"Algorithm 1, {args.trials} problems x 500 steps:")
-        print(f"  one by one {t_loop:9.3f} s    in lockstep {t_batch:9.3f} s    ratio {t_loop / t_batch:7.1f}x   "
-              f"max |difference| {diff:.1e}")
+        print(
+            f"  one by one {t_loop:9.3f} s    in lockstep {t_batch:9.3f} s    ratio {t_loop / t_batch:7.1f}x   "
+            f"max |difference| {diff:.1e}"
+        )
 
 
 if __name__ == "__main__":

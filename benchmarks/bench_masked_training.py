@@ -77,13 +77,17 @@ def bench(label, model, input_shape, batch, steps, repeats, sparsity):
             times[name].append(run())
     _, kept = count_kept(masks)
     total = sum(m.numel() for m in masks.values())
-    print(f"\n{label}: {total:,} prunable weights, {kept:,} kept (sparsity {sparsity}), batch {batch}, "
-          f"{steps} steps per timing, {repeats} repeats, {torch.get_num_threads()} torch thread(s)")
+    print(
+        f"\n{label}: {total:,} prunable weights, {kept:,} kept (sparsity {sparsity}), batch {batch}, "
+        f"{steps} steps per timing, {repeats} repeats, {torch.get_num_threads()} torch thread(s)"
+    )
     med = {}
     for name, ts in times.items():
         med[name] = statistics.median(ts)
-        print(f"  {name:>6}: median {1e3 * med[name]:8.2f} ms/step  (min {1e3 * min(ts):.2f}, "
-              f"max {1e3 * max(ts):.2f}, spread {100 * (max(ts) - min(ts)) / med[name]:.0f}%)")
+        print(
+            f"  {name:>6}: median {1e3 * med[name]:8.2f} ms/step  (min {1e3 * min(ts):.2f}, "
+            f"max {1e3 * max(ts):.2f}, spread {100 * (max(ts) - min(ts)) / med[name]:.0f}%)"
+        )
     # the masking work alone (two in-place products per masked tensor), timed in isolation: low noise
     params = {n: p for n, p in model.named_parameters() if n in masks}
     pairs = [(p.detach().clone(), torch.randn_like(p), masks[n].to(p.dtype)) for n, p in params.items()]
@@ -96,10 +100,14 @@ def bench(label, model, input_shape, batch, steps, repeats, sparsity):
     mask_ops()
     reps = max(10, int(0.2 / max(1e-6, _seconds(mask_ops))))
     mask_time = min(_seconds(mask_ops, reps) for _ in range(5))
-    print(f"  mask work alone: {1e3 * mask_time:.3f} ms/step = {100 * mask_time / min(times['dense']):.2f}% "
-          f"of the fastest dense step")
-    print(f"  best-of ratios: masked / dense {min(times['masked']) / min(times['dense']):.3f}, "
-          f"masked / hooks {min(times['masked']) / min(times['hooks']):.3f}")
+    print(
+        f"  mask work alone: {1e3 * mask_time:.3f} ms/step = {100 * mask_time / min(times['dense']):.2f}% "
+        f"of the fastest dense step"
+    )
+    print(
+        f"  best-of ratios: masked / dense {min(times['masked']) / min(times['dense']):.3f}, "
+        f"masked / hooks {min(times['masked']) / min(times['hooks']):.3f}"
+    )
     paired = statistics.median(m / d for m, d in zip(times["masked"], times["dense"], strict=True))
     ratio = med["masked"] / med["dense"]
     print(f"  masked / dense: {ratio:.3f} (median of per-round ratios {paired:.3f}; target <= 1.10)")
@@ -130,13 +138,21 @@ def main(argv=None):
     with threadpool_limits(args.threads):
         torch.manual_seed(0)
         mlp = MLP(784, [args.width, args.width], 10)
-        ok &= bench(f"MLP 784-{args.width}-{args.width}-10", mlp, (784,), args.batch, args.steps, args.repeats,
-                    args.sparsity)
+        ok &= bench(
+            f"MLP 784-{args.width}-{args.width}-10", mlp, (784,), args.batch, args.steps, args.repeats, args.sparsity
+        )
         if args.resnet_width:  # --resnet-width 0 skips the ResNet
             torch.manual_seed(0)
             net = ResNet20(width=args.resnet_width)
-            ok &= bench(f"ResNet-20 width {args.resnet_width}", net, (3, 32, 32), args.resnet_batch,
-                        args.resnet_steps, args.repeats, args.sparsity)
+            ok &= bench(
+                f"ResNet-20 width {args.resnet_width}",
+                net,
+                (3, 32, 32),
+                args.resnet_batch,
+                args.resnet_steps,
+                args.repeats,
+                args.sparsity,
+            )
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

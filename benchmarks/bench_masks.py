@@ -109,12 +109,21 @@ def worker(method, n_weights, width, repeats, sparsity, out_dir):
             apply_masks(fresh, run(fresh))
             times_apply.append(time.perf_counter() - start)
         del out, fresh
-    print(json.dumps({
-        "method": method, "n_weights": sum(w.numel() for w in weights), "weight_bytes": weight_bytes,
-        "peak_extra_bytes": peak_extra, "peak_reset": peak_reset, "kept": kept,
-        "time": min(times), "time_with_apply": min(times_apply) if times_apply else None,
-        "threads": torch.get_num_threads(),
-    }))
+    print(
+        json.dumps(
+            {
+                "method": method,
+                "n_weights": sum(w.numel() for w in weights),
+                "weight_bytes": weight_bytes,
+                "peak_extra_bytes": peak_extra,
+                "peak_reset": peak_reset,
+                "kept": kept,
+                "time": min(times),
+                "time_with_apply": min(times_apply) if times_apply else None,
+                "threads": torch.get_num_threads(),
+            }
+        )
+    )
 
 
 def compare_masks(out_dir, n_weights, width):
@@ -138,14 +147,29 @@ def compare_masks(out_dir, n_weights, width):
     if n_untied:
         return f"BUG: {n_untied} of {n_diff} differing weights are not tied at the threshold"
     n_tied = sum(int((w == threshold).sum()) for w in weights.values())
-    return (f"differ at {n_diff} positions, all among the {n_tied} weights tied at the threshold "
-            f"|w| = {threshold:.9g} (torch's topk breaks ties differently)")
+    return (
+        f"differ at {n_diff} positions, all among the {n_tied} weights tied at the threshold "
+        f"|w| = {threshold:.9g} (torch's topk breaks ties differently)"
+    )
 
 
 def run_worker(method, args):
-    cmd = [sys.executable, __file__, "--worker", method, "--weights", str(args.weights),
-           "--width", str(args.width), "--repeats", str(args.repeats), "--sparsity", str(args.sparsity),
-           "--out", args.out]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        method,
+        "--weights",
+        str(args.weights),
+        "--width",
+        str(args.width),
+        "--repeats",
+        str(args.repeats),
+        "--sparsity",
+        str(args.sparsity),
+        "--out",
+        args.out,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{method} worker failed:\n{done.stderr}")
@@ -169,21 +193,34 @@ def main(argv=None):
         ours, theirs = run_worker("pruning_lab", args), run_worker("torch", args)
         same_masks = compare_masks(out_dir, int(args.weights), args.width)
     gib = ours["weight_bytes"] / 2**30
-    print(f"MLP: {ours['n_weights']:,} weights ({gib:.3f} GiB float32), sparsity {args.sparsity}, "
-          f"{ours['threads']} torch threads, best of {args.repeats}")
-    print(f"kept: pruning_lab {ours['kept']:,}, torch {theirs['kept']:,} -> "
-          f"{'same count' if ours['kept'] == theirs['kept'] else 'DIFFERENT COUNTS'}")
+    print(
+        f"MLP: {ours['n_weights']:,} weights ({gib:.3f} GiB float32), sparsity {args.sparsity}, "
+        f"{ours['threads']} torch threads, best of {args.repeats}"
+    )
+    print(
+        f"kept: pruning_lab {ours['kept']:,}, torch {theirs['kept']:,} -> "
+        f"{'same count' if ours['kept'] == theirs['kept'] else 'DIFFERENT COUNTS'}"
+    )
     print(f"masks: {same_masks}")
-    print(f"time: pruning_lab {ours['time']:.3f} s (masks), {ours['time_with_apply']:.3f} s (masks + apply_masks); "
-          f"torch global_unstructured {theirs['time']:.3f} s")
+    print(
+        f"time: pruning_lab {ours['time']:.3f} s (masks), {ours['time_with_apply']:.3f} s (masks + apply_masks); "
+        f"torch global_unstructured {theirs['time']:.3f} s"
+    )
     ratio = theirs["time"] / ours["time"]
-    print(f"time ratio (torch / pruning_lab): {ratio:.1f}x (target >= 5x); "
-          f"with apply_masks: {theirs['time'] / ours['time_with_apply']:.1f}x")
+    print(
+        f"time ratio (torch / pruning_lab): {ratio:.1f}x (target >= 5x); "
+        f"with apply_masks: {theirs['time'] / ours['time_with_apply']:.1f}x"
+    )
     mem = {r["method"]: r["peak_extra_bytes"] / r["weight_bytes"] for r in (ours, theirs)}
-    print(f"peak extra memory: pruning_lab {mem['pruning_lab']:.2f}x weight bytes, "
-          f"torch {mem['torch']:.2f}x (target <= 1.5x)"
-          + ("" if ours["peak_reset"] and theirs["peak_reset"] else
-             "  [VmHWM could not be reset: peaks include model building]"))
+    print(
+        f"peak extra memory: pruning_lab {mem['pruning_lab']:.2f}x weight bytes, "
+        f"torch {mem['torch']:.2f}x (target <= 1.5x)"
+        + (
+            ""
+            if ours["peak_reset"] and theirs["peak_reset"]
+            else "  [VmHWM could not be reset: peaks include model building]"
+        )
+    )
     ok = ours["kept"] == theirs["kept"] and "BUG" not in same_masks and ratio >= 5 and mem["pruning_lab"] <= 1.5
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -62,8 +62,10 @@ def run(d, n, k, repeat):
         err = np.linalg.norm(fn() - reference) / np.linalg.norm(reference)
         t = best_time(fn, repeat)
         base = base or t
-        print(f"  {name:>22}: {1e3 * t:9.3f} ms per gradient   loop / this = {base / t:8.1f}   "
-              f"relative difference to the loop {err:.1e}")
+        print(
+            f"  {name:>22}: {1e3 * t:9.3f} ms per gradient   loop / this = {base / t:8.1f}   "
+            f"relative difference to the loop {err:.1e}"
+        )
     default = ms.SensingObjective.empirical(A, y, lam, beta)
     t = best_time(lambda: ms.gradient_descent(default, U, 0.01, 1000, record_every=1000), 1)
     print(f"  1000 steps of gradient descent with the package default: {t:.2f} s")
@@ -71,8 +73,7 @@ def run(d, n, k, repeat):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", default=["20x1500", "50x2000", "100x3000"],
-                        help="problem sizes d x n")
+    parser.add_argument("--sizes", nargs="+", default=["20x1500", "50x2000", "100x3000"], help="problem sizes d x n")
     parser.add_argument("--k", type=int, default=12, help="columns of U")
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions (best is reported)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads")

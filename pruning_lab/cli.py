@@ -70,25 +70,38 @@ def _parser() -> argparse.ArgumentParser:
 def _list(out) -> None:
     from .nn.sweeps import SWEEPS
 
-    print(f"{'name':<18} {'scale':<5} {'model':<9} {'data':<8} {'widths':<34} {'base':>4} {'target':>7} "
-          f"{'runs':>5} {'dense':>5} {'epochs':>6}", file=out)
+    print(
+        f"{'name':<18} {'scale':<5} {'model':<9} {'data':<8} {'widths':<34} {'base':>4} {'target':>7} "
+        f"{'runs':>5} {'dense':>5} {'epochs':>6}",
+        file=out,
+    )
     for name, scales in SWEEPS.items():
         for scale, s in scales.items():
             widths = " ".join(map(str, s.widths))
-            print(f"{name:<18} {scale:<5} {s.model:<9} {s.dataset:<8} {widths:<34} {s.base_width:>4} "
-                  f"{s.target:>7} {len(s.configs()):>5} {s.dense_trainings():>5} "
-                  f"{s.recipe.epochs:>3}+{s.retrain_epochs:<2}", file=out)
+            print(
+                f"{name:<18} {scale:<5} {s.model:<9} {s.dataset:<8} {widths:<34} {s.base_width:>4} "
+                f"{s.target:>7} {len(s.configs()):>5} {s.dense_trainings():>5} "
+                f"{s.recipe.epochs:>3}+{s.retrain_epochs:<2}",
+                file=out,
+            )
 
 
 def _overridden(sweep, args):
     """The named ``sweep`` with the command line's overrides: recipe fields into its recipe, the rest into it."""
+
     def given(*pairs):
         return {key: value for key, value in pairs if value is not None}
 
     recipe = given(("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size))
-    changes = given(("seeds", args.seeds), ("widths", args.widths), ("base_width", args.base_width),
-                    ("retrain_epochs", args.retrain_epochs), ("n_train", args.n_train), ("n_test", args.n_test),
-                    ("device", args.device))
+    changes = given(
+        ("seeds", args.seeds),
+        ("widths", args.widths),
+        ("base_width", args.base_width),
+        ("retrain_epochs", args.retrain_epochs),
+        ("n_train", args.n_train),
+        ("n_test", args.n_test),
+        ("device", args.device),
+    )
     if recipe:
         changes["recipe"] = sweep.recipe.replace(**recipe)
     return sweep.replace(**changes)
@@ -112,22 +125,33 @@ def _sweep(args, out) -> None:
         raise _UsageError(
             "the CIFAR-10 files were not found (looked at --data-dir, else $PRUNING_LAB_CIFAR10): download "
             "cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it, and pass "
-            "--data-dir <the cifar-10-batches-py directory or its parent>")
+            "--data-dir <the cifar-10-batches-py directory or its parent>"
+        )
     if not (args.jobs == -1 or args.jobs >= 1):
         raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
     todo = [c for c in sweep.configs() if not store.has(c)]
-    print(f"{sweep.name} ({sweep.scale}): {len(sweep.configs())} runs, {len(todo)} to compute; "
-          f"store {args.store}", file=out)
+    print(
+        f"{sweep.name} ({sweep.scale}): {len(sweep.configs())} runs, {len(todo)} to compute; store {args.store}",
+        file=out,
+    )
     try:
-        table = run_width_sweep(sweep, store, n_jobs=args.jobs, progress=not args.no_progress,
-                                data_dir=args.data_dir)
+        table = run_width_sweep(sweep, store, n_jobs=args.jobs, progress=not args.no_progress, data_dir=args.data_dir)
     except FileNotFoundError as err:
         raise _UsageError(str(err)) from None
     print(f"done: {len(table)} runs in {args.store}", file=out)
 
 
-_COLUMNS = ("width", "strategy", "retrain", "seed", "kept", "sparsity", "train_error", "test_error",
-            "pruned_test_error")
+_COLUMNS = (
+    "width",
+    "strategy",
+    "retrain",
+    "seed",
+    "kept",
+    "sparsity",
+    "train_error",
+    "test_error",
+    "pruned_test_error",
+)
 
 
 def _table(args, out) -> None:
@@ -152,8 +176,9 @@ def _table(args, out) -> None:
         cells = []
         for c in _COLUMNS:
             value = row.get(c)
-            cells.append(f"{'':>17}" if value is None else f"{value:>17.4f}" if isinstance(value, float)
-                         else f"{str(value):>17}")
+            cells.append(
+                f"{'':>17}" if value is None else f"{value:>17.4f}" if isinstance(value, float) else f"{str(value):>17}"
+            )
         print(" ".join(cells), file=out)
 
 

@@ -102,8 +102,12 @@ def ridge_solution(X, y, mu: float, support=None) -> np.ndarray:
     :doc:`/book/predicting_pruning` (the tuned small model).
     """
     X, y = _check_xy(X, y)
-    if isinstance(mu, bool) or not isinstance(mu, (int, float, np.integer, np.floating)) or not np.isfinite(mu) \
-            or not mu > 0:
+    if (
+        isinstance(mu, bool)
+        or not isinstance(mu, (int, float, np.integer, np.floating))
+        or not np.isfinite(mu)
+        or not mu > 0
+    ):
         raise ValueError(f"mu (the ridge penalty) must be a finite number > 0, got {mu!r}")
     idx = np.arange(X.shape[1]) if support is None else check_support(support, X.shape[1])
     out = np.zeros((X.shape[1],) + y.shape[1:])

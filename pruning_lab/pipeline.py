@@ -274,6 +274,4 @@ def compare_strategies(
             pruned[strategy][:, t] = problem.population_risk(np.stack([r.weights for r in results]))
             refits = np.stack([lsq.restricted_fit(X, y, r.mask) for r in results])
             retrained[strategy][:, t] = problem.population_risk(refits)
-    return StrategyComparison(
-        sparsities, strategies, pruned, retrained, dense, small, problem.null_risk(), int(n), p
-    )
+    return StrategyComparison(sparsities, strategies, pruned, retrained, dense, small, problem.null_risk(), int(n), p)

@@ -75,16 +75,18 @@ def _scalar(value, where):
         return float(value)
     if isinstance(value, (list, tuple)):
         return [_scalar(v, where) for v in value]
-    raise ValueError(f"{where} must be a JSON scalar (None, bool, int, float, str) or a list of them, "
-                     f"got a {type(value).__name__}")
+    raise ValueError(
+        f"{where} must be a JSON scalar (None, bool, int, float, str) or a list of them, got a {type(value).__name__}"
+    )
 
 
 def _flat_dict(mapping, what, *, finite):
     if dataclasses.is_dataclass(mapping) and not isinstance(mapping, type):
         mapping = {f.name: getattr(mapping, f.name) for f in dataclasses.fields(mapping)}
     if not isinstance(mapping, dict):
-        raise ValueError(f"{what} must be a dict (or a dataclass) of str to JSON scalars or lists, "
-                         f"got {type(mapping).__name__}")
+        raise ValueError(
+            f"{what} must be a dict (or a dataclass) of str to JSON scalars or lists, got {type(mapping).__name__}"
+        )
     out = {}
     for key, value in mapping.items():
         if not isinstance(key, str) or not key:
@@ -166,7 +168,7 @@ class ResultCache:
         with np.load(path, allow_pickle=False) as data:
             if str(data["__params__"]) != self._encode(params):
                 raise ValueError(f"cache file {path.name} holds another result (hash collision); delete it")
-            return {k[len(_PREFIX):]: data[k] for k in data.files if k.startswith(_PREFIX)}
+            return {k[len(_PREFIX) :]: data[k] for k in data.files if k.startswith(_PREFIX)}
 
     def save(self, params: dict, result: dict) -> Path:
         """Store ``result`` (a dict of arrays) atomically; returns the file written."""
@@ -254,8 +256,10 @@ class RunStore:
         try:
             record = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"run file {path.name} in {str(self.directory)!r} cannot be read ({err}); "
-                             "delete it to recompute that run") from None
+            raise ValueError(
+                f"run file {path.name} in {str(self.directory)!r} cannot be read ({err}); "
+                "delete it to recompute that run"
+            ) from None
         if not isinstance(record, dict) or set(record) != {"config", "result"}:
             raise ValueError(f"run file {path.name} does not hold a config and a result; delete it")
         return record
@@ -271,8 +275,9 @@ class RunStore:
             return None
         record = self._read(path)
         if canonical_config(record["config"]) != encoded:
-            raise ValueError(f"run file {path.name} holds another configuration (hash collision or a "
-                             "file copied by hand); delete it")
+            raise ValueError(
+                f"run file {path.name} holds another configuration (hash collision or a file copied by hand); delete it"
+            )
         return record["result"]
 
     def save(self, config, result) -> Path:
@@ -349,8 +354,9 @@ def write_csv(rows, path, columns=None) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else json.dumps(row[c]) if isinstance(row[c], list)
-                         else row[c] for c in columns])
+        writer.writerow(
+            ["" if row.get(c) is None else json.dumps(row[c]) if isinstance(row[c], list) else row[c] for c in columns]
+        )
     path = Path(path)
     with atomic_write(path) as tmp:
         tmp.write_text(buffer.getvalue())

@@ -31,9 +31,7 @@ def as_rng(rng) -> np.random.Generator:
         return rng
     if rng is None or isinstance(rng, (numbers.Integral, np.random.SeedSequence)):
         return np.random.default_rng(rng)
-    raise ValueError(
-        f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
-    )
+    raise ValueError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
 def check_array(x, name: str, *, ndim=None, shape=None, finite: bool = True) -> np.ndarray:
@@ -52,9 +50,7 @@ def check_array(x, name: str, *, ndim=None, shape=None, finite: bool = True) -> 
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got an array of shape {arr.shape}")
     if shape is not None:
-        if arr.ndim != len(shape) or any(
-            want is not None and got != want for got, want in zip(arr.shape, shape)
-        ):
+        if arr.ndim != len(shape) or any(want is not None and got != want for got, want in zip(arr.shape, shape)):
             want = str(tuple("any" if s is None else s for s in shape)).replace("'", "")
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
@@ -133,9 +129,7 @@ def check_covariance(cov, p: int | None = None, name: str = "covariance", tol: f
         raise ValueError(f"{name} must be symmetric")
     eig_min = float(np.linalg.eigvalsh(cov)[0])
     if eig_min < -1e-8 * scale:
-        raise ValueError(
-            f"{name} must be positive semi-definite, its smallest eigenvalue is {eig_min:.3g}"
-        )
+        raise ValueError(f"{name} must be positive semi-definite, its smallest eigenvalue is {eig_min:.3g}")
     return cov
 
 

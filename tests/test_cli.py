@@ -21,8 +21,22 @@ from pruning_lab.nn import sweeps
 from pruning_lab.nn.sweeps import run as sweeps_run
 from pruning_lab.runs import RunStore
 
-TINY = ["--widths", "4", "8", "--base-width", "4", "--epochs", "1", "--retrain-epochs", "1",
-        "--n-train", "100", "--n-test", "100", "--no-progress"]
+TINY = [
+    "--widths",
+    "4",
+    "8",
+    "--base-width",
+    "4",
+    "--epochs",
+    "1",
+    "--retrain-epochs",
+    "1",
+    "--n-train",
+    "100",
+    "--n-test",
+    "100",
+    "--no-progress",
+]
 
 
 def test_list_names_every_sweep(capsys):
@@ -42,8 +56,9 @@ def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypa
     assert "runs, " in capsys.readouterr().out
     rows = RunStore(store).records(sweep="mnist-fc")
     named = sweeps.get_sweep("mnist-fc")
-    expected = named.replace(widths=(4, 8), base_width=4, recipe=named.recipe.replace(epochs=1), retrain_epochs=1,
-                             n_train=100, n_test=100)
+    expected = named.replace(
+        widths=(4, 8), base_width=4, recipe=named.recipe.replace(epochs=1), retrain_epochs=1, n_train=100, n_test=100
+    )
     assert len(rows) == len(expected.configs()) == 2 + 3 * 2 * 2
     assert {r["epochs"] for r in rows} == {1} and {r["lr"] for r in rows} == {named.recipe.lr}  # --epochs: recipe
 
@@ -68,8 +83,26 @@ def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypa
 
 
 def test_overrides_change_the_recipe_and_the_sweep():
-    args = cli._parser().parse_args(["sweep", "mnist-fc", "--epochs", "3", "--lr", "0.2", "--batch-size", "32",
-                                     "--retrain-epochs", "2", "--widths", "16", "32", "--seeds", "4", "5"])
+    args = cli._parser().parse_args(
+        [
+            "sweep",
+            "mnist-fc",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.2",
+            "--batch-size",
+            "32",
+            "--retrain-epochs",
+            "2",
+            "--widths",
+            "16",
+            "32",
+            "--seeds",
+            "4",
+            "5",
+        ]
+    )
     named = sweeps.get_sweep("mnist-fc")
     sweep = cli._overridden(named, args)
     assert sweep.recipe == named.recipe.replace(epochs=3, lr=0.2, batch_size=32)
@@ -77,17 +110,20 @@ def test_overrides_change_the_recipe_and_the_sweep():
     assert cli._overridden(named, cli._parser().parse_args(["sweep", "mnist-fc"])) == named  # no option, no change
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["sweep", "nope"], "unknown sweep"),
-    (["sweep", "mnist-fc", "--scale", "huge"], "unknown scale"),
-    (["sweep", "mnist-fc", "--widths", "0"], "width"),
-    (["sweep", "mnist-fc", "--epochs", "0"], "recipe.epochs"),
-    (["sweep", "mnist-fc", "--lr", "0"], "lr (learning rate) must be a finite number > 0"),
-    (["sweep", "mnist-fc", "--batch-size", "0"], "batch_size must be an integer >= 1"),
-    (["sweep", "mnist-fc", "--jobs", "0"], "--jobs"),
-    (["sweep", "resnet20-cifar10", "--data-dir", "{tmp}/no-cifar"], "CIFAR-10 files were not found"),
-    (["table", "mnist-fc", "--store", "{tmp}/empty"], "no run store"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep", "nope"], "unknown sweep"),
+        (["sweep", "mnist-fc", "--scale", "huge"], "unknown scale"),
+        (["sweep", "mnist-fc", "--widths", "0"], "width"),
+        (["sweep", "mnist-fc", "--epochs", "0"], "recipe.epochs"),
+        (["sweep", "mnist-fc", "--lr", "0"], "lr (learning rate) must be a finite number > 0"),
+        (["sweep", "mnist-fc", "--batch-size", "0"], "batch_size must be an integer >= 1"),
+        (["sweep", "mnist-fc", "--jobs", "0"], "--jobs"),
+        (["sweep", "resnet20-cifar10", "--data-dir", "{tmp}/no-cifar"], "CIFAR-10 files were not found"),
+        (["table", "mnist-fc", "--store", "{tmp}/empty"], "no run store"),
+    ],
+)
 def test_requests_that_cannot_run_exit_with_status_2(tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.delenv("PRUNING_LAB_CIFAR10", raising=False)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
@@ -111,6 +147,7 @@ def test_argparse_errors_exit_with_status_2(capsys):
 
 @pytest.mark.slow
 def test_module_entry_point_runs():
-    done = subprocess.run([sys.executable, "-m", "pruning_lab", "sweep", "nope"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "pruning_lab", "sweep", "nope"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2 and "unknown sweep 'nope'" in done.stderr

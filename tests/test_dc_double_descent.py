@@ -95,8 +95,9 @@ def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_model():
     ps = [80, 120, 200, 300, 500, 1000]
     out = regime_map(100, [0.8], [10.0], ps=ps, P=4000, k=20)
     world = two_level_world(4000, 20, spike=10.0)
-    np.testing.assert_allclose(world.beta, two_level_world(4000, 20, beta_spike=1 / np.sqrt(20),
-                                                           beta_bulk=np.sqrt(1 / 3980)).beta)
+    np.testing.assert_allclose(
+        world.beta, two_level_world(4000, 20, beta_spike=1 / np.sqrt(20), beta_bulk=np.sqrt(1 / 3980)).beta
+    )
     risks = [dc.threshold_prune_risk(learner_problem(world, p), 100, 80) for p in ps]
     assert out.pruned[0, 0] == pytest.approx(min(risks)) and out.best_p[0, 0] == ps[int(np.argmin(risks))]
     assert out.small[0, 0] == pytest.approx(dc.oracle_small_model_risk(world, 100, 80))

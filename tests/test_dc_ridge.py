@@ -153,8 +153,9 @@ def test_pruned_ridge_solution_matches_simulation(strategy):
         predicted = dc.threshold_prune_risk(problem, n, s, strategy, ridge=mu)
     _close(mc, predicted, rel=0.04)
     # the DC Monte Carlo over ridge draws agrees with the closed form
-    assert dc.dc_prune_risk_mc(problem, n, s, strategy, draws=3000, rng=8, ridge=mu)[0] == pytest.approx(predicted,
-                                                                                                        rel=0.02)
+    assert dc.dc_prune_risk_mc(problem, n, s, strategy, draws=3000, rng=8, ridge=mu)[0] == pytest.approx(
+        predicted, rel=0.02
+    )
 
 
 def test_ridge_marginals_and_draws_agree():
@@ -167,15 +168,18 @@ def test_ridge_marginals_and_draws_agree():
     np.testing.assert_allclose(m, problem.covariance / (problem.covariance + kappa) * problem.beta)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: dc.dc_params(learner_problem(_world_a(), 50), 100, ridge=-1.0), "ridge"),
-    (lambda: dc.solve_kappa([1.0, 2.0], 10, 0.0), "mu must be > 0"),
-    (lambda: dc.solve_kappa([1.0, -2.0], 10, 1.0), "lams"),
-    (lambda: dc.optimal_ridge(LinearGaussianProblem(np.zeros(3), 1.0, np.zeros(3)), 10), "positive variance"),
-    (lambda: dc.optimal_ridge(learner_problem(_world_a(), 50), 100, grid=2), "grid"),
-    (lambda: dc.optimal_ridge(learner_problem(_world_a(), 50), 100, support=[60]), "support"),
-    (lambda: dc.simulate_small_model(learner_problem(_world_a(), 50), 100, [1], trials=2, ridge=-0.1), "ridge"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: dc.dc_params(learner_problem(_world_a(), 50), 100, ridge=-1.0), "ridge"),
+        (lambda: dc.solve_kappa([1.0, 2.0], 10, 0.0), "mu must be > 0"),
+        (lambda: dc.solve_kappa([1.0, -2.0], 10, 1.0), "lams"),
+        (lambda: dc.optimal_ridge(LinearGaussianProblem(np.zeros(3), 1.0, np.zeros(3)), 10), "positive variance"),
+        (lambda: dc.optimal_ridge(learner_problem(_world_a(), 50), 100, grid=2), "grid"),
+        (lambda: dc.optimal_ridge(learner_problem(_world_a(), 50), 100, support=[60]), "support"),
+        (lambda: dc.simulate_small_model(learner_problem(_world_a(), 50), 100, [1], trials=2, ridge=-0.1), "ridge"),
+    ],
+)
 def test_bad_ridge_inputs_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -76,13 +76,16 @@ def test_agreement_is_the_median_and_max_relative_error_over_the_finite_selected
     assert str(b) == "median 10.0%, max 20.0%"
 
 
-@pytest.mark.parametrize("args, match", [
-    (([1.0, 2.0], [1.0]), "same shape"),
-    (([1.0], [1.0], [1]), "boolean array"),
-    (([1.0, 2.0], [1.0, 2.0], [False, False]), "no point to compare"),
-    (([np.nan], [1.0]), "no point to compare"),
-    (([1.0], [0.0]), "simulated is 0"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (([1.0, 2.0], [1.0]), "same shape"),
+        (([1.0], [1.0], [1]), "boolean array"),
+        (([1.0, 2.0], [1.0, 2.0], [False, False]), "no point to compare"),
+        (([np.nan], [1.0]), "no point to compare"),
+        (([1.0], [0.0]), "simulated is 0"),
+    ],
+)
 def test_agreement_rejects_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         dc.agreement(*args)

@@ -48,7 +48,6 @@ SIGMA = 0.5
 STRATEGIES = ("magnitude", "hessian", "oracle")
 
 
-
 # ------------------------------------------------------------------ problems
 def _e1():
     """E1 of the chapter: p = 1000, 100 spikes of variance 10, n = 400, s = 100."""
@@ -109,7 +108,9 @@ def _assert_close_mc(theory, sim, label, rel=0.03, n_se=4.0, theory_se=0.0):
     """|theory - mean(sim)| <= max(rel * mean, n_se * combined standard error)."""
     mean, se = _mean_se(sim)
     tol = max(rel * abs(mean), n_se * np.hypot(se, theory_se))
-    assert abs(theory - mean) <= tol, f"{label}: theory {theory:.5g} vs simulation {mean:.5g} ± {se:.2g} (tol {tol:.2g})"
+    assert abs(theory - mean) <= tol, (
+        f"{label}: theory {theory:.5g} vs simulation {mean:.5g} ± {se:.2g} (tol {tol:.2g})"
+    )
 
 
 def _assert_second_moment(d, target, label, rng=0, n_dir=8):
@@ -157,7 +158,8 @@ def _two_level_xi(k, p, n, l1, l2):
 
 
 @pytest.mark.parametrize(
-    "k, p, n, l1, l2", [(100, 1000, 400, 10.0, 1.0), (5, 60, 20, 0.1, 3.0), (250, 300, 120, 2.0, 0.5), (1, 5000, 100, 1e3, 1.0)]
+    "k, p, n, l1, l2",
+    [(100, 1000, 400, 10.0, 1.0), (5, 60, 20, 0.1, 3.0), (250, 300, 120, 2.0, 0.5), (1, 5000, 100, 1e3, 1.0)],
 )
 def test_two_level_spectrum_closed_form(k, p, n, l1, l2):
     """§7.3: with k entries λ1 and p-k entries λ2, ξ is the positive root of n ξ² + b ξ - (p-n) λ1 λ2."""
@@ -243,7 +245,9 @@ def _rank_one_problem(p=400, theta=50.0, seed=11):
 @pytest.mark.parametrize("case", ["e1", "rank_one", "under"])
 def test_gamma_equals_expected_risk_of_dc_draws(case):
     """§7.4: E_h L(β̂^DC) = γ, by Monte Carlo on dc_sample (4 s.e.)."""
-    prob, n = {"e1": (_e1(), 400), "rank_one": (_rank_one_problem(), 150), "under": (_random_diagonal(40, 3), 100)}[case]
+    prob, n = {"e1": (_e1(), 400), "rank_one": (_rank_one_problem(), 150), "under": (_random_diagonal(40, 3), 100)}[
+        case
+    ]
     draws = dc.dc_sample(prob, n, size=4000, rng=7)
     assert draws.shape == (4000, prob.p)
     mean, se = _mean_se(prob.population_risk(draws))
@@ -256,8 +260,9 @@ def test_dc_sample_is_reproducible_and_single_draw_shape():
     a = dc.dc_sample(prob, 400, rng=3)
     assert a.shape == (prob.p,)
     np.testing.assert_array_equal(a, dc.dc_sample(prob, 400, rng=3))
-    np.testing.assert_array_equal(dc.dc_sample(prob, 400, size=2, rng=np.random.default_rng(4)),
-                                  dc.dc_sample(prob, 400, size=2, rng=4))
+    np.testing.assert_array_equal(
+        dc.dc_sample(prob, 400, size=2, rng=np.random.default_rng(4)), dc.dc_sample(prob, 400, size=2, rng=4)
+    )
     assert not np.array_equal(a, dc.dc_sample(prob, 400, rng=4))
 
 
@@ -458,9 +463,11 @@ def test_threshold_risk_limits_and_consistency_with_threshold_prune_risk(make, n
     assert np.all(np.diff(kept) <= 1e-9)
     # bisection on t for an expected count of 100: the risk must equal the closed form matched to s = 100
     from scipy.optimize import brentq
+
     t100 = brentq(lambda t: dc.threshold_risk(prob, n, t, strategy).expected_kept - 100, 1e-6, 10.0, xtol=1e-14)
-    assert dc.threshold_risk(prob, n, t100, strategy).risk == pytest.approx(dc.threshold_prune_risk(prob, n, 100, strategy),
-                                                                          rel=1e-8)
+    assert dc.threshold_risk(prob, n, t100, strategy).risk == pytest.approx(
+        dc.threshold_prune_risk(prob, n, 100, strategy), rel=1e-8
+    )
 
 
 def test_threshold_risk_noiseless_point_law():
@@ -585,7 +592,11 @@ def test_hessian_weighting_matters_and_is_predicted():
     (e.g. λ|X| instead of √λ|X|) would go unnoticed there; here it moves the
     prediction by 6 %.  Tolerance: 3 % or 4 s.e. over 150 simulated fits.
     """
-    prob, n, s = LinearGaussianProblem.spiked(600, 100, spike=4.0, beta_spike=0.06, beta_bulk=0.03, sigma=SIGMA), 200, 100
+    prob, n, s = (
+        LinearGaussianProblem.spiked(600, 100, spike=4.0, beta_spike=0.06, beta_bulk=0.03, sigma=SIGMA),
+        200,
+        100,
+    )
     sim = _simulate(prob, n, s, 150, seed=40)
     mag, hes = dc.threshold_prune_risk(prob, n, s, "magnitude"), dc.threshold_prune_risk(prob, n, s, "hessian")
     assert mag > 1.15 * hes
@@ -786,8 +797,12 @@ def _corr(p=50):
         (lambda: dc.threshold_prune_risk(_diag(), 20, 2.5), r"must be an integer"),
         (lambda: dc.threshold_prune_risk(_diag(), 20, True), r"must be an integer"),
         (lambda: dc.threshold_prune_risk(_diag(), 50, 5), r"interpolation threshold"),
-        (lambda: dc.threshold_prune_risk(LinearGaussianProblem(np.full(50, 0.1), SIGMA, np.r_[np.zeros(5), np.ones(45)]), 20, 5),
-         r"positive variance"),
+        (
+            lambda: dc.threshold_prune_risk(
+                LinearGaussianProblem(np.full(50, 0.1), SIGMA, np.r_[np.zeros(5), np.ones(45)]), 20, 5
+            ),
+            r"positive variance",
+        ),
         (lambda: dc.oracle_prune_risk(_diag(), 20, 51), r"must lie in 0..50"),
         (lambda: dc.oracle_prune_risk(_diag(), 20, -1), r"must lie in 0..50"),
         # Monte Carlo risks

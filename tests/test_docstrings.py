@@ -49,7 +49,7 @@ def documented_parameters(doc: str) -> set:
     for i, header in enumerate(headers):
         if header.group(1) == "Parameters":
             end = headers[i + 1].start() if i + 1 < len(headers) else len(doc)
-            body = doc[header.end():end]
+            body = doc[header.end() : end]
             names = set()
             for line in body.splitlines():
                 if line and not line[0].isspace():
@@ -70,8 +70,9 @@ def test_every_public_name_has_a_docstring(where):
     assert ast.get_docstring(DEFINITIONS[where]), f"{where} has no docstring"
 
 
-MANY_PARAMETERS = sorted(w for w, node in DEFINITIONS.items()
-                         if isinstance(node, ast.FunctionDef) and len(_parameters(node)) >= MANY)
+MANY_PARAMETERS = sorted(
+    w for w, node in DEFINITIONS.items() if isinstance(node, ast.FunctionDef) and len(_parameters(node)) >= MANY
+)
 
 
 @pytest.mark.parametrize("where", MANY_PARAMETERS)

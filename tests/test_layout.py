@@ -28,12 +28,24 @@ PACKAGE = ROOT / "pruning_lab"
 #: Layer of each top-level part of the package (a module may import its own layer or lower ones).
 LAYERS = {
     "validation": 0,
-    "runs": 1, "data": 1, "problems": 1, "lsq": 1, "prune": 1,
+    "runs": 1,
+    "data": 1,
+    "problems": 1,
+    "lsq": 1,
+    "prune": 1,
     "pipeline": 2,
-    "dc": 3, "random_features": 3, "sensing": 3, "lottery": 3, "sparse": 3, "lowrank": 3, "nn": 3,
+    "dc": 3,
+    "random_features": 3,
+    "sensing": 3,
+    "lottery": 3,
+    "sparse": 3,
+    "lowrank": 3,
+    "nn": 3,
     "plotting": 4,
     "widgets": 5,
-    "cli": 6, "__main__": 6, "": 6,
+    "cli": 6,
+    "__main__": 6,
+    "": 6,
 }
 #: Parts that must work without torch, and never import pruning_lab.nn.
 TORCH_FREE = {name for name, layer in LAYERS.items() if layer <= 3 and name != "nn"} | {"plotting", "widgets"}
@@ -48,8 +60,13 @@ EXTRAS_OF = {
     "pruning_lab.widgets.networks": {"widgets", "nn"},  # the MNIST panel trains networks
 }
 #: Import names whose distribution is named differently.
-DISTRIBUTION = {"sklearn": "scikit-learn", "PIL": "pillow", "IPython": "ipython",
-                "matplotlib_inline": "matplotlib-inline", "yaml": "pyyaml"}
+DISTRIBUTION = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "IPython": "ipython",
+    "matplotlib_inline": "matplotlib-inline",
+    "yaml": "pyyaml",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -116,22 +133,29 @@ def _first_party(name):
 
 
 def test_the_graph_covers_the_package():
-    assert {"pruning_lab.dc.theory", "pruning_lab.nn.train", "pruning_lab.widgets.panel", "pruning_lab.runs"} \
-        <= set(MODULES)
+    assert {"pruning_lab.dc.theory", "pruning_lab.nn.train", "pruning_lab.widgets.panel", "pruning_lab.runs"} <= set(
+        MODULES
+    )
     assert "pruning_lab.dc.theory" in _first_party("pruning_lab.dc.double_descent")  # from . import theory
     assert "pruning_lab.dc" in _first_party("pruning_lab.random_features.curves")  # from .. import dc
     assert set(LAYERS) >= {_part(m) for m in MODULES}, "a new top-level module needs a layer in this test"
 
 
 def test_no_module_imports_a_higher_layer():
-    upward = [(m, t) for m in MODULES for t in _first_party(m)
-              if t != "pruning_lab" and LAYERS[_part(t)] > LAYERS[_part(m)]]
+    upward = [
+        (m, t) for m in MODULES for t in _first_party(m) if t != "pruning_lab" and LAYERS[_part(t)] > LAYERS[_part(m)]
+    ]
     assert upward == []
 
 
 def test_theory_never_imports_nn():
-    offending = [(m, t) for m in MODULES if _part(m) in TORCH_FREE and _part(m) != "widgets"
-                 for t in _first_party(m) if _part(t) == "nn"]
+    offending = [
+        (m, t)
+        for m in MODULES
+        if _part(m) in TORCH_FREE and _part(m) != "widgets"
+        for t in _first_party(m)
+        if _part(t) == "nn"
+    ]
     assert offending == []
 
 
@@ -143,7 +167,7 @@ def test_the_import_graph_has_no_cycle():
         state[node] = "open"
         for nxt in sorted(edges[node]):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 dfs(nxt, stack + [nxt])
         state[node] = "done"
@@ -156,11 +180,13 @@ def test_the_import_graph_has_no_cycle():
 
 def test_theory_modules_import_without_torch_or_optional_packages():
     names = [m for m in MODULES if _part(m) in TORCH_FREE]
-    code = ("import importlib, sys\n"
-            f"for name in {names!r}:\n"
-            "    importlib.import_module(name)\n"
-            "heavy = sorted(m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib') if m in sys.modules)\n"
-            "print(','.join(heavy))\n")
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "heavy = sorted(m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"importing the theory modules imported {done.stdout.strip()}"
@@ -224,8 +250,16 @@ def test_every_import_is_a_base_dependency_or_in_the_modules_extras():
     assert {m: d for m, d in missing.items() if d} == {}
 
 
-@pytest.mark.parametrize("start", ["pruning_lab.nn", "pruning_lab.cli", "pruning_lab.data",
-                                   "pruning_lab.widgets.networks", "pruning_lab.widgets.linear"])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "pruning_lab.nn",
+        "pruning_lab.cli",
+        "pruning_lab.data",
+        "pruning_lab.widgets.networks",
+        "pruning_lab.widgets.linear",
+    ],
+)
 def test_an_extra_brings_everything_the_code_behind_it_imports(start):
     """Follow every first-party import (lazy ones too) from ``start``: all third-party needs are declared."""
     seen, todo, needed = set(), [m for m in MODULES if m == start or m.startswith(start + ".")], set()
@@ -235,8 +269,11 @@ def test_an_extra_brings_everything_the_code_behind_it_imports(start):
             continue
         seen.add(name)
         needed |= _third_party(name)
-        todo.extend(t for t in _first_party(name) if t in MODULES
-                    and not (t == "pruning_lab.runs" and "nn" not in _extras_of(start)))
+        todo.extend(
+            t
+            for t in _first_party(name)
+            if t in MODULES and not (t == "pruning_lab.runs" and "nn" not in _extras_of(start))
+        )
     assert sorted(needed - _allowed(_extras_of(start))) == []
 
 

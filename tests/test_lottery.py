@@ -64,7 +64,7 @@ def _block_mask(widths, d=None):
     M = np.zeros((d, len(widths)), dtype=bool)
     start = 0
     for j, w in enumerate(widths):
-        M[start:start + w, j] = True
+        M[start : start + w, j] = True
         start += w
     return M
 
@@ -436,8 +436,14 @@ def test_phase_diagram_transition_and_slope():
     errors[1, 2:] = 0.0
     errors[1, 1, 0] = 0.0  # half at N=40... 50% crossing exactly at n[1]
     errors[2, 3:] = 0.0
-    pd = S.PhaseDiagram(np.array([1, 2, 3]), np.array([10, 40, 60, 100]), errors,
-                        np.broadcast_to(np.array([1.0, 2.0, 3.0])[:, None, None], errors.shape), 1e-4, 2)
+    pd = S.PhaseDiagram(
+        np.array([1, 2, 3]),
+        np.array([10, 40, 60, 100]),
+        errors,
+        np.broadcast_to(np.array([1.0, 2.0, 3.0])[:, None, None], errors.shape),
+        1e-4,
+        2,
+    )
     np.testing.assert_allclose(pd.transition(), [25.0, 40.0, 80.0])
     np.testing.assert_allclose(pd.boundary_slope(), (25 + 80 + 240) / 14)
 
@@ -517,8 +523,14 @@ def test_plots_label_their_axes():
     cs = S.curvature_sweep([5, 10], [200], d=30, K=3, trials=1)
     ns = S.noise_sweep([5, 10], [300], d=30, K=3, trials=1, max_iter=300)
     ms = S.inaccurate_mask_sweep([150], d=30, K=3, r_star=6, rounds=2, trials=2, max_iter=100)
-    axes = [P.plot_lottery_phase(pd), P.plot_lottery_convergence(rs), P.plot_lottery_rates(rs),
-            *P.plot_lottery_curvature(cs), P.plot_lottery_noise(ns), *P.plot_lottery_masks(ms)]
+    axes = [
+        P.plot_lottery_phase(pd),
+        P.plot_lottery_convergence(rs),
+        P.plot_lottery_rates(rs),
+        *P.plot_lottery_curvature(cs),
+        P.plot_lottery_noise(ns),
+        *P.plot_lottery_masks(ms),
+    ]
     for ax in axes:
         assert ax.get_xlabel() and ax.get_ylabel()
     plt.close("all")
@@ -576,36 +588,39 @@ def _call(name):
     return calls[name]
 
 
-@pytest.mark.parametrize("name, match", [
-    ("r>d", r"r \(neuron width\) must be an integer in 1\.\.10"),
-    ("groups>K", r"groups must be an integer in 1\.\.2"),
-    ("groups need d", r"need d >= 16"),
-    ("spread", r"spread must lie in \[0, 1\)"),
-    ("widths", r"sequence of K = 3 integer widths"),
-    ("mask values", r"only 0/1"),
-    ("empty neuron", r"no unpruned input"),
-    ("mask shape", r"mask must have shape \(20, 2\)"),
-    ("outside mask", r"zero outside the mask"),
-    ("y length", r"one label per row of X"),
-    ("nan", r"NaN or infinite"),
-    ("W0 outside", r"W0 has nonzero entries outside the mask"),
-    ("beta", r"beta \(momentum\) must lie in \[0, 1\)"),
-    ("eta", r"eta \(step size\) must be finite and >= 0"),
-    ("eta name", r"'auto' \(1/L_hat\) or 'theory'"),
-    ("batches", r"batches .* must be an integer in 1\.\.30"),
-    ("max_iter", r"max_iter must be an integer >= 1"),
-    ("rel_dist", r"rel_dist must be finite and >= 0"),
-    ("error shape", r"W must have shape"),
-    ("zero truth", r"W_star must not be identically zero"),
-    ("rate points", r"at least 3 usable errors"),
-    ("rate window", r"window must be"),
-    ("tuning", r"0 < mu <= L"),
-    ("magnitude r", r"r exceeds the number of weights"),
-    ("noise", r"noise_level must be finite and >= 0"),
-    ("phase r", r"must be <= d = 20"),
-    ("phase n", r"n_values must be a non-empty"),
-    ("noise levels", r"noise_levels must be positive"),
-])
+@pytest.mark.parametrize(
+    "name, match",
+    [
+        ("r>d", r"r \(neuron width\) must be an integer in 1\.\.10"),
+        ("groups>K", r"groups must be an integer in 1\.\.2"),
+        ("groups need d", r"need d >= 16"),
+        ("spread", r"spread must lie in \[0, 1\)"),
+        ("widths", r"sequence of K = 3 integer widths"),
+        ("mask values", r"only 0/1"),
+        ("empty neuron", r"no unpruned input"),
+        ("mask shape", r"mask must have shape \(20, 2\)"),
+        ("outside mask", r"zero outside the mask"),
+        ("y length", r"one label per row of X"),
+        ("nan", r"NaN or infinite"),
+        ("W0 outside", r"W0 has nonzero entries outside the mask"),
+        ("beta", r"beta \(momentum\) must lie in \[0, 1\)"),
+        ("eta", r"eta \(step size\) must be finite and >= 0"),
+        ("eta name", r"'auto' \(1/L_hat\) or 'theory'"),
+        ("batches", r"batches .* must be an integer in 1\.\.30"),
+        ("max_iter", r"max_iter must be an integer >= 1"),
+        ("rel_dist", r"rel_dist must be finite and >= 0"),
+        ("error shape", r"W must have shape"),
+        ("zero truth", r"W_star must not be identically zero"),
+        ("rate points", r"at least 3 usable errors"),
+        ("rate window", r"window must be"),
+        ("tuning", r"0 < mu <= L"),
+        ("magnitude r", r"r exceeds the number of weights"),
+        ("noise", r"noise_level must be finite and >= 0"),
+        ("phase r", r"must be <= d = 20"),
+        ("phase n", r"n_values must be a non-empty"),
+        ("noise levels", r"noise_levels must be positive"),
+    ],
+)
 def test_bad_inputs_raise_value_error(name, match):
     with pytest.raises(ValueError, match=match):
         _call(name)()

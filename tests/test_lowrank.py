@@ -86,8 +86,9 @@ def test_greedy_full_observation_is_truncated_svd(r):
     fit = lr.greedy_rank(loss, r)
     np.testing.assert_allclose(fit.matrix, (U[:, :r] * s[:r]) @ Vt[:r], atol=1e-8)
     assert fit.objective[-1] == pytest.approx(0.5 * np.sum(s[r:] ** 2), rel=1e-8)
-    np.testing.assert_allclose(fit.objective, 0.5 * (np.sum(s**2) - np.concatenate([[0], np.cumsum(s[:r] ** 2)])),
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        fit.objective, 0.5 * (np.sum(s**2) - np.concatenate([[0], np.cumsum(s[:r] ** 2)])), rtol=1e-8
+    )
     assert fit.rank == r and fit.n_iter == r
 
 
@@ -150,8 +151,11 @@ def test_noiseless_recovery_with_enough_observations():
 
 def test_deterministic_solvers_reproduce(small):
     loss = small[0].loss()
-    for f in (lambda: lr.local_search_rank(loss, 3, n_iter=3), lambda: lr.svp(loss, 3, max_iter=5),
-              lambda: lr.soft_impute(loss, 0.2, max_iter=5)):
+    for f in (
+        lambda: lr.local_search_rank(loss, 3, n_iter=3),
+        lambda: lr.svp(loss, 3, max_iter=5),
+        lambda: lr.soft_impute(loss, 0.2, max_iter=5),
+    ):
         a, b = f(), f()
         np.testing.assert_array_equal(a.matrix, b.matrix)
         np.testing.assert_array_equal(a.objective, b.objective)

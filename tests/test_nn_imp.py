@@ -58,8 +58,12 @@ def test_global_scope_is_magnitude_pruning_of_the_previous_rounds_network(run):
     model, _, res = run
     # round 1 masks = top-k |W| of the dense network trained in round 0 (recomputed independently)
     net = copy.deepcopy(model)
-    train_classifier(net, DATA.X_train, DATA.y_train,
-                     TrainingRecipe(epochs=2, lr=0.05, batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3))
+    train_classifier(
+        net,
+        DATA.X_train,
+        DATA.y_train,
+        TrainingRecipe(epochs=2, lr=0.05, batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3),
+    )
     ref = M.global_magnitude_masks(net, keep=int(res.kept[1]))
     assert all(torch.equal(ref[n], res.masks[1][n]) for n in ref)
 
@@ -103,8 +107,9 @@ def test_reinit_control_same_masks_different_initial_weights(run):
     assert np.isnan(res.reinit_test_accuracy[0]) and np.all(np.isfinite(res.reinit_test_accuracy[1:]))
     fresh = reinitialize(model, res.reinit_seeds[4])
     assert not torch.equal(fresh.state_dict()["0.weight"], model.state_dict()["0.weight"])
-    assert torch.equal(reinitialize(model, res.reinit_seeds[4]).state_dict()["0.weight"],
-                       fresh.state_dict()["0.weight"])  # same seed, same weights
+    assert torch.equal(
+        reinitialize(model, res.reinit_seeds[4]).state_dict()["0.weight"], fresh.state_dict()["0.weight"]
+    )  # same seed, same weights
     train_classifier(fresh, DATA.X_train, DATA.y_train, RECIPE.replace(seed=RECIPE.seed + 4), masks=res.masks[4])
     assert evaluate(fresh, DATA.X_test, DATA.y_test)["accuracy"] == res.reinit_test_accuracy[4]
     assert evaluate(fresh, DATA.X_train, DATA.y_train)["error"] == res.reinit_train_error[4]
@@ -132,8 +137,19 @@ def test_the_recipe_drives_every_round_and_is_recorded():
     cosine = RECIPE.replace(lr_schedule="cosine", epochs=3)
     res = iterative_magnitude_pruning(tiny(3), DATA, cosine, rounds=1, rewind_epoch=1)
     assert res.recipe == cosine
-    assert res.config == dict(rounds=1, prune_fraction=0.2, scope="global", rewind_epoch=1, epochs=3, lr=0.05,
-                              batch_size=50, momentum=0.9, weight_decay=5e-4, seed=3, reinit=False)
+    assert res.config == dict(
+        rounds=1,
+        prune_fraction=0.2,
+        scope="global",
+        rewind_epoch=1,
+        epochs=3,
+        lr=0.05,
+        batch_size=50,
+        momentum=0.9,
+        weight_decay=5e-4,
+        seed=3,
+        reinit=False,
+    )
     # round 1 = the rewound network trained with the masks by the recipe with epochs - k epochs and seed + 1
     net = tiny(3)
     net.load_state_dict(res.rewind_state)

@@ -18,8 +18,15 @@ def small_net(seed=0):
     """Conv + linear net (distinct weights), ~210k weights: above the sample size, so sampling is used."""
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 6 * 6, 400),
-        nn.BatchNorm1d(400), nn.ReLU(), nn.Linear(400, 256), nn.ReLU(), nn.Linear(256, 10),
+        nn.Conv2d(3, 8, 3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(8 * 6 * 6, 400),
+        nn.BatchNorm1d(400),
+        nn.ReLU(),
+        nn.Linear(400, 256),
+        nn.ReLU(),
+        nn.Linear(256, 10),
     ).eval()
 
 
@@ -38,8 +45,7 @@ def flat(masks):
 
 def reference_top_k(model, k, include_bias=False):
     """Brute force: stable sort of all |w| (ties: earlier position first), keep the first k."""
-    w = torch.cat([p.detach().abs().reshape(-1).double()
-                   for p in M.prunable_parameters(model, include_bias).values()])
+    w = torch.cat([p.detach().abs().reshape(-1).double() for p in M.prunable_parameters(model, include_bias).values()])
     keep = torch.zeros(w.numel(), dtype=torch.bool)
     keep[torch.sort(-w, stable=True).indices[:k]] = True
     return keep
@@ -59,6 +65,7 @@ X_IMG = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(1))
 
 
 # -- prunable parameters -------------------------------------------------------------
+
 
 def test_prunable_parameters_names_and_bias():
     net = small_net()
@@ -82,15 +89,24 @@ def test_prunable_parameters_skip_missing_bias_and_tied_weights():
     dec2 = nn.Linear(4, 3, bias=False)
     dec2.weight = enc.weight  # tied: counted once, under its first name
     net.append(dec2)
-    assert list(M.prunable_parameters(net, include_bias=True)) == ["0.weight", "1.weight", "1.bias",
-                                                                   "2.weight", "2.bias"]
+    assert list(M.prunable_parameters(net, include_bias=True)) == [
+        "0.weight",
+        "1.weight",
+        "1.bias",
+        "2.weight",
+        "2.bias",
+    ]
     masks = M.global_magnitude_masks(net, keep=5)
     assert M.count_kept(masks)[1] == 5 and "3.weight" not in masks
 
 
 def test_model_without_prunable_weights_is_refused():
-    for fn in (M.prunable_parameters, lambda m: M.global_magnitude_masks(m, sparsity=0.5),
-               lambda m: M.layerwise_magnitude_masks(m, sparsity=0.5), lambda m: M.random_masks(m, 0.5)):
+    for fn in (
+        M.prunable_parameters,
+        lambda m: M.global_magnitude_masks(m, sparsity=0.5),
+        lambda m: M.layerwise_magnitude_masks(m, sparsity=0.5),
+        lambda m: M.random_masks(m, 0.5),
+    ):
         with pytest.raises(ValueError, match="no prunable weights"):
             fn(nn.Sequential(nn.ReLU(), nn.BatchNorm1d(3)))
     with pytest.raises(ValueError, match="must be a torch.nn.Module"):
@@ -98,6 +114,7 @@ def test_model_without_prunable_weights_is_refused():
 
 
 # -- global magnitude ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("amount", [0.0, 0.13, 0.5, 0.9, 0.999, 1.0, 1, 1234, 100000])
 def test_global_masks_equal_torch_global_unstructured(amount):
@@ -191,6 +208,7 @@ def test_global_masks_of_a_pruned_model_use_effective_weights():
 
 # -- layer-wise magnitude ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("amount", [0.0, 0.25, 0.5, 0.95, 1.0])
 def test_layerwise_masks_equal_torch_l1_unstructured(amount):
     net = small_net()
@@ -213,6 +231,7 @@ def test_layerwise_keep_dict_and_ties():
 
 
 # -- random masks --------------------------------------------------------------------
+
 
 def test_random_masks_exact_counts_and_reproducible():
     net = small_net()
@@ -246,6 +265,7 @@ def test_global_random_masks_are_uniform_across_and_within_layers():
 
 # -- interoperability with torch.nn.utils.prune --------------------------------------
 
+
 def test_apply_then_read_back_round_trip_and_forward():
     net = small_net()
     masks = M.global_magnitude_masks(net, sparsity=0.6, include_bias=True)
@@ -263,7 +283,7 @@ def test_pruned_model_survives_deepcopy_state_dict_and_remove():
     M.apply_masks(net, M.global_magnitude_masks(net, sparsity=0.75))
     twin = copy.deepcopy(net)  # straight after apply_masks: the masked weights are graph leaves
     with torch.no_grad():  # after a forward pass with grad, torch can deepcopy a pruned module only
-        y = net(X_IMG)     # once module.weight is a leaf again (pytorch/pytorch#37322)
+        y = net(X_IMG)  # once module.weight is a leaf again (pytorch/pytorch#37322)
         assert torch.equal(copy.deepcopy(net)(X_IMG), y)
         assert torch.equal(twin(X_IMG), y)
     fresh = small_net(seed=9)
@@ -271,15 +291,19 @@ def test_pruned_model_survives_deepcopy_state_dict_and_remove():
     fresh.load_state_dict(net.state_dict())
     with torch.no_grad():
         assert torch.equal(fresh(X_IMG), y)
-    assert all(torch.equal(a, b) for a, b in zip(M.masks_from_model(fresh).values(),
-                                                 M.masks_from_model(net).values(), strict=True))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(M.masks_from_model(fresh).values(), M.masks_from_model(net).values(), strict=True)
+    )
     for module, name in weight_pairs(net):
         prune.remove(module, name)
     assert M.masks_from_model(net) == {}
     with torch.no_grad():
         assert torch.equal(net(X_IMG), y)
-    assert M.count_kept({n: p != 0 for n, p in M.prunable_parameters(net).items()})[1] == \
-        M.count_kept(M.masks_from_model(fresh))[1]
+    assert (
+        M.count_kept({n: p != 0 for n, p in M.prunable_parameters(net).items()})[1]
+        == M.count_kept(M.masks_from_model(fresh))[1]
+    )
 
 
 def test_masks_from_model_pruned_by_torch():
@@ -301,6 +325,7 @@ def test_summaries():
 
 
 # -- bad inputs ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("sparsity", [-0.1, 1.5, float("nan"), "half", True])
 def test_bad_sparsity(sparsity):
@@ -378,6 +403,7 @@ def test_bad_random_arguments():
 
 # -- the masks of a pruning strategy ----------------------------------------------------
 
+
 def test_layerwise_counts_apportion_exactly():
     sizes = [7840, 100, 30, 7]
     for keep in (0, 1, 5, 999, 4000, sum(sizes)):
@@ -421,17 +447,20 @@ def test_strategy_masks_keep_exactly_the_target(strategy):
 @pytest.mark.parametrize("sparsity", [0.0, 0.37, 0.9, 1.0])
 def test_strategy_masks_by_sparsity_are_the_builders_of_each_strategy(sparsity):
     net = fc(width=12, seed=4)
-    by_builder = {"global": M.global_magnitude_masks(net, sparsity=sparsity),
-                  "layerwise": M.layerwise_magnitude_masks(net, sparsity=sparsity),
-                  "random": M.random_masks(net, sparsity, generator=5)}
+    by_builder = {
+        "global": M.global_magnitude_masks(net, sparsity=sparsity),
+        "layerwise": M.layerwise_magnitude_masks(net, sparsity=sparsity),
+        "random": M.random_masks(net, sparsity, generator=5),
+    }
     for strategy, expected in by_builder.items():
         got = M.strategy_masks(net, strategy, sparsity=sparsity, seed=5)
         assert got.keys() == expected.keys() and all(torch.equal(got[n], expected[n]) for n in got)
     # by sparsity, layer-wise rounds per layer (torch's l1_unstructured); the global count rounds once
     total = sum(m.numel() for m in by_builder["global"].values())
     assert M.count_kept(by_builder["global"])[1] == total - round(sparsity * total)
-    assert M.count_kept(by_builder["layerwise"])[1] == sum(m.numel() - round(sparsity * m.numel())
-                                                          for m in by_builder["layerwise"].values())
+    assert M.count_kept(by_builder["layerwise"])[1] == sum(
+        m.numel() - round(sparsity * m.numel()) for m in by_builder["layerwise"].values()
+    )
 
 
 def test_strategy_masks_reject_bad_arguments():

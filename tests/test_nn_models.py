@@ -24,6 +24,7 @@ from pruning_lab.nn.transforms import random_crop_flip
 
 # -- parameter counts -------------------------------------------------------------------
 
+
 def test_resnet20_has_the_published_parameter_count():
     # He et al. (2016), Table 6: 0.27M parameters; option A (zero-padding shortcuts) gives 269,722 with
     # BatchNorm, option B (1x1 projections + BatchNorm on the two downsampling blocks) 272,474.
@@ -33,17 +34,24 @@ def test_resnet20_has_the_published_parameter_count():
     assert resnet20_weight_count(16, shortcut="B", prunable_only=False) == 272_474
 
 
-@pytest.mark.parametrize("width, num_classes, in_channels, shortcut", [
-    (1, 10, 3, "A"), (4, 10, 3, "A"), (7, 100, 1, "A"), (16, 10, 3, "B"), (24, 3, 2, "B"),
-])
+@pytest.mark.parametrize(
+    "width, num_classes, in_channels, shortcut",
+    [
+        (1, 10, 3, "A"),
+        (4, 10, 3, "A"),
+        (7, 100, 1, "A"),
+        (16, 10, 3, "B"),
+        (24, 3, 2, "B"),
+    ],
+)
 def test_resnet20_counts_match_closed_form(width, num_classes, in_channels, shortcut):
     net = ResNet20(width, num_classes, in_channels, shortcut=shortcut)
     for prunable in (True, False):
         assert count_parameters(net, prunable_only=prunable) == resnet20_weight_count(
-            width, num_classes, in_channels, shortcut=shortcut, prunable_only=prunable)
+            width, num_classes, in_channels, shortcut=shortcut, prunable_only=prunable
+        )
     # the prunable set is exactly what masks cover
-    assert count_parameters(net, prunable_only=True) == sum(
-        w.numel() for w in M.prunable_parameters(net).values())
+    assert count_parameters(net, prunable_only=True) == sum(w.numel() for w in M.prunable_parameters(net).values())
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) == 19 + (2 if shortcut == "B" else 0)
 
@@ -83,6 +91,7 @@ def test_count_parameters_counts_shared_weights_once():
 
 # -- forward pass and architecture ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("width, classes, in_channels, size", [(4, 10, 3, 32), (2, 100, 1, 28), (3, 7, 3, 16)])
 def test_resnet20_output_shapes(width, classes, in_channels, size):
     net = ResNet20(width, classes, in_channels).eval()
@@ -121,6 +130,7 @@ def test_resnet20_trains_one_step():
 
 # -- build_model -------------------------------------------------------------------
 
+
 def test_build_model_is_seeded_and_leaves_global_rng_alone():
     state = torch.get_rng_state()
     a, b, c = (build_model("resnet20", 4, seed=s) for s in (3, 3, 4))
@@ -142,14 +152,18 @@ def test_build_model_names():
 
 # -- the model registry -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", MODEL_NAMES)
-@pytest.mark.parametrize("width, shape", [(1, {}), (3, dict(num_classes=4, in_channels=1, in_features=50)),
-                                          (10, dict(in_features=3072)), (16, {})])
+@pytest.mark.parametrize(
+    "width, shape",
+    [(1, {}), (3, dict(num_classes=4, in_channels=1, in_features=50)), (10, dict(in_features=3072)), (16, {})],
+)
 def test_registry_counts_equal_the_built_models(name, width, shape):
     model = build_model(name, width, **shape)
     assert prunable_weight_count(name, width, **shape) == count_parameters(model, prunable_only=True)
-    assert MODELS[name].weight_count(width, shape.get("num_classes", 10), shape.get("in_channels", 3),
-                                     shape.get("in_features", 784)) == count_parameters(model, prunable_only=True)
+    assert MODELS[name].weight_count(
+        width, shape.get("num_classes", 10), shape.get("in_channels", 3), shape.get("in_features", 784)
+    ) == count_parameters(model, prunable_only=True)
 
 
 def test_registry_entries():
@@ -167,15 +181,18 @@ def test_registry_entries():
         prunable_weight_count("fc2", 4, in_features=0)
 
 
-@pytest.mark.parametrize("name, width, kwargs, match", [
-    ("resnet56", 16, {}, "unknown model name 'resnet56'"),
-    ("resnet20", 0, {}, "width"),
-    ("fc2", 2.5, {}, "width"),
-    ("fc2", True, {}, "width"),
-    ("resnet20", 16, {"num_classes": 0}, "num_classes"),
-    ("resnet20", 16, {"in_channels": -1}, "in_channels"),
-    ("fc2", 16, {"seed": -1}, "seed"),
-])
+@pytest.mark.parametrize(
+    "name, width, kwargs, match",
+    [
+        ("resnet56", 16, {}, "unknown model name 'resnet56'"),
+        ("resnet20", 0, {}, "width"),
+        ("fc2", 2.5, {}, "width"),
+        ("fc2", True, {}, "width"),
+        ("resnet20", 16, {"num_classes": 0}, "num_classes"),
+        ("resnet20", 16, {"in_channels": -1}, "in_channels"),
+        ("fc2", 16, {"seed": -1}, "seed"),
+    ],
+)
 def test_build_model_rejects_bad_arguments(name, width, kwargs, match):
     with pytest.raises(ValueError, match=match):
         build_model(name, width, **kwargs)
@@ -198,6 +215,7 @@ def test_model_constructors_and_counts_reject_bad_arguments():
 
 # -- random_crop_flip -------------------------------------------------------------------
 
+
 def images(b=6, c=2, h=5, w=7, seed=0):
     return torch.randn(b, c, h, w, generator=torch.Generator().manual_seed(seed))
 
@@ -216,7 +234,7 @@ def test_crop_flip_matches_a_per_image_loop():
     cols = torch.randint(0, 2 * p + 1, (9,), generator=gen)
     flips = torch.rand(9, generator=gen) < flip
     for b in range(9):
-        crop = F.pad(x[b], (p, p, p, p))[:, rows[b]:rows[b] + 6, cols[b]:cols[b] + 8]
+        crop = F.pad(x[b], (p, p, p, p))[:, rows[b] : rows[b] + 6, cols[b] : cols[b] + 8]
         torch.testing.assert_close(out[b], crop.flip(-1) if flips[b] else crop, rtol=0, atol=0)
     assert out.shape == x.shape and out.dtype == x.dtype
 
@@ -244,14 +262,17 @@ def test_crop_flip_offsets_and_flips_have_the_right_distribution():
     assert abs(float(flipped.float().mean()) - 0.3) < 0.015  # sd 0.0032
 
 
-@pytest.mark.parametrize("x, generator, kwargs, match", [
-    (torch.zeros(2, 3, 4), 0, {}, "shape"),
-    (np.zeros((2, 3, 4, 4)), 0, {}, "torch.Tensor"),
-    (torch.zeros(2, 3, 4, 4), None, {}, "generator"),
-    (torch.zeros(2, 3, 4, 4), 0, {"padding": -1}, "padding"),
-    (torch.zeros(2, 3, 4, 4), 0, {"flip": 1.5}, "flip"),
-    (torch.zeros(2, 3, 4, 4), 0, {"flip": True}, "flip"),
-])
+@pytest.mark.parametrize(
+    "x, generator, kwargs, match",
+    [
+        (torch.zeros(2, 3, 4), 0, {}, "shape"),
+        (np.zeros((2, 3, 4, 4)), 0, {}, "torch.Tensor"),
+        (torch.zeros(2, 3, 4, 4), None, {}, "generator"),
+        (torch.zeros(2, 3, 4, 4), 0, {"padding": -1}, "padding"),
+        (torch.zeros(2, 3, 4, 4), 0, {"flip": 1.5}, "flip"),
+        (torch.zeros(2, 3, 4, 4), 0, {"flip": True}, "flip"),
+    ],
+)
 def test_crop_flip_rejects_bad_input(x, generator, kwargs, match):
     with pytest.raises(ValueError, match=match):
         random_crop_flip(x, generator, **kwargs)

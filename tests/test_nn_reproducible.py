@@ -39,14 +39,22 @@ digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for m in (mlp, net
 print(digest.hexdigest())
 """
 
-CPUS = {"native": {}, "avx2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
-        "sse4": {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"}}
+CPUS = {
+    "native": {},
+    "avx2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "sse4": {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+}
 
 
 def _digest(reproducible: bool, cpu: dict) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "ATEN_CPU_CAPABILITY")} | cpu
-    done = subprocess.run([sys.executable, "-c", SCRIPT, "1" if reproducible else "0"], env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "1" if reproducible else "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip()
 
@@ -61,8 +69,10 @@ def test_trained_weights_are_identical_on_simulated_cpus():
 
 
 def test_use_reproducible_cpu_reports_when_torch_started_without_it():
-    code = ("import torch\nfrom pruning_lab.nn.reproducible import use_reproducible_cpu\n"
-            "print(use_reproducible_cpu(threads=2))")
+    code = (
+        "import torch\nfrom pruning_lab.nn.reproducible import use_reproducible_cpu\n"
+        "print(use_reproducible_cpu(threads=2))"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "ATEN_CPU_CAPABILITY")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

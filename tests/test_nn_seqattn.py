@@ -32,6 +32,7 @@ def toy_net(seed=0):
 
 # -- sparsity schedule -------------------------------------------------------------------
 
+
 def test_schedule_endpoints_monotone_concave():
     t = np.linspace(0, 1, 201)
     for c in (0.5, 2.0, 4.0, 8.0):
@@ -58,6 +59,7 @@ def test_schedule_bad_inputs(kw):
 
 # -- attention and blocks ----------------------------------------------------------------
 
+
 def test_attention_mean_one_and_zero_logits_give_ones():
     L = torch.randn(16, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
     A = S.block_softmax_attention(L)
@@ -80,7 +82,7 @@ def test_wrapped_layer_initially_equals_dense_layer():
 def test_block_norms_expand_and_magnitude_mask_match_brute_force():
     W = torch.randn(12, 8, generator=torch.Generator().manual_seed(2))
     norms = S.block_frobenius_norms(W, 4)
-    brute = torch.tensor([[W[4 * i:4 * i + 4, 4 * j:4 * j + 4].norm() for j in range(2)] for i in range(3)])
+    brute = torch.tensor([[W[4 * i : 4 * i + 4, 4 * j : 4 * j + 4].norm() for j in range(2)] for i in range(3)])
     assert torch.allclose(norms, brute, rtol=1e-6)
     bm = torch.tensor([[True, False], [False, True], [True, True]])
     assert torch.equal(S.expand_block_mask(bm, 4), torch.kron(bm.int(), torch.ones(4, 4, dtype=torch.int)).bool())
@@ -132,6 +134,7 @@ def test_masks_interoperate_with_torch_prune():
 
 # -- phase plans -------------------------------------------------------------------------
 
+
 def test_acdc_imagenet_plan_covers_all_steps():
     plan = BP.acdc_phase_plan(1000)
     kinds = [p.kind for p in plan.phases]
@@ -169,6 +172,7 @@ def test_phase_plan_rejects_gaps_bad_kinds_and_too_few_steps():
 
 # -- phase logic during training -----------------------------------------------------------
 
+
 def record_masks(model):
     """Forward hooks recording (phase, active blocks, max |raw weight| on pruned blocks, max |W_hat| there)."""
     log = []
@@ -177,9 +181,16 @@ def record_masks(model):
         if mod.training:
             active = mod.applied_mask()
             off = ~S.expand_block_mask(active, mod.block)
-            log.append((mod.phase, int(active.sum()), active.clone(),
-                        float(mod.weight.detach()[off].abs().max()) if off.any() else 0.0,
-                        float(mod.effective_weight().detach()[off].abs().max()) if off.any() else 0.0))
+            log.append(
+                (
+                    mod.phase,
+                    int(active.sum()),
+                    active.clone(),
+                    float(mod.weight.detach()[off].abs().max()) if off.any() else 0.0,
+                    float(mod.effective_weight().detach()[off].abs().max()) if off.any() else 0.0,
+                )
+            )
+
     for m in model.modules():
         if isinstance(m, S.BlockAttentionLinear):
             m.register_forward_hook(hook)
@@ -241,8 +252,9 @@ def test_blocks_pruned_in_a_sparsify_phase_do_not_return():
 
 def test_run_returns_plain_network_with_exact_zeros_and_realized_sparsity():
     data = toy_data()
-    r = BP.block_prune_run("sapp", 0.75, data, block=4, layers=("0", "2"), hidden=(32, 32), total_steps=200,
-                          cycles=2, batch_size=50)
+    r = BP.block_prune_run(
+        "sapp", 0.75, data, block=4, layers=("0", "2"), hidden=(32, 32), total_steps=200, cycles=2, batch_size=50
+    )
     assert all(type(m) in (nn.Linear, nn.ReLU) for m in r.model)
     assert set(r.masks) == {"0.weight", "2.weight"}
     for name, mask in r.masks.items():
@@ -266,8 +278,15 @@ def test_same_seed_same_result_and_seed_matters():
 
 def test_experiment_loop_order_and_bad_inputs():
     data = toy_data()
-    res = BP.block_prune_experiment(data, methods=("magnitude", "dense"), sparsities=(0.5,), block=4,
-                                   hidden=(32, 32), total_steps=40, batch_size=100)
+    res = BP.block_prune_experiment(
+        data,
+        methods=("magnitude", "dense"),
+        sparsities=(0.5,),
+        block=4,
+        hidden=(32, 32),
+        total_steps=40,
+        batch_size=100,
+    )
     assert [r.method for r in res] == ["magnitude", "dense"]
     assert res[0].realized_sparsity == 0.5 and res[1].realized_sparsity == 0.0 and res[1].masks == {}
     with pytest.raises(ValueError, match="method"):
@@ -294,8 +313,7 @@ def test_sapp_norm_ablation_is_the_sapp_plan_without_attention():
         torch.manual_seed(3)
         net = MLP(data.X_train.shape[1], (32, 32), data.n_classes)
     manual = S.attach_block_attention(net, ("2",), 4, 0.5, attention=False)
-    BP.train_block_sparse(manual, data.X_train, data.y_train, BP.sapp_phase_plan(120, cycles=1), seed=3,
-                          batch_size=50)
+    BP.train_block_sparse(manual, data.X_train, data.y_train, BP.sapp_phase_plan(120, cycles=1), seed=3, batch_size=50)
     plain, masks = S.detach_block_attention(manual)
     assert torch.equal(masks["2.weight"], ablation.masks["2.weight"])
     assert torch.equal(plain.state_dict()["2.weight"], ablation.model.state_dict()["2.weight"])

@@ -38,9 +38,19 @@ RECIPE = TrainingRecipe(epochs=1, lr=0.05, batch_size=50, momentum=0.9, lr_sched
 
 
 def tiny(**changes):
-    fields = dict(name="tiny", model="fc2", dataset="mnist", widths=(4, 8), base_width=4,
-                  strategies=("dense", "global", "layerwise", "random"), recipe=RECIPE, retrain_epochs=1,
-                  n_train=200, n_test=200, scale="test")
+    fields = dict(
+        name="tiny",
+        model="fc2",
+        dataset="mnist",
+        widths=(4, 8),
+        base_width=4,
+        strategies=("dense", "global", "layerwise", "random"),
+        recipe=RECIPE,
+        retrain_epochs=1,
+        n_train=200,
+        n_test=200,
+        scale="test",
+    )
     return WidthSweep(**{**fields, **changes})
 
 
@@ -72,12 +82,18 @@ def test_configs_expand_width_strategy_retrain_seed():
     assert all(c.recipe == RECIPE.replace(seed=c.seed) for c in configs)  # the sweep's recipe, the run's seed
 
 
-@pytest.mark.parametrize("model, dataset, width", [("fc2", "mnist", 12), ("lenet300100", "mnist", 10),
-                                                   ("resnet20", "mnist32", 3), ("resnet20", "cifar10", 5)])
+@pytest.mark.parametrize(
+    "model, dataset, width",
+    [("fc2", "mnist", 12), ("lenet300100", "mnist", 10), ("resnet20", "mnist32", 3), ("resnet20", "cifar10", 5)],
+)
 def test_closed_form_prunable_counts_match_the_models(model, dataset, width):
     sweep = tiny(model=model, dataset=dataset, widths=(width,), base_width=width)
-    net = build_model(model, width, in_channels=sweeps.DATASETS[dataset]["in_channels"],
-                      in_features=sweeps.DATASETS[dataset]["in_features"])
+    net = build_model(
+        model,
+        width,
+        in_channels=sweeps.DATASETS[dataset]["in_channels"],
+        in_features=sweeps.DATASETS[dataset]["in_features"],
+    )
     assert sweep.prunable_count(width) == count_parameters(net, prunable_only=True)
 
 
@@ -85,9 +101,29 @@ def test_run_configs_are_flat_frozen_store_keys(tmp_path):
     config = next(c for c in tiny().configs() if c.strategy == "layerwise" and c.retrain and c.width == 8)
     assert canonical_config(config) == canonical_config(fields(config))  # the fields are the key
     assert set(fields(config)) == {
-        "sweep", "scale", "model", "dataset", "width", "base_width", "target", "strategy", "retrain", "seed",
-        "optimizer", "lr", "lr_schedule", "epochs", "retrain_epochs", "batch_size", "momentum", "weight_decay",
-        "augment", "n_train", "n_test", "device"}
+        "sweep",
+        "scale",
+        "model",
+        "dataset",
+        "width",
+        "base_width",
+        "target",
+        "strategy",
+        "retrain",
+        "seed",
+        "optimizer",
+        "lr",
+        "lr_schedule",
+        "epochs",
+        "retrain_epochs",
+        "batch_size",
+        "momentum",
+        "weight_decay",
+        "augment",
+        "n_train",
+        "n_test",
+        "device",
+    }
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.width = 16
     # round trip through a run store: saved under its fields, found again, and read back as one flat row
@@ -100,8 +136,12 @@ def test_run_configs_are_flat_frozen_store_keys(tmp_path):
     assert not store.has(dataclasses.replace(config, seed=1))
     # run_sweep hands the dataclass itself to the run function
     seen = []
-    rows = run_sweep([config, dataclasses.replace(config, seed=1)], lambda c: seen.append(c) or {"test_error": 0.5},
-                     store, progress=False)
+    rows = run_sweep(
+        [config, dataclasses.replace(config, seed=1)],
+        lambda c: seen.append(c) or {"test_error": 0.5},
+        store,
+        progress=False,
+    )
     assert seen == [dataclasses.replace(config, seed=1)]  # the stored one is not run again
     assert [r["test_error"] for r in rows] == [0.25, 0.5] and rows[1] == {**fields(seen[0]), "test_error": 0.5}
 
@@ -112,8 +152,9 @@ def test_run_config_recipes_dense_key_and_dense_run():
     assert config.retrain_recipe == RECIPE.replace(seed=3, epochs=1)
     key = config.dense_key()
     assert isinstance(key, DenseModelKey) and key.artifact == "dense-model"
-    assert {k: v for k, v in fields(key).items() if k != "artifact"} == {k: fields(config)[k] for k in fields(key)
-                                                                          if k != "artifact"}
+    assert {k: v for k, v in fields(key).items() if k != "artifact"} == {
+        k: fields(config)[k] for k in fields(key) if k != "artifact"
+    }
     dense = config.dense_run()
     assert (dense.strategy, dense.retrain, dense.retrain_epochs) == ("dense", False, 0)
     assert dense in tiny(seeds=(3,)).configs() and dense.dense_key() == key
@@ -127,13 +168,22 @@ def test_run_config_recipes_dense_key_and_dense_run():
     assert torch.equal(net.state_dict()["0.weight"], build_model("fc2", config.width, seed=3).state_dict()["0.weight"])
 
 
-@pytest.mark.parametrize("changes, match", [
-    (dict(strategy="magnitude"), "strategy must be one of dense, global, layerwise, random"),
-    (dict(model="vgg"), "model must be one of"), (dict(dataset="imagenet"), "dataset must be one of"),
-    (dict(width=0), "width"), (dict(target=-1), "target"), (dict(retrain=1), "retrain must be True or False"),
-    (dict(lr=0.0), "lr"), (dict(epochs=-1), "epochs"), (dict(lr_schedule="step"), "lr_schedule"),
-    (dict(optimizer="adam"), "optimizer"), (dict(retrain_epochs=-1), "retrain_epochs"),
-])
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        (dict(strategy="magnitude"), "strategy must be one of dense, global, layerwise, random"),
+        (dict(model="vgg"), "model must be one of"),
+        (dict(dataset="imagenet"), "dataset must be one of"),
+        (dict(width=0), "width"),
+        (dict(target=-1), "target"),
+        (dict(retrain=1), "retrain must be True or False"),
+        (dict(lr=0.0), "lr"),
+        (dict(epochs=-1), "epochs"),
+        (dict(lr_schedule="step"), "lr_schedule"),
+        (dict(optimizer="adam"), "optimizer"),
+        (dict(retrain_epochs=-1), "retrain_epochs"),
+    ],
+)
 def test_bad_run_configs_raise_value_error(changes, match):
     config = tiny().configs()[0]
     with pytest.raises(ValueError, match=match):
@@ -146,8 +196,22 @@ def test_tiny_sweep_numbers_are_consistent(tiny_run):
     assert len(table) == len(tiny().configs()) == 2 + 3 * 2 * 2
     target = tiny().target
     for row in table:
-        assert row.keys() >= {"width", "strategy", "retrain", "seed", "kept", "sparsity", "train_error", "test_error",
-                              "train_loss", "test_loss", "dense_test_error", "dense_train_error", "total", "target"}
+        assert row.keys() >= {
+            "width",
+            "strategy",
+            "retrain",
+            "seed",
+            "kept",
+            "sparsity",
+            "train_error",
+            "test_error",
+            "train_loss",
+            "test_loss",
+            "dense_test_error",
+            "dense_train_error",
+            "total",
+            "target",
+        }
         assert 0 <= row["test_error"] <= 1 and 0 <= row["train_error"] <= 1 and row["test_loss"] > 0
         assert row["total"] == tiny().prunable_count(row["width"])
         if row["strategy"] == "dense":
@@ -228,19 +292,34 @@ def test_no_temporary_files_are_left(tiny_run):
     assert len(list(store.directory.glob("artifact-*.pt"))) == 2
 
 
-@pytest.mark.parametrize("changes, match", [
-    (dict(model="vgg"), "model must be"), (dict(dataset="imagenet"), "dataset must be"),
-    (dict(model="resnet20"), "needs image data"), (dict(widths=()), "widths"), (dict(widths=(4, 4)), "repeats"),
-    (dict(widths=(0,)), "width"), (dict(base_width=1.5), "base_width"), (dict(strategies=("magnitude",)), "strategy"),
-    (dict(retrain=(1,)), "booleans"), (dict(seeds=(-1,)), "seed"), (dict(recipe_fields=dict(epochs=0)), "epochs"),
-    (dict(recipe_fields=dict(lr=0.0)), "lr"), (dict(recipe_fields=dict(lr=float("nan"))), "lr"),
-    (dict(recipe_fields=dict(momentum=1.0)), "momentum"), (dict(recipe_fields=dict(weight_decay=-1.0)), "weight_decay"),
-    (dict(recipe_fields=dict(lr_schedule="step")), "lr_schedule"),
-    (dict(recipe_fields=dict(seed=1)), "recipe.seed must be 0"), (dict(recipe={"lr": 0.1}), "recipe must be"),
-    (dict(retrain_epochs=-1), "retrain_epochs"),
-    (dict(augment=True), "augment"), (dict(n_train=5), "n_train"), (dict(device="tpu"), "device"),
-    (dict(name=""), "name"),
-])
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        (dict(model="vgg"), "model must be"),
+        (dict(dataset="imagenet"), "dataset must be"),
+        (dict(model="resnet20"), "needs image data"),
+        (dict(widths=()), "widths"),
+        (dict(widths=(4, 4)), "repeats"),
+        (dict(widths=(0,)), "width"),
+        (dict(base_width=1.5), "base_width"),
+        (dict(strategies=("magnitude",)), "strategy"),
+        (dict(retrain=(1,)), "booleans"),
+        (dict(seeds=(-1,)), "seed"),
+        (dict(recipe_fields=dict(epochs=0)), "epochs"),
+        (dict(recipe_fields=dict(lr=0.0)), "lr"),
+        (dict(recipe_fields=dict(lr=float("nan"))), "lr"),
+        (dict(recipe_fields=dict(momentum=1.0)), "momentum"),
+        (dict(recipe_fields=dict(weight_decay=-1.0)), "weight_decay"),
+        (dict(recipe_fields=dict(lr_schedule="step")), "lr_schedule"),
+        (dict(recipe_fields=dict(seed=1)), "recipe.seed must be 0"),
+        (dict(recipe={"lr": 0.1}), "recipe must be"),
+        (dict(retrain_epochs=-1), "retrain_epochs"),
+        (dict(augment=True), "augment"),
+        (dict(n_train=5), "n_train"),
+        (dict(device="tpu"), "device"),
+        (dict(name=""), "name"),
+    ],
+)
 def test_bad_sweep_fields_raise_value_error(changes, match):
     changes = dict(changes)
     recipe_fields = changes.pop("recipe_fields", None)
@@ -256,7 +335,8 @@ def test_sweep_replace_and_recipe_override():
     assert faster.recipe.epochs == 3 and faster.widths == (4,) and sweep.recipe.epochs == 1
     assert all(c.epochs == 3 for c in faster.configs())
     assert WidthSweep(name="d", model="fc2", dataset="mnist", widths=(4,), base_width=4).recipe == TrainingRecipe(
-        epochs=20, lr=0.05, batch_size=128, momentum=0.9, weight_decay=0.0, lr_schedule="cosine")
+        epochs=20, lr=0.05, batch_size=128, momentum=0.9, weight_decay=0.0, lr_schedule="cosine"
+    )
 
 
 def test_named_sweeps():

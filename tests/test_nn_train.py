@@ -65,8 +65,9 @@ def test_pruned_weights_stay_zero_through_training_with_momentum_and_weight_deca
     net = MLP(20, [32, 16], 3)
     m = masks.global_magnitude_masks(net, sparsity=0.7)
     masks.apply_masks(net, m)
-    train_classifier(net, data.X_train, data.y_train,
-                     TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=1e-3, seed=0))
+    train_classifier(
+        net, data.X_train, data.y_train, TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=1e-3, seed=0)
+    )
     for name, mask in m.items():
         module = net.get_submodule(name.rsplit(".", 1)[0])
         assert torch.all(module.weight[~mask] == 0)
@@ -87,10 +88,19 @@ def test_training_rejects_bad_inputs(data):
 
 # -- TrainingRecipe -----------------------------------------------------------------------
 
+
 def test_recipe_defaults_fields_and_replace():
     recipe = TrainingRecipe()
-    assert dataclasses.asdict(recipe) == dict(optimizer="sgd", lr=0.05, lr_schedule="constant", epochs=10,
-                                              batch_size=128, momentum=0.9, weight_decay=0.0, seed=0)
+    assert dataclasses.asdict(recipe) == dict(
+        optimizer="sgd",
+        lr=0.05,
+        lr_schedule="constant",
+        epochs=10,
+        batch_size=128,
+        momentum=0.9,
+        weight_decay=0.0,
+        seed=0,
+    )
     changed = recipe.replace(epochs=3, seed=7)
     assert (changed.epochs, changed.seed, changed.lr) == (3, 7, 0.05) and recipe.epochs == 10  # a copy
     assert changed == TrainingRecipe(epochs=3, seed=7) and hash(changed) == hash(TrainingRecipe(epochs=3, seed=7))
@@ -106,22 +116,25 @@ def test_recipe_defaults_fields_and_replace():
     assert type(from_numpy.epochs) is int and type(from_numpy.lr) is float and type(from_numpy.momentum) is float
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("optimizer", "adam", "optimizer must be one of sgd"),
-    ("lr", 0.0, "lr \\(learning rate\\) must be a finite number > 0"),
-    ("lr", float("inf"), "lr \\(learning rate\\)"),
-    ("lr", True, "lr \\(learning rate\\)"),
-    ("lr", "0.1", "lr \\(learning rate\\)"),
-    ("lr_schedule", "step", "lr_schedule must be one of constant, cosine"),
-    ("epochs", -1, "epochs must be an integer >= 0"),
-    ("epochs", 2.0, "epochs must be an integer"),
-    ("batch_size", 0, "batch_size must be an integer >= 1"),
-    ("momentum", -0.1, "momentum must be finite and >= 0"),
-    ("momentum", 1.0, "momentum must lie in \\[0, 1\\)"),
-    ("weight_decay", float("nan"), "weight_decay must be finite and >= 0"),
-    ("seed", -1, "seed must be an integer >= 0"),
-    ("seed", None, "seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("optimizer", "adam", "optimizer must be one of sgd"),
+        ("lr", 0.0, "lr \\(learning rate\\) must be a finite number > 0"),
+        ("lr", float("inf"), "lr \\(learning rate\\)"),
+        ("lr", True, "lr \\(learning rate\\)"),
+        ("lr", "0.1", "lr \\(learning rate\\)"),
+        ("lr_schedule", "step", "lr_schedule must be one of constant, cosine"),
+        ("epochs", -1, "epochs must be an integer >= 0"),
+        ("epochs", 2.0, "epochs must be an integer"),
+        ("batch_size", 0, "batch_size must be an integer >= 1"),
+        ("momentum", -0.1, "momentum must be finite and >= 0"),
+        ("momentum", 1.0, "momentum must lie in \\[0, 1\\)"),
+        ("weight_decay", float("nan"), "weight_decay must be finite and >= 0"),
+        ("seed", -1, "seed must be an integer >= 0"),
+        ("seed", None, "seed must be an integer"),
+    ],
+)
 def test_recipe_rejects_bad_fields(field, value, match):
     with pytest.raises(ValueError, match=match):
         TrainingRecipe(**{field: value})
@@ -178,6 +191,7 @@ def test_mask_sweep(data):
 
 # -- masked training -------------------------------------------------------------------
 
+
 def masked_net(seed=1, sparsity=0.7):
     torch.manual_seed(seed)
     net = MLP(20, [32, 16], 3)
@@ -194,9 +208,14 @@ def test_masks_keep_pruned_weights_grads_and_momentum_exactly_zero(data):
             p = model.get_parameter(name)
             buffers.append((name, opt.state[p]["momentum_buffer"].clone(), p.grad.clone()))
 
-    train_classifier(net, data.X_train, data.y_train,
-                     TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0),
-                     masks=m, on_epoch_end=check)
+    train_classifier(
+        net,
+        data.X_train,
+        data.y_train,
+        TrainingRecipe(epochs=3, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0),
+        masks=m,
+        on_epoch_end=check,
+    )
     assert len(buffers) == 3 * len(m)
     for name, buf, grad in buffers:
         assert torch.all(buf[~m[name]] == 0) and torch.all(grad[~m[name]] == 0)
@@ -265,8 +284,13 @@ def test_cosine_schedule_values_and_agreement_with_torch_scheduler(data):
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
     epochs, bs = 2, 100
     lrs = []
-    train_classifier(ours, X, y, TrainingRecipe(epochs=epochs, lr=0.2, batch_size=bs, seed=7, lr_schedule="cosine"),
-                     on_epoch_end=lambda e, m, opt: lrs.append(opt.param_groups[0]["lr"]))
+    train_classifier(
+        ours,
+        X,
+        y,
+        TrainingRecipe(epochs=epochs, lr=0.2, batch_size=bs, seed=7, lr_schedule="cosine"),
+        on_epoch_end=lambda e, m, opt: lrs.append(opt.param_groups[0]["lr"]),
+    )
     # independent loop: the same minibatches, torch's CosineAnnealingLR stepped per minibatch
     gen = torch.Generator().manual_seed(7)
     opt = torch.optim.SGD(ref.parameters(), lr=0.2, momentum=0.9)
@@ -276,7 +300,7 @@ def test_cosine_schedule_values_and_agreement_with_torch_scheduler(data):
     for _ in range(epochs):
         order = torch.randperm(X.shape[0], generator=gen)
         for start in range(0, X.shape[0], bs):
-            idx = order[start:start + bs]
+            idx = order[start : start + bs]
             opt.zero_grad()
             torch.nn.functional.cross_entropy(ref(X[idx]), y[idx]).backward()
             opt.step()
@@ -304,7 +328,8 @@ def test_evaluate_matches_direct_computation(data):
     # a manual log-softmax of one example: the loss is -log p(y)
     z = logits[:1].double()
     assert evaluate(net, data.X_test[:1], data.y_test[:1])["loss"] == pytest.approx(
-        float(torch.logsumexp(z, 1) - z[0, int(y[0])]), rel=1e-5)
+        float(torch.logsumexp(z, 1) - z[0, int(y[0])]), rel=1e-5
+    )
 
 
 def test_masked_training_rejects_bad_inputs(data):

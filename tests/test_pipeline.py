@@ -51,9 +51,7 @@ def test_train_prune_retrain_steps_match_the_building_blocks(strategy, n):
     assert res.mask.sum() == s and np.all(res.pruned[~res.mask] == 0)
     # retrained = restricted fit on the kept features, on the same data
     np.testing.assert_allclose(res.retrained, lsq.restricted_fit(X, y, res.mask), rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(
-        res.retrained[res.mask], np.linalg.pinv(X[:, res.mask]) @ y, rtol=1e-8, atol=1e-10
-    )
+    np.testing.assert_allclose(res.retrained[res.mask], np.linalg.pinv(X[:, res.mask]) @ y, rtol=1e-8, atol=1e-10)
     no_rt = pipeline.train_prune_retrain(X, y, s, strategy, retrain=False, problem=prob, rng=5)
     assert no_rt.retrained is None
     np.testing.assert_array_equal(no_rt.mask, res.mask)

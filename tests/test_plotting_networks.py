@@ -10,8 +10,13 @@ from pruning_lab.plotting.networks import plot_imp, plot_width_sweep, width_swee
 
 WIDTHS = (4, 8, 16)
 CURVES = [("dense", False), ("global", False), ("global", True), ("random", False), ("random", True)]
-OFFSET = {("dense", False): 0.10, ("global", False): 0.20, ("global", True): 0.05, ("random", False): 0.60,
-          ("random", True): 0.30}
+OFFSET = {
+    ("dense", False): 0.10,
+    ("global", False): 0.20,
+    ("global", True): 0.05,
+    ("random", False): 0.60,
+    ("random", True): 0.30,
+}
 
 
 def value(curve, width, seed):
@@ -25,8 +30,16 @@ def synthetic_rows(seeds=(0, 1)):
         for width in WIDTHS:
             for seed in seeds:
                 err = value((strategy, retrain), width, seed)
-                rows.append({"strategy": strategy, "retrain": retrain, "width": width, "seed": seed,
-                             "test_error": err, "train_error": err / 2})
+                rows.append(
+                    {
+                        "strategy": strategy,
+                        "retrain": retrain,
+                        "width": width,
+                        "seed": seed,
+                        "test_error": err,
+                        "train_error": err / 2,
+                    }
+                )
     return rows
 
 
@@ -60,14 +73,22 @@ def test_summary_counts_the_fewest_seeds():
     assert summary[("random", True)][1][1] == pytest.approx(value(("random", True), 8, 0))
 
 
-@pytest.mark.parametrize("rows, match", [
-    ([], "empty"),
-    ({"strategy": "dense"}, "list of records"),
-    ([{"strategy": "dense", "retrain": False, "width": 4}], "test_error"),
-    ([{"strategy": "dense", "retrain": False, "width": 4, "test_error": 0.1}, {"strategy": "dense", "width": 8,
-                                                                               "test_error": 0.1}], r"rows\[1\]"),
-    ([("dense", False, 4, 0.1)], "dict"),
-])
+@pytest.mark.parametrize(
+    "rows, match",
+    [
+        ([], "empty"),
+        ({"strategy": "dense"}, "list of records"),
+        ([{"strategy": "dense", "retrain": False, "width": 4}], "test_error"),
+        (
+            [
+                {"strategy": "dense", "retrain": False, "width": 4, "test_error": 0.1},
+                {"strategy": "dense", "width": 8, "test_error": 0.1},
+            ],
+            r"rows\[1\]",
+        ),
+        ([("dense", False, 4, 0.1)], "dict"),
+    ],
+)
 def test_summary_rejects_bad_rows(rows, match):
     with pytest.raises(ValueError, match=match):
         width_sweep_summary(rows)
@@ -98,12 +119,14 @@ def test_plot_width_sweep_draws_one_line_per_curve_with_the_summary_values():
 def test_plot_width_sweep_options():
     rows = synthetic_rows(seeds=(0,))
     fig, ax = plt.subplots()
-    plot_width_sweep(rows, metric="train_error", percent=False, curves=[("global", True), ("dense", False)],
-                     legend=False, ax=ax)
+    plot_width_sweep(
+        rows, metric="train_error", percent=False, curves=[("global", True), ("dense", False)], legend=False, ax=ax
+    )
     assert len(ax.containers) == 2 and ax.get_legend() is None
     assert not ax.containers[0].has_yerr  # one seed: no error bars
-    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(),
-                               [value(("global", True), x, 0) / 2 for x in WIDTHS])
+    np.testing.assert_allclose(
+        ax.containers[0].lines[0].get_ydata(), [value(("global", True), x, 0) / 2 for x in WIDTHS]
+    )
     assert ax.get_ylabel() == "train error"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "8", "16"]  # the widths, not powers of two
     assert ax.get_yscale() == "linear"
@@ -113,9 +136,14 @@ def test_plot_width_sweep_options():
     plt.close("all")
 
 
-@pytest.mark.parametrize("kwargs, match", [(dict(base_width=5), "base_width"),
-                                           (dict(curves=[("layerwise", True)]), "curves"),
-                                           (dict(metric="accuracy"), "accuracy")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(base_width=5), "base_width"),
+        (dict(curves=[("layerwise", True)]), "curves"),
+        (dict(metric="accuracy"), "accuracy"),
+    ],
+)
 def test_plot_width_sweep_rejects_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         plot_width_sweep(synthetic_rows(), **kwargs)
@@ -123,10 +151,12 @@ def test_plot_width_sweep_rejects_bad_options(kwargs, match):
 
 
 def fake_imp(rewind_epoch=0, reinit=True):
-    return SimpleNamespace(kept_fraction=np.array([1.0, 0.8, 0.64, 0.512]),
-                           test_error=np.array([0.05, 0.048, 0.051, 0.06]),
-                           reinit_test_error=np.array([np.nan, 0.055, 0.06, 0.08]) if reinit else None,
-                           config={"rewind_epoch": rewind_epoch})
+    return SimpleNamespace(
+        kept_fraction=np.array([1.0, 0.8, 0.64, 0.512]),
+        test_error=np.array([0.05, 0.048, 0.051, 0.06]),
+        reinit_test_error=np.array([np.nan, 0.055, 0.06, 0.08]) if reinit else None,
+        config={"rewind_epoch": rewind_epoch},
+    )
 
 
 def test_plot_imp_draws_ticket_control_and_dense_line():
@@ -165,8 +195,13 @@ def test_plot_imp_on_a_real_run():
     X = rng.normal(size=(120, 6)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.int64)
     torch.manual_seed(0)
-    result = iterative_magnitude_pruning(MLP(6, [8], 2), Dataset(X[:80], y[:80], X[80:], y[80:]),
-                                         TrainingRecipe(epochs=2, batch_size=16), rounds=2, reinit=True)
+    result = iterative_magnitude_pruning(
+        MLP(6, [8], 2),
+        Dataset(X[:80], y[:80], X[80:], y[80:]),
+        TrainingRecipe(epochs=2, batch_size=16),
+        rounds=2,
+        reinit=True,
+    )
     fig, ax = plt.subplots()
     plot_imp(result, ax=ax)
     np.testing.assert_allclose(ax.lines[0].get_xdata(), result.kept_fraction)
@@ -174,11 +209,14 @@ def test_plot_imp_on_a_real_run():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("result, match", [
-    (SimpleNamespace(kept_fraction=[1.0, 0.8], test_error=[0.1, 0.1], config={}), "reinit_test_error"),
-    (SimpleNamespace(kept_fraction=[1.0], test_error=[0.1], reinit_test_error=None, config={}), "2 rounds"),
-    (SimpleNamespace(kept_fraction=[1.0, 0.8], test_error=[0.1], reinit_test_error=None, config={}), "shapes"),
-])
+@pytest.mark.parametrize(
+    "result, match",
+    [
+        (SimpleNamespace(kept_fraction=[1.0, 0.8], test_error=[0.1, 0.1], config={}), "reinit_test_error"),
+        (SimpleNamespace(kept_fraction=[1.0], test_error=[0.1], reinit_test_error=None, config={}), "2 rounds"),
+        (SimpleNamespace(kept_fraction=[1.0, 0.8], test_error=[0.1], reinit_test_error=None, config={}), "shapes"),
+    ],
+)
 def test_plot_imp_rejects_bad_results(result, match):
     with pytest.raises(ValueError, match=match):
         plot_imp(result)
@@ -190,14 +228,18 @@ def test_width_sweep_table_lists_the_seed_means_of_every_curve():
     rows = []
     for seed in (0, 1):
         for w in (4, 8):
-            rows.append(dict(strategy="dense", retrain=False, width=w, seed=seed, test_error=0.1 * seed + 0.01 * w,
-                             test_loss=0.5))
-            rows.append(dict(strategy="random", retrain=True, width=w, seed=seed, test_error=0.2 + 0.1 * seed,
-                             test_loss=1.25))
+            rows.append(
+                dict(
+                    strategy="dense", retrain=False, width=w, seed=seed, test_error=0.1 * seed + 0.01 * w, test_loss=0.5
+                )
+            )
+            rows.append(
+                dict(strategy="random", retrain=True, width=w, seed=seed, test_error=0.2 + 0.1 * seed, test_loss=1.25)
+            )
     rows.append(dict(strategy="global", retrain=False, width=8, seed=0, test_error=0.123, test_loss=2.0))
     lines = width_sweep_table(rows, "test_error", width_symbol="k").splitlines()
     assert lines[0].split() == ["test_error", "(%)", "k=4", "k=8"]
-    assert lines[1].split() == ["dense", "9.0", "13.0"]          # (0.04 + 0.14) / 2, (0.08 + 0.18) / 2
+    assert lines[1].split() == ["dense", "9.0", "13.0"]  # (0.04 + 0.14) / 2, (0.08 + 0.18) / 2
     assert lines[2].split() == ["random,", "retrained", "25.0", "25.0"]
     assert lines[3].split() == ["global,", "not", "retrained", "12.3"] and lines[3][30:38].strip() == ""
     losses = width_sweep_table(rows, "test_loss").splitlines()

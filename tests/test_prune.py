@@ -326,9 +326,7 @@ def test_obs_path_is_greedy_backward_elimination(seed):
         np.testing.assert_allclose(r.weights, lsq.restricted_fit(X, y, support), atol=1e-11)
         if kept == 0:
             break
-        losses = [
-            lsq.training_risk(X, y, lsq.restricted_fit(X, y, [j for j in support if j != q])) for q in support
-        ]
+        losses = [lsq.training_risk(X, y, lsq.restricted_fit(X, y, [j for j in support if j != q])) for q in support]
         support.remove(support[int(np.argmin(losses))])
 
 

@@ -64,7 +64,6 @@ from pruning_lab.random_features.curves import RandomFeaturesCurve, random_featu
 SQRT_2PI = np.sqrt(2 * np.pi)
 
 
-
 def _problem(seed=101, d=8, p=20, w_scale=1.3, noise=0.3, activation="relu"):
     """A small random-features problem; ‖w‖ = 1.3 (not 1) so that powers of ‖w‖ are tested."""
     base = RandomFeaturesProblem.draw(d, p, v_norm=0.5, rng=seed)
@@ -99,12 +98,14 @@ def test_relu_cross_moment_and_label_power_special_cases():
     w, v, noise = 1.5 * e1, np.array([0.0, 0.4, -0.7]), 0.3
     _, cross, y2 = relu_feature_moments(RandomFeaturesProblem(R, w, v, noise=noise))
     # E[u_+ u²] = 2/√(2π) (ρ = ±1), E[u_+] = 1/√(2π) (ρ = 0), E[u_+ u] = 1/2 for the linear part
-    want = np.array([
-        2 * 2.25 * 2 / SQRT_2PI,
-        1 * 2.25 * 2 / SQRT_2PI,
-        3 * 2.25 / SQRT_2PI + 0.5 * 3 * 0.4,
-        1 * 2.25 / SQRT_2PI + 0.5 * (-0.7),
-    ])
+    want = np.array(
+        [
+            2 * 2.25 * 2 / SQRT_2PI,
+            1 * 2.25 * 2 / SQRT_2PI,
+            3 * 2.25 / SQRT_2PI + 0.5 * 3 * 0.4,
+            1 * 2.25 / SQRT_2PI + 0.5 * (-0.7),
+        ]
+    )
     np.testing.assert_allclose(cross, want, rtol=1e-12)
     assert y2 == pytest.approx(3 * 1.5**4 + 0.4**2 + 0.7**2 + noise**2, rel=1e-14)
 
@@ -186,13 +187,15 @@ def test_elp_identity_population_risk_equals_monte_carlo_test_risk():
     elp = equivalent_linear_problem(rf)
     rng = np.random.default_rng(3)
     p = rf.p
-    bs = np.array([
-        elp.beta,
-        elp.beta + 0.05 * rng.standard_normal(p),
-        elp.beta + 0.5 * rng.standard_normal(p),
-        np.zeros(p),
-        rng.standard_normal(p) / np.sqrt(p),
-    ])
+    bs = np.array(
+        [
+            elp.beta,
+            elp.beta + 0.05 * rng.standard_normal(p),
+            elp.beta + 0.5 * rng.standard_normal(p),
+            np.zeros(p),
+            rng.standard_normal(p) / np.sqrt(p),
+        ]
+    )
     n_test, seed = 100_000, 17
     X, y = rf.sample(n_test, np.random.default_rng(seed))
     E = (y[:, None] - X @ bs.T) ** 2
@@ -244,7 +247,8 @@ def test_callable_relu_mc_elp_equals_named_relu_mc_elp():
     rf = _problem()
     named = equivalent_linear_problem_mc(rf, 4_000, rng=1)
     as_callable = equivalent_linear_problem_mc(
-        RandomFeaturesProblem(rf.R, rf.w, rf.v, rf.noise, activation=lambda z: np.maximum(z, 0.0)), 4_000, rng=1)
+        RandomFeaturesProblem(rf.R, rf.w, rf.v, rf.noise, activation=lambda z: np.maximum(z, 0.0)), 4_000, rng=1
+    )
     np.testing.assert_array_equal(named.covariance, as_callable.covariance)
     np.testing.assert_array_equal(named.beta, as_callable.beta)
 
@@ -449,8 +453,9 @@ def test_curve_uses_nested_widths_and_averages_its_units(monkeypatch):
 
     monkeypatch.setattr(rfc, "random_features_point", recording)
     ps, layers, trials = [8, 19, 40], 3, 2
-    c = random_features_curve(5, 20, ps, [5, 9], strategy="hessian", layers=layers, trials=trials, draws=10,
-                              v_norm=0.3, noise=0.2, rng=6)
+    c = random_features_curve(
+        5, 20, ps, [5, 9], strategy="hessian", layers=layers, trials=trials, draws=10, v_norm=0.3, noise=0.2, rng=6
+    )
     assert len(seen) == layers * len(ps)
     for rf, n, ss, kwargs, _ in seen:
         assert n == 20 and rf.d == 5 and rf.noise == 0.2 and rf.activation == "relu"
@@ -475,8 +480,9 @@ def test_curve_uses_nested_widths_and_averages_its_units(monkeypatch):
         for key, unit_key in (("dense", "theory_dense"), ("elp_noise", "elp_noise")):
             assert c.theory[key][k] == pytest.approx(np.mean([o[unit_key] for o in outs]), rel=1e-12, nan_ok=True)
         for key in ("pruned", "retrained"):
-            np.testing.assert_allclose(c.theory[key][:, k], np.mean([o[f"theory_{key}"] for o in outs], axis=0),
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                c.theory[key][:, k], np.mean([o[f"theory_{key}"] for o in outs], axis=0), rtol=1e-12
+            )
         runs = np.concatenate([o["sim_dense"] for o in outs])
         assert runs.size == layers * trials
         assert c.simulated["dense"][k] == pytest.approx(runs.mean(), rel=1e-12)
@@ -484,8 +490,9 @@ def test_curve_uses_nested_widths_and_averages_its_units(monkeypatch):
         for key in ("pruned", "same", "fresh"):
             runs = np.concatenate([o[f"sim_{key}"] for o in outs])  # (layers * trials, len(ss))
             np.testing.assert_allclose(c.simulated[key][:, k], runs.mean(axis=0), rtol=1e-12)
-            np.testing.assert_allclose(c.simulated_sem[key][:, k], runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]),
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                c.simulated_sem[key][:, k], runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0]), rtol=1e-12
+            )
 
 
 def _stored(directory):
@@ -587,14 +594,21 @@ R_OK, W_OK = np.ones((4, 3)), np.ones(3)
         (lambda: equivalent_linear_problem_mc(RandomFeaturesProblem(R_OK, W_OK, W_OK), 39), "too few"),
         (lambda: equivalent_linear_problem_mc(RandomFeaturesProblem(R_OK, W_OK, W_OK), 100, batch=0), "batch"),
         (lambda: equivalent_linear_problem_mc("rf"), "must be a RandomFeaturesProblem"),
-        (lambda: equivalent_linear_problem(LinearGaussianProblem.isotropic(np.ones(3), 0.1)),
-         "must be a RandomFeaturesProblem"),
-        (lambda: relu_feature_moments(RandomFeaturesProblem(np.vstack([np.ones(3), np.zeros(3)]), W_OK, W_OK)),
-         "every row of R must be nonzero"),
+        (
+            lambda: equivalent_linear_problem(LinearGaussianProblem.isotropic(np.ones(3), 0.1)),
+            "must be a RandomFeaturesProblem",
+        ),
+        (
+            lambda: relu_feature_moments(RandomFeaturesProblem(np.vstack([np.ones(3), np.zeros(3)]), W_OK, W_OK)),
+            "every row of R must be nonzero",
+        ),
         # a feature that is identically zero makes the second moment exactly singular
-        (lambda: equivalent_linear_problem_mc(
-            RandomFeaturesProblem(np.vstack([np.eye(3), np.zeros(3)]), W_OK, W_OK), 2_000, rng=0),
-         "second-moment matrix is singular"),
+        (
+            lambda: equivalent_linear_problem_mc(
+                RandomFeaturesProblem(np.vstack([np.eye(3), np.zeros(3)]), W_OK, W_OK), 2_000, rng=0
+            ),
+            "second-moment matrix is singular",
+        ),
     ],
 )
 def test_bad_inputs_raise_value_error(call, match):

@@ -116,6 +116,7 @@ def test_cached_computes_once(tmp_path):
     np.testing.assert_array_equal(second["risk"], first["risk"])
     cache.cached({"p": 4}, compute)
     assert len(calls) == 2
+
     # a failing computation stores nothing, and the next call computes again
     def diverges():
         raise RuntimeError("diverged")
@@ -190,8 +191,12 @@ def test_directory_that_is_a_file_raises_value_error(tmp_path):
 @pytest.mark.parametrize("params", [[("p", 1)], "p=1", None, 3])
 def test_params_must_be_a_dict(tmp_path, params):
     cache = ResultCache(tmp_path, "sweep")
-    for call in (lambda: cache.path(params), lambda: cache.load(params),
-                 lambda: cache.save(params, {"x": np.ones(1)}), lambda: cache.cached(params, dict)):
+    for call in (
+        lambda: cache.path(params),
+        lambda: cache.load(params),
+        lambda: cache.save(params, {"x": np.ones(1)}),
+        lambda: cache.cached(params, dict),
+    ):
         with pytest.raises(ValueError, match="params must be a dict"):
             call()
     assert _files(tmp_path) == []
@@ -208,8 +213,9 @@ def test_result_must_be_a_dict_of_arrays(tmp_path, result):
 
 
 # ---------------------------------------------------------------- known bugs
-@pytest.mark.parametrize("bad", [None, np.array([1.0, None], dtype=object), {"nested": 1}],
-                         ids=["None", "object-array", "dict"])
+@pytest.mark.parametrize(
+    "bad", [None, np.array([1.0, None], dtype=object), {"nested": 1}], ids=["None", "object-array", "dict"]
+)
 def test_object_arrays_are_rejected_before_writing(tmp_path, bad):
     cache = ResultCache(tmp_path, "sweep")
     with pytest.raises(ValueError):
@@ -229,13 +235,17 @@ def test_result_keys_that_are_savez_arguments_round_trip_or_are_rejected(tmp_pat
     np.testing.assert_array_equal(cache.load({"p": 1})[key], np.ones(2))
 
 
-@pytest.mark.parametrize("params, result", [
-    ({"f": object()}, {"x": np.ones(1)}),
-    ({"s": {1, 2}}, {"x": np.ones(1)}),
-    ({(1, 2): 3}, {"x": np.ones(1)}),
-    ({1: 2, "a": 3}, {"x": np.ones(1)}),
-    ({"p": 1}, {1: np.ones(1)}),
-], ids=["object", "set", "tuple-key", "mixed-keys", "int-result-key"])
+@pytest.mark.parametrize(
+    "params, result",
+    [
+        ({"f": object()}, {"x": np.ones(1)}),
+        ({"s": {1, 2}}, {"x": np.ones(1)}),
+        ({(1, 2): 3}, {"x": np.ones(1)}),
+        ({1: 2, "a": 3}, {"x": np.ones(1)}),
+        ({"p": 1}, {1: np.ones(1)}),
+    ],
+    ids=["object", "set", "tuple-key", "mixed-keys", "int-result-key"],
+)
 def test_unencodable_params_and_result_keys_raise_value_error(tmp_path, params, result):
     cache = ResultCache(tmp_path, "sweep")
     with pytest.raises(ValueError):
@@ -261,7 +271,6 @@ def test_a_result_key_named_like_the_stored_parameters_round_trips(tmp_path):
 #   resumes after an exception or KeyboardInterrupt without recomputing the
 #   finished runs and returns what an uninterrupted sweep returns; n_jobs=2
 #   gives the same table; bad configs raise ValueError before anything runs.
-
 
 
 def toy_run(config):
@@ -331,9 +340,22 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
     assert target.read_text() == "one" and _files(target.parent) == ["file.txt"]
 
 
-@pytest.mark.parametrize("config", [[("p", 1)], "p=1", None, {"f": object()}, {"s": {1, 2}}, {1: 2},
-                                    {"": 1}, {"x": float("nan")}, {"x": [1, float("inf")]}, {"d": {"a": 1}}],
-                         ids=["list", "str", "None", "object", "set", "int-key", "empty-key", "nan", "inf", "dict"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        [("p", 1)],
+        "p=1",
+        None,
+        {"f": object()},
+        {"s": {1, 2}},
+        {1: 2},
+        {"": 1},
+        {"x": float("nan")},
+        {"x": [1, float("inf")]},
+        {"d": {"a": 1}},
+    ],
+    ids=["list", "str", "None", "object", "set", "int-key", "empty-key", "nan", "inf", "dict"],
+)
 def test_bad_configs_raise_value_error(tmp_path, config):
     store = RunStore(tmp_path)
     with pytest.raises(ValueError):
@@ -343,8 +365,11 @@ def test_bad_configs_raise_value_error(tmp_path, config):
     assert _files(tmp_path) == []
 
 
-@pytest.mark.parametrize("result", [None, [1.0], {"x": object()}, {"x": {"a": 1}}, {"p": 2.0}, {3: 1.0}],
-                         ids=["None", "list", "object", "dict", "clashes-with-config", "int-key"])
+@pytest.mark.parametrize(
+    "result",
+    [None, [1.0], {"x": object()}, {"x": {"a": 1}}, {"p": 2.0}, {3: 1.0}],
+    ids=["None", "list", "object", "dict", "clashes-with-config", "int-key"],
+)
 def test_bad_results_raise_value_error(tmp_path, result):
     store = RunStore(tmp_path)
     with pytest.raises(ValueError):
@@ -468,7 +493,7 @@ def test_run_sweep_over_dataclass_configurations_equals_the_dict_sweep(tmp_path)
     configs = [ToyConfig(c["width"], c["seed"]) for c in toy_configs()]
     rows = run_sweep(configs + configs[:2], toy_dataclass_run, RunStore(tmp_path / "a"), progress=False)
     dict_rows = run_sweep(toy_configs(), toy_run, RunStore(tmp_path / "b"), progress=False)
-    assert rows[: len(configs)] == dict_rows and rows[len(configs):] == dict_rows[:2]
+    assert rows[: len(configs)] == dict_rows and rows[len(configs) :] == dict_rows[:2]
 
 
 def test_a_nested_dataclass_configuration_is_rejected(tmp_path):

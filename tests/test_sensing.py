@@ -35,7 +35,6 @@ from pruning_lab.widgets import sensing_figure, sensing_panel
 H = 1e-6  # finite-difference step
 
 
-
 # --------------------------------------------------------------------------- helpers
 def _small(kind="sym_gauss", sigma=0.1, n=300, d=6, r=2, seed=0):
     problem = S.SensingProblem.random(d, r, [1.0, 0.7], sigma, kind, rng=seed)
@@ -109,7 +108,7 @@ def test_second_moment_of_the_ensemble(kind):
     assert abs(v.mean() - exact) < 4 * v.std() / np.sqrt(v.size)
     if kind == "sym_gauss":  # entries: N(0, 1) on the diagonal, N(0, 1/2) off it
         mats = S.sample_measurements(20_000, 3, rng, kind).matrices()
-        assert np.allclose(mats.var(axis=0), [[1, .5, .5], [.5, 1, .5], [.5, .5, 1]], atol=0.04)
+        assert np.allclose(mats.var(axis=0), [[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]], atol=0.04)
 
 
 @pytest.mark.parametrize("kind", S.KINDS)
@@ -173,7 +172,8 @@ def test_objective_derivatives_and_compressed_form(kind, form):
     assert _rel(gram.grad(U_TEST), direct.grad(U_TEST)) < 1e-10
     assert _rel(gram.hvp(U_TEST, Z), direct.hvp(U_TEST, Z)) < 1e-10
     assert direct.value(U_TEST) == pytest.approx(
-        S.loss_emp(U_TEST, A, y) + 0.2 * S.group_lasso_smooth(U_TEST, 0.05, form), rel=1e-13)
+        S.loss_emp(U_TEST, A, y) + 0.2 * S.group_lasso_smooth(U_TEST, 0.05, form), rel=1e-13
+    )
 
 
 # --------------------------------------------------------------------- closed forms (§4, §7)
@@ -280,8 +280,9 @@ def test_perturbed_gradient_descent_escapes_a_strict_saddle():
     f = S.SensingObjective.population(problem.M_star, 0.05, 0.01)
     stuck = S.gradient_descent(f, U, 0.05, 500)
     assert np.abs(stuck.U - U).max() < 1e-10 and not stuck.U[:, 2:].any()  # zero columns get zero gradient
-    run = S.perturbed_gradient_descent(f, U, 0.05, 5000, g_thres=1e-4, t_thres=200, radius=1e-2,
-                                       f_thres=1e-8, rng=0, M_star=problem.M_star)
+    run = S.perturbed_gradient_descent(
+        f, U, 0.05, 5000, g_thres=1e-4, t_thres=200, radius=1e-2, f_thres=1e-8, rng=0, M_star=problem.M_star
+    )
     assert run.perturbations >= 1 and run.converged
     assert np.sum(S.column_norms(run.U) >= 0.1) == 3
     assert run.errors[-1] < 0.1 < stuck.values[0] - run.values[-1] + 0.1
@@ -323,8 +324,14 @@ def test_finetuning_is_linear_and_the_overparameterized_model_is_not(reference_r
     predicted = S.local_linear_rate(S.SensingObjective.empirical(run.A, run.y), tuned.U, 0.05)
     assert fit.slope == pytest.approx(np.log10(predicted), rel=0.05)
     assert fit.half_slopes[0] == pytest.approx(fit.half_slopes[1], rel=0.10)
-    plain = S.gradient_descent(S.SensingObjective.empirical(run.A, run.y), run.unregularized.U, 0.05, 1000,
-                               M_star=run.problem.M_star, record_every=500)
+    plain = S.gradient_descent(
+        S.SensingObjective.empirical(run.A, run.y),
+        run.unregularized.U,
+        0.05,
+        1000,
+        M_star=run.problem.M_star,
+        record_every=500,
+    )
     assert plain.errors[-1] > 0.5 * plain.errors[0] > 1e-4
 
 
@@ -445,8 +452,9 @@ def test_mismatched_shapes_raise():
 # ------------------------------------------------------------------- figures and the panel
 def _train_result(errors):
     steps = np.arange(len(errors)) * 10
-    return S.TrainResult(np.zeros((3, 1)), steps, np.ones(len(errors)), np.ones(len(errors)), np.array(errors),
-                         int(steps[-1]), False)
+    return S.TrainResult(
+        np.zeros((3, 1)), steps, np.ones(len(errors)), np.ones(len(errors)), np.array(errors), int(steps[-1]), False
+    )
 
 
 def test_sensing_plots_draw_what_they_are_given():
@@ -457,15 +465,27 @@ def test_sensing_plots_draw_what_they_are_given():
     assert "2 of 3 columns" in ax.get_legend().get_texts()[0].get_text()
     assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_ylabel()
     run = _train_result([1e-1, 1e-3, 1e-5, 1e-7, 1e-9])
-    ax = plotting.plot_finetune_curves({"pruned": run, "other": (run, "--")}, predicted=("pruned", 0.01 ** 0.1))
+    ax = plotting.plot_finetune_curves({"pruned": run, "other": (run, "--")}, predicted=("pruned", 0.01**0.1))
     guide = ax.get_lines()[-1]
     np.testing.assert_allclose(guide.get_ydata(), run.errors, rtol=1e-12)  # the guide of the exact rate
-    curve = S.GeneralizationCurve(np.array([100, 400]), np.array([[0.2, 0.1]]), np.array([[0.4, 0.2]]),
-                                  np.array([[3, 3]]), np.array([0.2, 0.1]), np.array([0.4, 0.2]))
+    curve = S.GeneralizationCurve(
+        np.array([100, 400]),
+        np.array([[0.2, 0.1]]),
+        np.array([[0.4, 0.2]]),
+        np.array([[3, 3]]),
+        np.array([0.2, 0.1]),
+        np.array([0.4, 0.2]),
+    )
     ax = plotting.plot_generalization_curve(curve)
     assert ax.get_xscale() == "log" and len(ax.get_legend().get_texts()) == 4
-    smap = S.SurvivorMap(np.array([0.01, 0.1, 1.0]), np.array([1e-4, 1e-2]), np.array([[3, 2, 0], [5, 3, 1]]),
-                         np.array([1.0, 0.6]), 2, 0.02)
+    smap = S.SurvivorMap(
+        np.array([0.01, 0.1, 1.0]),
+        np.array([1e-4, 1e-2]),
+        np.array([[3, 2, 0], [5, 3, 1]]),
+        np.array([1.0, 0.6]),
+        2,
+        0.02,
+    )
     ax = plotting.plot_survivor_map(smap)
     assert [t.get_text() for t in ax.texts] == ["3", "2", "0", "5", "3", "1"]
     plt.close("all")

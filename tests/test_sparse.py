@@ -57,12 +57,17 @@ def test_block_soft_threshold_matches_brute_force():
         v = rng.standard_normal(4) * rng.uniform(0.2, 3)
         t = rng.uniform(0, 2.5)
         z = sp.block_soft_threshold(v, t)
+
         def f(u, v=v, t=t):
             return 0.5 * np.sum((v - u) ** 2) + t * np.sqrt(np.sum(u * u) + 1e-30)
 
-        best = min((minimize(f, x0, method="Nelder-Mead",
-                             options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000})
-                    for x0 in (v, np.zeros(4) + 1e-3)), key=lambda r: r.fun)
+        best = min(
+            (
+                minimize(f, x0, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000})
+                for x0 in (v, np.zeros(4) + 1e-3)
+            ),
+            key=lambda r: r.fun,
+        )
         assert f(z) <= best.fun + 1e-9
         np.testing.assert_allclose(z, best.x, atol=1e-4)
     np.testing.assert_array_equal(sp.block_soft_threshold([0.3, 0.4], 0.5), [0.0, 0.0])

@@ -42,9 +42,18 @@ def test_objective_vs_sparsity_x2():
 
 
 def test_sparsity_tradeoff_separates_methods_as_coherence_grows():
-    res = sp.sparsity_tradeoff(levels=(0.0, 0.6), n=150, p=60, s_star=6, n_decoys=4,
-                               methods=("omp", "ompr", "iht"), ompr_iter=30, iht_iter=500,
-                               kappa_samples=100, rng=0)
+    res = sp.sparsity_tradeoff(
+        levels=(0.0, 0.6),
+        n=150,
+        p=60,
+        s_star=6,
+        n_decoys=4,
+        methods=("omp", "ompr", "iht"),
+        ompr_iter=30,
+        iht_iter=500,
+        kappa_samples=100,
+        rng=0,
+    )
     assert res.kappa[1] > 2 * res.kappa[0]
     for m in ("omp", "ompr", "iht"):
         assert res.s_needed[m][0] == 6  # well conditioned: the planted sparsity suffices

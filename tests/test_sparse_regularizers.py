@@ -66,8 +66,9 @@ def test_group_powerprop_turns_weight_decay_into_group_lasso():
         np.testing.assert_allclose(u[gi] / np.linalg.norm(u[gi]), beta[gi] / np.linalg.norm(beta[gi]))
 
 
-@pytest.mark.parametrize("q,q_inv", [(np.sqrt, np.square), (np.log1p, np.expm1),
-                                     (sp.q_l1_mask, lambda v: (v / (1.5 * 2 ** (1 / 3))) ** 1.5)])
+@pytest.mark.parametrize(
+    "q,q_inv", [(np.sqrt, np.square), (np.log1p, np.expm1), (sp.q_l1_mask, lambda v: (v / (1.5 * 2 ** (1 / 3))) ** 1.5)]
+)
 def test_q_regularizer_dominates_group_lasso_with_equality_when_one_group(q, q_inv):
     rng = np.random.default_rng(1)
     groups = [np.arange(3 * i, 3 * i + 3) for i in range(5)]
@@ -91,6 +92,7 @@ def test_theorem_1_1_nonconvex_minimizer_equals_group_lasso_on_two_groups():
     lasso = sp.group_lasso(X, y, lam, tol=1e-13)
     assert len(lasso.active) == 1  # (2) has a 1-group-sparse minimizer just below tau
     for q, q_inv in [(np.sqrt, np.square), (np.log1p, np.expm1)]:
+
         def obj(B1, B2, q=q, q_inv=q_inv):
             R = y[None, None, :] - (B1[..., None] * X[:, 0] + B2[..., None] * X[:, 1])
             return np.sum(R * R, axis=-1) / (2 * n) + lam * q_inv(q(np.abs(B1)) + q(np.abs(B2)))

@@ -228,8 +228,12 @@ def test_check_int_accepts_integers_in_range_and_names_the_problem():
 
     assert check_int(np.int64(3), "k") == 3 and isinstance(check_int(np.int64(3), "k"), int)
     assert check_int(0, "k", low=0) == 0 and check_int(5, "k", 1, 5) == 5
-    for bad, match in [(True, r"k must be an integer >= 1, got True"), (2.0, r"k must be an integer >= 1"),
-                       (0, r"k must be an integer >= 1, got 0"), ("3", "k must be an integer")]:
+    for bad, match in [
+        (True, r"k must be an integer >= 1, got True"),
+        (2.0, r"k must be an integer >= 1"),
+        (0, r"k must be an integer >= 1, got 0"),
+        ("3", "k must be an integer"),
+    ]:
         with pytest.raises(ValueError, match=match):
             check_int(bad, "k")
     with pytest.raises(ValueError, match=r"k must be an integer in 1\.\.5, got 6"):

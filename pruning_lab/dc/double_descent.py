@@ -25,13 +25,29 @@ from .pruning import DC_STRATEGIES, oracle_prune_risk, retrain_risk, threshold_p
 from .simulate import Agreement, MonteCarlo, agreement, simulate_min_norm, simulate_small_model
 from .theory import dc_params, isotropic_risk, oracle_small_model_risk
 
-__all__ = ["DenseRiskCurve", "RegimeMap", "SparseDoubleDescent", "dense_risk_curve", "learner_problem",
-           "regime_map", "sparse_double_descent", "two_level_world"]
+__all__ = [
+    "DenseRiskCurve",
+    "RegimeMap",
+    "SparseDoubleDescent",
+    "dense_risk_curve",
+    "learner_problem",
+    "regime_map",
+    "sparse_double_descent",
+    "two_level_world",
+]
 
 
-
-def two_level_world(P: int, k: int, *, spike: float = 10.0, beta_spike=None, beta_bulk=None, sigma: float = 0.5,
-                    signal_spike: float = 1.0, signal_bulk: float = 1.0) -> LinearGaussianProblem:
+def two_level_world(
+    P: int,
+    k: int,
+    *,
+    spike: float = 10.0,
+    beta_spike=None,
+    beta_bulk=None,
+    sigma: float = 0.5,
+    signal_spike: float = 1.0,
+    signal_bulk: float = 1.0,
+) -> LinearGaussianProblem:
     r"""World with ``k`` spiked features (variance ``spike``) then ``P - k`` unit-variance features.
 
     The linear Gaussian problem :math:`y=x^\top\beta+\sigma z` with diagonal
@@ -108,8 +124,9 @@ class SparseDoubleDescent:
     def agreement(self, name: str, min_p: int = 0) -> Agreement:
         """Theory against simulation for ``name`` (``"dense"`` or a strategy) over the sizes ``p >= min_p``."""
         if name not in self.simulated:
-            raise ValueError(f"no simulated curve {name!r}; this result has {sorted(self.simulated)} "
-                             "(simulate with trials > 0)")
+            raise ValueError(
+                f"no simulated curve {name!r}; this result has {sorted(self.simulated)} (simulate with trials > 0)"
+            )
         return agreement(self.theory[name], self.simulated[name], self.ps >= min_p)
 
 
@@ -128,8 +145,17 @@ def _theory_point(problem, n, s, retrain_draws, rng):
     return out
 
 
-def sparse_double_descent(world: LinearGaussianProblem, n: int, s: int, ps, *, trials: int = 0,
-                          retrain_draws: int = 0, rng=0, progress: bool = False) -> SparseDoubleDescent:
+def sparse_double_descent(
+    world: LinearGaussianProblem,
+    n: int,
+    s: int,
+    ps,
+    *,
+    trials: int = 0,
+    retrain_draws: int = 0,
+    rng=0,
+    progress: bool = False,
+) -> SparseDoubleDescent:
     r"""DC curves of the dense and pruned risks for each learner size in ``ps``, and optionally the simulation.
 
     For each ``p`` the learner faces :func:`learner_problem` ``(world, p)``; the theory is the dense DC risk
@@ -207,8 +233,7 @@ class DenseRiskCurve:
         return agreement(self.dc, self.simulated)
 
 
-def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, trials: int = 10,
-                     rng=0) -> DenseRiskCurve:
+def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, trials: int = 10, rng=0) -> DenseRiskCurve:
     r"""Double descent of the dense model on :math:`\Sigma=I`, :math:`\lVert\beta\rVert^2=r^2`, for ``p = round(κ n)``.
 
     Returns the finite-:math:`p` DC risk (:func:`pruning_lab.dc.theory.dc_params`),
@@ -308,9 +333,20 @@ class RegimeMap:
         return {"pruned": pruned, "small": small}
 
 
-def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: float = 0.5,
-               signal_spike: float = 1.0, signal_bulk: float = 1.0, ps=None, strategy: str = "magnitude",
-               progress: bool = False) -> RegimeMap:
+def regime_map(
+    n: int,
+    s_ratios,
+    spikes,
+    *,
+    P: int = 4000,
+    k: int = 20,
+    sigma: float = 0.5,
+    signal_spike: float = 1.0,
+    signal_bulk: float = 1.0,
+    ps=None,
+    strategy: str = "magnitude",
+    progress: bool = False,
+) -> RegimeMap:
     r"""Where does training large and pruning beat training small?  DC theory over :math:`(s/n,\ \lambda_{\rm spike})`.
 
     For each spike variance, the world is :func:`two_level_world` ``(P, k, spike=...)``
@@ -374,14 +410,22 @@ def regime_map(n: int, s_ratios, spikes, *, P: int = 4000, k: int = 20, sigma: f
     for j, spike in enumerate(tqdm(spikes, desc="spike", disable=not progress)):
         world = two_level_world(P, k, spike=spike, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
         for i, s in enumerate(s_values):
-            grid = (np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int)) if ps is None
-                    else np.asarray(ps, dtype=int))
+            grid = (
+                np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int))
+                if ps is None
+                else np.asarray(ps, dtype=int)
+            )
             grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
             if grid.size == 0:
                 raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")
-            risks = np.array([oracle_prune_risk(learner_problem(world, int(p)), n, int(s)) if strategy == "oracle"
-                              else threshold_prune_risk(learner_problem(world, int(p)), n, int(s), strategy)
-                              for p in grid])
+            risks = np.array(
+                [
+                    oracle_prune_risk(learner_problem(world, int(p)), n, int(s))
+                    if strategy == "oracle"
+                    else threshold_prune_risk(learner_problem(world, int(p)), n, int(s), strategy)
+                    for p in grid
+                ]
+            )
             best = int(np.argmin(risks))
             pruned[i, j], best_p[i, j] = risks[best], grid[best]
             small[i, j] = oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf

@@ -62,8 +62,9 @@ class ThresholdRisk:
 def _threshold_law(problem, n: int, strategy: str, ridge: float):
     """Distinct (lambda, beta) groups with their counts, DC marginals and threshold scale; None if the law is a point."""
     if not problem.is_diagonal:
-        raise ValueError("the closed-form threshold risk needs a diagonal covariance; "
-                         "use dc_prune_risk_mc for correlated features")
+        raise ValueError(
+            "the closed-form threshold risk needs a diagonal covariance; use dc_prune_risk_mc for correlated features"
+        )
     if strategy not in ("magnitude", "hessian"):
         raise ValueError(f"strategy must be 'magnitude' or 'hessian', got {strategy!r}")
     m, tau = dc_marginals(problem, n, ridge=ridge)
@@ -72,8 +73,9 @@ def _threshold_law(problem, n: int, strategy: str, ridge: float):
     if np.any(tau <= 0):
         raise ValueError("every feature needs a positive variance for the closed-form pruning risk")
     # Coordinates with the same (lambda, beta) share their law: work on the distinct ones, with counts.
-    _, first_index, counts = np.unique(np.stack([problem.covariance, problem.beta], axis=1), axis=0,
-                                       return_index=True, return_counts=True)
+    _, first_index, counts = np.unique(
+        np.stack([problem.covariance, problem.beta], axis=1), axis=0, return_index=True, return_counts=True
+    )
     lam, beta, m, tau = (a[first_index] for a in (problem.covariance, problem.beta, m, tau))
     scale = np.ones_like(lam) if strategy == "magnitude" else 1.0 / np.sqrt(lam)
     return lam, beta, m, tau, counts, scale
@@ -189,8 +191,9 @@ def _prune_masks(draws: np.ndarray, s: int, strategy: str, problem) -> np.ndarra
     raise ValueError(f"strategy must be 'magnitude', 'hessian' or 'oracle', got {strategy!r}")
 
 
-def dc_prune_risk_mc(problem, n: int, s: int, strategy: str = "magnitude", draws: int = 200, rng=0, *,
-                     ridge: float = 0.0):
+def dc_prune_risk_mc(
+    problem, n: int, s: int, strategy: str = "magnitude", draws: int = 200, rng=0, *, ridge: float = 0.0
+):
     r"""DC prediction of the pruned risk by Monte Carlo over DC vectors (Def. 4); any covariance.
 
     Draws ``draws`` DC vectors, prunes each in the original coordinates with
@@ -235,8 +238,9 @@ def dc_prune_risk_mc(problem, n: int, s: int, strategy: str = "magnitude", draws
     return float(risks.mean()), float(risks.std(ddof=1) / np.sqrt(len(b)))
 
 
-def retrain_risk(problem, n: int, s: int, strategy: str = "magnitude", draws: int = 200, rng=0, n_retrain=None, *,
-                 ridge: float = 0.0):
+def retrain_risk(
+    problem, n: int, s: int, strategy: str = "magnitude", draws: int = 200, rng=0, n_retrain=None, *, ridge: float = 0.0
+):
     r"""Retraining DC (Def. 5): risk of train → prune → retrain on *fresh* samples.
 
     For each of ``draws`` DC vectors, the support :math:`\Delta` is chosen by

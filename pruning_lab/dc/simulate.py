@@ -17,8 +17,17 @@ from ..pipeline import prune_weights
 from ..problems import LinearGaussianProblem
 from ..validation import as_rng, check_nonnegative, check_sparsity
 
-__all__ = ["Agreement", "MonteCarlo", "agreement", "simulate_ridge", "simulate_lemma1", "simulate_min_norm", "simulate_retraining", "simulate_small_model",
-           "simulate_threshold_pruning"]
+__all__ = [
+    "Agreement",
+    "MonteCarlo",
+    "agreement",
+    "simulate_ridge",
+    "simulate_lemma1",
+    "simulate_min_norm",
+    "simulate_retraining",
+    "simulate_small_model",
+    "simulate_threshold_pruning",
+]
 
 
 @dataclass(frozen=True)
@@ -93,8 +102,15 @@ def simulate_min_norm(problem: LinearGaussianProblem, n: int, trials: int, rng=0
     return weights, problem.population_risk(weights)
 
 
-def simulate_retraining(problem: LinearGaussianProblem, n: int, s: int, strategy: str = "magnitude",
-                        trials: int = 20, rng=0, progress: bool = False) -> dict:
+def simulate_retraining(
+    problem: LinearGaussianProblem,
+    n: int,
+    s: int,
+    strategy: str = "magnitude",
+    trials: int = 20,
+    rng=0,
+    progress: bool = False,
+) -> dict:
     r"""Train → prune → retrain, retraining on the same samples *and* on a fresh batch of ``n``.
 
     Each trial trains :math:`\hat\beta=X^\dagger y` on ``n`` samples, prunes it to ``s`` weights
@@ -222,8 +238,9 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, stra
     return out
 
 
-def simulate_small_model(problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0, *,
-                         ridge: float = 0.0) -> MonteCarlo:
+def simulate_small_model(
+    problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0, *, ridge: float = 0.0
+) -> MonteCarlo:
     r"""A model trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.theory.small_model_risk` predicts.
 
     Least squares (``ridge = 0``, :func:`pruning_lab.lsq.restricted_fit`) or ridge with penalty

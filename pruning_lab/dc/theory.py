@@ -98,8 +98,10 @@ def _solve_xi(lam: np.ndarray, target: float, weights: np.ndarray) -> float:
     """Root xi > 0 of sum(w * lam / (lam + xi)) = target, found by brentq in log(xi)."""
     scale = float(np.average(lam, weights=weights))
     if np.sum(weights[lam > 0]) <= target * (1 + 1e-12):
-        raise ValueError("the fixed point (8) has no root: the DC needs more (nonzero-variance) "
-                         "features than samples, p > n (kappa > 1)")
+        raise ValueError(
+            "the fixed point (8) has no root: the DC needs more (nonzero-variance) "
+            "features than samples, p > n (kappa > 1)"
+        )
 
     def f(u):
         xi = scale * np.exp(u)
@@ -156,6 +158,7 @@ def _check_ridge(ridge) -> float:
 
 def _solve_kappa(lam: np.ndarray, n: int, mu: float) -> float:
     """Root kappa > max(mu, xi) of mu = kappa (1 - sum(lam / (lam + kappa)) / n), for mu > 0."""
+
     def g(kappa):
         return kappa - float(np.sum(lam * kappa / (lam + kappa))) / n - mu
 
@@ -324,8 +327,9 @@ def optimal_ridge(problem, n: int, support=None, *, grid: int = 121) -> OptimalR
     best = int(np.argmin(values))
     if best in (0, grid - 1):
         return OptimalRidge(float(np.exp(logs[best])), float(values[best]), True)
-    found = optimize.minimize_scalar(risk, bounds=(logs[best - 1], logs[best + 1]), method="bounded",
-                                     options={"xatol": 1e-10})
+    found = optimize.minimize_scalar(
+        risk, bounds=(logs[best - 1], logs[best + 1]), method="bounded", options={"xatol": 1e-10}
+    )
     log_mu, value = (found.x, found.fun) if found.fun <= values[best] else (logs[best], values[best])
     return OptimalRidge(float(np.exp(log_mu)), float(value), False)
 

@@ -38,15 +38,26 @@ from .train import (
     relative_error,
 )
 
-__all__ = ["CurvatureSweep", "InaccurateMaskSweep", "NoiseSweep", "PhaseDiagram", "RateSweep", "curvature_sweep",
-           "inaccurate_mask_sweep", "noise_sweep", "phase_diagram", "rate_sweep"]
+__all__ = [
+    "CurvatureSweep",
+    "InaccurateMaskSweep",
+    "NoiseSweep",
+    "PhaseDiagram",
+    "RateSweep",
+    "curvature_sweep",
+    "inaccurate_mask_sweep",
+    "noise_sweep",
+    "phase_diagram",
+    "rate_sweep",
+]
 
 _CACHE_VERSION = 1
 
 
 def _rng(seed: int, tag: int, *keys) -> np.random.Generator:
-    return np.random.default_rng([seed, tag, *(int(round(k * 1_000_000)) if isinstance(k, float) else int(k)
-                                               for k in keys)])
+    return np.random.default_rng(
+        [seed, tag, *(int(round(k * 1_000_000)) if isinstance(k, float) else int(k) for k in keys)]
+    )
 
 
 def _draw(d, K, r, n, trials, seed, tag, keys, *, spread=0.0, groups=1, noise_level=0.0, rel_dist=0.1):
@@ -117,10 +128,24 @@ class PhaseDiagram:
         return float(np.sum(n50[ok] * rt[ok]) / np.sum(rt[ok] ** 2))
 
 
-def phase_diagram(r_values, n_values, *, d: int = 100, K: int = 5, trials: int = 8, rel_dist: float = 0.1,
-                  beta: float = PAPER_BETA, max_iter: int = 3000, tol: float = 1e-8, spread: float = 0.1,
-                  groups: int = 1, threshold: float = 1e-4, seed: int = 0, cache_dir=None,
-                  progress: bool = False) -> PhaseDiagram:
+def phase_diagram(
+    r_values,
+    n_values,
+    *,
+    d: int = 100,
+    K: int = 5,
+    trials: int = 8,
+    rel_dist: float = 0.1,
+    beta: float = PAPER_BETA,
+    max_iter: int = 3000,
+    tol: float = 1e-8,
+    spread: float = 0.1,
+    groups: int = 1,
+    threshold: float = 1e-4,
+    seed: int = 0,
+    cache_dir=None,
+    progress: bool = False,
+) -> PhaseDiagram:
     r"""Sample-complexity phase diagram (paper Fig. 4, scaled down): success over (:math:`\tilde r`, :math:`N`).
 
     In every cell, ``trials`` problems: a teacher with widths
@@ -188,16 +213,31 @@ def phase_diagram(r_values, n_values, *, d: int = 100, K: int = 5, trials: int =
     cells = [(i, j) for i in range(len(r_values)) for j in range(len(n_values))]
     for i, j in tqdm(cells, desc="cells", disable=not progress):
         r, n = int(r_values[i]), int(n_values[j])
-        config = dict(version=_CACHE_VERSION, d=d, K=K, trials=trials, rel_dist=float(rel_dist), beta=float(beta),
-                      max_iter=int(max_iter), tol=float(tol), spread=float(spread), groups=int(groups),
-                      seed=int(seed), r=r, n=n)
+        config = dict(
+            version=_CACHE_VERSION,
+            d=d,
+            K=K,
+            trials=trials,
+            rel_dist=float(rel_dist),
+            beta=float(beta),
+            max_iter=int(max_iter),
+            tol=float(tol),
+            spread=float(spread),
+            groups=int(groups),
+            seed=int(seed),
+            r=r,
+            n=n,
+        )
 
         def compute(r=r, n=n):
-            teachers, X, y, W0 = _draw(d, K, r, n, trials, seed, 1, (r, n), spread=spread, groups=groups,
-                                       rel_dist=rel_dist)
+            teachers, X, y, W0 = _draw(
+                d, K, r, n, trials, seed, 1, (r, n), spread=spread, groups=groups, rel_dist=rel_dist
+            )
             results = agd_pruned_batch(X, y, _stack(teachers, "mask"), W0, beta=beta, max_iter=max_iter, tol=tol)
-            return {"errors": np.array([relative_error(res.weights, T.weights) for res, T in zip(results, teachers)]),
-                    "r_tilde": np.array([T.r_tilde for T in teachers])}
+            return {
+                "errors": np.array([relative_error(res.weights, T.weights) for res, T in zip(results, teachers)]),
+                "r_tilde": np.array([T.r_tilde for T in teachers]),
+            }
 
         cell = compute() if cache is None else cache.cached(config, compute)
         errors[i, j], rt[i, j] = cell["errors"], cell["r_tilde"]
@@ -219,9 +259,20 @@ class RateSweep:
     n: int
 
 
-def rate_sweep(r_values, *, d: int = 150, K: int = 5, n: int = 1000, trials: int = 5, rel_dist: float = 0.2,
-               betas=(0.0, PAPER_BETA), tuned: bool = True, max_iter: int = 3000, seed: int = 0,
-               progress: bool = False) -> RateSweep:
+def rate_sweep(
+    r_values,
+    *,
+    d: int = 150,
+    K: int = 5,
+    n: int = 1000,
+    trials: int = 5,
+    rel_dist: float = 0.2,
+    betas=(0.0, PAPER_BETA),
+    tuned: bool = True,
+    max_iter: int = 3000,
+    seed: int = 0,
+    progress: bool = False,
+) -> RateSweep:
     r"""Linear convergence and its rate against :math:`\tilde r` (paper Fig. 3, scaled down).
 
     For each width, ``trials`` noiseless problems with equal widths and full
@@ -307,8 +358,9 @@ class CurvatureSweep:
     K: int
 
 
-def curvature_sweep(r_values, n_values, *, d: int = 150, K: int = 5, trials: int = 3, seed: int = 0,
-                    progress: bool = False) -> CurvatureSweep:
+def curvature_sweep(
+    r_values, n_values, *, d: int = 150, K: int = 5, trials: int = 3, seed: int = 0, progress: bool = False
+) -> CurvatureSweep:
     r"""Local curvature at the truth against :math:`\tilde r` (Theorem 1, eq. 7): :math:`\hat\mu,\hat L` for each
     :math:`N` and their population values (:func:`~pruning_lab.lottery.model.population_hessian`).
 
@@ -369,13 +421,24 @@ class NoiseSweep:
 
     def slope(self) -> float:
         r"""Least-squares :math:`c` in :math:`\text{error}\approx c\,(\sigma/E_y)\sqrt{\tilde r/N}` (trial means)."""
-        x = (self.noise_levels[:, None, None] * np.sqrt(self.r_tilde[None, None, :] / self.n_values[None, :, None]))
+        x = self.noise_levels[:, None, None] * np.sqrt(self.r_tilde[None, None, :] / self.n_values[None, :, None])
         yv = self.errors.mean(axis=3)
         return float(np.sum(x * yv) / np.sum(x * x))
 
 
-def noise_sweep(r_values, n_values, noise_levels=(1e-3, 1e-2), *, d: int = 100, K: int = 5, trials: int = 4,
-                rel_dist: float = 0.1, max_iter: int = 1000, seed: int = 0, progress: bool = False) -> NoiseSweep:
+def noise_sweep(
+    r_values,
+    n_values,
+    noise_levels=(1e-3, 1e-2),
+    *,
+    d: int = 100,
+    K: int = 5,
+    trials: int = 4,
+    rel_dist: float = 0.1,
+    max_iter: int = 1000,
+    seed: int = 0,
+    progress: bool = False,
+) -> NoiseSweep:
     r"""Noisy labels (paper Fig. 6; eq. 9): final error of Algorithm 1 against :math:`\sqrt{\tilde r/N}` and the noise.
 
     Labels :math:`y=g(x;W^*)+\xi`, :math:`\xi\sim\mathcal N(0,\sigma^2)` with
@@ -443,9 +506,22 @@ class InaccurateMaskSweep:
     accuracy: dict
 
 
-def inaccurate_mask_sweep(n_values, *, d: int = 100, K: int = 5, r_star: int = 20, rounds: int = 8, rate: float = 0.2,
-               steps: int = 20, rel_dist: float = 0.5, noise_level: float = 1e-3, trials: int = 6,
-               max_iter: int = 1000, seed: int = 0, progress: bool = False) -> InaccurateMaskSweep:
+def inaccurate_mask_sweep(
+    n_values,
+    *,
+    d: int = 100,
+    K: int = 5,
+    r_star: int = 20,
+    rounds: int = 8,
+    rate: float = 0.2,
+    steps: int = 20,
+    rel_dist: float = 0.5,
+    noise_level: float = 1e-3,
+    trials: int = 6,
+    max_iter: int = 1000,
+    seed: int = 0,
+    progress: bool = False,
+) -> InaccurateMaskSweep:
     r"""Learner masks found by magnitude pruning, hence inaccurate (paper §4.2–4.3, Figs. 7–10, scaled down).
 
     A dense learner starts at relative distance ``rel_dist`` from the teacher

@@ -168,8 +168,11 @@ def population_rmse(W, W_star) -> float:
     W_star = _check_weights(W_star, "W_star")
     W = _check_weights(W, d=W_star.shape[0])
     K, Ks = W.shape[1], W_star.shape[1]
-    val = (relu_kernel(W, W).sum() / K**2 - 2 * relu_kernel(W, W_star).sum() / (K * Ks)
-           + relu_kernel(W_star, W_star).sum() / Ks**2)
+    val = (
+        relu_kernel(W, W).sum() / K**2
+        - 2 * relu_kernel(W, W_star).sum() / (K * Ks)
+        + relu_kernel(W_star, W_star).sum() / Ks**2
+    )
     return float(np.sqrt(max(val, 0.0)))
 
 
@@ -287,7 +290,7 @@ def make_teacher(d: int, K: int, r, *, groups: int = 1, spread: float = 0.0, rng
     mask = np.zeros((d, K), dtype=bool)
     start = 0
     for m, size in zip(members, cores):
-        core = perm[start:start + size]
+        core = perm[start : start + size]
         start += size
         for j in m:
             mask[rng.choice(core, size=int(widths[j]), replace=False), j] = True
@@ -330,7 +333,7 @@ def _gauss_newton_factor(W, X, mask) -> np.ndarray:
     if M.ndim != 2:
         raise ValueError(f"mask must be a single (d, K) mask, got shape {M.shape}")
     active = (X @ W) > 0
-    V = np.concatenate([X[:, M[:, j]] * active[:, j:j + 1] for j in range(W.shape[1])], axis=1)
+    V = np.concatenate([X[:, M[:, j]] * active[:, j : j + 1] for j in range(W.shape[1])], axis=1)
     return V / (W.shape[1] * np.sqrt(X.shape[0]))
 
 
@@ -418,6 +421,6 @@ def population_hessian(W, mask) -> np.ndarray:
     for j in range(K):
         for k in range(j, K):
             block = _pair_moment(W[:, j], W[:, k])[np.ix_(idx[j], idx[k])] / K**2
-            H[offsets[j]:offsets[j + 1], offsets[k]:offsets[k + 1]] = block
-            H[offsets[k]:offsets[k + 1], offsets[j]:offsets[j + 1]] = block.T
+            H[offsets[j] : offsets[j + 1], offsets[k] : offsets[k + 1]] = block
+            H[offsets[k] : offsets[k + 1], offsets[j] : offsets[j + 1]] = block.T
     return H

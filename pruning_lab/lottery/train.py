@@ -134,8 +134,19 @@ def _check_eta(eta):
     return eta
 
 
-def agd_pruned(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, max_iter: int = 3000,
-               tol: float = 1e-8, batches: int | None = None, W_ref=None) -> AGDResult:
+def agd_pruned(
+    X,
+    y,
+    mask,
+    W0,
+    *,
+    eta="auto",
+    beta: float = PAPER_BETA,
+    max_iter: int = 3000,
+    tol: float = 1e-8,
+    batches: int | None = None,
+    W_ref=None,
+) -> AGDResult:
     r"""Algorithm 1: masked heavy-ball gradient descent on the pruned network, from ``W0``.
 
     The loss is the empirical risk (eq. 2) :math:`\hat f_D(W)=\frac1{2N}\sum_n(g(x_n;W)-y_n)^2`, with the
@@ -185,12 +196,33 @@ def agd_pruned(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, max_iter
     W0 = _check_weights(W0, "W0", d=X.shape[1])
     if W_ref is not None:
         W_ref = check_array(W_ref, "W_ref", shape=W0.shape)[None]
-    return agd_pruned_batch(X[None], y[None], np.asarray(mask)[None], W0[None], eta=eta, beta=beta,
-                            max_iter=max_iter, tol=tol, batches=batches, W_ref=W_ref)[0]
+    return agd_pruned_batch(
+        X[None],
+        y[None],
+        np.asarray(mask)[None],
+        W0[None],
+        eta=eta,
+        beta=beta,
+        max_iter=max_iter,
+        tol=tol,
+        batches=batches,
+        W_ref=W_ref,
+    )[0]
 
 
-def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, max_iter: int = 3000,
-                     tol: float = 1e-8, batches: int | None = None, W_ref=None) -> list[AGDResult]:
+def agd_pruned_batch(
+    X,
+    y,
+    mask,
+    W0,
+    *,
+    eta="auto",
+    beta: float = PAPER_BETA,
+    max_iter: int = 3000,
+    tol: float = 1e-8,
+    batches: int | None = None,
+    W_ref=None,
+) -> list[AGDResult]:
     r""":func:`agd_pruned` on a stack of independent problems (same ``N``, ``d``, ``K``), run in lockstep.
 
     Arrays carry a leading trial axis: ``X`` ``(B, N, d)``, ``y`` ``(B, N)``,
@@ -255,12 +287,13 @@ def agd_pruned_batch(X, y, mask, W0, *, eta="auto", beta: float = PAPER_BETA, ma
     rows = _support_rows(M)
     splits = np.array_split(np.arange(N), max_iter) if batches is not None else None
     W_final, iterations, converged, history = _heavy_ball_lockstep(
-        X, y, M, W0, rows, etas, betas, max_iter, tol, splits, W_ref)
+        X, y, M, W0, rows, etas, betas, max_iter, tol, splits, W_ref
+    )
     out = []
     for b in range(B):
         full = np.zeros((d, K))
         full[rows[b]] = W_final[b]
-        errs = history[b, :iterations[b] + 1].copy() if W_ref is not None else None
+        errs = history[b, : iterations[b] + 1].copy() if W_ref is not None else None
         out.append(AGDResult(full, int(iterations[b]), bool(converged[b]), errs, float(etas[b]), float(betas[b])))
     return out
 
@@ -295,7 +328,7 @@ def _support_rows(M: np.ndarray) -> np.ndarray:
     d = M.shape[1]
     unions = [np.flatnonzero(M[b].any(axis=1)) for b in range(M.shape[0])]
     u = max(len(r) for r in unions)
-    return np.stack([np.concatenate([r, np.setdiff1d(np.arange(d), r)[:u - len(r)]]) for r in unions])
+    return np.stack([np.concatenate([r, np.setdiff1d(np.arange(d), r)[: u - len(r)]]) for r in unions])
 
 
 def _heavy_ball_lockstep(X, y, M, W0, rows, etas, betas, max_iter, tol, splits, W_ref):
@@ -441,7 +474,7 @@ def magnitude_mask(W, r, within=None) -> np.ndarray:
     order = np.argsort(-score, axis=0, kind="stable")
     mask = np.zeros((d, K), dtype=bool)
     for j in range(K):
-        mask[order[:widths[j], j], j] = True
+        mask[order[: widths[j], j], j] = True
     return mask
 
 
@@ -453,8 +486,9 @@ class NeuronwiseIMP:
     weights: tuple
 
 
-def neuronwise_imp(X, y, W_init, *, rounds: int, rate: float = 0.2, mask=None, steps: int = 200,
-                                eta="auto", beta: float = PAPER_BETA) -> NeuronwiseIMP:
+def neuronwise_imp(
+    X, y, W_init, *, rounds: int, rate: float = 0.2, mask=None, steps: int = 200, eta="auto", beta: float = PAPER_BETA
+) -> NeuronwiseIMP:
     r"""Iterative magnitude pruning with rewinding :cite:`frankle2019lottery` on the one-hidden-layer network.
 
     Round :math:`k`: train ``steps`` iterations of :func:`agd_pruned` from

@@ -27,7 +27,16 @@ from .completion import CompletionData, MatrixCompletionProblem, ObservedLoss
 from .experiments import completion_rank_sweep, noise_floor, robust_completion_sweep
 
 __all__ = [
-    "CompletionData", "LowRankFit", "MatrixCompletionProblem", "ObservedLoss", "completion_rank_sweep",
-    "greedy_rank", "local_search_rank", "noise_floor", "robust_completion_sweep", "soft_impute", "svp",
+    "CompletionData",
+    "LowRankFit",
+    "MatrixCompletionProblem",
+    "ObservedLoss",
+    "completion_rank_sweep",
+    "greedy_rank",
+    "local_search_rank",
+    "noise_floor",
+    "robust_completion_sweep",
+    "soft_impute",
+    "svp",
     "top_singular_pair",
 ]

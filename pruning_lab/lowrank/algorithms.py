@@ -192,8 +192,9 @@ def _descent_pair(loss, res):
     return None if sig <= 1e-14 * max(1.0, float(np.abs(loss._y).max())) else (u, v)
 
 
-def greedy_rank(loss, r: int, *, refit: str = "core", refit_iter: int = 30, holdout=None,
-                progress: bool = False) -> LowRankFit:
+def greedy_rank(
+    loss, r: int, *, refit: str = "core", refit_iter: int = 30, holdout=None, progress: bool = False
+) -> LowRankFit:
     r"""Greedy rank-1 steps and refits; our reconstruction, in the spirit of Axiotis & Sviridenko (2021).
 
     From :math:`A=0`, for :math:`t=1..r`: add the top singular pair :math:`(u,v)` of :math:`-\nabla R(A)`
@@ -240,8 +241,17 @@ def greedy_rank(loss, r: int, *, refit: str = "core", refit_iter: int = 30, hold
     return track.fit(L, C, R, t)
 
 
-def local_search_rank(loss, r: int, *, n_iter: int = 30, refit: str = "core", refit_iter: int = 30,
-                      tol: float = 1e-10, holdout=None, progress: bool = False) -> LowRankFit:
+def local_search_rank(
+    loss,
+    r: int,
+    *,
+    n_iter: int = 30,
+    refit: str = "core",
+    refit_iter: int = 30,
+    tol: float = 1e-10,
+    holdout=None,
+    progress: bool = False,
+) -> LowRankFit:
     r"""Local search at fixed rank; our reconstruction, in the spirit of Axiotis & Sviridenko (2021).
 
     Start from :func:`greedy_rank` (``r`` steps), then up to ``n_iter`` times: (a) add the top singular pair
@@ -304,8 +314,16 @@ def _prox_loop(loss, step, shrink, max_iter, tol, holdout, progress, desc, penal
     return track.fit(L, C, R, it)
 
 
-def svp(loss, r: int, *, step: float | None = None, max_iter: int = 300, tol: float = 1e-10,
-        holdout=None, progress: bool = False) -> LowRankFit:
+def svp(
+    loss,
+    r: int,
+    *,
+    step: float | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-10,
+    holdout=None,
+    progress: bool = False,
+) -> LowRankFit:
     r"""Singular value projection (Jain, Meka & Dhillon 2010): projected gradient onto rank :math:`\le r`.
 
     :math:`A_{t+1}=P_r\big(A_t-\eta\nabla R(A_t)\big)`, :math:`A_0=0`, with :math:`P_r` the rank-:math:`r`
@@ -340,8 +358,16 @@ def svp(loss, r: int, *, step: float | None = None, max_iter: int = 300, tol: fl
     return _prox_loop(loss, eta, lambda B: _svd_r(B, r), max_iter, tol, holdout, progress, "SVP", lambda C: 0.0)
 
 
-def soft_impute(loss, lam: float, *, max_rank: int | None = None, max_iter: int = 300, tol: float = 1e-10,
-                holdout=None, progress: bool = False) -> LowRankFit:
+def soft_impute(
+    loss,
+    lam: float,
+    *,
+    max_rank: int | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-10,
+    holdout=None,
+    progress: bool = False,
+) -> LowRankFit:
     r"""Soft-impute (Mazumder, Hastie & Tibshirani 2010) for :math:`\min_A R(A)+\lambda\lVert A\rVert_*`.
 
     :math:`A_{t+1}=S_\lambda\big(P_\Omega(Y)+P_\Omega^\perp(A_t)\big)=S_\lambda\big(A_t-\nabla R(A_t)\big)`,
@@ -377,5 +403,6 @@ def soft_impute(loss, lam: float, *, max_rank: int | None = None, max_iter: int 
         s = np.maximum(np.diag(S) - lam, 0.0)
         return U[:, s > 0], np.diag(s[s > 0]), V[:, s > 0]
 
-    return _prox_loop(loss, 1.0, shrink, max_iter, tol, holdout, progress, "soft-impute",
-                      lambda C: lam * float(np.trace(C)))
+    return _prox_loop(
+        loss, 1.0, shrink, max_iter, tol, holdout, progress, "soft-impute", lambda C: lam * float(np.trace(C))
+    )

@@ -73,8 +73,14 @@ class ObservedLoss:
         if delta == 0:
             raise ValueError("delta (Huber threshold) must be > 0")
         rows, cols = np.nonzero(mask)
-        for name, value in (("observed", _readonly(np.where(mask, Y, 0.0))), ("mask", _readonly(mask, bool)),
-                            ("delta", delta), ("_rows", rows), ("_cols", cols), ("_y", Y[rows, cols])):
+        for name, value in (
+            ("observed", _readonly(np.where(mask, Y, 0.0))),
+            ("mask", _readonly(mask, bool)),
+            ("delta", delta),
+            ("_rows", rows),
+            ("_cols", cols),
+            ("_y", Y[rows, cols]),
+        ):
             object.__setattr__(self, name, value)
 
     @property
@@ -135,9 +141,13 @@ class CompletionData:
         c = np.asarray(self.corrupted)
         if c.dtype != bool or c.shape != M.shape:
             raise ValueError(f"corrupted must be a boolean array of shape {M.shape}")
-        for name, value in (("truth", _readonly(M)), ("observed", _readonly(Y)), ("corrupted", _readonly(c, bool)),
-                            ("mask", _readonly(_check_mask(self.mask, M.shape, "mask"), bool)),
-                            ("test_mask", _readonly(_check_mask(self.test_mask, M.shape, "test_mask"), bool))):
+        for name, value in (
+            ("truth", _readonly(M)),
+            ("observed", _readonly(Y)),
+            ("corrupted", _readonly(c, bool)),
+            ("mask", _readonly(_check_mask(self.mask, M.shape, "mask"), bool)),
+            ("test_mask", _readonly(_check_mask(self.test_mask, M.shape, "test_mask"), bool)),
+        ):
             object.__setattr__(self, name, value)
 
     def loss(self, kind: str = "squared", delta: float = 1.0) -> ObservedLoss:
@@ -179,16 +189,22 @@ class MatrixCompletionProblem:
         m, n = check_int(self.m, "m (number of rows)", 1), check_int(self.n, "n (number of columns)", 1)
         p = check_nonnegative(self.observed_fraction, "observed_fraction")
         if p > 1 or round(p * m * n) < 1:
-            raise ValueError(f"observed_fraction={p} must lie in (0, 1] and observe at least one entry "
-                             f"of the {m}x{n} matrix")
+            raise ValueError(
+                f"observed_fraction={p} must lie in (0, 1] and observe at least one entry of the {m}x{n} matrix"
+            )
         f = check_nonnegative(self.outlier_fraction, "outlier_fraction")
         if f >= 1:
             raise ValueError(f"outlier_fraction must lie in [0, 1), got {f}")
         rank = check_int(self.rank, "rank (of the truth)", 1, min(m, n))
-        for name, value in (("m", m), ("n", n), ("rank", rank),
-                            ("observed_fraction", p), ("outlier_fraction", f),
-                            ("noise", check_nonnegative(self.noise, "noise (standard deviation)")),
-                            ("outlier_size", check_nonnegative(self.outlier_size, "outlier_size"))):
+        for name, value in (
+            ("m", m),
+            ("n", n),
+            ("rank", rank),
+            ("observed_fraction", p),
+            ("outlier_fraction", f),
+            ("noise", check_nonnegative(self.noise, "noise (standard deviation)")),
+            ("outlier_size", check_nonnegative(self.outlier_size, "outlier_size")),
+        ):
             object.__setattr__(self, name, value)
 
     def sample(self, rng=None) -> CompletionData:

@@ -37,9 +37,18 @@ def _setup(problem, default, ranks, seed, n_iter, refit_iter):
     return problem, problem.sample(seed), ranks, check_int(n_iter, "n_iter", 0)
 
 
-def completion_rank_sweep(problem=None, ranks=tuple(range(1, 11)), *, seed=0, lam: float | None = None,
-                          svp_step: float | None = None, n_iter: int = 5, refit_iter: int = 5,
-                          max_iter: int = 300, progress: bool = False) -> dict:
+def completion_rank_sweep(
+    problem=None,
+    ranks=tuple(range(1, 11)),
+    *,
+    seed=0,
+    lam: float | None = None,
+    svp_step: float | None = None,
+    n_iter: int = 5,
+    refit_iter: int = 5,
+    max_iter: int = 300,
+    progress: bool = False,
+) -> dict:
     r"""Experiment X8 of the chapter :doc:`/book/lasso_to_sapp`: held-out RMSE against target rank.
 
     One instance of ``problem`` (default :math:`100\times100`, rank 5, 30 % observed, noise 0.01) drawn with
@@ -93,18 +102,28 @@ def completion_rank_sweep(problem=None, ranks=tuple(range(1, 11)), *, seed=0, la
         out[name] = np.concatenate([h, np.full(ranks.max() + 1 - h.size, h[-1])])[ranks]
     runs = {
         "local_search": lambda r: local_search_rank(loss, r, n_iter=n_iter, holdout=data),
-        "local_search_factors": lambda r: local_search_rank(loss, r, n_iter=n_iter, refit="factors",
-                                                            refit_iter=refit_iter, holdout=data),
+        "local_search_factors": lambda r: local_search_rank(
+            loss, r, n_iter=n_iter, refit="factors", refit_iter=refit_iter, holdout=data
+        ),
         "svp": lambda r: svp(loss, r, step=svp_step, max_iter=max_iter, tol=1e-8, holdout=data),
-        "soft_impute": lambda r: soft_impute(loss, lam, max_rank=r, max_iter=max_iter, tol=1e-8, holdout=data)}
+        "soft_impute": lambda r: soft_impute(loss, lam, max_rank=r, max_iter=max_iter, tol=1e-8, holdout=data),
+    }
     for name, run in runs.items():
         out[name] = np.array([run(int(r)).test_rmse[-1] for r in tqdm(ranks, desc=name, disable=not progress)])
     out["noise_floor"], out["lam"] = np.array(noise_floor(problem)), np.array(lam)
     return out
 
 
-def robust_completion_sweep(problem=None, ranks=(3, 4, 5, 6, 7), *, seed=0, delta: float | None = None,
-                            n_iter: int = 5, refit_iter: int = 10, progress: bool = False) -> dict:
+def robust_completion_sweep(
+    problem=None,
+    ranks=(3, 4, 5, 6, 7),
+    *,
+    seed=0,
+    delta: float | None = None,
+    n_iter: int = 5,
+    refit_iter: int = 10,
+    progress: bool = False,
+) -> dict:
     r"""Experiment X8 (robust PCA) of the chapter :doc:`/book/lasso_to_sapp`: squared vs Huber loss under outliers.
 
     Default ``problem``: as in :func:`completion_rank_sweep`, with 5 % of the observed entries corrupted by
@@ -140,9 +159,10 @@ def robust_completion_sweep(problem=None, ranks=(3, 4, 5, 6, 7), *, seed=0, delt
     out = {"ranks": ranks}
     for kind in _LOSSES:
         loss = data.loss(kind, delta)
-        fits = (local_search_rank(loss, int(r), n_iter=n_iter, refit="factors", refit_iter=refit_iter,
-                                  holdout=data)
-                for r in tqdm(ranks, desc=kind, disable=not progress))
+        fits = (
+            local_search_rank(loss, int(r), n_iter=n_iter, refit="factors", refit_iter=refit_iter, holdout=data)
+            for r in tqdm(ranks, desc=kind, disable=not progress)
+        )
         out[kind] = np.array([f.test_rmse[-1] for f in fits])
     out["noise_floor"], out["delta"] = np.array(noise_floor(problem)), np.array(delta)
     return out

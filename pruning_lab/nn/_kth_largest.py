@@ -20,8 +20,18 @@ import math
 
 import torch
 
-__all__ = ["BINS", "CHUNK", "GATHER_CAP", "SAMPLE", "abs_chunks", "flat_weight", "kth_largest",
-           "sample_bracket", "scan", "top_masks"]
+__all__ = [
+    "BINS",
+    "CHUNK",
+    "GATHER_CAP",
+    "SAMPLE",
+    "abs_chunks",
+    "flat_weight",
+    "kth_largest",
+    "sample_bracket",
+    "scan",
+    "top_masks",
+]
 
 CHUNK = 1 << 18  # elements per chunk: a chunk's temporaries stay in the cache
 SAMPLE = 1 << 17  # sample size used to bracket the threshold
@@ -43,13 +53,13 @@ def abs_chunks(slots, buf, check_finite=False):
     for i, (name, module, attr) in enumerate(slots):
         w, mask = flat_weight(module, attr)
         for start in range(0, w.numel(), CHUNK):
-            part, a = w[start:start + CHUNK], buf[:min(CHUNK, w.numel() - start)]
+            part, a = w[start : start + CHUNK], buf[: min(CHUNK, w.numel() - start)]
             if part.dtype == a.dtype:
                 torch.abs(part, out=a)
             else:
                 a.copy_(part).abs_()
             if mask is not None:
-                a.mul_(mask[start:start + CHUNK])
+                a.mul_(mask[start : start + CHUNK])
             if check_finite and not torch.isfinite(a.amax()):
                 raise ValueError(f"weights of {name} contain NaN or inf; all weights must be finite")
             yield i, start, a
@@ -120,7 +130,7 @@ def scan(slots, lo, hi, buf, cap, check_finite):
         hist.add_(torch.bincount(bins.long(), minlength=BINS))
 
     for _, _, a in abs_chunks(slots, buf, check_finite):
-        s, t = sel[:a.numel()], tmp[:a.numel()]
+        s, t = sel[: a.numel()], tmp[: a.numel()]
         n_above += int(torch.count_nonzero(torch.gt(a, hi, out=s)))
         if lo == hi:
             n_in += int(torch.count_nonzero(torch.eq(a, lo, out=s)))
@@ -132,7 +142,7 @@ def scan(slots, lo, hi, buf, cap, check_finite):
         if binned:
             add_to_hist(a[s])
         else:
-            cands[n_in:n_in + c] = a[s]  # a small temporary, freed at once
+            cands[n_in : n_in + c] = a[s]  # a small temporary, freed at once
         n_in += c
     return n_above, n_in, None if binned else cands[:n_in], hist, lo_bits, bin_width
 
@@ -181,15 +191,14 @@ def top_masks(slots, k, total):
     buf = torch.empty(min(CHUNK, max(w.numel() for w in weights)), dtype=dtype, device=weights[0].device)
     # k = 0 keeps nothing (threshold +inf), but non-finite weights are still refused
     t, n_gt = kth_largest(slots, k, total, buf) if k > 0 else (math.inf, 0)
-    masks = {name: torch.empty(getattr(m, a).shape, dtype=torch.bool, device=buf.device)
-             for name, m, a in slots}
+    masks = {name: torch.empty(getattr(m, a).shape, dtype=torch.bool, device=buf.device) for name, m, a in slots}
     flat = [masks[name].view(-1) for name, _, _ in slots]
     ties_left, eq = k - n_gt, torch.empty_like(buf, dtype=torch.bool)  # ties kept: the earliest
     for i, start, a in abs_chunks(slots, buf, check_finite=k == 0):
-        out = flat[i][start:start + a.numel()]
+        out = flat[i][start : start + a.numel()]
         torch.gt(a, t, out=out)
         if ties_left > 0:
-            tied = torch.eq(a, t, out=eq[:a.numel()]).nonzero().view(-1)[:ties_left]
+            tied = torch.eq(a, t, out=eq[: a.numel()]).nonzero().view(-1)[:ties_left]
             out[tied] = True
             ties_left -= tied.numel()
     return masks

@@ -34,8 +34,15 @@ from .seqattn import (
 from .train import _tensors, accuracy
 
 __all__ = [
-    "METHODS", "BlockPruneResult", "Phase", "PhasePlan", "acdc_phase_plan", "sapp_phase_plan",
-    "train_block_sparse", "block_prune_run", "block_prune_experiment",
+    "METHODS",
+    "BlockPruneResult",
+    "Phase",
+    "PhasePlan",
+    "acdc_phase_plan",
+    "sapp_phase_plan",
+    "train_block_sparse",
+    "block_prune_run",
+    "block_prune_experiment",
 ]
 
 #: The methods of :func:`block_prune_run`: no pruning, block magnitude + fine-tuning, ACDC, SA++,
@@ -66,8 +73,10 @@ class PhasePlan:
             if p.kind not in PHASE_KINDS:
                 raise ValueError(f"phase {i} has kind {p.kind!r}; expected one of {PHASE_KINDS}")
             if p.end <= p.start or p.start != (self.phases[i - 1].end if i else 0):
-                raise ValueError(f"phase {i} covers steps {p.start}..{p.end}: phases must be non-empty, "
-                                 "start at step 0 and follow each other without gaps or overlaps")
+                raise ValueError(
+                    f"phase {i} covers steps {p.start}..{p.end}: phases must be non-empty, "
+                    "start at step 0 and follow each other without gaps or overlaps"
+                )
 
     @property
     def total_steps(self):
@@ -84,14 +93,17 @@ class PhasePlan:
         total_steps = check_int(total_steps, "total_steps")
         f = check_array(fractions, "fractions", ndim=1)
         if len(kinds) != f.size or np.any(f <= 0) or abs(f.sum() - 1) > 1e-9:
-            raise ValueError(f"fractions must be {len(kinds)} positive numbers (one per phase) summing to 1, "
-                             f"got {f.tolist()}")
+            raise ValueError(
+                f"fractions must be {len(kinds)} positive numbers (one per phase) summing to 1, got {f.tolist()}"
+            )
         ends = np.round(np.cumsum(f) * total_steps).astype(int)
         ends[-1] = total_steps
         starts = np.concatenate([[0], ends[:-1]])
         if np.any(ends <= starts):
-            raise ValueError(f"total_steps={total_steps} is too small: some phase would get no step "
-                             f"(shortest fraction {f.min():.3g})")
+            raise ValueError(
+                f"total_steps={total_steps} is too small: some phase would get no step "
+                f"(shortest fraction {f.min():.3g})"
+            )
         return cls(tuple(Phase(str(k), int(a), int(b)) for k, a, b in zip(kinds, starts, ends, strict=True)))
 
 
@@ -99,8 +111,10 @@ def _cycle_fraction(initial_dense, cycles, final_sparse, extension):
     cycles = check_int(cycles, "cycles")
     sub = (1.0 - initial_dense - final_sparse - extension) / (2 * cycles)
     if min(initial_dense, final_sparse) <= 0 or extension < 0 or sub <= 0:
-        raise ValueError("initial_dense and final_sparse must be > 0, extension >= 0, and together < 1; got "
-                         f"{initial_dense}, {final_sparse}, {extension}")
+        raise ValueError(
+            "initial_dense and final_sparse must be > 0, extension >= 0, and together < 1; got "
+            f"{initial_dense}, {final_sparse}, {extension}"
+        )
     return cycles, sub
 
 
@@ -132,8 +146,9 @@ def sapp_phase_plan(total_steps, *, initial_dense=0.1, cycles=7, final_sparse=0.
 
 
 # -- training ----------------------------------------------------------------------------
-def train_block_sparse(model, X, y, plan, *, lr=1e-3, logit_lr=None, batch_size=128, weight_decay=1e-4,
-                       seed=0, progress=False):
+def train_block_sparse(
+    model, X, y, plan, *, lr=1e-3, logit_lr=None, batch_size=128, weight_decay=1e-4, seed=0, progress=False
+):
     r"""Train a model with block-attention layers through a :class:`PhasePlan` (Adam, cross-entropy).
 
     The layers carry :class:`~pruning_lab.nn.seqattn.BlockAttentionLinear` wrappers.  At each
@@ -200,7 +215,7 @@ def train_block_sparse(model, X, y, plan, *, lr=1e-3, logit_lr=None, batch_size=
                     g["lr"] = g["base"] * 0.5 * (1 + np.cos(np.pi * step / T))
                 if pos + batch_size > n:
                     order, pos = torch.randperm(n, generator=gen), 0
-                idx, pos = order[pos:pos + batch_size], pos + batch_size
+                idx, pos = order[pos : pos + batch_size], pos + batch_size
                 opt.zero_grad(set_to_none=True)
                 loss = F.cross_entropy(model(X[idx]), y[idx])
                 loss.backward()
@@ -246,8 +261,22 @@ class BlockPruneResult:
     masks: dict
 
 
-def block_prune_run(method, sparsity, data=None, *, block=16, layers=("2",), hidden=(256, 256),
-                    total_steps=1000, finetune=0.25, cycles=3, c=4.0, seed=0, progress=False, **train_kw):
+def block_prune_run(
+    method,
+    sparsity,
+    data=None,
+    *,
+    block=16,
+    layers=("2",),
+    hidden=(256, 256),
+    total_steps=1000,
+    finetune=0.25,
+    cycles=3,
+    c=4.0,
+    seed=0,
+    progress=False,
+    **train_kw,
+):
     """Train an MLP on ``data`` (default :func:`pruning_lab.data.load_mnist`) and block-prune ``layers``.
 
     ``method``: ``"dense"`` (no pruning), ``"magnitude"`` (dense for ``1 - finetune`` of
@@ -297,17 +326,20 @@ def block_prune_run(method, sparsity, data=None, *, block=16, layers=("2",), hid
         raise ValueError(f"finetune (fraction of steps spent fine-tuning) must lie in (0, 1), got {finetune!r}")
     if data is None:
         from ..data import load_mnist
+
         data = load_mnist()
     if not all(hasattr(data, a) for a in ("X_train", "y_train", "X_test", "y_test")):
         raise ValueError(f"data must be a pruning_lab.data.Dataset, got {type(data).__name__}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         net = MLP(data.X_train.shape[1], tuple(hidden), data.n_classes)
-    plan = {"dense": lambda: PhasePlan.from_fractions(["dense"], [1.0], total_steps),
-            "magnitude": lambda: PhasePlan.from_fractions(["dense", "sparse"], [1 - finetune, finetune], total_steps),
-            "acdc": lambda: acdc_phase_plan(total_steps, cycles=cycles),
-            "sapp": lambda: sapp_phase_plan(total_steps, cycles=cycles),
-            "sapp_norm": lambda: sapp_phase_plan(total_steps, cycles=cycles)}[method]()
+    plan = {
+        "dense": lambda: PhasePlan.from_fractions(["dense"], [1.0], total_steps),
+        "magnitude": lambda: PhasePlan.from_fractions(["dense", "sparse"], [1 - finetune, finetune], total_steps),
+        "acdc": lambda: acdc_phase_plan(total_steps, cycles=cycles),
+        "sapp": lambda: sapp_phase_plan(total_steps, cycles=cycles),
+        "sapp_norm": lambda: sapp_phase_plan(total_steps, cycles=cycles),
+    }[method]()
     wrapped = attach_block_attention(net, layers, block, sparsity, attention=method == "sapp", c=c)
     start = time.perf_counter()
     train_block_sparse(wrapped, data.X_train, data.y_train, plan, seed=seed, progress=progress, **train_kw)
@@ -317,12 +349,14 @@ def block_prune_run(method, sparsity, data=None, *, block=16, layers=("2",), hid
         masks = {}
     kept = sum(int(torch.count_nonzero(block_frobenius_norms(plain.get_submodule(n).weight, block))) for n in layers)
     total = sum(block_frobenius_norms(plain.get_submodule(n).weight, block).numel() for n in layers)
-    return BlockPruneResult(method, sparsity, 1 - kept / total, accuracy(plain, data.X_test, data.y_test),
-                            seconds, int(seed), plain, masks)
+    return BlockPruneResult(
+        method, sparsity, 1 - kept / total, accuracy(plain, data.X_test, data.y_test), seconds, int(seed), plain, masks
+    )
 
 
-def block_prune_experiment(data=None, methods=("magnitude", "sapp"), sparsities=(0.75, 0.9, 0.95), seeds=(0,),
-                           *, progress=False, **run_kw):
+def block_prune_experiment(
+    data=None, methods=("magnitude", "sapp"), sparsities=(0.75, 0.9, 0.95), seeds=(0,), *, progress=False, **run_kw
+):
     """Compare ``methods`` at equal block sparsity and steps: one :func:`block_prune_run` per (seed, sparsity, method).
 
     Parameters
@@ -352,7 +386,9 @@ def block_prune_experiment(data=None, methods=("magnitude", "sapp"), sparsities=
         _check_sparsity(s)
     if data is None:
         from ..data import load_mnist
+
         data = load_mnist()
     runs = [(seed, s, m) for seed in seeds for s in sparsities for m in methods]
-    return [block_prune_run(m, s, data, seed=seed, **run_kw)
-            for seed, s, m in tqdm(runs, desc="runs", disable=not progress)]
+    return [
+        block_prune_run(m, s, data, seed=seed, **run_kw) for seed, s, m in tqdm(runs, desc="runs", disable=not progress)
+    ]

@@ -106,8 +106,10 @@ def _fresh(model, reinit, seed):
     want = {k: v.shape for k, v in model.state_dict().items()}
     got = {k: v.shape for k, v in fresh.state_dict().items()} if isinstance(fresh, nn.Module) else None
     if got != want:
-        raise ValueError("reinit(seed) must return a torch.nn.Module with the same parameters and shapes "
-                         f"as model, got {type(fresh).__name__}")
+        raise ValueError(
+            "reinit(seed) must return a torch.nn.Module with the same parameters and shapes "
+            f"as model, got {type(fresh).__name__}"
+        )
     return fresh
 
 
@@ -163,10 +165,11 @@ def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope:
     """
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
-    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
-            or not 0 <= prune_fraction <= 1:
-        raise ValueError(f"prune_fraction must be a number in [0, 1] (fraction of the remaining weights "
-                         f"removed per round), got {prune_fraction!r}")
+    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) or not 0 <= prune_fraction <= 1:
+        raise ValueError(
+            f"prune_fraction must be a number in [0, 1] (fraction of the remaining weights "
+            f"removed per round), got {prune_fraction!r}"
+        )
     params = masks_mod.prunable_parameters(model)
     if not isinstance(masks, dict) or set(masks) != set(params):
         got = sorted(masks) if isinstance(masks, dict) else type(masks).__name__
@@ -190,21 +193,25 @@ def _check_protocol(model, data, recipe, rounds, prune_fraction, scope, rewind_e
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if masks_mod.masks_from_model(model):
-        raise ValueError("model is pruned by torch.nn.utils.prune hooks; pass an unpruned network "
-                         "(torch.nn.utils.prune.remove each pruned parameter first)")
+        raise ValueError(
+            "model is pruned by torch.nn.utils.prune hooks; pass an unpruned network "
+            "(torch.nn.utils.prune.remove each pruned parameter first)"
+        )
     for attr in ("X_train", "y_train", "X_test", "y_test"):
         if not hasattr(data, attr):
-            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
-                             f"it has no {attr}")
+            raise ValueError(
+                f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); it has no {attr}"
+            )
     if not isinstance(recipe, TrainingRecipe):
         raise ValueError(f"recipe must be a pruning_lab.nn.train.TrainingRecipe, got {type(recipe).__name__}")
     rounds = check_int(rounds, "rounds", low=1)
     check_int(recipe.epochs, "recipe.epochs (epochs of IMP training)", low=1)
     rewind_epoch = check_int(rewind_epoch, "rewind_epoch", low=0, high=recipe.epochs - 1)
-    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) \
-            or not 0 < prune_fraction < 1:
-        raise ValueError(f"prune_fraction must be a number in (0, 1) (fraction of the remaining weights "
-                         f"removed per round), got {prune_fraction!r}")
+    if isinstance(prune_fraction, bool) or not isinstance(prune_fraction, numbers.Real) or not 0 < prune_fraction < 1:
+        raise ValueError(
+            f"prune_fraction must be a number in (0, 1) (fraction of the remaining weights "
+            f"removed per round), got {prune_fraction!r}"
+        )
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
     if not isinstance(reinit, bool) and not callable(reinit):
@@ -314,14 +321,16 @@ def iterative_magnitude_pruning(
             rewind[0] = _snapshot(m)
 
     train_classifier(net, data.X_train, data.y_train, recipe, on_epoch_end=keep_rewind_point, **train_kw)
-    masks = {n: torch.ones(w.shape, dtype=torch.bool, device=w.device)
-             for n, w in masks_mod.prunable_parameters(net).items()}
+    masks = {
+        n: torch.ones(w.shape, dtype=torch.bool, device=w.device) for n, w in masks_mod.prunable_parameters(net).items()
+    }
     rows, all_masks, ctrl = [], [], []
 
     def record(trained, m):
         test, train = evaluate(trained, data.X_test, data.y_test), evaluate(trained, data.X_train, data.y_train)
-        rows.append((sum(int(v.sum()) for v in m.values()), test["accuracy"], test["error"], test["loss"],
-                     train["error"]))
+        rows.append(
+            (sum(int(v.sum()) for v in m.values()), test["accuracy"], test["error"], test["loss"], train["error"])
+        )
         all_masks.append({n: v.cpu() for n, v in m.items()})
 
     record(net, masks)
@@ -335,21 +344,44 @@ def iterative_magnitude_pruning(
         if reinit:
             control = _fresh(model, reinit, reinit_seeds[t])
             train_classifier(control, data.X_train, data.y_train, round_recipe, masks=masks, **train_kw)
-            ctrl.append((evaluate(control, data.X_test, data.y_test)["accuracy"],
-                         evaluate(control, data.X_train, data.y_train)["error"]))
+            ctrl.append(
+                (
+                    evaluate(control, data.X_test, data.y_test)["accuracy"],
+                    evaluate(control, data.X_train, data.y_train)["error"],
+                )
+            )
     kept, acc, err, loss, train_err = (np.array(c) for c in zip(*rows, strict=True))
     total = sum(v.numel() for v in masks.values())
     if reinit:
         c_acc, c_train = (np.concatenate([[np.nan], np.array(c)]) for c in zip(*ctrl, strict=True))
-    config = dict(rounds=rounds, prune_fraction=float(prune_fraction), scope=scope, rewind_epoch=rewind_epoch,
-                  epochs=epochs, lr=recipe.lr, batch_size=recipe.batch_size, momentum=recipe.momentum,
-                  weight_decay=recipe.weight_decay, seed=seed,
-                  reinit=reinit if isinstance(reinit, bool) else repr(reinit))
+    config = dict(
+        rounds=rounds,
+        prune_fraction=float(prune_fraction),
+        scope=scope,
+        rewind_epoch=rewind_epoch,
+        epochs=epochs,
+        lr=recipe.lr,
+        batch_size=recipe.batch_size,
+        momentum=recipe.momentum,
+        weight_decay=recipe.weight_decay,
+        seed=seed,
+        reinit=reinit if isinstance(reinit, bool) else repr(reinit),
+    )
     return IMPResult(
-        kept=kept.astype(int), kept_fraction=kept / total, test_accuracy=acc, test_error=err, test_loss=loss,
-        train_error=train_err, masks=all_masks, rewind_state={k: v.cpu() for k, v in rewind[0].items()},
+        kept=kept.astype(int),
+        kept_fraction=kept / total,
+        test_accuracy=acc,
+        test_error=err,
+        test_loss=loss,
+        train_error=train_err,
+        masks=all_masks,
+        rewind_state={k: v.cpu() for k, v in rewind[0].items()},
         final_state={k: v.cpu() for k, v in _snapshot(net).items()},
-        reinit_test_accuracy=c_acc if reinit else None, reinit_test_error=1 - c_acc if reinit else None,
-        reinit_train_error=c_train if reinit else None, reinit_seeds=reinit_seeds if reinit else (),
-        config=config, recipe=recipe, seconds=time.perf_counter() - started,
+        reinit_test_accuracy=c_acc if reinit else None,
+        reinit_test_error=1 - c_acc if reinit else None,
+        reinit_train_error=c_train if reinit else None,
+        reinit_seeds=reinit_seeds if reinit else (),
+        config=config,
+        recipe=recipe,
+        seconds=time.perf_counter() - started,
     )

@@ -40,9 +40,19 @@ from ..validation import check_int, check_sparsity
 from ._kth_largest import flat_weight, top_masks
 
 __all__ = [
-    "PRUNABLE_MODULES", "SCOPES", "STRATEGIES", "apply_masks", "count_kept", "global_magnitude_masks",
-    "layerwise_counts", "layerwise_magnitude_masks", "mask_sparsity", "masks_from_model", "prunable_parameters",
-    "random_masks", "strategy_masks",
+    "PRUNABLE_MODULES",
+    "SCOPES",
+    "STRATEGIES",
+    "apply_masks",
+    "count_kept",
+    "global_magnitude_masks",
+    "layerwise_counts",
+    "layerwise_magnitude_masks",
+    "mask_sparsity",
+    "masks_from_model",
+    "prunable_parameters",
+    "random_masks",
+    "strategy_masks",
 ]
 
 PRUNABLE_MODULES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -69,8 +79,9 @@ def _slots(model, include_bias=False):
             seen.add(id(param))
             slots.append((f"{mod_name}.{attr}" if mod_name else attr, module, attr))
     if not slots:
-        raise ValueError("model has no prunable weights: expected at least one nn.Linear or "
-                         "nn.Conv1d/2d/3d module with a weight")
+        raise ValueError(
+            "model has no prunable weights: expected at least one nn.Linear or nn.Conv1d/2d/3d module with a weight"
+        )
     return slots
 
 
@@ -94,8 +105,9 @@ def prunable_parameters(model, include_bias=False):
 def _kept_count(n, sparsity, keep, what=""):
     """Number kept out of ``n`` from exactly one of ``sparsity`` (fraction removed) or ``keep``."""
     if (sparsity is None) == (keep is None):
-        raise ValueError("give exactly one of sparsity (fraction of weights removed, in [0, 1]) "
-                         "or keep (number of weights kept)")
+        raise ValueError(
+            "give exactly one of sparsity (fraction of weights removed, in [0, 1]) or keep (number of weights kept)"
+        )
     if keep is not None:
         return check_sparsity(keep, n, f"keep{what}")
     if isinstance(sparsity, bool) or not isinstance(sparsity, numbers.Real) or not 0 <= sparsity <= 1:

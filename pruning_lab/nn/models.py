@@ -27,8 +27,18 @@ from ..validation import check_int
 from .masks import PRUNABLE_MODULES
 
 __all__ = [
-    "MODELS", "MODEL_NAMES", "BasicBlock", "LeNet300100", "MLP", "ModelSpec", "ResNet20", "build_model",
-    "count_parameters", "mlp_weight_count", "prunable_weight_count", "resnet20_weight_count",
+    "MODELS",
+    "MODEL_NAMES",
+    "BasicBlock",
+    "LeNet300100",
+    "MLP",
+    "ModelSpec",
+    "ResNet20",
+    "build_model",
+    "count_parameters",
+    "mlp_weight_count",
+    "prunable_weight_count",
+    "resnet20_weight_count",
 ]
 
 
@@ -94,15 +104,16 @@ class BasicBlock(nn.Module):
         self.stride, self.pad = stride, out_channels - in_channels
         self.shortcut = None
         if shortcut == "B" and (stride != 1 or in_channels != out_channels):
-            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                                          nn.BatchNorm2d(out_channels))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
         if self.shortcut is not None:
             res = self.shortcut(x)
         else:
-            res = x[:, :, ::self.stride, ::self.stride] if self.stride != 1 else x
+            res = x[:, :, :: self.stride, :: self.stride] if self.stride != 1 else x
             if self.pad:
                 res = F.pad(res, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
         return F.relu(out + res)
@@ -188,8 +199,9 @@ def mlp_weight_count(widths: Sequence[int], prunable_only: bool = True) -> int:
     return sum(a * b for a, b in zip(w[:-1], w[1:], strict=True)) + (0 if prunable_only else sum(w[1:]))
 
 
-def resnet20_weight_count(width: int, num_classes: int = 10, in_channels: int = 3, *,
-                          shortcut: str = "A", prunable_only: bool = True) -> int:
+def resnet20_weight_count(
+    width: int, num_classes: int = 10, in_channels: int = 3, *, shortcut: str = "A", prunable_only: bool = True
+) -> int:
     r"""Closed-form parameter count of :class:`ResNet20` of width :math:`k`.
 
     Convolution and linear weights: :math:`9c_{in}k + 9k^2(6 + 2 + 5\cdot4 + 8 + 5\cdot16)
@@ -238,15 +250,18 @@ MODELS = {  # arguments: width k, classes C, input channels c_in, input features
     "fc2": ModelSpec(
         build=lambda k, c, c_in, d: MLP(d, [k], c),
         weight_count=lambda k, c, c_in, d: mlp_weight_count([d, k, c]),
-        image_input=False),
+        image_input=False,
+    ),
     "lenet300100": ModelSpec(
         build=lambda k, c, c_in, d: LeNet300100(k, d, c),
         weight_count=lambda k, c, c_in, d: mlp_weight_count([d, *LeNet300100.hidden_widths(k), c]),
-        image_input=False),
+        image_input=False,
+    ),
     "resnet20": ModelSpec(
         build=lambda k, c, c_in, d: ResNet20(k, c, c_in),
         weight_count=lambda k, c, c_in, d: resnet20_weight_count(k, c, c_in),
-        image_input=True),
+        image_input=True,
+    ),
 }
 #: Names of the models of :data:`MODELS`.
 MODEL_NAMES = tuple(MODELS)
@@ -255,12 +270,17 @@ MODEL_NAMES = tuple(MODELS)
 def _model_args(name, width, num_classes, in_channels, in_features):
     if name not in MODELS:
         raise ValueError(f"unknown model name {name!r}; expected one of {', '.join(MODEL_NAMES)}")
-    return (check_int(width, "width"), check_int(num_classes, "num_classes"), check_int(in_channels, "in_channels"),
-            check_int(in_features, "in_features"))
+    return (
+        check_int(width, "width"),
+        check_int(num_classes, "num_classes"),
+        check_int(in_channels, "in_channels"),
+        check_int(in_features, "in_features"),
+    )
 
 
-def prunable_weight_count(name: str, width: int, *, num_classes: int = 10, in_channels: int = 3,
-                          in_features: int = 784) -> int:
+def prunable_weight_count(
+    name: str, width: int, *, num_classes: int = 10, in_channels: int = 3, in_features: int = 784
+) -> int:
     r"""Closed-form number of prunable weights of ``build_model(name, width, ...)``, without building it.
 
     ``"fc2"``: :math:`dk + kC` (:func:`mlp_weight_count`, :math:`d` = ``in_features``);
@@ -274,8 +294,9 @@ def prunable_weight_count(name: str, width: int, *, num_classes: int = 10, in_ch
     return MODELS[name].weight_count(*args)
 
 
-def build_model(name: str, width: int, *, num_classes: int = 10, in_channels: int = 3,
-                in_features: int = 784, seed: int = 0) -> nn.Module:
+def build_model(
+    name: str, width: int, *, num_classes: int = 10, in_channels: int = 3, in_features: int = 784, seed: int = 0
+) -> nn.Module:
     r"""A freshly initialised model of :data:`MODELS` by name, seeded: the same arguments give the same weights.
 
     - ``"fc2"``: the two-layer fully connected net :math:`d\to` ``width`` :math:`\to C`

@@ -43,8 +43,9 @@ class MaskSweepResult:
     layer_names: tuple = ()
 
 
-def mask_sweep(model: nn.Module, data, sparsities, strategies=STRATEGIES, *,
-               recipe: TrainingRecipe = _RETRAIN) -> MaskSweepResult:
+def mask_sweep(
+    model: nn.Module, data, sparsities, strategies=STRATEGIES, *, recipe: TrainingRecipe = _RETRAIN
+) -> MaskSweepResult:
     """Prune a trained ``model`` at each sparsity by each strategy; evaluate before and after retraining.
 
     For the :math:`j`-th sparsity :math:`\\sigma_j` and each strategy, a deep copy of

@@ -62,5 +62,10 @@ def use_reproducible_cpu(threads: int = 1) -> dict:
     torch.backends.mkldnn.enabled = False
     capability = torch.backends.cpu.get_cpu_capability()
     cbwr = os.environ.get("MKL_CBWR")
-    return {"reproducible": capability.lower() == "default" and cbwr == "COMPATIBLE", "capability": capability,
-            "MKL_CBWR": cbwr, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.enabled}
+    return {
+        "reproducible": capability.lower() == "default" and cbwr == "COMPATIBLE",
+        "capability": capability,
+        "MKL_CBWR": cbwr,
+        "threads": torch.get_num_threads(),
+        "mkldnn": torch.backends.mkldnn.enabled,
+    }

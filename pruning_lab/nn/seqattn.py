@@ -38,9 +38,18 @@ from torch import nn
 from ..validation import check_array, check_int
 
 __all__ = [
-    "PHASE_KINDS", "BlockAttentionLinear", "attach_block_attention", "block_frobenius_norms",
-    "block_magnitude_mask", "block_magnitude_masks", "block_softmax_attention", "blocks_kept",
-    "detach_block_attention", "expand_block_mask", "sparsity_schedule", "topk_block_mask",
+    "PHASE_KINDS",
+    "BlockAttentionLinear",
+    "attach_block_attention",
+    "block_frobenius_norms",
+    "block_magnitude_mask",
+    "block_magnitude_masks",
+    "block_softmax_attention",
+    "blocks_kept",
+    "detach_block_attention",
+    "expand_block_mask",
+    "sparsity_schedule",
+    "topk_block_mask",
 ]
 
 #: The kinds of training phase, dense, sparsification (ramped sparsity) and sparse (frozen mask).
@@ -60,8 +69,10 @@ def _grid(shape, block):
     if len(shape) != 2:
         raise ValueError(f"weight must be 2-D (out x in, as in nn.Linear), got shape {tuple(shape)}")
     if shape[0] % block or shape[1] % block:
-        raise ValueError(f"block size {block} must divide both sides of the {shape[0]}x{shape[1]} weight; "
-                         f"choose a common divisor of {shape[0]} and {shape[1]}")
+        raise ValueError(
+            f"block size {block} must divide both sides of the {shape[0]}x{shape[1]} weight; "
+            f"choose a common divisor of {shape[0]} and {shape[1]}"
+        )
     return shape[0] // block, shape[1] // block
 
 

@@ -37,8 +37,16 @@ from tqdm.auto import tqdm
 
 from ..validation import check_int, check_nonnegative
 
-__all__ = ["LR_SCHEDULES", "OPTIMIZERS", "TrainingRecipe", "accuracy", "evaluate", "learning_rate",
-           "train_classifier", "zero_pruned_weights"]
+__all__ = [
+    "LR_SCHEDULES",
+    "OPTIMIZERS",
+    "TrainingRecipe",
+    "accuracy",
+    "evaluate",
+    "learning_rate",
+    "train_classifier",
+    "zero_pruned_weights",
+]
 
 #: Learning-rate schedules of :class:`TrainingRecipe` (see :func:`learning_rate`).
 LR_SCHEDULES = ("constant", "cosine")
@@ -107,10 +115,14 @@ class TrainingRecipe:
         momentum = check_nonnegative(self.momentum, "momentum")
         if momentum >= 1:
             raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
-        checked = dict(lr=float(lr), epochs=check_int(self.epochs, "epochs", low=0),
-                       batch_size=check_int(self.batch_size, "batch_size", low=1), momentum=momentum,
-                       weight_decay=check_nonnegative(self.weight_decay, "weight_decay"),
-                       seed=check_int(self.seed, "seed", low=0))
+        checked = dict(
+            lr=float(lr),
+            epochs=check_int(self.epochs, "epochs", low=0),
+            batch_size=check_int(self.batch_size, "batch_size", low=1),
+            momentum=momentum,
+            weight_decay=check_nonnegative(self.weight_decay, "weight_decay"),
+            seed=check_int(self.seed, "seed", low=0),
+        )
         for name, value in checked.items():  # plain Python numbers: equal recipes compare and print alike
             object.__setattr__(self, name, value)
 
@@ -177,8 +189,10 @@ def _resolve_masks(model, masks):
         param = params.get(name, params.get(f"{name}_orig"))
         if param is None:
             names = [n.removesuffix("_orig") for n in params]
-            raise ValueError(f"mask name {name!r} is not a parameter of the model; expected one of {names[:8]}"
-                             + (" ..." if len(names) > 8 else ""))
+            raise ValueError(
+                f"mask name {name!r} is not a parameter of the model; expected one of {names[:8]}"
+                + (" ..." if len(names) > 8 else "")
+            )
         if id(param) in seen:
             raise ValueError(f"masks {seen[id(param)]!r} and {name!r} refer to the same parameter; give one")
         seen[id(param)] = name
@@ -220,8 +234,7 @@ def _torch_device(device):
 
 def _optimizer(model, recipe):
     """The ``torch.optim`` optimizer of ``recipe.optimizer`` over the model's parameters."""
-    return torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                           weight_decay=recipe.weight_decay)
+    return torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
 
 
 def _masked_step(model, opt, loss_fn, xb, yb, pairs) -> float:

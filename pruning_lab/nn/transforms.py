@@ -53,8 +53,7 @@ def random_crop_flip(x: torch.Tensor, generator, padding: int = 4, flip: float =
         Shape (B, C, H, W), same dtype and device as ``x``.
     """
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        raise ValueError(f"x must be a torch.Tensor of shape (B, C, H, W), got "
-                         f"{getattr(x, 'shape', type(x).__name__)}")
+        raise ValueError(f"x must be a torch.Tensor of shape (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         generator = torch.Generator().manual_seed(int(generator))
     elif not isinstance(generator, torch.Generator):
@@ -71,5 +70,9 @@ def random_crop_flip(x: torch.Tensor, generator, padding: int = 4, flip: float =
     rows = rows0[:, None] + torch.arange(H)  # (B, H)
     padded = F.pad(x, (padding,) * 4) if padding else x
     dev = x.device
-    return padded[torch.arange(B, device=dev)[:, None, None, None], torch.arange(C, device=dev)[None, :, None, None],
-                  rows.to(dev)[:, None, :, None], cols.to(dev)[:, None, None, :]]
+    return padded[
+        torch.arange(B, device=dev)[:, None, None, None],
+        torch.arange(C, device=dev)[None, :, None, None],
+        rows.to(dev)[:, None, :, None],
+        cols.to(dev)[:, None, None, :],
+    ]

@@ -8,7 +8,18 @@ from matplotlib.patches import Patch
 
 from .style import STRATEGY_LABELS, axes_or_new, strategy_color
 
-__all__ = ["plot_dc_histogram", "plot_dense_risk_curve", "plot_mask_sweep", "plot_random_features_curve", "plot_regime_map", "plot_retraining_gap", "plot_risk_vs_sparsity", "plot_sparse_double_descent", "plot_strategy_bars", "plot_threshold_sweep"]
+__all__ = [
+    "plot_dc_histogram",
+    "plot_dense_risk_curve",
+    "plot_mask_sweep",
+    "plot_random_features_curve",
+    "plot_regime_map",
+    "plot_retraining_gap",
+    "plot_risk_vs_sparsity",
+    "plot_sparse_double_descent",
+    "plot_strategy_bars",
+    "plot_threshold_sweep",
+]
 
 
 def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strategies=None, baselines=True):
@@ -26,16 +37,26 @@ def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strat
     for name in names:
         mean = comparison.mean(name, retrained)
         err = comparison.sem(name, retrained)
-        ax.errorbar(s, mean, yerr=err, marker="o", capsize=2, color=strategy_color(name),
-                    label=STRATEGY_LABELS[name], linestyle="--" if name == "small" else "-")
+        ax.errorbar(
+            s,
+            mean,
+            yerr=err,
+            marker="o",
+            capsize=2,
+            color=strategy_color(name),
+            label=STRATEGY_LABELS[name],
+            linestyle="--" if name == "small" else "-",
+        )
     if baselines:
-        ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":",
-                   label=STRATEGY_LABELS["dense"])
+        ax.axhline(
+            comparison.dense.mean(), color=strategy_color("dense"), linestyle=":", label=STRATEGY_LABELS["dense"]
+        )
     ax.set_xlabel("kept weights $s$")
     ax.set_ylabel(r"test risk $\mathcal{L}$")
     ax.set_yscale("log")
-    ax.set_title(("pruned + retrained" if retrained else "pruned, not retrained")
-                 + f"  (n={comparison.n}, p={comparison.p})")
+    ax.set_title(
+        ("pruned + retrained" if retrained else "pruned, not retrained") + f"  (n={comparison.n}, p={comparison.p})"
+    )
     ax.legend()
     return ax
 
@@ -49,20 +70,31 @@ def plot_strategy_bars(comparison, index: int = 0, *, ax=None):
     for offset, retrained, hatch in ((-width / 2, False, None), (width / 2, True, "//")):
         means = [comparison.mean(n, retrained)[index] for n in names]
         errs = [comparison.sem(n, retrained)[index] for n in names]
-        ax.bar(x + offset, means, width, yerr=errs, capsize=2, hatch=hatch,
-               color=[strategy_color(n) for n in names], edgecolor="black", linewidth=0.5,
-               label="retrained" if retrained else "pruned only")
-    ax.axhline(comparison.mean("small")[index], color=strategy_color("small"), linestyle="--",
-               label=STRATEGY_LABELS["small"])
-    ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":",
-               label=STRATEGY_LABELS["dense"])
+        ax.bar(
+            x + offset,
+            means,
+            width,
+            yerr=errs,
+            capsize=2,
+            hatch=hatch,
+            color=[strategy_color(n) for n in names],
+            edgecolor="black",
+            linewidth=0.5,
+            label="retrained" if retrained else "pruned only",
+        )
+    ax.axhline(
+        comparison.mean("small")[index], color=strategy_color("small"), linestyle="--", label=STRATEGY_LABELS["small"]
+    )
+    ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":", label=STRATEGY_LABELS["dense"])
     ax.set_xticks(x, [STRATEGY_LABELS[n] for n in names], rotation=20, ha="right")
     ax.set_ylabel(r"test risk $\mathcal{L}$")
     ax.set_yscale("log")
     ax.set_title(f"s = {comparison.sparsities[index]} of p = {comparison.p}, n = {comparison.n}")
     handles, labels = ax.get_legend_handles_labels()
-    bars = [Patch(facecolor="white", edgecolor="black", hatch=hatch, label=label)
-            for hatch, label in ((None, "pruned only"), ("//", "retrained"))]
+    bars = [
+        Patch(facecolor="white", edgecolor="black", hatch=hatch, label=label)
+        for hatch, label in ((None, "pruned only"), ("//", "retrained"))
+    ]
     ax.legend(handles=[h for h, label in zip(handles, labels) if label not in ("pruned only", "retrained")] + bars)
     ax.figure.tight_layout()
     return ax
@@ -79,18 +111,24 @@ def plot_mask_sweep(sweep, *, ax=None):
     for scope in dict.fromkeys(scope for scope, _ in sweep.accuracy):
         color = strategy_color(scope)
         for retrained, style in ((False, "--"), (True, "-")):
-            ax.plot(x, 100 * sweep.accuracy[(scope, retrained)], style, marker="o", color=color,
-                    label=f"{STRATEGY_LABELS[scope]}, {'retrained' if retrained else 'not retrained'}")
-    ax.axhline(100 * sweep.dense_accuracy, color=strategy_color("dense"), linestyle=":",
-               label=STRATEGY_LABELS["dense"])
+            ax.plot(
+                x,
+                100 * sweep.accuracy[(scope, retrained)],
+                style,
+                marker="o",
+                color=color,
+                label=f"{STRATEGY_LABELS[scope]}, {'retrained' if retrained else 'not retrained'}",
+            )
+    ax.axhline(100 * sweep.dense_accuracy, color=strategy_color("dense"), linestyle=":", label=STRATEGY_LABELS["dense"])
     ax.set_xlabel("weights removed (%)")
     ax.set_ylabel("test accuracy (%)")
     ax.legend()
     return ax
 
 
-def plot_sparse_double_descent(result, *, ax=None, strategies=("magnitude", "hessian", "oracle"), dense=True,
-                               retrained=False, title=None):
+def plot_sparse_double_descent(
+    result, *, ax=None, strategies=("magnitude", "hessian", "oracle"), dense=True, retrained=False, title=None
+):
     r"""Risk of the pruned model against the model size p: DC theory as lines, simulation as markers.
 
     ``result`` is a :class:`~pruning_lab.dc.double_descent.SparseDoubleDescent`.
@@ -130,8 +168,15 @@ def plot_sparse_double_descent(result, *, ax=None, strategies=("magnitude", "hes
         style = ":" if name == "dense" else ("-." if name == "retrained" else "-")
         ax.plot(result.ps, result.theory[name], style, color=color, label=label)
         if name in result.simulated:
-            ax.errorbar(result.ps, result.simulated[name], yerr=result.simulated_sem[name], fmt="o",
-                        color=color, capsize=2, markersize=4)
+            ax.errorbar(
+                result.ps,
+                result.simulated[name],
+                yerr=result.simulated_sem[name],
+                fmt="o",
+                color=color,
+                capsize=2,
+                markersize=4,
+            )
     if np.isfinite(result.small_model):
         ax.axhline(result.small_model, color=strategy_color("small"), linestyle="--", label=STRATEGY_LABELS["small"])
     ax.axvline(result.n, color="0.6", linestyle=":", linewidth=1)
@@ -179,10 +224,17 @@ def plot_dc_histogram(weights, mean, std, groups, *, ax=None, bins=60):
     ax = axes_or_new(ax)
     z = (np.asarray(weights) - mean) / std
     for (label, mask), color in zip(groups.items(), ("#d62728", "#1f77b4", "#2ca02c")):
-        ax.hist(z[:, mask].ravel(), bins=bins, density=True, histtype="step", color=color, linewidth=1.5,
-                label=f"{label} (simulated)")
+        ax.hist(
+            z[:, mask].ravel(),
+            bins=bins,
+            density=True,
+            histtype="step",
+            color=color,
+            linewidth=1.5,
+            label=f"{label} (simulated)",
+        )
     grid = np.linspace(-4, 4, 200)
-    ax.plot(grid, np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi), "k--", label="DC prediction N(0, 1)")
+    ax.plot(grid, np.exp(-(grid**2) / 2) / np.sqrt(2 * np.pi), "k--", label="DC prediction N(0, 1)")
     ax.set_xlabel(r"standardized weight $(\hat\beta_i - m_i)/\tau_i$")
     ax.set_ylabel("density")
     ax.legend()
@@ -195,8 +247,16 @@ def plot_dense_risk_curve(curve, *, ax=None):
     ax.plot(curve.kappas, curve.dc, "-", color=strategy_color("dense"), label=f"DC, finite p (n = {curve.n})")
     ax.plot(curve.kappas, curve.asymptotic, "--", color=strategy_color("oracle"), label="Hastie et al. limit")
     if np.any(np.isfinite(curve.simulated)):
-        ax.errorbar(curve.kappas, curve.simulated, yerr=curve.simulated_sem, fmt="o", color=strategy_color("dense"),
-                    capsize=2, markersize=4, label="simulation")
+        ax.errorbar(
+            curve.kappas,
+            curve.simulated,
+            yerr=curve.simulated_sem,
+            fmt="o",
+            color=strategy_color("dense"),
+            capsize=2,
+            markersize=4,
+            label="simulation",
+        )
     ax.axvline(1.0, color="0.6", linestyle=":", linewidth=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -219,8 +279,16 @@ def plot_threshold_sweep(ts, theory, simulated, *, strategy: str = "magnitude", 
     axes[0].plot(ts, simulated["kept"], "o", color=color, markersize=4, label="simulation")
     axes[0].set_ylabel(r"kept weights $|\hat\Delta|$")
     axes[1].plot(ts, [r.risk for r in theory], "-", color=color, label="DC")
-    axes[1].errorbar(ts, simulated["risk"], yerr=simulated["risk_sem"], fmt="o", color=color, markersize=4,
-                     capsize=2, label="simulation")
+    axes[1].errorbar(
+        ts,
+        simulated["risk"],
+        yerr=simulated["risk_sem"],
+        fmt="o",
+        color=color,
+        markersize=4,
+        capsize=2,
+        label="simulation",
+    )
     axes[1].set_ylabel(r"test risk $\mathcal{L}$ of the pruned model")
     axes[1].set_yscale("log")
     for ax in axes:
@@ -273,11 +341,28 @@ def plot_random_features_curve(curve, index: int = 0, *, ax=None, retrained: boo
     ax.errorbar(ps, sim["pruned"][index], yerr=sem["pruned"][index], fmt="o", color=pruned, markersize=4, capsize=2)
     if retrained:
         ax.plot(ps, th["retrained"][index], "--", color=retr, label="+ retrained, fresh batch (DC)")
-        ax.errorbar(ps, sim["fresh"][index], yerr=sem["fresh"][index], fmt="s", color=retr, markersize=4,
-                    capsize=2, label="+ retrained, fresh batch (sim.)")
+        ax.errorbar(
+            ps,
+            sim["fresh"][index],
+            yerr=sem["fresh"][index],
+            fmt="s",
+            color=retr,
+            markersize=4,
+            capsize=2,
+            label="+ retrained, fresh batch (sim.)",
+        )
     if same:
-        ax.errorbar(ps, sim["same"][index], yerr=sem["same"][index], fmt="D", mfc="white",
-                    color=strategy_color("small"), markersize=5, capsize=2, label="+ retrained, same samples (sim.)")
+        ax.errorbar(
+            ps,
+            sim["same"][index],
+            yerr=sem["same"][index],
+            fmt="D",
+            mfc="white",
+            color=strategy_color("small"),
+            markersize=5,
+            capsize=2,
+            label="+ retrained, same samples (sim.)",
+        )
     ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
     ax.axvline(s, color="0.8", linestyle=":", linewidth=1)
     ax.set_xscale("log")
@@ -296,11 +381,21 @@ def plot_retraining_gap(curve, index: int = 0, *, ax=None):
     """
     ax = axes_or_new(ax)
     ps, th = curve.ps, curve.theory["retrained"][index]
-    for key, fmt, color, label in (("fresh", "s-", strategy_color("random"), "fresh batch"),
-                                   ("same", "D-", strategy_color("small"), "same samples")):
+    for key, fmt, color, label in (
+        ("fresh", "s-", strategy_color("random"), "fresh batch"),
+        ("same", "D-", strategy_color("small"), "same samples"),
+    ):
         ratio = curve.simulated[key][index] / th
-        ax.errorbar(ps, ratio, yerr=curve.simulated_sem[key][index] / th, fmt=fmt, color=color, markersize=4,
-                    capsize=2, label=f"retrained on the {label}")
+        ax.errorbar(
+            ps,
+            ratio,
+            yerr=curve.simulated_sem[key][index] / th,
+            fmt=fmt,
+            color=color,
+            markersize=4,
+            capsize=2,
+            label=f"retrained on the {label}",
+        )
     ax.axhline(1.0, color="0.3", linewidth=1, label="retraining DC (fresh-batch theory)")
     ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
     ax.set_xscale("log")

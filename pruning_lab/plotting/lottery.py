@@ -8,22 +8,42 @@ import numpy as np
 from .style import axes_or_new
 
 # ---------------------------------------------------------------- chapter "Lottery tickets"
-__all__ = ["LOTTERY_COLORS", "plot_lottery_convergence", "plot_lottery_curvature", "plot_lottery_masks",
-            "plot_lottery_noise", "plot_lottery_phase", "plot_lottery_rates"]
+__all__ = [
+    "LOTTERY_COLORS",
+    "plot_lottery_convergence",
+    "plot_lottery_curvature",
+    "plot_lottery_masks",
+    "plot_lottery_noise",
+    "plot_lottery_phase",
+    "plot_lottery_rates",
+]
 
 #: One color per optimizer / mask method in the chapter "Lottery tickets".
-LOTTERY_COLORS = {"beta=0": "#1f77b4", "beta=0.2": "#d62728", "tuned": "#2ca02c",
-                  "IMP": "#9467bd", "one-shot": "#1f77b4"}
+LOTTERY_COLORS = {
+    "beta=0": "#1f77b4",
+    "beta=0.2": "#d62728",
+    "tuned": "#2ca02c",
+    "IMP": "#9467bd",
+    "one-shot": "#1f77b4",
+}
 
-_LOTTERY_LABELS = {"beta=0": r"GD ($\beta=0$)", "beta=0.2": r"AGD ($\beta=0.2$)",
-                   "tuned": "heavy ball, tuned at the truth (ours)"}
+_LOTTERY_LABELS = {
+    "beta=0": r"GD ($\beta=0$)",
+    "beta=0.2": r"AGD ($\beta=0.2$)",
+    "tuned": "heavy ball, tuned at the truth (ours)",
+}
 
 
 def _edges(values):
     v = np.asarray(values, dtype=float)
     mid = (v[1:] + v[:-1]) / 2
-    return np.concatenate([[v[0] - (mid[0] - v[0]) if v.size > 1 else v[0] - 0.5], mid,
-                           [v[-1] + (v[-1] - mid[-1]) if v.size > 1 else v[-1] + 0.5]])
+    return np.concatenate(
+        [
+            [v[0] - (mid[0] - v[0]) if v.size > 1 else v[0] - 0.5],
+            mid,
+            [v[-1] + (v[-1] - mid[-1]) if v.size > 1 else v[-1] + 0.5],
+        ]
+    )
 
 
 def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
@@ -34,8 +54,9 @@ def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
     """
     ax = axes_or_new(ax)
     rt = diagram.mean_r_tilde
-    mesh = ax.pcolormesh(_edges(rt), _edges(diagram.n_values), diagram.success.T, cmap="viridis", vmin=0, vmax=1,
-                         shading="flat")
+    mesh = ax.pcolormesh(
+        _edges(rt), _edges(diagram.n_values), diagram.success.T, cmap="viridis", vmin=0, vmax=1, shading="flat"
+    )
     ax.figure.colorbar(mesh, ax=ax, label="success rate (relative error < $10^{-4}$)")
     n50 = diagram.transition()
     ok = np.isfinite(n50)
@@ -79,8 +100,15 @@ def plot_lottery_rates(sweep, *, ax=None):
     for label in sweep.nu:
         color = LOTTERY_COLORS.get(label, "0.3")
         gap = 1 - sweep.nu[label]
-        ax.errorbar(sweep.r_tilde, gap.mean(axis=1), yerr=gap.std(axis=1), fmt="o", color=color, capsize=2,
-                    label=_LOTTERY_LABELS.get(label, label))
+        ax.errorbar(
+            sweep.r_tilde,
+            gap.mean(axis=1),
+            yerr=gap.std(axis=1),
+            fmt="o",
+            color=color,
+            capsize=2,
+            label=_LOTTERY_LABELS.get(label, label),
+        )
         ax.plot(sweep.r_tilde, 1 - sweep.predicted[label].mean(axis=1), "-", color=color)
     ax.plot([], [], "-", color="0.3", label="lines: predicted from the masked Hessian at $W^*$")
     ax.set_yscale("log")
@@ -132,9 +160,17 @@ def plot_lottery_noise(sweep, *, ax=None):
             x = np.sqrt(sweep.r_tilde / n)
             err = sweep.errors[lv, j] / level
             color = cmap(0.85 * lv / max(len(sweep.noise_levels) - 1, 1))
-            ax.errorbar(x, err.mean(axis=1), yerr=err.std(axis=1), fmt=markers[j % len(markers)], capsize=2,
-                        color=color, markerfacecolor=color if lv == 0 else "none", markersize=5 + 3 * lv,
-                        label=rf"$\sigma/E_y={level:g}$, N = {n}")
+            ax.errorbar(
+                x,
+                err.mean(axis=1),
+                yerr=err.std(axis=1),
+                fmt=markers[j % len(markers)],
+                capsize=2,
+                color=color,
+                markerfacecolor=color if lv == 0 else "none",
+                markersize=5 + 3 * lv,
+                label=rf"$\sigma/E_y={level:g}$, N = {n}",
+            )
     c = sweep.slope()
     grid = np.linspace(0, np.sqrt(sweep.r_tilde.max() / sweep.n_values.min()) * 1.05, 50)
     ax.plot(grid, c * grid, "k-", label=rf"fit: error $= {c:.1f}\,(\sigma/E_y)\sqrt{{\tilde r/N}}$")
@@ -159,8 +195,14 @@ def plot_lottery_masks(sweep, *, axes=None):
     styles = ("-", "--", ":")
     for m, rmse in sweep.rmse.items():
         for j, n in enumerate(sweep.n_values):
-            ax0.plot(100 * kept, np.median(rmse[j], axis=1), styles[j % 3], marker="o", color=LOTTERY_COLORS[m],
-                     label=f"{m}, N = {n}")
+            ax0.plot(
+                100 * kept,
+                np.median(rmse[j], axis=1),
+                styles[j % 3],
+                marker="o",
+                color=LOTTERY_COLORS[m],
+                label=f"{m}, N = {n}",
+            )
     ax0.axvline(100 * sweep.r_star / sweep.d, color="0.5", linestyle=":", label="teacher density $r^*/d$")
     ax0.set_yscale("log")
     ax0.set_xlabel("weights kept (%)")
@@ -168,8 +210,17 @@ def plot_lottery_masks(sweep, *, axes=None):
     ax0.legend()
     frac = np.broadcast_to(100 * kept[:, None], sweep.rmse["IMP"][0].shape)
     for m, marker in (("IMP", "o"), ("one-shot", "^")):
-        sc = ax1.scatter(sweep.accuracy[m][0].ravel(), sweep.rmse[m][0].ravel(), c=frac.ravel(), cmap="viridis",
-                         vmin=0, vmax=100, marker=marker, s=18, label=m)
+        sc = ax1.scatter(
+            sweep.accuracy[m][0].ravel(),
+            sweep.rmse[m][0].ravel(),
+            c=frac.ravel(),
+            cmap="viridis",
+            vmin=0,
+            vmax=100,
+            marker=marker,
+            s=18,
+            label=m,
+        )
     ax1.figure.colorbar(sc, ax=ax1, label="weights kept (%)")
     ax1.set_yscale("log")
     ax1.set_xlabel(r"mask accuracy $\|M^*\odot M\|_0/\|M^*\|_0$")

@@ -17,8 +17,12 @@ from .style import STRATEGY_COLORS, axes_or_new
 
 __all__ = ["plot_imp", "plot_width_sweep", "width_sweep_summary", "width_sweep_table"]
 
-_LABELS = {"dense": "dense, trained at this width", "global": "global magnitude", "layerwise": "layer-wise magnitude",
-           "random": "random"}
+_LABELS = {
+    "dense": "dense, trained at this width",
+    "global": "global magnitude",
+    "layerwise": "layer-wise magnitude",
+    "random": "random",
+}
 
 
 def width_sweep_summary(rows, metric: str = "test_error") -> dict:
@@ -65,8 +69,12 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
         sel = [r for r in rows if curve(r) == key]
         widths = np.array(sorted({int(r["width"]) for r in sel}))
         vals = [np.array([float(r[metric]) for r in sel if int(r["width"]) == w]) for w in widths]
-        out[key] = (widths, np.array([v.mean() for v in vals]), np.array([v.std() for v in vals]),
-                    min(v.size for v in vals))
+        out[key] = (
+            widths,
+            np.array([v.mean() for v in vals]),
+            np.array([v.std() for v in vals]),
+            min(v.size for v in vals),
+        )
     return out
 
 
@@ -91,8 +99,17 @@ def width_sweep_table(rows, metric: str = "test_error", *, width_symbol: str = "
     return "\n".join(lines)
 
 
-def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=None, percent: bool = True,
-                     curves=None, legend: bool = True, logy: bool = False):
+def plot_width_sweep(
+    rows,
+    *,
+    metric: str = "test_error",
+    ax=None,
+    base_width=None,
+    percent: bool = True,
+    curves=None,
+    legend: bool = True,
+    logy: bool = False,
+):
     r"""Error of dense, pruned and pruned-then-retrained networks against the width of the trained model.
 
     Every pruned model keeps exactly as many prunable weights as the dense model of width
@@ -150,11 +167,25 @@ def plot_width_sweep(rows, *, metric: str = "test_error", ax=None, base_width=No
         else:
             label = f"{_LABELS.get(strategy, strategy)}, " + ("retrained" if retrain else "not retrained")
             style = "-" if retrain else ":"
-        ax.errorbar(w, scale * mean, yerr=scale * std if n > 1 else None, fmt=style, marker="o", color=color,
-                    label=label, capsize=3, markerfacecolor="white" if not retrain and strategy != "dense" else color)
+        ax.errorbar(
+            w,
+            scale * mean,
+            yerr=scale * std if n > 1 else None,
+            fmt=style,
+            marker="o",
+            color=color,
+            label=label,
+            capsize=3,
+            markerfacecolor="white" if not retrain and strategy != "dense" else color,
+        )
     if base is not None:
-        ax.axhline(scale * base, color="0.3", linestyle="--", linewidth=1,
-                   label=f"small model (width {int(base_width)}) trained directly")
+        ax.axhline(
+            scale * base,
+            color="0.3",
+            linestyle="--",
+            linewidth=1,
+            label=f"small model (width {int(base_width)}) trained directly",
+        )
     ax.set_xscale("log", base=2)
     widths = sorted({int(x) for w, _, _, _ in summary.values() for x in w})
     ax.set_xticks(widths, [str(x) for x in widths])
@@ -198,13 +229,16 @@ def plot_imp(result, *, ax=None, percent: bool = True):
     """
     for attr in ("kept_fraction", "test_error", "reinit_test_error", "config"):
         if not hasattr(result, attr):
-            raise ValueError(f"result must be an IMPResult (pruning_lab.nn.imp.iterative_magnitude_pruning); "
-                             f"it has no {attr}")
+            raise ValueError(
+                f"result must be an IMPResult (pruning_lab.nn.imp.iterative_magnitude_pruning); it has no {attr}"
+            )
     kept = np.asarray(result.kept_fraction, dtype=float)
     error = np.asarray(result.test_error, dtype=float)
     if kept.ndim != 1 or kept.size < 2 or error.shape != kept.shape:
-        raise ValueError(f"result needs one kept fraction and one test error per round (at least 2 rounds), "
-                         f"got shapes {kept.shape} and {error.shape}")
+        raise ValueError(
+            f"result needs one kept fraction and one test error per round (at least 2 rounds), "
+            f"got shapes {kept.shape} and {error.shape}"
+        )
     ax = axes_or_new(ax)
     scale = 100.0 if percent else 1.0
     k = int(dict(result.config).get("rewind_epoch", 0))
@@ -212,8 +246,13 @@ def plot_imp(result, *, ax=None, percent: bool = True):
     ax.plot(kept, scale * error, "o-", color=STRATEGY_COLORS["global"], label=f"IMP ticket (rewound to {where})")
     reinit = None if result.reinit_test_error is None else np.asarray(result.reinit_test_error, dtype=float)
     if reinit is not None and np.isfinite(reinit).any():
-        ax.plot(kept[1:], scale * reinit[1:], "s--", color=STRATEGY_COLORS["random"],
-                label="same masks, random re-initialisation")
+        ax.plot(
+            kept[1:],
+            scale * reinit[1:],
+            "s--",
+            color=STRATEGY_COLORS["random"],
+            label="same masks, random re-initialisation",
+        )
     ax.axhline(scale * float(error[0]), color="0.3", linestyle=":", linewidth=1, label="dense network")
     ax.set_xscale("log")
     ax.set_xticks(kept, [f"{100 * f:.0f}%" for f in kept])

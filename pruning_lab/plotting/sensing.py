@@ -9,11 +9,21 @@ from .style import axes_or_new
 
 # ------------------------------------------- chapter "Matrix sensing: group lasso makes pruning safe"
 #: One color per model in the matrix-sensing figures (group-Lasso training, plain training, pruned model, references).
-SENSING_COLORS = {"group_lasso": "#1f77b4", "plain": "#d62728", "pruned": "#2ca02c", "unpruned": "#9467bd",
-                  "reference": "#222222"}
+SENSING_COLORS = {
+    "group_lasso": "#1f77b4",
+    "plain": "#d62728",
+    "pruned": "#2ca02c",
+    "unpruned": "#9467bd",
+    "reference": "#222222",
+}
 
-__all__ = ["SENSING_COLORS", "plot_column_profiles", "plot_finetune_curves", "plot_generalization_curve",
-            "plot_survivor_map"]
+__all__ = [
+    "SENSING_COLORS",
+    "plot_column_profiles",
+    "plot_finetune_curves",
+    "plot_generalization_curve",
+    "plot_survivor_map",
+]
 
 
 def plot_column_profiles(profiles, *, tau=None, floor: float = 1e-20, ax=None):
@@ -59,8 +69,13 @@ def plot_finetune_curves(runs, *, predicted=None, ax=None):
         run = runs[label][0] if isinstance(runs[label], tuple) else runs[label]
         anchor = int(np.argmax(run.errors <= 1e-5))
         t = run.steps[run.errors > 1e-14]
-        ax.plot(t, run.errors[anchor] * rate ** (t - run.steps[anchor]), ":", color=SENSING_COLORS["reference"],
-                label=rf"predicted linear rate $\rho$ = {rate:.4f} per step")
+        ax.plot(
+            t,
+            run.errors[anchor] * rate ** (t - run.steps[anchor]),
+            ":",
+            color=SENSING_COLORS["reference"],
+            label=rf"predicted linear rate $\rho$ = {rate:.4f} per step",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("fine-tuning iteration $t$")
     ax.set_ylabel(r"recovery error $\|U_tU_t^\top - M_\star\|_F$")
@@ -75,12 +90,21 @@ def plot_generalization_curve(curve, *, ax=None):
     over trials (bars: min to max), lines the references :math:`\sigma\sqrt{rd/n}` and :math:`\sigma\sqrt{kd/n}`.
     """
     ax = axes_or_new(ax)
-    for name, key, label in (("pruned", "pruned", "group Lasso → prune → fine-tune (r columns)"),
-                             ("unregularized", "plain", "plain gradient descent (k columns)")):
+    for name, key, label in (
+        ("pruned", "pruned", "group Lasso → prune → fine-tune (r columns)"),
+        ("unregularized", "plain", "plain gradient descent (k columns)"),
+    ):
         values = getattr(curve, name)
         mean = values.mean(axis=0)
-        ax.errorbar(curve.ns, mean, yerr=[mean - values.min(axis=0), values.max(axis=0) - mean], fmt="o-",
-                    capsize=2, color=SENSING_COLORS[key], label=label)
+        ax.errorbar(
+            curve.ns,
+            mean,
+            yerr=[mean - values.min(axis=0), values.max(axis=0) - mean],
+            fmt="o-",
+            capsize=2,
+            color=SENSING_COLORS[key],
+            label=label,
+        )
     ax.plot(curve.ns, curve.reference, "--", color=SENSING_COLORS["reference"], label=r"$\sigma\sqrt{rd/n}$")
     ax.plot(curve.ns, curve.reference_k, ":", color=SENSING_COLORS["reference"], label=r"$\sigma\sqrt{kd/n}$")
     ax.set_xscale("log")
@@ -113,12 +137,13 @@ def plot_survivor_map(smap, *, ax=None):
     y_of = np.poly1d(np.polyfit(log_b, np.arange(log_b.size), 1)) if log_b.size > 1 else (lambda v: 0 * v)
     fine = np.linspace(log_b[0], log_b[-1], 50)
     beta_fine = 10**fine
-    for which, style, label in (("saddle", "-", r"$\lambda/\sqrt{\beta}=4(\sigma^\star_r)^2$"),
-                                ("zero", "--", r"$\lambda/\sqrt{\beta}=4(\sigma^\star_1)^2$"),
-                                ("stability", ":", r"$\lambda/\sqrt{\beta}=2/\eta$")):
+    for which, style, label in (
+        ("saddle", "-", r"$\lambda/\sqrt{\beta}=4(\sigma^\star_r)^2$"),
+        ("zero", "--", r"$\lambda/\sqrt{\beta}=4(\sigma^\star_1)^2$"),
+        ("stability", ":", r"$\lambda/\sqrt{\beta}=2/\eta$"),
+    ):
         factor = smap.boundary(which)[0] / np.sqrt(smap.betas[0])
-        ax.plot(x_of(np.log10(factor * np.sqrt(beta_fine))), y_of(fine), style, color="k", linewidth=1.2,
-                label=label)
+        ax.plot(x_of(np.log10(factor * np.sqrt(beta_fine))), y_of(fine), style, color="k", linewidth=1.2, label=label)
     ax.set_xlim(-0.5, counts.shape[1] - 0.5)
     ax.set_ylim(-0.5, counts.shape[0] - 0.5)
     ax.set_xticks(range(smap.lams.size), [f"{v:.2g}" for v in smap.lams])
@@ -126,8 +151,12 @@ def plot_survivor_map(smap, *, ax=None):
     ax.set_xlabel(r"regularization strength $\lambda$")
     ax.set_ylabel(r"smoothing $\beta$")
     handles, _ = ax.get_legend_handles_labels()
-    patches = [Patch(facecolor=c, edgecolor="0.5", label=t) for c, t in
-               zip(colors, ("0 columns", f"1 to {smap.r - 1} columns", f"exactly r = {smap.r}", f"more than {smap.r}"))]
+    patches = [
+        Patch(facecolor=c, edgecolor="0.5", label=t)
+        for c, t in zip(
+            colors, ("0 columns", f"1 to {smap.r - 1} columns", f"exactly r = {smap.r}", f"more than {smap.r}")
+        )
+    ]
     ax.legend(handles=handles + patches, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(False)
     return ax

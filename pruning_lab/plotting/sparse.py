@@ -7,13 +7,32 @@ import numpy as np
 
 from .style import axes_or_new
 
-__all__ = ["SPARSE_COLORS", "plot_block_pruning", "plot_group_lasso_path", "plot_mask_penalties",
-           "plot_objective_vs_sparsity", "plot_rank_sweep", "plot_robust_sweep", "plot_sparsity_tradeoff"]
+__all__ = [
+    "SPARSE_COLORS",
+    "plot_block_pruning",
+    "plot_group_lasso_path",
+    "plot_mask_penalties",
+    "plot_objective_vs_sparsity",
+    "plot_rank_sweep",
+    "plot_robust_sweep",
+    "plot_sparsity_tradeoff",
+]
 
 #: One color per method in the sparse-optimization figures.
-SPARSE_COLORS = {"omp": "#1f77b4", "ompr": "#2ca02c", "iht": "#d62728", "regiht": "#9467bd",
-                 "greedy": "#1f77b4", "local_search": "#2ca02c", "svp": "#d62728", "soft_impute": "#ff7f0e",
-                 "magnitude": "#7f7f7f", "sapp": "#d62728", "planted": "#222222", "other": "#bbbbbb"}
+SPARSE_COLORS = {
+    "omp": "#1f77b4",
+    "ompr": "#2ca02c",
+    "iht": "#d62728",
+    "regiht": "#9467bd",
+    "greedy": "#1f77b4",
+    "local_search": "#2ca02c",
+    "svp": "#d62728",
+    "soft_impute": "#ff7f0e",
+    "magnitude": "#7f7f7f",
+    "sapp": "#d62728",
+    "planted": "#222222",
+    "other": "#bbbbbb",
+}
 
 
 def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
@@ -44,7 +63,13 @@ def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
             ax.plot(x, norms[:, i], color=SPARSE_COLORS["other"], linewidth=1.0, zorder=1)
     ax.plot([], [], color=SPARSE_COLORS["other"], label="other groups")
     if lam is not None:
-        ax.axvline(lam / lmax, color="0.3", linestyle="--", linewidth=1, label=rf"$\lambda/\lambda_{{\max}}$ = {lam / lmax:.3g}")
+        ax.axvline(
+            lam / lmax,
+            color="0.3",
+            linestyle="--",
+            linewidth=1,
+            label=rf"$\lambda/\lambda_{{\max}}$ = {lam / lmax:.3g}",
+        )
     ax.set_xscale("log")
     ax.invert_xaxis()
     ax.set_xlabel(r"penalty $\lambda/\lambda_{\max}$ (decreasing →)")
@@ -53,9 +78,18 @@ def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
     return ax
 
 
-_METHOD_LABELS = {"omp": "OMP", "ompr": "OMPR", "iht": "IHT", "regiht": "regularized IHT (our variant)",
-                  "greedy": "greedy rank-1 + refit", "local_search": "local search", "svp": "SVP",
-                  "soft_impute": "soft-impute", "magnitude": "block magnitude + fine-tune", "sapp": "SA++"}
+_METHOD_LABELS = {
+    "omp": "OMP",
+    "ompr": "OMPR",
+    "iht": "IHT",
+    "regiht": "regularized IHT (our variant)",
+    "greedy": "greedy rank-1 + refit",
+    "local_search": "local search",
+    "svp": "SVP",
+    "soft_impute": "soft-impute",
+    "magnitude": "block magnitude + fine-tune",
+    "sapp": "SA++",
+}
 
 
 def _method_style(name):
@@ -72,8 +106,14 @@ def plot_objective_vs_sparsity(curves, *, ax=None, floor: float = 1e-12):
     markers = "osD^v"
     for (name, values), marker in zip(curves.objective.items(), markers * 2):
         color, label = _method_style(name)
-        ax.plot(curves.s_values, np.maximum(np.asarray(values) - curves.f_star, floor), marker=marker,
-                color=color, label=label, markerfacecolor="none")
+        ax.plot(
+            curves.s_values,
+            np.maximum(np.asarray(values) - curves.f_star, floor),
+            marker=marker,
+            color=color,
+            label=label,
+            markerfacecolor="none",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("sparsity $s$ (groups kept)")
     ax.set_ylabel(r"excess objective $l(x_s)-l(x^*)$")
@@ -96,8 +136,15 @@ def plot_sparsity_tradeoff(tradeoff, *, axes=None, eps: float = 1e-4, floor: flo
     for i, ax in enumerate(axes):
         for name, values in tradeoff.excess.items():
             color, label = _method_style(name)
-            ax.plot(tradeoff.s_values, np.maximum(values[i], floor), "o-", color=color, label=label,
-                    markersize=3, markerfacecolor="none")
+            ax.plot(
+                tradeoff.s_values,
+                np.maximum(values[i], floor),
+                "o-",
+                color=color,
+                label=label,
+                markersize=3,
+                markerfacecolor="none",
+            )
         ax.axhline(eps, color="0.4", linestyle="--", linewidth=1)
         ax.set_yscale("log")
         ax.set_title(rf"coherence $\gamma$ = {levels[i]:.2g}, $\hat\kappa_{{2s^*}}$ ≈ {tradeoff.kappa[i]:.0f}")
@@ -148,8 +195,15 @@ def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
         acc = [[r.test_accuracy for r in rows if r.sparsity == v] for v in s]
         mean = np.array([np.mean(a) for a in acc])
         std = np.array([np.std(a) for a in acc])
-        ax.errorbar(100 * s, 100 * mean, yerr=100 * std if max(len(a) for a in acc) > 1 else None, marker="o",
-                    capsize=3, color=colors.get(method, "#555555"), label=labels.get(method, method))
+        ax.errorbar(
+            100 * s,
+            100 * mean,
+            yerr=100 * std if max(len(a) for a in acc) > 1 else None,
+            marker="o",
+            capsize=3,
+            color=colors.get(method, "#555555"),
+            label=labels.get(method, method),
+        )
     if dense_accuracy is not None:
         ax.axhline(100 * dense_accuracy, color="0.3", linestyle="--", linewidth=1, label="dense network")
     ax.set_xlabel("block sparsity of the pruned layer (%)")
@@ -158,22 +212,38 @@ def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
     return ax
 
 
-def plot_rank_sweep(sweep, *, ax=None, methods=("greedy", "local_search", "greedy_factors", "local_search_factors",
-                                                  "svp", "soft_impute")):
+def plot_rank_sweep(
+    sweep,
+    *,
+    ax=None,
+    methods=("greedy", "local_search", "greedy_factors", "local_search_factors", "svp", "soft_impute"),
+):
     r"""Held-out RMSE against the target rank for each rank-constrained method (experiment X8).
 
     ``sweep`` is the dict of :func:`pruning_lab.lowrank.completion_rank_sweep`; the dashed line is its
     oracle noise floor.  Methods refitted only on their core are drawn dotted, with the factor refit solid.
     """
     ax = axes_or_new(ax)
-    labels = {"greedy": "greedy (core refit)", "local_search": "local search (core refit)",
-              "greedy_factors": "greedy (factor refit)", "local_search_factors": "local search (factor refit)",
-              "svp": "SVP", "soft_impute": "soft-impute (rank-capped)"}
+    labels = {
+        "greedy": "greedy (core refit)",
+        "local_search": "local search (core refit)",
+        "greedy_factors": "greedy (factor refit)",
+        "local_search_factors": "local search (factor refit)",
+        "svp": "SVP",
+        "soft_impute": "soft-impute (rank-capped)",
+    }
     for name in methods:
         base = name.removesuffix("_factors")
         style = ":" if name in ("greedy", "local_search") else "-"
-        ax.plot(sweep["ranks"], sweep[name], style, marker="o", color=SPARSE_COLORS[base], label=labels[name],
-                markerfacecolor="none")
+        ax.plot(
+            sweep["ranks"],
+            sweep[name],
+            style,
+            marker="o",
+            color=SPARSE_COLORS[base],
+            label=labels[name],
+            markerfacecolor="none",
+        )
     ax.axhline(float(sweep["noise_floor"]), color="0.3", linestyle="--", linewidth=1, label="oracle noise floor")
     ax.set_yscale("log")
     ax.set_xlabel("target rank $r$")
@@ -189,8 +259,13 @@ def plot_robust_sweep(sweep, *, ax=None):
     """
     ax = axes_or_new(ax)
     ax.plot(sweep["ranks"], sweep["squared"], "o-", color=SPARSE_COLORS["svp"], label="squared loss")
-    ax.plot(sweep["ranks"], sweep["huber"], "s-", color=SPARSE_COLORS["local_search"],
-            label=rf"Huber loss ($\delta$ = {float(sweep['delta']):.3g})")
+    ax.plot(
+        sweep["ranks"],
+        sweep["huber"],
+        "s-",
+        color=SPARSE_COLORS["local_search"],
+        label=rf"Huber loss ($\delta$ = {float(sweep['delta']):.3g})",
+    )
     ax.axhline(float(sweep["noise_floor"]), color="0.3", linestyle="--", linewidth=1, label="oracle noise floor")
     ax.set_yscale("log")
     ax.set_xlabel("target rank $r$")

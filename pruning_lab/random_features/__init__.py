@@ -21,6 +21,12 @@ from .model import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "RandomFeaturesCurve", "RandomFeaturesProblem", "equivalent_linear_problem",
-    "equivalent_linear_problem_mc", "random_features_curve", "random_features_point", "relu_feature_moments",
+    "ACTIVATIONS",
+    "RandomFeaturesCurve",
+    "RandomFeaturesProblem",
+    "equivalent_linear_problem",
+    "equivalent_linear_problem_mc",
+    "random_features_curve",
+    "random_features_point",
+    "relu_feature_moments",
 ]

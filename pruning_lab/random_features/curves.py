@@ -81,18 +81,22 @@ class RandomFeaturesCurve:
             both = far & np.isfinite(theory) & np.isfinite(simulated)
             return agreement(theory, simulated, both) if both.any() else None
 
-        return {"dense": compare(self.theory["dense"], self.simulated["dense"]),
-                "pruned": [compare(self.theory["pruned"][i], self.simulated["pruned"][i]) for i in range(self.ss.size)],
-                "retrained": [compare(self.theory["retrained"][i], self.simulated["fresh"][i])
-                              for i in range(self.ss.size)]}
+        return {
+            "dense": compare(self.theory["dense"], self.simulated["dense"]),
+            "pruned": [compare(self.theory["pruned"][i], self.simulated["pruned"][i]) for i in range(self.ss.size)],
+            "retrained": [
+                compare(self.theory["retrained"][i], self.simulated["fresh"][i]) for i in range(self.ss.size)
+            ],
+        }
 
 
 def _at_threshold(k: int, n: int) -> bool:
     return n - 1 <= k <= n
 
 
-def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, strategy: str = "magnitude", trials: int = 5,
-                          draws: int = 100, rng=None) -> dict:
+def random_features_point(
+    rf: RandomFeaturesProblem, n: int, ss, *, strategy: str = "magnitude", trials: int = 5, draws: int = 100, rng=None
+) -> dict:
     r"""Theory and simulation for one first layer ``rf`` (its full width) and each sparsity in ``ss``.
 
     Theory: on the ELP (:func:`pruning_lab.random_features.model.equivalent_linear_problem`), the dense
@@ -164,9 +168,22 @@ def random_features_point(rf: RandomFeaturesProblem, n: int, ss, *, strategy: st
     return out
 
 
-def random_features_curve(d: int, n: int, ps, ss, *, strategy: str = "magnitude", layers: int = 4, trials: int = 5,
-                          draws: int = 100, v_norm: float = 0.5, noise: float = 0.0, rng=0, cache_dir=None,
-                          progress: bool = False) -> RandomFeaturesCurve:
+def random_features_curve(
+    d: int,
+    n: int,
+    ps,
+    ss,
+    *,
+    strategy: str = "magnitude",
+    layers: int = 4,
+    trials: int = 5,
+    draws: int = 100,
+    v_norm: float = 0.5,
+    noise: float = 0.0,
+    rng=0,
+    cache_dir=None,
+    progress: bool = False,
+) -> RandomFeaturesCurve:
     r"""Pruned and retrained risk of ReLU random features against the width: ELP + DC theory and simulation.
 
     Each (layer, width) unit is :func:`random_features_point`; the curves average over the
@@ -210,7 +227,13 @@ def random_features_curve(d: int, n: int, ps, ss, *, strategy: str = "magnitude"
     ss = check_int_array(ss, "ss", 0, "non-negative sparsity targets")
     if strategy not in _STRATEGIES:
         raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
-    for name, value, low in (("d", d, 1), ("n", n, 2), ("layers", layers, 1), ("trials", trials, 1), ("draws", draws, 2)):
+    for name, value, low in (
+        ("d", d, 1),
+        ("n", n, 2),
+        ("layers", layers, 1),
+        ("trials", trials, 1),
+        ("draws", draws, 2),
+    ):
         check_int(value, name, low)
     v_norm, noise = check_nonnegative(v_norm, "v_norm"), check_nonnegative(noise, "noise")
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
@@ -220,20 +243,48 @@ def random_features_curve(d: int, n: int, ps, ss, *, strategy: str = "magnitude"
             raise ValueError("a cache needs an int seed (rng=...) so that cached units are reproducible")
         seed = int(as_rng(rng).integers(2**63))
     cache = None if cache_dir is None else ResultCache(cache_dir, "random-features")
-    th = {"dense": np.zeros((layers, ps.size)), "elp_noise": np.zeros((layers, ps.size)),
-          "pruned": np.zeros((layers, ss.size, ps.size)), "retrained": np.zeros((layers, ss.size, ps.size))}
-    sims = {"dense": np.zeros((layers, trials, ps.size)), "pruned": np.zeros((layers, trials, ss.size, ps.size)),
-            "same": np.zeros((layers, trials, ss.size, ps.size)), "fresh": np.zeros((layers, trials, ss.size, ps.size))}
+    th = {
+        "dense": np.zeros((layers, ps.size)),
+        "elp_noise": np.zeros((layers, ps.size)),
+        "pruned": np.zeros((layers, ss.size, ps.size)),
+        "retrained": np.zeros((layers, ss.size, ps.size)),
+    }
+    sims = {
+        "dense": np.zeros((layers, trials, ps.size)),
+        "pruned": np.zeros((layers, trials, ss.size, ps.size)),
+        "same": np.zeros((layers, trials, ss.size, ps.size)),
+        "fresh": np.zeros((layers, trials, ss.size, ps.size)),
+    }
     units = [(layer, k) for layer in range(layers) for k in range(ps.size)]
     for layer, k in tqdm(units, desc="(layer, width)", disable=not progress):
-        params = dict(d=int(d), n=int(n), p_max=int(ps.max()), p=int(ps[k]), ss=ss.tolist(), strategy=strategy,
-                      trials=int(trials), draws=int(draws), v_norm=v_norm, noise=noise, seed=seed, layer=layer)
+        params = dict(
+            d=int(d),
+            n=int(n),
+            p_max=int(ps.max()),
+            p=int(ps[k]),
+            ss=ss.tolist(),
+            strategy=strategy,
+            trials=int(trials),
+            draws=int(draws),
+            v_norm=v_norm,
+            noise=noise,
+            seed=seed,
+            layer=layer,
+        )
 
         def compute(layer=layer, k=k):
-            wide = RandomFeaturesProblem.draw(d, int(ps.max()), v_norm=v_norm, noise=noise,
-                                              rng=np.random.default_rng([seed, layer]))
-            return random_features_point(wide.with_width(int(ps[k])), n, ss, strategy=strategy, trials=trials,
-                                         draws=draws, rng=np.random.default_rng([seed, layer, int(ps[k])]))
+            wide = RandomFeaturesProblem.draw(
+                d, int(ps.max()), v_norm=v_norm, noise=noise, rng=np.random.default_rng([seed, layer])
+            )
+            return random_features_point(
+                wide.with_width(int(ps[k])),
+                n,
+                ss,
+                strategy=strategy,
+                trials=trials,
+                draws=draws,
+                rng=np.random.default_rng([seed, layer, int(ps[k])]),
+            )
 
         unit = compute() if cache is None else cache.cached(params, compute)
         th["dense"][layer, k], th["elp_noise"][layer, k] = unit["theory_dense"], unit["elp_noise"]
@@ -244,6 +295,8 @@ def random_features_curve(d: int, n: int, ps, ss, *, strategy: str = "magnitude"
     theory = {key: value.mean(axis=0) for key, value in th.items()}
     count = layers * trials
     simulated = {key: value.mean(axis=(0, 1)) for key, value in sims.items()}
-    sem = {key: value.std(axis=(0, 1), ddof=1) / np.sqrt(count) if count > 1 else np.zeros_like(simulated[key])
-           for key, value in sims.items()}
+    sem = {
+        key: value.std(axis=(0, 1), ddof=1) / np.sqrt(count) if count > 1 else np.zeros_like(simulated[key])
+        for key, value in sims.items()
+    }
     return RandomFeaturesCurve(ps, ss, int(n), int(d), strategy, int(layers), int(trials), theory, simulated, sem)

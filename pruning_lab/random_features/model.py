@@ -92,8 +92,9 @@ class RandomFeaturesProblem:
         object.__setattr__(self, "noise", check_nonnegative(self.noise, "noise (label noise level)"))
 
     @classmethod
-    def draw(cls, d: int, p: int, *, v_norm: float = 0.5, noise: float = 0.0, activation="relu",
-             rng=None) -> RandomFeaturesProblem:
+    def draw(
+        cls, d: int, p: int, *, v_norm: float = 0.5, noise: float = 0.0, activation="relu", rng=None
+    ) -> RandomFeaturesProblem:
         r"""Draw :math:`R_{ij}\sim\mathcal N(0,1/d)`, a uniform unit :math:`w` and :math:`v` of norm ``v_norm``."""
         d, p = check_int(d, "d (input dimension)"), check_int(p, "p (number of features)")
         v_norm = check_nonnegative(v_norm, "v_norm")
@@ -192,8 +193,10 @@ def relu_feature_moments(rf: RandomFeaturesProblem) -> tuple[np.ndarray, np.ndar
 
 def _elp_from_moments(sigma: np.ndarray, cross: np.ndarray, y2: float) -> LinearGaussianProblem:
     sigma = 0.5 * (sigma + sigma.T)
-    singular = ValueError("the feature second-moment matrix is singular: features are linearly dependent "
-                          "(e.g. repeated rows of R or a zero row); remove duplicates or use fewer features")
+    singular = ValueError(
+        "the feature second-moment matrix is singular: features are linearly dependent "
+        "(e.g. repeated rows of R or a zero row); remove duplicates or use fewer features"
+    )
     eig = np.linalg.eigvalsh(sigma)
     if not eig[-1] > 0 or eig[0] <= 1e-12 * eig[-1]:
         raise singular
@@ -224,8 +227,9 @@ def equivalent_linear_problem(rf: RandomFeaturesProblem) -> LinearGaussianProble
     return _elp_from_moments(*relu_feature_moments(rf))
 
 
-def equivalent_linear_problem_mc(rf: RandomFeaturesProblem, samples: int = 200_000, rng=None,
-                                 batch: int = 20_000) -> LinearGaussianProblem:
+def equivalent_linear_problem_mc(
+    rf: RandomFeaturesProblem, samples: int = 200_000, rng=None, batch: int = 20_000
+) -> LinearGaussianProblem:
     r"""The ELP (Def. 2) estimated by Monte Carlo, for any activation.
 
     Averages :math:`\phi\phi^\top`, :math:`\phi y` and :math:`y^2` over
@@ -239,8 +243,10 @@ def equivalent_linear_problem_mc(rf: RandomFeaturesProblem, samples: int = 200_0
         raise ValueError(f"rf must be a RandomFeaturesProblem, got {type(rf).__name__}")
     samples, batch, rng = check_int(samples, "samples"), check_int(batch, "batch"), as_rng(rng)
     if samples < 10 * rf.p:
-        raise ValueError(f"samples = {samples} is too few to estimate a {rf.p} x {rf.p} second-moment matrix; "
-                         f"use at least {10 * rf.p}")
+        raise ValueError(
+            f"samples = {samples} is too few to estimate a {rf.p} x {rf.p} second-moment matrix; "
+            f"use at least {10 * rf.p}"
+        )
     sigma, cross, y2 = np.zeros((rf.p, rf.p)), np.zeros(rf.p), 0.0
     for start in range(0, samples, batch):
         X, y = rf.sample(min(batch, samples - start), rng)

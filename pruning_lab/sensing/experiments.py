@@ -59,8 +59,10 @@ def _check_problem(problem, k, n=None):
         n = _check_count(n, "n (number of measurements)")
         need = min_measurements(problem.d, problem.r)
         if n < need:
-            raise ValueError(f"too few measurements: n = {n}, but a rank-{problem.r} {problem.d}×{problem.d} "
-                             f"matrix has r d - r(r-1)/2 = {need} degrees of freedom; use n >= {need}")
+            raise ValueError(
+                f"too few measurements: n = {n}, but a rank-{problem.r} {problem.d}×{problem.d} "
+                f"matrix has r d - r(r-1)/2 = {need} degrees of freedom; use n >= {need}"
+            )
     return k, n
 
 
@@ -77,8 +79,17 @@ class SensingRun:
     unregularized: TrainResult | None
 
 
-def sensing_run(problem: SensingProblem, n: int, k: int, lam: float, beta: float, *, rng=0,
-                unregularized: bool = True, **pipeline_kwargs) -> SensingRun:
+def sensing_run(
+    problem: SensingProblem,
+    n: int,
+    k: int,
+    lam: float,
+    beta: float,
+    *,
+    rng=0,
+    unregularized: bool = True,
+    **pipeline_kwargs,
+) -> SensingRun:
     r"""Sample ``n`` measurements of ``problem``, run :func:`~pruning_lab.sensing.train.train_prune_finetune`
     and (with ``unregularized``) gradient descent on the plain loss :math:`\mathcal L_{\rm emp}` with the
     same :math:`U_0`, step and number of steps.  Errors are recorded against :math:`M_\star`.
@@ -121,9 +132,14 @@ def sensing_run(problem: SensingProblem, n: int, k: int, lam: float, beta: float
     result = train_prune_finetune(A, y, k, lam, beta, U0=U0, M_star=problem.M_star, **pipeline_kwargs)
     plain = None
     if unregularized:
-        plain = gradient_descent(SensingObjective.empirical(A, y), U0, pipeline_kwargs.get("eta", 0.02),
-                                 pipeline_kwargs.get("steps", 6000), M_star=problem.M_star,
-                                 record_every=pipeline_kwargs.get("record_every", 10))
+        plain = gradient_descent(
+            SensingObjective.empirical(A, y),
+            U0,
+            pipeline_kwargs.get("eta", 0.02),
+            pipeline_kwargs.get("steps", 6000),
+            M_star=problem.M_star,
+            record_every=pipeline_kwargs.get("record_every", 10),
+        )
     return SensingRun(problem, A, y, U0, result, plain)
 
 
@@ -152,8 +168,18 @@ class GeneralizationCurve:
         return float(np.polyfit(np.log(self.ns[keep]), np.log(getattr(self, which).mean(axis=0)[keep]), 1)[0])
 
 
-def generalization_curve(problem: SensingProblem, ns, k: int, lam: float, beta: float, *, trials: int = 2,
-                         rng=0, progress: bool = True, **pipeline_kwargs) -> GeneralizationCurve:
+def generalization_curve(
+    problem: SensingProblem,
+    ns,
+    k: int,
+    lam: float,
+    beta: float,
+    *,
+    trials: int = 2,
+    rng=0,
+    progress: bool = True,
+    **pipeline_kwargs,
+) -> GeneralizationCurve:
     r"""Run :func:`sensing_run` for every :math:`n` in ``ns``, ``trials`` independent data sets each.
 
     Fine-tuning runs until :math:`\lVert\nabla\mathcal L_{\rm emp}\rVert_F\le` ``ft_tol`` (default
@@ -198,8 +224,7 @@ def generalization_curve(problem: SensingProblem, ns, k: int, lam: float, beta: 
     pipeline_kwargs = {"ft_tol": 1e-7, "ft_steps": 5000, "record_every": 100} | pipeline_kwargs
     rng = as_rng(rng)
     out = np.zeros((3, trials, ns.size))
-    for t, j in _progress([(t, j) for t in range(trials) for j in range(ns.size)], progress,
-                          "generalization curve"):
+    for t, j in _progress([(t, j) for t in range(trials) for j in range(ns.size)], progress, "generalization curve"):
         run = sensing_run(problem, int(ns[j]), k, lam, beta, rng=rng, **pipeline_kwargs)
         out[:, t, j] = run.pipeline.finetuned.errors[-1], run.unregularized.errors[-1], run.pipeline.n_kept
     level = problem.noise_sigma * np.sqrt(problem.d / ns)
@@ -223,15 +248,26 @@ class SurvivorMap:
         :math:`4(\sigma^\star_r)^2\sqrt\beta`, ``"zero"`` :math:`4(\sigma^\star_1)^2\sqrt\beta`, ``"stability"``
         :math:`2\sqrt\beta/\eta` (above it, gradient descent with step :math:`\eta` oscillates around a
         zero column, whose curvature is :math:`\lambda/\sqrt\beta`)."""
-        factor = {"saddle": 4 * self.sing_vals[-1] ** 2, "zero": 4 * self.sing_vals[0] ** 2,
-                  "stability": 2 / self.eta}
+        factor = {"saddle": 4 * self.sing_vals[-1] ** 2, "zero": 4 * self.sing_vals[0] ** 2, "stability": 2 / self.eta}
         if which not in factor:
             raise ValueError(f"which must be one of {', '.join(factor)}, got {which!r}")
         return factor[which] * np.sqrt(self.betas)
 
 
-def survivor_map(problem: SensingProblem, n: int, k: int, lams, betas, *, eta: float = 0.02, steps: int = 6000,
-                 init_scale: float = 0.01, form: str = "sqrt", rng=0, progress: bool = True) -> SurvivorMap:
+def survivor_map(
+    problem: SensingProblem,
+    n: int,
+    k: int,
+    lams,
+    betas,
+    *,
+    eta: float = 0.02,
+    steps: int = 6000,
+    init_scale: float = 0.01,
+    form: str = "sqrt",
+    rng=0,
+    progress: bool = True,
+) -> SurvivorMap:
     r"""Train :math:`\mathcal L_{\rm emp}+\lambda R_\beta` on one data set from one :math:`U_0` for every
     :math:`(\lambda,\beta)` on the grid, and count the columns above the threshold :math:`\tau=\sqrt\beta`.
 

@@ -295,8 +295,9 @@ class SensingProblem:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def random(cls, d: int, r: int, sing_vals=None, noise_sigma: float = 0.0, kind: str = "sym_gauss",
-               rng=None) -> SensingProblem:
+    def random(
+        cls, d: int, r: int, sing_vals=None, noise_sigma: float = 0.0, kind: str = "sym_gauss", rng=None
+    ) -> SensingProblem:
         """A problem with a random ground truth from :func:`make_ground_truth`."""
         return cls(make_ground_truth(d, r, sing_vals, rng), noise_sigma, kind)
 

@@ -56,8 +56,7 @@ FORMS = ("sqrt", "ratio")
 
 def _check_reg(lam, beta, form):
     _check_choice(form, "form (smoothing of the group Lasso)", FORMS)
-    return (check_nonnegative(lam, "lam (regularization strength λ)"),
-            check_nonnegative(beta, "beta (smoothing β)"))
+    return (check_nonnegative(lam, "lam (regularization strength λ)"), check_nonnegative(beta, "beta (smoothing β)"))
 
 
 def _penalty(U, beta, form, order):
@@ -143,8 +142,9 @@ class SensingObjective:
     gram: tuple | None = field(default=None, repr=False)
 
     @classmethod
-    def empirical(cls, A: Measurements, y, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt",
-                  compress: bool | None = None) -> SensingObjective:
+    def empirical(
+        cls, A: Measurements, y, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt", compress: bool | None = None
+    ) -> SensingObjective:
         """Objective with the empirical loss (B3) of measurements ``A`` and observations ``y``.
 
         ``compress`` forces (True) or forbids (False) the sufficient-statistics form; ``None`` uses it
@@ -160,8 +160,9 @@ class SensingObjective:
         return cls(lam, beta, form, A.d, A.kind, A, np.array(y, copy=True), None, gram)
 
     @classmethod
-    def population(cls, M_star, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt",
-                   kind: str = "sym_gauss") -> SensingObjective:
+    def population(
+        cls, M_star, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt", kind: str = "sym_gauss"
+    ) -> SensingObjective:
         """Objective with the population loss (B4) of the measurement ensemble ``kind``."""
         M_star = _check_matrix(M_star, "M_star")
         _check_choice(kind, "kind (measurement ensemble)", KINDS)
@@ -171,8 +172,9 @@ class SensingObjective:
     def with_regularizer(self, lam: float, beta: float | None = None) -> SensingObjective:
         """The same data term with another :math:`\\lambda` (and :math:`\\beta`); ``lam = 0`` is the plain loss."""
         lam, beta = _check_reg(lam, self.beta if beta is None else beta, self.form)
-        return SensingObjective(lam, beta, self.form, self.d, self.kind, self.measurements, self.y,
-                                self.M_star, self.gram)
+        return SensingObjective(
+            lam, beta, self.form, self.d, self.kind, self.measurements, self.y, self.M_star, self.gram
+        )
 
     # Public methods check their input; the underscored ones (used by the training loops) do not.
     def loss(self, U) -> float:

@@ -124,8 +124,16 @@ def _descend(objective, U0, eta, steps, tol, M_star, record_every, perturb=None)
     return TrainResult(U, steps_.astype(int), values, norms, errors, t, converged, count)
 
 
-def gradient_descent(objective: SensingObjective, U0, eta: float, steps: int, *, tol: float | None = None,
-                     M_star=None, record_every: int = 10) -> TrainResult:
+def gradient_descent(
+    objective: SensingObjective,
+    U0,
+    eta: float,
+    steps: int,
+    *,
+    tol: float | None = None,
+    M_star=None,
+    record_every: int = 10,
+) -> TrainResult:
     r"""Gradient descent :math:`U_{t+1}=U_t-\eta\nabla f(U_t)` on a sensing objective :math:`f`.
 
     Runs ``steps`` steps, or stops early once :math:`\lVert\nabla f(U_t)\rVert_F\le` ``tol``.  With
@@ -173,15 +181,29 @@ class _Perturbation:
             xi *= self.radius * self.rng.uniform() ** (1 / xi.size) / np.linalg.norm(xi)
             U, self.count = U + xi, self.count + 1
             g = self.objective._grad(U)
-        if self.anchor is not None and t - self.t_noise == self.t_thres \
-                and self.objective._value(U) - self.f_anchor > -self.f_thres:
+        if (
+            self.anchor is not None
+            and t - self.t_noise == self.t_thres
+            and self.objective._value(U) - self.f_anchor > -self.f_thres
+        ):
             return U, g, self.anchor
         return U, g, None
 
 
-def perturbed_gradient_descent(objective: SensingObjective, U0, eta: float, steps: int, *, g_thres: float,
-                               t_thres: int, radius: float, f_thres: float, rng=None, M_star=None,
-                               record_every: int = 10) -> TrainResult:
+def perturbed_gradient_descent(
+    objective: SensingObjective,
+    U0,
+    eta: float,
+    steps: int,
+    *,
+    g_thres: float,
+    t_thres: int,
+    radius: float,
+    f_thres: float,
+    rng=None,
+    M_star=None,
+    record_every: int = 10,
+) -> TrainResult:
     r"""Perturbed gradient descent (Jin et al., 2017), which finds approximate second-order stationary points.
 
     Gradient descent with step ``eta``; whenever :math:`\lVert\nabla f\rVert_F\le` ``g_thres`` and no
@@ -224,8 +246,14 @@ def perturbed_gradient_descent(objective: SensingObjective, U0, eta: float, step
         the number of ``perturbations``.
     """
     objective = _check_objective(objective)
-    perturb = _Perturbation(objective, check_nonnegative(g_thres, "g_thres"), _check_count(t_thres, "t_thres"),
-                            check_nonnegative(radius, "radius"), check_nonnegative(f_thres, "f_thres"), as_rng(rng))
+    perturb = _Perturbation(
+        objective,
+        check_nonnegative(g_thres, "g_thres"),
+        _check_count(t_thres, "t_thres"),
+        check_nonnegative(radius, "radius"),
+        check_nonnegative(f_thres, "f_thres"),
+        as_rng(rng),
+    )
     return _descend(objective, U0, eta, steps, None, M_star, record_every, perturb)
 
 
@@ -284,8 +312,9 @@ class SOSPReport:
         return self.grad_norm <= self.eps and self.lambda_min >= -self.gamma
 
 
-def sosp_check(objective: SensingObjective, U, eps: float, gamma: float, *, method: str = "auto",
-               lanczos_iters: int = 80, rng=0) -> SOSPReport:
+def sosp_check(
+    objective: SensingObjective, U, eps: float, gamma: float, *, method: str = "auto", lanczos_iters: int = 80, rng=0
+) -> SOSPReport:
     r"""Check (B7) at ``U``: gradient norm and smallest Hessian eigenvalue.
 
     ``method="dense"`` computes the eigenvalue exactly from :func:`hessian_matrix`; ``"lanczos"``
@@ -380,8 +409,17 @@ def min_measurements(d: int, r: int) -> int:
     return r * d - r * (r - 1) // 2
 
 
-def finetune(U_prune, A: Measurements, y, eta: float, steps: int, *, tol: float | None = None, M_star=None,
-             record_every: int = 10) -> TrainResult:
+def finetune(
+    U_prune,
+    A: Measurements,
+    y,
+    eta: float,
+    steps: int,
+    *,
+    tol: float | None = None,
+    M_star=None,
+    record_every: int = 10,
+) -> TrainResult:
     r"""Fine-tuning (B9): gradient descent on the unregularized empirical loss from :math:`U_{\rm prune}`.
 
     :math:`U_{t+1}=U_t-\eta\nabla\mathcal L_{\rm emp}(U_t)`, :math:`U_0=U_{\rm prune}`.  Needs at
@@ -416,8 +454,10 @@ def finetune(U_prune, A: Measurements, y, eta: float, steps: int, *, tol: float 
     U = _check_factor(U_prune, "U_prune", objective.d)
     need = min_measurements(objective.d, U.shape[1])
     if A.n < need:
-        raise ValueError(f"too few measurements: n = {A.n}, but fitting {U.shape[1]} columns in dimension "
-                         f"d = {objective.d} needs at least r d - r(r-1)/2 = {need}")
+        raise ValueError(
+            f"too few measurements: n = {A.n}, but fitting {U.shape[1]} columns in dimension "
+            f"d = {objective.d} needs at least r d - r(r-1)/2 = {need}"
+        )
     return gradient_descent(objective, U, eta, steps, tol=tol, M_star=M_star, record_every=record_every)
 
 
@@ -446,8 +486,9 @@ def fit_linear_rate(steps, errors, lo: float = 1e-13, hi: float = 1e-5) -> Linea
     t, e = steps[keep], np.log10(errors[keep])
     half = t.size // 2
     slopes = [np.polyfit(t[s], e[s], 1)[0] for s in (slice(None), slice(None, half + 1), slice(half, None))]
-    return LinearRate(float(slopes[0]), float(10 ** slopes[0]), (float(slopes[1]), float(slopes[2])),
-                      (float(t[0]), float(t[-1])))
+    return LinearRate(
+        float(slopes[0]), float(10 ** slopes[0]), (float(slopes[1]), float(slopes[2])), (float(t[0]), float(t[-1]))
+    )
 
 
 def local_linear_rate(objective: SensingObjective, U, eta: float, null_tol: float = 1e-6) -> float:
@@ -479,10 +520,26 @@ class PruneFinetuneResult:
         return int(self.kept.size)
 
 
-def train_prune_finetune(A: Measurements, y, k: int, lam: float, beta: float, *, form: str = "sqrt",
-                         eta: float = 0.02, steps: int = 6000, init_scale: float = 0.01, tau: float | None = None,
-                         ft_eta: float = 0.05, ft_steps: int = 3000, ft_tol: float | None = None, M_star=None,
-                         U0=None, rng=None, record_every: int = 10) -> PruneFinetuneResult:
+def train_prune_finetune(
+    A: Measurements,
+    y,
+    k: int,
+    lam: float,
+    beta: float,
+    *,
+    form: str = "sqrt",
+    eta: float = 0.02,
+    steps: int = 6000,
+    init_scale: float = 0.01,
+    tau: float | None = None,
+    ft_eta: float = 0.05,
+    ft_steps: int = 3000,
+    ft_tol: float | None = None,
+    M_star=None,
+    U0=None,
+    rng=None,
+    record_every: int = 10,
+) -> PruneFinetuneResult:
     r"""The whole pipeline (B7)–(B9) on data ``(A, y)``.
 
     Gradient descent on :math:`\mathcal L_{\rm emp}+\lambda R_\beta` (B6) from ``U0`` (default
@@ -545,4 +602,3 @@ def train_prune_finetune(A: Measurements, y, k: int, lam: float, beta: float, *,
     U_prune = trained.U[:, kept].copy()
     tuned = finetune(U_prune, A, y, ft_eta, ft_steps, tol=ft_tol, M_star=M_star, record_every=record_every)
     return PruneFinetuneResult(trained, tau, kept, U_prune, tuned)
-

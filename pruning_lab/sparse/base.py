@@ -64,8 +64,7 @@ class _Groups:
                     raise ValueError("groups must be a sequence of non-empty 1-D integer index arrays")
             flat = np.concatenate(members) if members else np.zeros(0, dtype=int)
             if flat.size != p or not np.array_equal(np.sort(flat), np.arange(p)):
-                raise ValueError(
-                    f"groups must be a partition of 0..{p - 1}: every coordinate in exactly one group")
+                raise ValueError(f"groups must be a partition of 0..{p - 1}: every coordinate in exactly one group")
             self.members = [g.astype(int) for g in members]
         self.t = len(self.members)
         self.labels = np.empty(p, dtype=int)

@@ -23,9 +23,17 @@ from .lasso import group_lasso, group_lasso_path, lambda_max
 from .restricted import restricted_constants
 from .thresholding import iht, regularized_iht_variant
 
-__all__ = ["ObjectiveCurves", "SparseProblem", "SparsityTradeoff", "ThresholdDemo", "decoy_problem",
-           "equicorrelated_problem", "group_lasso_threshold_demo", "objective_vs_sparsity",
-           "sparsity_tradeoff"]
+__all__ = [
+    "ObjectiveCurves",
+    "SparseProblem",
+    "SparsityTradeoff",
+    "ThresholdDemo",
+    "decoy_problem",
+    "equicorrelated_problem",
+    "group_lasso_threshold_demo",
+    "objective_vs_sparsity",
+    "sparsity_tradeoff",
+]
 
 METHODS = ("omp", "ompr", "iht", "regiht")
 
@@ -64,8 +72,16 @@ def _finish(X, y, beta, support, groups):
     return SparseProblem(X, y, beta, np.sort(np.asarray(support, dtype=int)), groups, _loss(X, y, xs))
 
 
-def equicorrelated_problem(n: int = 300, n_groups: int = 60, s_star: int = 5, *, group_size: int = 1,
-                           rho: float = 0.3, noise: float = 0.1, rng=None) -> SparseProblem:
+def equicorrelated_problem(
+    n: int = 300,
+    n_groups: int = 60,
+    s_star: int = 5,
+    *,
+    group_size: int = 1,
+    rho: float = 0.3,
+    noise: float = 0.1,
+    rng=None,
+) -> SparseProblem:
     r"""Gaussian design with pairwise correlation ``rho`` and a planted ``s_star``-group-sparse target (X1, X2).
 
     Rows :math:`x\sim\mathcal N(0,(1-\rho)I+\rho\mathbf 1\mathbf 1^\top)` (drawn as
@@ -113,8 +129,16 @@ def equicorrelated_problem(n: int = 300, n_groups: int = 60, s_star: int = 5, *,
     return _finish(X, y, beta, support, groups)
 
 
-def decoy_problem(n: int = 200, p: int = 100, s_star: int = 10, *, coherence: float = 0.9,
-                  n_decoys: int = 5, noise: float = 0.0, rng=None) -> SparseProblem:
+def decoy_problem(
+    n: int = 200,
+    p: int = 100,
+    s_star: int = 10,
+    *,
+    coherence: float = 0.9,
+    n_decoys: int = 5,
+    noise: float = 0.0,
+    rng=None,
+) -> SparseProblem:
     r"""A planted problem with decoy columns that are noisy copies of the signal direction (X3).
 
     Columns are i.i.d. :math:`\mathcal N(0,1)`, :math:`\beta^*` has ``s_star`` entries of random sign
@@ -157,7 +181,7 @@ def decoy_problem(n: int = 200, p: int = 100, s_star: int = 10, *, coherence: fl
     rng = as_rng(rng)
     X = rng.standard_normal((n, p))
     perm = rng.permutation(p)
-    support, decoys = perm[:s_star], perm[s_star:s_star + n_decoys]
+    support, decoys = perm[:s_star], perm[s_star : s_star + n_decoys]
     beta = np.zeros(p)
     beta[support] = rng.choice([-1.0, 1.0], s_star) * rng.uniform(1, 2, s_star)
     signal = X @ beta
@@ -194,9 +218,16 @@ def _run(method, X, y, s, groups, ompr_iter, iht_iter, c):
     return regularized_iht_variant(X, y, s, groups, c=c, max_iter=iht_iter).objective[-1]
 
 
-def objective_vs_sparsity(problem: SparseProblem, s_values, *, methods=("omp", "ompr", "iht"),
-                          ompr_iter: int = 50, iht_iter: int = 1000, c: float = 0.05,
-                          progress: bool = False) -> ObjectiveCurves:
+def objective_vs_sparsity(
+    problem: SparseProblem,
+    s_values,
+    *,
+    methods=("omp", "ompr", "iht"),
+    ompr_iter: int = 50,
+    iht_iter: int = 1000,
+    c: float = 0.05,
+    progress: bool = False,
+) -> ObjectiveCurves:
     r"""Objective vs sparsity for OMP, OMPR (:math:`k'=s`), IHT and regularized IHT (experiment X2).
 
     For each :math:`s` and method, the loss :math:`l(x_s)` of its ``s``-group-sparse output.
@@ -228,8 +259,13 @@ def objective_vs_sparsity(problem: SparseProblem, s_values, *, methods=("omp", "
     X, y = _check_xy(problem.X, problem.y)
     g = _Groups(problem.groups, X.shape[1])
     s_values = np.asarray(s_values)
-    if s_values.ndim != 1 or s_values.size == 0 or not np.issubdtype(s_values.dtype, np.integer) \
-            or s_values.min() < 0 or s_values.max() > g.t:
+    if (
+        s_values.ndim != 1
+        or s_values.size == 0
+        or not np.issubdtype(s_values.dtype, np.integer)
+        or s_values.min() < 0
+        or s_values.max() > g.t
+    ):
         raise ValueError(f"s_values must be a non-empty list of integers in 0..{g.t}")
     bad = [m for m in methods if m not in METHODS]
     if bad or not len(methods):
@@ -270,10 +306,23 @@ class SparsityTradeoff:
     s_needed: dict
 
 
-def sparsity_tradeoff(levels=(0.0, 0.6, 0.9), *, n: int = 200, p: int = 100, s_star: int = 10,
-                      n_decoys: int = 5, s_max: int | None = None, eps: float = 1e-4,
-                      methods=METHODS, ompr_iter: int = 50, iht_iter: int = 1000, c: float = 0.05,
-                      kappa_samples: int = 300, rng=None, progress: bool = False) -> SparsityTradeoff:
+def sparsity_tradeoff(
+    levels=(0.0, 0.6, 0.9),
+    *,
+    n: int = 200,
+    p: int = 100,
+    s_star: int = 10,
+    n_decoys: int = 5,
+    s_max: int | None = None,
+    eps: float = 1e-4,
+    methods=METHODS,
+    ompr_iter: int = 50,
+    iht_iter: int = 1000,
+    c: float = 0.05,
+    kappa_samples: int = 300,
+    rng=None,
+    progress: bool = False,
+) -> SparsityTradeoff:
     r"""The sparsity–error trade-off on :func:`decoy_problem` as the coherence (condition number) grows (X3).
 
     For each level :math:`\gamma` one problem is drawn (seeds from ``rng``); every method is run at
@@ -322,8 +371,7 @@ def sparsity_tradeoff(levels=(0.0, 0.6, 0.9), *, n: int = 200, p: int = 100, s_s
     for i, gamma in enumerate(tqdm(levels, disable=not progress, desc="coherence")):
         prob = decoy_problem(n, p, s_star, coherence=float(gamma), n_decoys=n_decoys, rng=rng)
         kappa[i] = restricted_constants(prob.X, min(2 * s_star, p), n_samples=kappa_samples, rng=rng).kappa
-        curves = objective_vs_sparsity(prob, s_values, methods=methods, ompr_iter=ompr_iter,
-                                       iht_iter=iht_iter, c=c)
+        curves = objective_vs_sparsity(prob, s_values, methods=methods, ompr_iter=ompr_iter, iht_iter=iht_iter, c=c)
         for m in methods:
             excess[m][i] = curves.objective[m] - prob.f_star
     needed = {}
@@ -361,8 +409,9 @@ class ThresholdDemo:
     active_above: tuple
 
 
-def group_lasso_threshold_demo(problem: SparseProblem, n_steps: int = 4, *, delta: float = 1e-3,
-                               n_lams: int = 40) -> ThresholdDemo:
+def group_lasso_threshold_demo(
+    problem: SparseProblem, n_steps: int = 4, *, delta: float = 1e-3, n_lams: int = 40
+) -> ThresholdDemo:
     r"""Which group switches on just below :math:`\tau`, and does it equal the group-OMP choice? (X1)
 
     For :math:`r=0..` ``n_steps``-1, with :math:`S_r` the first :math:`r` group-OMP choices,

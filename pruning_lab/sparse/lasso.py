@@ -23,8 +23,17 @@ from ..validation import as_rng, check_array, check_nonnegative
 from .base import SparseFit, _check_count, _check_xy, _grad, _Groups, _lipschitz, _loss
 from .greedy import _greedy, _omp_pick
 
-__all__ = ["GroupLassoPath", "GroupLassoResult", "block_soft_threshold", "group_lasso", "group_lasso_path",
-           "group_soft_threshold", "lambda_max", "sequential_attention_linear", "sequential_lasso"]
+__all__ = [
+    "GroupLassoPath",
+    "GroupLassoResult",
+    "block_soft_threshold",
+    "group_lasso",
+    "group_lasso_path",
+    "group_soft_threshold",
+    "lambda_max",
+    "sequential_attention_linear",
+    "sequential_lasso",
+]
 
 
 @dataclass(frozen=True)
@@ -169,8 +178,9 @@ def lambda_max(X, y, groups=None, *, unpenalized=()) -> float:
     return float(np.max(g.norms(_grad(X, y, b))[pen]))
 
 
-def group_lasso(X, y, lam: float, groups=None, *, unpenalized=(), w0=None, tol: float = 1e-10,
-                max_iter: int = 20000) -> GroupLassoResult:
+def group_lasso(
+    X, y, lam: float, groups=None, *, unpenalized=(), w0=None, tol: float = 1e-10, max_iter: int = 20000
+) -> GroupLassoResult:
     r"""Group LASSO by accelerated proximal gradient (FISTA with adaptive restart, step :math:`1/L`).
 
     .. math:: \min_\beta\ \frac1{2n}\lVert y-X\beta\rVert^2+\lambda\sum_{i\notin S}\lVert\beta\vert_{T_i}\rVert_2
@@ -233,8 +243,9 @@ def _prox_grad(X, y, lam, g, pen, b0, tol, max_iter):
     return b, max_iter, bool(res <= tol), float(res)
 
 
-def group_lasso_path(X, y, groups=None, *, lams=None, n_lams: int = 30, eps: float = 1e-3,
-                     tol: float = 1e-10, max_iter: int = 20000) -> GroupLassoPath:
+def group_lasso_path(
+    X, y, groups=None, *, lams=None, n_lams: int = 30, eps: float = 1e-3, tol: float = 1e-10, max_iter: int = 20000
+) -> GroupLassoPath:
     r"""Group LASSO regularization path over decreasing :math:`\lambda` with warm starts.
 
     Default grid: ``n_lams`` values geometrically spaced from :math:`\lambda_{\max}` (:func:`lambda_max`)
@@ -290,8 +301,9 @@ def group_lasso_path(X, y, groups=None, *, lams=None, n_lams: int = 30, eps: flo
     return GroupLassoPath(lams, np.array(W).reshape(len(lams), X.shape[1]), tuple(active), tuple(order))
 
 
-def sequential_lasso(X, y, k: int, groups=None, *, rel_gap: float = 1e-3, tol: float = 1e-10,
-                     max_iter: int = 20000) -> SparseFit:
+def sequential_lasso(
+    X, y, k: int, groups=None, *, rel_gap: float = 1e-3, tol: float = 1e-10, max_iter: int = 20000
+) -> SparseFit:
     r"""(Group) sequential LASSO (Algorithm 6 of Yasuda's thesis; Axiotis & Yasuda, 2023).
 
     At each step, with :math:`S` selected: :math:`\beta^\infty` = restricted optimum on :math:`S`,
@@ -342,8 +354,9 @@ def sequential_lasso(X, y, k: int, groups=None, *, rel_gap: float = 1e-3, tol: f
     return _greedy(X, y, g, k, pick)
 
 
-def sequential_attention_linear(X, y, k: int, groups=None, *, rel_gap: float = 1e-2,
-                                n_steps: int = 20000, init_scale: float = 1e-3, rng=None) -> SparseFit:
+def sequential_attention_linear(
+    X, y, k: int, groups=None, *, rel_gap: float = 1e-2, n_steps: int = 20000, init_scale: float = 1e-3, rng=None
+) -> SparseFit:
     r"""Regularized linear Sequential Attention (Algorithm 8 of Yasuda's thesis; Yasuda et al., 2023).
 
     Each step solves, by plain gradient descent (step :math:`0.5/L`, ``n_steps`` steps),

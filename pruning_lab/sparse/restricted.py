@@ -94,8 +94,7 @@ def restricted_constants(X, s: int, groups=None, *, n_samples: int = 500, rng=No
     coord_sets = [g.coords(u) for u in unions] if np.any(sizes != sizes[0]) else None
     lo, hi = np.inf, -np.inf
     if coord_sets is None:  # equal group sizes: one batch
-        idx = np.stack([np.concatenate([g.members[i] for i in u]) for u in unions]) if sizes[0] > 1 \
-            else unions
+        idx = np.stack([np.concatenate([g.members[i] for i in u]) for u in unions]) if sizes[0] > 1 else unions
         ev = np.linalg.eigvalsh(G[idx[:, :, None], idx[:, None, :]])
         lo, hi = float(ev[:, 0].min()), float(ev[:, -1].max())
     else:

@@ -93,8 +93,9 @@ def _step_size(step, default):
     return eta
 
 
-def iht(X, y, s: int, groups=None, *, step: float | None = None, max_iter: int = 1000,
-        tol: float = 1e-12, w0=None) -> SparseFit:
+def iht(
+    X, y, s: int, groups=None, *, step: float | None = None, max_iter: int = 1000, tol: float = 1e-12, w0=None
+) -> SparseFit:
     r"""Iterative hard thresholding (projected gradient on the ``s``-group-sparse vectors).
 
     .. math:: \beta_{t+1}=H_s\big(\beta_t-\eta\nabla l(\beta_t)\big),\qquad \eta=1/L,\
@@ -175,10 +176,22 @@ class RegularizedIHTFit:
     reg_weight_history: np.ndarray | None
 
 
-def regularized_iht_variant(X, y, s: int, groups=None, *, c: float = 0.05, round_th: float = 0.5,
-                            reg: float | None = None, w_init=1.0, step: float | None = None,
-                            max_iter: int = 2000, tol: float = 1e-12, w0=None,
-                            keep_history: bool = False) -> RegularizedIHTFit:
+def regularized_iht_variant(
+    X,
+    y,
+    s: int,
+    groups=None,
+    *,
+    c: float = 0.05,
+    round_th: float = 0.5,
+    reg: float | None = None,
+    w_init=1.0,
+    step: float | None = None,
+    max_iter: int = 2000,
+    tol: float = 1e-12,
+    w0=None,
+    keep_history: bool = False,
+) -> RegularizedIHTFit:
     r"""IHT with an adaptively weighted :math:`\ell_2` regularizer: **our reconstruction**, not the authors' algorithm.
 
     Written in the spirit of regularized IHT (Axiotis & Sviridenko, ICML 2022, arXiv:2204.08274),

@@ -19,8 +19,15 @@ from ..problems import LinearGaussianProblem
 from ..random_features import RandomFeaturesProblem, random_features_point
 from .panel import controls_panel
 
-__all__ = ["dc_figure", "dc_panel", "random_features_figure", "random_features_panel", "strategy_figure",
-           "strategy_panel", "strategy_problem"]
+__all__ = [
+    "dc_figure",
+    "dc_panel",
+    "random_features_figure",
+    "random_features_panel",
+    "strategy_figure",
+    "strategy_panel",
+    "strategy_problem",
+]
 
 
 def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> LinearGaussianProblem:
@@ -35,8 +42,16 @@ def strategy_problem(p: int = 200, rho: float = 0.0, sigma: float = 0.5) -> Line
     )
 
 
-def strategy_figure(keep_fraction: float = 0.2, rho: float = 0.0, *, p: int = 200, n: int = 100,
-                    trials: int = 10, seed: int = 0, ax=None):
+def strategy_figure(
+    keep_fraction: float = 0.2,
+    rho: float = 0.0,
+    *,
+    p: int = 200,
+    n: int = 100,
+    trials: int = 10,
+    seed: int = 0,
+    ax=None,
+):
     r"""Bar chart of the test risk of each strategy (pruned only and retrained) at one sparsity.
 
     Runs :func:`~pruning_lab.pipeline.compare_strategies` on
@@ -87,10 +102,12 @@ def strategy_panel(keep_fraction: float = 0.2, rho: float = 0.0, **kwargs):
     """
     import ipywidgets as widgets
 
-    frac = widgets.FloatSlider(value=keep_fraction, min=0.025, max=1.0, step=0.025,
-                               description="kept s/p", continuous_update=False)
-    corr = widgets.FloatSlider(value=rho, min=0.0, max=0.95, step=0.05,
-                               description="correlation ρ", continuous_update=False)
+    frac = widgets.FloatSlider(
+        value=keep_fraction, min=0.025, max=1.0, step=0.025, description="kept s/p", continuous_update=False
+    )
+    corr = widgets.FloatSlider(
+        value=rho, min=0.0, max=0.95, step=0.05, description="correlation ρ", continuous_update=False
+    )
     return controls_panel(strategy_figure, {"keep_fraction": frac, "rho": corr}, **kwargs)
 
 
@@ -112,10 +129,12 @@ def dc_figure(kappa: float = 4.0, keep_fraction: float = 0.1, spike: float = 10.
     p = int(round(kappa * n))
     s = max(1, int(round(keep_fraction * p)))
     problem = dc.two_level_world(p, max(p // 10, 1), spike=spike, signal_spike=0.5, signal_bulk=0.5)
-    risks = {"dense": dc.dc_params(problem, n).gamma,
-             "magnitude": dc.threshold_prune_risk(problem, n, s, "magnitude"),
-             "hessian": dc.threshold_prune_risk(problem, n, s, "hessian"),
-             "oracle": dc.oracle_prune_risk(problem, n, s)}
+    risks = {
+        "dense": dc.dc_params(problem, n).gamma,
+        "magnitude": dc.threshold_prune_risk(problem, n, s, "magnitude"),
+        "hessian": dc.threshold_prune_risk(problem, n, s, "hessian"),
+        "oracle": dc.oracle_prune_risk(problem, n, s),
+    }
     near = n - 1 <= s <= n
     risks["retrained"] = np.inf if near else dc.retrain_risk(problem, n, s, "magnitude", draws=50, rng=0)[0]
     risks["small"] = np.inf if near else dc.oracle_small_model_risk(problem, n, s)
@@ -138,17 +157,28 @@ def dc_panel(kappa: float = 4.0, keep_fraction: float = 0.1, spike: float = 10.0
     """Sliders over κ = p/n, the kept fraction s/p and the spike variance, redrawing :func:`dc_figure`."""
     import ipywidgets as widgets
 
-    k = widgets.FloatLogSlider(value=kappa, base=10, min=0.05, max=1.3, step=0.01, description="κ = p/n",
-                               continuous_update=False)
-    f = widgets.FloatSlider(value=keep_fraction, min=0.01, max=1.0, step=0.01, description="kept s/p",
-                            continuous_update=False)
-    sp = widgets.FloatLogSlider(value=spike, base=10, min=0, max=2, step=0.05, description="spike",
-                                continuous_update=False)
+    k = widgets.FloatLogSlider(
+        value=kappa, base=10, min=0.05, max=1.3, step=0.01, description="κ = p/n", continuous_update=False
+    )
+    f = widgets.FloatSlider(
+        value=keep_fraction, min=0.01, max=1.0, step=0.01, description="kept s/p", continuous_update=False
+    )
+    sp = widgets.FloatLogSlider(
+        value=spike, base=10, min=0, max=2, step=0.05, description="spike", continuous_update=False
+    )
     return controls_panel(dc_figure, {"kappa": k, "keep_fraction": f, "spike": sp}, **kwargs)
 
 
-def random_features_figure(kappa: float = 2.0, keep_fraction: float = 0.1, *, n: int = 200, d: int = 30,
-                           trials: int = 6, seed: int = 0, ax=None):
+def random_features_figure(
+    kappa: float = 2.0,
+    keep_fraction: float = 0.1,
+    *,
+    n: int = 200,
+    d: int = 30,
+    trials: int = 6,
+    seed: int = 0,
+    ax=None,
+):
     r"""Random features at one width :math:`p=\kappa n` and sparsity ``s = keep_fraction * p``: theory and simulation.
 
     For one draw of the ReLU first layer, bars give the ELP + DC predictions
@@ -203,16 +233,40 @@ def random_features_figure(kappa: float = 2.0, keep_fraction: float = 0.1, *, n:
     names = ["dense", "magnitude", "magnitude + retrain", "hessian", "hessian + retrain"]
     for i, name in enumerate(names):
         retrain = name.endswith("retrain")
-        ax.bar(i, risks[name], color=strategy_color(name.split(" ")[0]), alpha=0.5 if retrain else 1.0,
-               hatch="//" if retrain else None, edgecolor="black", linewidth=0.5)
+        ax.bar(
+            i,
+            risks[name],
+            color=strategy_color(name.split(" ")[0]),
+            alpha=0.5 if retrain else 1.0,
+            hatch="//" if retrain else None,
+            edgecolor="black",
+            linewidth=0.5,
+        )
         fresh, same = simulated[name]
-        ax.plot(i, np.mean(fresh), "o", color="black", markersize=6,
-                label="simulation (retraining: fresh batch)" if i == 0 else None)
+        ax.plot(
+            i,
+            np.mean(fresh),
+            "o",
+            color="black",
+            markersize=6,
+            label="simulation (retraining: fresh batch)" if i == 0 else None,
+        )
         if same is not None:
-            ax.plot(i + 0.2, np.mean(same), "D", mfc="white", mec="black", markersize=6,
-                    label="simulation, retrained on the same samples" if i == 2 else None)
-    ax.set_xticks(range(len(names)), [k.replace("magnitude", "magn.").replace("hessian", "Hessian") for k in names],
-                  rotation=15, ha="right")
+            ax.plot(
+                i + 0.2,
+                np.mean(same),
+                "D",
+                mfc="white",
+                mec="black",
+                markersize=6,
+                label="simulation, retrained on the same samples" if i == 2 else None,
+            )
+    ax.set_xticks(
+        range(len(names)),
+        [k.replace("magnitude", "magn.").replace("hessian", "Hessian") for k in names],
+        rotation=15,
+        ha="right",
+    )
     ax.set_ylabel(r"test risk $\mathcal{L}$")
     ax.set_title(f"ReLU random features: n = {n}, d = {d}, p = {p}, s = {s}")
     ax.legend(fontsize=8)
@@ -224,8 +278,10 @@ def random_features_panel(kappa: float = 2.0, keep_fraction: float = 0.1, **kwar
     """Sliders over p/n and the kept fraction s/p, redrawing :func:`random_features_figure`."""
     import ipywidgets as widgets
 
-    k = widgets.FloatLogSlider(value=kappa, base=10, min=-0.7, max=0.8, step=0.05, description="p/n",
-                               continuous_update=False)
-    f = widgets.FloatSlider(value=keep_fraction, min=0.02, max=1.0, step=0.02, description="kept s/p",
-                            continuous_update=False)
+    k = widgets.FloatLogSlider(
+        value=kappa, base=10, min=-0.7, max=0.8, step=0.05, description="p/n", continuous_update=False
+    )
+    f = widgets.FloatSlider(
+        value=keep_fraction, min=0.02, max=1.0, step=0.02, description="kept s/p", continuous_update=False
+    )
     return controls_panel(random_features_figure, {"kappa": k, "keep_fraction": f}, **kwargs)

@@ -11,8 +11,17 @@ from .panel import controls_panel
 __all__ = ["lottery_figure", "lottery_panel"]
 
 
-def lottery_figure(r: int = 30, n: int = 250, *, d: int = 100, K: int = 5, trials: int = 4, max_iter: int = 1500,
-                   seed: int = 0, ax=None):
+def lottery_figure(
+    r: int = 30,
+    n: int = 250,
+    *,
+    d: int = 100,
+    K: int = 5,
+    trials: int = 4,
+    max_iter: int = 1500,
+    seed: int = 0,
+    ax=None,
+):
     r"""Algorithm 1 on ``trials`` pruned teachers of width ``r`` with ``n`` samples: error histories of GD and AGD.
 
     Each trial draws a teacher (equal widths, overlapping supports, so
@@ -72,8 +81,11 @@ def lottery_figure(r: int = 30, n: int = 250, *, d: int = 100, K: int = 5, trial
     ax.axhline(1e-4, color="0.4", linestyle=":", label="success threshold $10^{-4}$")
     ax.set_xlabel("iteration $t$")
     ax.set_ylabel("relative error")
-    ax.set_title(f"r̃ = {r}, N = {n} (N / K r̃ = {n / (K * r):.2f}): success GD {summary['GD'][0]:.0%}, "
-                 f"AGD {summary['AGD'][0]:.0%}", fontsize=10)
+    ax.set_title(
+        f"r̃ = {r}, N = {n} (N / K r̃ = {n / (K * r):.2f}): success GD {summary['GD'][0]:.0%}, "
+        f"AGD {summary['AGD'][0]:.0%}",
+        fontsize=10,
+    )
     ax.legend()
     return summary
 
@@ -83,6 +95,5 @@ def lottery_panel(r: int = 30, n: int = 250, **kwargs):
     import ipywidgets as widgets
 
     r_slider = widgets.IntSlider(value=r, min=5, max=60, step=5, description="width r̃", continuous_update=False)
-    n_slider = widgets.IntSlider(value=n, min=50, max=1000, step=50, description="samples N",
-                                 continuous_update=False)
+    n_slider = widgets.IntSlider(value=n, min=50, max=1000, step=50, description="samples N", continuous_update=False)
     return controls_panel(lottery_figure, {"r": r_slider, "n": n_slider}, **kwargs)

@@ -26,8 +26,16 @@ from ..plotting.style import STRATEGY_COLORS, axes_or_new
 from ..validation import check_int
 from .panel import controls_panel
 
-__all__ = ["METRICS", "PANEL_RECIPE", "PANEL_STRATEGIES", "PANEL_WIDTHS", "mnist_pruning_figure", "mnist_pruning_panel",
-           "width_sweep_figure", "width_sweep_panel"]
+__all__ = [
+    "METRICS",
+    "PANEL_RECIPE",
+    "PANEL_STRATEGIES",
+    "PANEL_WIDTHS",
+    "mnist_pruning_figure",
+    "mnist_pruning_panel",
+    "width_sweep_figure",
+    "width_sweep_panel",
+]
 
 #: Pruning strategies the panel can compare (those of :func:`pruning_lab.nn.masks.strategy_masks`).
 PANEL_STRATEGIES = ("global", "layerwise", "random")
@@ -36,8 +44,7 @@ PANEL_WIDTHS = (16, 32, 64, 128, 256)
 
 
 def _check_fraction(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or not 0 < value <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not 0 < value <= 1:
         raise ValueError(f"keep_fraction must be a number in (0, 1] (fraction of the weights kept), got {value!r}")
     return float(value)
 
@@ -52,8 +59,10 @@ def _check_strategies(strategies):
     strategies = tuple(strategies)
     bad = [s for s in strategies if s not in PANEL_STRATEGIES]
     if not strategies or bad or len(set(strategies)) != len(strategies):
-        raise ValueError(f"strategies must be a non-empty list without repeats of {', '.join(PANEL_STRATEGIES)}, "
-                         f"got {list(strategies)}")
+        raise ValueError(
+            f"strategies must be a non-empty list without repeats of {', '.join(PANEL_STRATEGIES)}, "
+            f"got {list(strategies)}"
+        )
     return strategies
 
 
@@ -64,15 +73,24 @@ def _check_digits(data):
         data = load_mnist()
     for attr in ("X_train", "y_train", "X_test", "y_test"):
         if not hasattr(data, attr):
-            raise ValueError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); "
-                             f"it has no {attr}")
+            raise ValueError(
+                f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); it has no {attr}"
+            )
     if np.ndim(data.X_train) != 2 or np.shape(data.X_train)[1] != 784:
         raise ValueError(f"data must hold flat 784-pixel MNIST digits, got X_train of shape {np.shape(data.X_train)}")
     return data
 
 
-def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, recipe=None, retrain_epochs: int = 5,
-                         strategies=("global", "random"), data=None, ax=None) -> dict:
+def mnist_pruning_figure(
+    width: int = 128,
+    keep_fraction: float = 0.1,
+    *,
+    recipe=None,
+    retrain_epochs: int = 5,
+    strategies=("global", "random"),
+    data=None,
+    ax=None,
+) -> dict:
     r"""Test errors of a width-:math:`h` network on MNIST: dense, pruned, pruned and retrained, small.
 
     The train → prune → retrain protocol of Chang, Li, Oymak & Thrampoulidis (2021, section 3.3
@@ -149,8 +167,14 @@ def mnist_pruning_figure(width: int = 128, keep_fraction: float = 0.1, *, recipe
     total = count_parameters(dense, prunable_only=True)
     small = build_model("fc2", small_width, seed=recipe.seed)
     train_classifier(small, X, y, recipe)
-    out = {"width": width, "small_width": small_width, "total": total, "kept": keep,
-           "dense": error(dense), "small": error(small)}
+    out = {
+        "width": width,
+        "small_width": small_width,
+        "total": total,
+        "kept": keep,
+        "dense": error(dense),
+        "small": error(small),
+    }
     for strategy in strategies:
         masks = strategy_masks(dense, strategy, keep=keep, seed=recipe.seed)
         pruned = zero_pruned_weights(copy.deepcopy(dense), masks)
@@ -197,10 +221,12 @@ def mnist_pruning_panel(width: int = 128, keep_fraction: float = 0.1, **kwargs):
     keep_fraction = _check_fraction(keep_fraction)
     if keep_fraction < 0.01:
         raise ValueError(f"keep_fraction must be at least 0.01 for the panel's slider, got {keep_fraction}")
-    width_slider = widgets.SelectionSlider(options=list(PANEL_WIDTHS), value=width, description="width h",
-                                           continuous_update=False)
-    keep_slider = widgets.FloatLogSlider(value=keep_fraction, base=10, min=-2, max=0, step=0.1,
-                                         description="kept fraction", continuous_update=False)
+    width_slider = widgets.SelectionSlider(
+        options=list(PANEL_WIDTHS), value=width, description="width h", continuous_update=False
+    )
+    keep_slider = widgets.FloatLogSlider(
+        value=keep_fraction, base=10, min=-2, max=0, step=0.1, description="kept fraction", continuous_update=False
+    )
 
     def draw(width, keep_fraction):
         fig, ax = plt.subplots(figsize=(7.0, 4.0))
@@ -215,8 +241,9 @@ def mnist_pruning_panel(width: int = 128, keep_fraction: float = 0.1, **kwargs):
 METRICS = ("test_error", "train_error", "test_loss", "train_loss")
 
 
-def width_sweep_figure(rows, metric: str = "test_error", strategies=None, *, retrained: str = "both",
-                       base_width=None, ax=None):
+def width_sweep_figure(
+    rows, metric: str = "test_error", strategies=None, *, retrained: str = "both", base_width=None, ax=None
+):
     r"""One metric of a finished width sweep against the width, for a chosen set of pruning strategies.
 
     Each curve is the mean over seeds of ``metric`` per width (in percent for errors), as
@@ -256,8 +283,9 @@ def width_sweep_figure(rows, metric: str = "test_error", strategies=None, *, ret
     if unknown:
         raise ValueError(f"strategies {unknown} are not in the sweep; it has {present}")
     keep = {"both": (True, False), "yes": (True,), "no": (False,)}[retrained]
-    chosen = [r for r in rows if r["strategy"] == "dense" or
-              (r["strategy"] in strategies and bool(r["retrain"]) in keep)]
+    chosen = [
+        r for r in rows if r["strategy"] == "dense" or (r["strategy"] in strategies and bool(r["retrain"]) in keep)
+    ]
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4.2))
     percent = metric.endswith("error")

@@ -12,8 +12,9 @@ from .panel import controls_panel
 __all__ = ["sensing_figure", "sensing_panel"]
 
 
-def sensing_figure(lam: float = 0.05, beta: float = 0.01, k: int = 12, *, n: int = 1500, noise_sigma: float = 0.0,
-                   seed: int = 0):
+def sensing_figure(
+    lam: float = 0.05, beta: float = 0.01, k: int = 12, *, n: int = 1500, noise_sigma: float = 0.0, seed: int = 0
+):
     r"""Group Lasso → prune → fine-tune on the reference problem (d = 20, r = 3), for one :math:`(\lambda,\beta,k)`.
 
     Left: sorted column norms after training with and without the regularizer, with the threshold
@@ -46,12 +47,15 @@ def sensing_figure(lam: float = 0.05, beta: float = 0.01, k: int = 12, *, n: int
     problem = SensingProblem.reference(noise_sigma, rng=seed)
     run = sensing_run(problem, n, k, lam, beta, rng=seed + 1, ft_steps=800)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.0))
-    plot_column_profiles({"group Lasso": run.pipeline.trained.U, "no regularizer": run.unregularized.U},
-                         tau=run.pipeline.tau, ax=left)
+    plot_column_profiles(
+        {"group Lasso": run.pipeline.trained.U, "no regularizer": run.unregularized.U}, tau=run.pipeline.tau, ax=left
+    )
     left.set_title(f"after training: {run.pipeline.n_kept} of {k} columns ≥ τ (r = {problem.r})")
     plot_finetune_curves({f"fine-tuning the {run.pipeline.n_kept} kept columns": run.pipeline.finetuned}, ax=right)
-    right.set_title(f"λ/√β = {lam / np.sqrt(beta):.3g} (strict-saddle bound {4 * problem.sing_vals[-1] ** 2:.2f}); "
-                    f"final error {run.pipeline.finetuned.errors[-1]:.1e}")
+    right.set_title(
+        f"λ/√β = {lam / np.sqrt(beta):.3g} (strict-saddle bound {4 * problem.sing_vals[-1] ** 2:.2f}); "
+        f"final error {run.pipeline.finetuned.errors[-1]:.1e}"
+    )
     fig.tight_layout()
     return fig
 
@@ -60,9 +64,11 @@ def sensing_panel(lam: float = 0.05, beta: float = 0.01, k: int = 12, **kwargs):
     """Sliders over λ, β (log scales) and the number of columns k, redrawing :func:`sensing_figure`."""
     import ipywidgets as widgets
 
-    lam_slider = widgets.FloatLogSlider(value=lam, base=10, min=-3, max=0, step=0.1, description="λ",
-                                        continuous_update=False)
-    beta_slider = widgets.FloatLogSlider(value=beta, base=10, min=-6, max=-1, step=0.25, description="β",
-                                         continuous_update=False)
+    lam_slider = widgets.FloatLogSlider(
+        value=lam, base=10, min=-3, max=0, step=0.1, description="λ", continuous_update=False
+    )
+    beta_slider = widgets.FloatLogSlider(
+        value=beta, base=10, min=-6, max=-1, step=0.25, description="β", continuous_update=False
+    )
     k_slider = widgets.IntSlider(value=k, min=3, max=30, description="columns k", continuous_update=False)
     return controls_panel(sensing_figure, {"lam": lam_slider, "beta": beta_slider, "k": k_slider}, **kwargs)

@@ -11,8 +11,18 @@ from .panel import controls_panel
 __all__ = ["group_lasso_figure", "group_lasso_panel"]
 
 
-def group_lasso_figure(lam_fraction: float = 0.3, rho: float = 0.3, *, n: int = 300, n_groups: int = 20,
-                       group_size: int = 3, s_star: int = 4, noise: float = 0.1, seed: int = 0, n_lams: int = 40):
+def group_lasso_figure(
+    lam_fraction: float = 0.3,
+    rho: float = 0.3,
+    *,
+    n: int = 300,
+    n_groups: int = 20,
+    group_size: int = 3,
+    s_star: int = 4,
+    noise: float = 0.1,
+    seed: int = 0,
+    n_lams: int = 40,
+):
     r"""The group LASSO at :math:`\lambda=` ``lam_fraction`` :math:`\cdot\lambda_{\max}` on a planted problem (X1).
 
     Draws :func:`pruning_lab.sparse.experiments.equicorrelated_problem` (``n_groups`` groups of
@@ -77,16 +87,21 @@ def group_lasso_figure(lam_fraction: float = 0.3, rho: float = 0.3, *, n: int = 
     right.set_title(f"λ = {lam_fraction:.3g} λ_max: {len(survivors)} groups survive, {hits} of {s_star} planted")
     fig.tight_layout()
     first = path.entry_order[0] if path.entry_order else None
-    return {"survivors": survivors, "planted_survivors": hits,
-            "first_entry_is_largest_gradient": first == int(np.argmax(grad0))}
+    return {
+        "survivors": survivors,
+        "planted_survivors": hits,
+        "first_entry_is_largest_gradient": first == int(np.argmax(grad0)),
+    }
 
 
 def group_lasso_panel(lam_fraction: float = 0.3, rho: float = 0.3, **kwargs):
     """Sliders over :math:`\\lambda/\\lambda_{\\max}` (log scale) and the correlation, redrawing :func:`group_lasso_figure`."""
     import ipywidgets as widgets
 
-    lam_slider = widgets.FloatLogSlider(value=lam_fraction, base=10, min=-2, max=0, step=0.05,
-                                        description="λ/λ_max", continuous_update=False)
-    rho_slider = widgets.FloatSlider(value=rho, min=0.0, max=0.9, step=0.1, description="correlation ρ",
-                                     continuous_update=False)
+    lam_slider = widgets.FloatLogSlider(
+        value=lam_fraction, base=10, min=-2, max=0, step=0.05, description="λ/λ_max", continuous_update=False
+    )
+    rho_slider = widgets.FloatSlider(
+        value=rho, min=0.0, max=0.9, step=0.1, description="correlation ρ", continuous_update=False
+    )
     return controls_panel(group_lasso_figure, {"lam_fraction": lam_slider, "rho": rho_slider}, **kwargs)

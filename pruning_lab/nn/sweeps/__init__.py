@@ -47,5 +47,14 @@ DATASETS = _config.DATASETS
 #: The named sweeps of the book, ``SWEEPS[name][scale]`` with scales ``"book"`` and ``"full"``.
 SWEEPS = _config.SWEEPS
 
-__all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "DenseModelKey", "WidthRunConfig", "WidthSweep", "get_sweep",
-           "run_width_point", "run_width_sweep"]
+__all__ = [
+    "DATASETS",
+    "STRATEGIES",
+    "SWEEPS",
+    "DenseModelKey",
+    "WidthRunConfig",
+    "WidthSweep",
+    "get_sweep",
+    "run_width_point",
+    "run_width_sweep",
+]

@@ -30,9 +30,11 @@ __all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "DenseModelKey", "WidthRunConfig"
 #: :data:`pruning_lab.nn.masks.STRATEGIES`.
 STRATEGIES = ("dense", *_masks.STRATEGIES)
 #: The data sets of the width sweeps, with the input shape the models get from them.
-DATASETS = {"mnist": {"in_features": 784, "in_channels": 1, "image": False},
-            "mnist32": {"in_features": 3072, "in_channels": 3, "image": True},
-            "cifar10": {"in_features": 3072, "in_channels": 3, "image": True}}
+DATASETS = {
+    "mnist": {"in_features": 784, "in_channels": 1, "image": False},
+    "mnist32": {"in_features": 3072, "in_channels": 3, "image": True},
+    "cifar10": {"in_features": 3072, "in_channels": 3, "image": True},
+}
 _SWEEP_RECIPE = TrainingRecipe(epochs=20, lr=0.05, lr_schedule="cosine")  # the default of WidthSweep.recipe
 
 
@@ -134,9 +136,16 @@ class WidthRunConfig:
     @property
     def recipe(self) -> TrainingRecipe:
         """The training recipe of the dense model (the training fields, with this run's ``seed``)."""
-        return TrainingRecipe(optimizer=self.optimizer, lr=self.lr, lr_schedule=self.lr_schedule,
-                              epochs=self.epochs, batch_size=self.batch_size, momentum=self.momentum,
-                              weight_decay=self.weight_decay, seed=self.seed)
+        return TrainingRecipe(
+            optimizer=self.optimizer,
+            lr=self.lr,
+            lr_schedule=self.lr_schedule,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            seed=self.seed,
+        )
 
     @property
     def retrain_recipe(self) -> TrainingRecipe:
@@ -149,8 +158,9 @@ class WidthRunConfig:
 
     def dense_key(self) -> DenseModelKey:
         """The key of this run's dense model (its checkpoint in a :class:`pruning_lab.runs.RunStore`)."""
-        return DenseModelKey(**{f.name: getattr(self, f.name) for f in dataclasses.fields(DenseModelKey)
-                                if f.name != "artifact"})
+        return DenseModelKey(
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(DenseModelKey) if f.name != "artifact"}
+        )
 
     def dense_run(self) -> WidthRunConfig:
         """The configuration of the dense run of the same (width, seed) and recipe."""
@@ -235,8 +245,7 @@ class WidthSweep:
         _one_of(self.model, "model", tuple(MODELS))
         _one_of(self.dataset, "dataset", tuple(DATASETS))
         if MODELS[self.model].image_input and not DATASETS[self.dataset]["image"]:
-            raise ValueError(f"{self.model} needs image data: use dataset 'mnist32' or 'cifar10', not "
-                             f"{self.dataset!r}")
+            raise ValueError(f"{self.model} needs image data: use dataset 'mnist32' or 'cifar10', not {self.dataset!r}")
         if not isinstance(self.augment, bool):
             raise ValueError(f"augment must be True or False, got {self.augment!r}")
         if self.augment and not DATASETS[self.dataset]["image"]:
@@ -250,8 +259,9 @@ class WidthSweep:
 
         self._set("widths", _tuple_of(self.widths, "widths", lambda w: check_int(w, "every width")))
         self._set("base_width", check_int(self.base_width, "base_width"))
-        self._set("strategies", _tuple_of(self.strategies, "strategies",
-                                          lambda s: _one_of(s, "every strategy", STRATEGIES)))
+        self._set(
+            "strategies", _tuple_of(self.strategies, "strategies", lambda s: _one_of(s, "every strategy", STRATEGIES))
+        )
         self._set("retrain", _tuple_of(self.retrain, "retrain", flag))
         self._set("seeds", _tuple_of(self.seeds, "seeds", lambda s: check_int(s, "every seed", 0)))
 
@@ -260,8 +270,9 @@ class WidthSweep:
             raise ValueError(f"recipe must be a pruning_lab.nn.train.TrainingRecipe, got {type(self.recipe).__name__}")
         check_int(self.recipe.epochs, "recipe.epochs (epochs of dense training)", 1)
         if self.recipe.seed != 0:
-            raise ValueError(f"recipe.seed must be 0 in a width sweep (each run's seed comes from seeds), "
-                             f"got {self.recipe.seed}")
+            raise ValueError(
+                f"recipe.seed must be 0 in a width sweep (each run's seed comes from seeds), got {self.recipe.seed}"
+            )
         self._set("retrain_epochs", check_int(self.retrain_epochs, "retrain_epochs", 0))
 
     def _check_subsets(self):
@@ -291,11 +302,25 @@ class WidthSweep:
         retraining carry ``retrain_epochs = 0``.
         """
         r = self.recipe
-        common = dict(sweep=self.name, scale=self.scale, model=self.model, dataset=self.dataset,
-                      base_width=self.base_width, target=self.target, optimizer=r.optimizer, lr=r.lr,
-                      lr_schedule=r.lr_schedule, epochs=r.epochs, batch_size=r.batch_size, momentum=r.momentum,
-                      weight_decay=r.weight_decay, augment=self.augment, n_train=self.n_train, n_test=self.n_test,
-                      device=self.device)
+        common = dict(
+            sweep=self.name,
+            scale=self.scale,
+            model=self.model,
+            dataset=self.dataset,
+            base_width=self.base_width,
+            target=self.target,
+            optimizer=r.optimizer,
+            lr=r.lr,
+            lr_schedule=r.lr_schedule,
+            epochs=r.epochs,
+            batch_size=r.batch_size,
+            momentum=r.momentum,
+            weight_decay=r.weight_decay,
+            augment=self.augment,
+            n_train=self.n_train,
+            n_test=self.n_test,
+            device=self.device,
+        )
         out = []
         for width in self.widths:
             prunable = self.prunable_count(width) >= common["target"]
@@ -304,8 +329,16 @@ class WidthSweep:
                     continue
                 for retrain in (False,) if strategy == "dense" else self.retrain:
                     for seed in self.seeds:
-                        out.append(WidthRunConfig(**common, width=width, strategy=strategy, retrain=retrain,
-                                                  seed=seed, retrain_epochs=self.retrain_epochs if retrain else 0))
+                        out.append(
+                            WidthRunConfig(
+                                **common,
+                                width=width,
+                                strategy=strategy,
+                                retrain=retrain,
+                                seed=seed,
+                                retrain_epochs=self.retrain_epochs if retrain else 0,
+                            )
+                        )
         return out
 
     def dense_trainings(self) -> int:
@@ -323,32 +356,78 @@ _RESNET = dict(model="resnet20", strategies=("dense", "global", "random"))
 SWEEPS = {
     # Fig. 6 of the paper: two-layer FC net on MNIST, widths 8..1024, base width 32 (our choice)
     "mnist-fc": {
-        "book": _sweep("mnist-fc", "book", dict(epochs=15, lr=0.05, batch_size=128, lr_schedule="cosine"), **_MNIST,
-                       widths=(16, 32, 64, 128, 256), base_width=16, retrain_epochs=5),
-        "full": _sweep("mnist-fc", "full", dict(epochs=60, lr=0.05, batch_size=128, lr_schedule="cosine"), **_MNIST,
-                       widths=(8, 16, 32, 64, 128, 256, 512, 1024), base_width=32, seeds=(0, 1, 2),
-                       retrain_epochs=30),
+        "book": _sweep(
+            "mnist-fc",
+            "book",
+            dict(epochs=15, lr=0.05, batch_size=128, lr_schedule="cosine"),
+            **_MNIST,
+            widths=(16, 32, 64, 128, 256),
+            base_width=16,
+            retrain_epochs=5,
+        ),
+        "full": _sweep(
+            "mnist-fc",
+            "full",
+            dict(epochs=60, lr=0.05, batch_size=128, lr_schedule="cosine"),
+            **_MNIST,
+            widths=(8, 16, 32, 64, 128, 256, 512, 1024),
+            base_width=32,
+            seeds=(0, 1, 2),
+            retrain_epochs=30,
+        ),
     },
     # Figs. 1 and 5: ResNet-20 of growing width on CIFAR-10, pruned to the width-8 count
     "resnet20-cifar10": {
-        "book": _sweep("resnet20-cifar10", "book",
-                       dict(epochs=4, lr=0.1, weight_decay=5e-4, batch_size=128, lr_schedule="cosine"), **_RESNET,
-                       dataset="cifar10", widths=(4, 8, 16), base_width=4, retrain_epochs=2, n_train=5000,
-                       augment=True),
-        "full": _sweep("resnet20-cifar10", "full",
-                       dict(epochs=160, lr=0.1, weight_decay=5e-4, batch_size=128, lr_schedule="cosine"), **_RESNET,
-                       dataset="cifar10", widths=(4, 6, 8, 12, 16, 24, 32, 48, 64), base_width=8, retrain_epochs=40,
-                       augment=True),
+        "book": _sweep(
+            "resnet20-cifar10",
+            "book",
+            dict(epochs=4, lr=0.1, weight_decay=5e-4, batch_size=128, lr_schedule="cosine"),
+            **_RESNET,
+            dataset="cifar10",
+            widths=(4, 8, 16),
+            base_width=4,
+            retrain_epochs=2,
+            n_train=5000,
+            augment=True,
+        ),
+        "full": _sweep(
+            "resnet20-cifar10",
+            "full",
+            dict(epochs=160, lr=0.1, weight_decay=5e-4, batch_size=128, lr_schedule="cosine"),
+            **_RESNET,
+            dataset="cifar10",
+            widths=(4, 6, 8, 12, 16, 24, 32, 48, 64),
+            base_width=8,
+            retrain_epochs=40,
+            augment=True,
+        ),
     },
     # the same pipeline on the MNIST-as-3x32x32 stand-in (no download needed)
     "resnet20-mnist32": {
-        "book": _sweep("resnet20-mnist32", "book",
-                       dict(epochs=5, lr=0.05, weight_decay=5e-4, batch_size=64, lr_schedule="cosine"), **_RESNET,
-                       dataset="mnist32", widths=(2, 4, 8), base_width=2, retrain_epochs=2, n_train=2000, n_test=500),
-        "full": _sweep("resnet20-mnist32", "full",
-                       dict(epochs=60, lr=0.1, weight_decay=5e-4, batch_size=128, lr_schedule="cosine"), **_RESNET,
-                       dataset="mnist32", widths=(2, 4, 6, 8, 12, 16, 24, 32), base_width=4, seeds=(0, 1, 2),
-                       retrain_epochs=20, augment=True),
+        "book": _sweep(
+            "resnet20-mnist32",
+            "book",
+            dict(epochs=5, lr=0.05, weight_decay=5e-4, batch_size=64, lr_schedule="cosine"),
+            **_RESNET,
+            dataset="mnist32",
+            widths=(2, 4, 8),
+            base_width=2,
+            retrain_epochs=2,
+            n_train=2000,
+            n_test=500,
+        ),
+        "full": _sweep(
+            "resnet20-mnist32",
+            "full",
+            dict(epochs=60, lr=0.1, weight_decay=5e-4, batch_size=128, lr_schedule="cosine"),
+            **_RESNET,
+            dataset="mnist32",
+            widths=(2, 4, 6, 8, 12, 16, 24, 32),
+            base_width=4,
+            seeds=(0, 1, 2),
+            retrain_epochs=20,
+            augment=True,
+        ),
     },
 }
 

@@ -49,8 +49,9 @@ def _dataset(name, data_dir, n_train, n_test):
 
 
 def _train(model, X, y, config, recipe, masks=None):
-    return train_classifier(model, X, y, recipe, masks=masks, transform=random_crop_flip if config.augment else None,
-                            device=config.device)
+    return train_classifier(
+        model, X, y, recipe, masks=masks, transform=random_crop_flip if config.augment else None, device=config.device
+    )
 
 
 def _dense_model(config, store, X, y, Xt, yt):
@@ -71,15 +72,20 @@ def _dense_model(config, store, X, y, Xt, yt):
     if path is not None:
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         with atomic_write(path) as tmp:
-            torch.save({"config": canonical_config(key), "state_dict": state, "seconds": seconds,
-                        "metrics": metrics}, tmp)
+            torch.save(
+                {"config": canonical_config(key), "state_dict": state, "seconds": seconds, "metrics": metrics}, tmp
+            )
     return model, seconds, metrics
 
 
 def _metrics(model, X, y, Xt, yt, prefix=""):
     train, test = evaluate(model, X, y), evaluate(model, Xt, yt)
-    return {f"{prefix}train_error": train["error"], f"{prefix}train_loss": train["loss"],
-            f"{prefix}test_error": test["error"], f"{prefix}test_loss": test["loss"]}
+    return {
+        f"{prefix}train_error": train["error"],
+        f"{prefix}train_loss": train["loss"],
+        f"{prefix}test_error": test["error"],
+        f"{prefix}test_loss": test["loss"],
+    }
 
 
 def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dict:
@@ -120,8 +126,7 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
     if config.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was requested but torch finds no CUDA device; use device='cpu'")
     start = time.perf_counter()
-    X, y, Xt, yt = _dataset(config.dataset, None if data_dir is None else str(data_dir), config.n_train,
-                            config.n_test)
+    X, y, Xt, yt = _dataset(config.dataset, None if data_dir is None else str(data_dir), config.n_train, config.n_test)
     model, dense_seconds, dense = _dense_model(config, store, X, y, Xt, yt)
     out = {"dense_train_error": dense["train_error"], "dense_test_error": dense["test_error"]}
     total = count_parameters(model, prunable_only=True)
@@ -137,8 +142,12 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
             out.update(_metrics(model, X, y, Xt, yt))
         else:
             out.update({k.removeprefix("pruned_"): v for k, v in pruned.items()})
-    out.update(total=total, sparsity=1.0 - out["kept"] / total, dense_seconds=dense_seconds,
-               seconds=time.perf_counter() - start)
+    out.update(
+        total=total,
+        sparsity=1.0 - out["kept"] / total,
+        dense_seconds=dense_seconds,
+        seconds=time.perf_counter() - start,
+    )
     return out
 
 
