@@ -159,7 +159,8 @@ def restricted_fit(X, y, support) -> np.ndarray:
 
 
 def empirical_hessian_diag(X) -> np.ndarray:
-    r"""Diagonal of the training-loss Hessian :math:`\hat\Sigma = X^\top X / n`, i.e. the mean of :math:`x_{ij}^2` over samples.
+    r"""Diagonal of the training-loss Hessian :math:`\hat\Sigma = X^\top X / n`, i.e. the mean of :math:`x_{ij}^2` over
+    samples.
 
     This is the curvature used by Hessian (Optimal Brain Damage) pruning.
     """

@@ -175,7 +175,10 @@ class LinearGaussianProblem:
 
     # ------------------------------------------------------------- restriction
     def restricted_noise(self, support) -> float:
-        r"""Effective noise :math:`\sigma_\Delta^2=\sigma^2+\beta^\top\Sigma\beta-(\Sigma\beta)_\Delta^\top\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta` (Def. 5).
+        r"""Effective noise :math:`\sigma_\Delta^2` of the features in ``support`` (Def. 5).
+
+        .. math:: \sigma_\Delta^2=\sigma^2+\beta^\top\Sigma\beta
+                  -(\Sigma\beta)_\Delta^\top\Sigma_{\Delta\Delta}^{-1}(\Sigma\beta)_\Delta
 
         The smallest risk a model using only the features in ``support`` can
         reach; the same number as ``restrict(support).sigma ** 2``, without
@@ -267,7 +270,8 @@ class LinearGaussianProblem:
 
 
 def diagonal_spiked_covariance(p: int, n_spike: int, spike: float, bulk: float = 1.0) -> np.ndarray:
-    r"""Diagonal of the spiked covariance: :math:`\Sigma_{ii}=` ``spike`` for the first ``n_spike`` features, ``bulk`` after.
+    r"""Diagonal of the spiked covariance: :math:`\Sigma_{ii}=` ``spike`` for the first ``n_spike`` features, ``bulk``
+    after.
 
     This is the "spiked diagonal" covariance of the DC paper's linear
     experiments; returned as a 1-D array (the diagonal).

@@ -91,7 +91,8 @@ def test_sparse_double_descent_rejects_bad_inputs():
 
 
 def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_model():
-    """Each cell equals min over p of the closed-form pruned risk and dc.oracle_small_model_risk; the E2 world is a cell."""
+    """Each cell equals min over p of the closed-form pruned risk and dc.oracle_small_model_risk; the E2 world is a
+    cell."""
     ps = [80, 120, 200, 300, 500, 1000]
     out = regime_map(100, [0.8], [10.0], ps=ps, P=4000, k=20)
     world = two_level_world(4000, 20, spike=10.0)

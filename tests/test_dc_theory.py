@@ -557,7 +557,8 @@ def test_dense_risk_matches_simulation_on_the_curve(e2_curve):
 
 
 def test_curve_has_the_sparse_double_descent_shape():
-    """E2 (the chapter's world A, n = 100, s = 80): the pruned risk falls after the peak, is lowest near p = 3n, then rises."""
+    """E2 (the chapter's world A, n = 100, s = 80): the pruned risk falls after the peak, is lowest near p = 3n, then
+    rises."""
     world, n, s = _e2_world(n_spike=20, P_world=4000), 100, 80
     mag = {p: dc.threshold_prune_risk(world.restrict(np.arange(p)), n, s, "magnitude") for p in (120, 300, 4000)}
     assert mag[300] < mag[120] and mag[300] < mag[4000]

@@ -163,7 +163,8 @@ def test_restrict_identity_for_any_b_on_the_support(seed, singular):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_restrict_beta_star_is_the_best_predictor_on_the_support(seed):
-    r"""beta*_Delta = Sigma_DD^{-1} (Sigma beta)_Delta minimises L over b supported on Delta, and sigma_Delta^2 is that minimum."""
+    r"""beta*_Delta = Sigma_DD^{-1} (Sigma beta)_Delta minimises L over b supported on Delta, and sigma_Delta^2 is that
+    minimum."""
     prob, support, rng = _random_restrict_case(seed)
     Sigma = prob.covariance_matrix()
     sub = prob.restrict(support)
@@ -226,7 +227,8 @@ def test_restrict_rejects_empty_or_singular_support():
 
 # -------------------------------------------------------------- constructors
 def test_spiked_reproduces_e1_null_risk():
-    """E1 of the chapter "Predicting pruning": sigma^2 + beta^T Sigma beta = 0.25 + 100*10*0.01 + 900*(0.5/30)^2 = 10.5."""
+    """E1 of the chapter "Predicting pruning": sigma^2 + beta^T Sigma beta = 0.25 + 100*10*0.01 + 900*(0.5/30)^2 =
+    10.5."""
     prob = LinearGaussianProblem.spiked(1000, 100, beta_bulk=0.5 / 30)
     assert prob.is_diagonal and prob.p == 1000 and prob.sigma == 0.5
     assert prob.null_risk() == pytest.approx(10.5, rel=1e-12)

@@ -60,7 +60,8 @@ class ThresholdRisk:
 
 
 def _threshold_law(problem, n: int, strategy: str, ridge: float):
-    """Distinct (lambda, beta) groups with their counts, DC marginals and threshold scale; None if the law is a point."""
+    """Distinct (lambda, beta) groups with their counts, DC marginals and threshold scale; None if the law is a
+    point."""
     if not problem.is_diagonal:
         raise ValueError(
             "the closed-form threshold risk needs a diagonal covariance; use dc_prune_risk_mc for correlated features"
@@ -155,7 +156,9 @@ def threshold_prune_risk(problem, n: int, s: int, strategy: str = "magnitude", *
 def oracle_prune_risk(problem, n: int, s: int, *, ridge: float = 0.0) -> float:
     r"""Predicted risk of keeping :math:`\hat\beta` on the oracle top-``s`` set of :math:`\Sigma_{ii}\beta_i^2` (§3.5).
 
-    :math:`\mathcal L=\sigma^2+\sum_{i\notin\Delta^\star}\lambda_i\beta_i^2+\sum_{i\in\Delta^\star}\lambda_i((\beta_i-m_i)^2+\tau_i^2)`;
+    .. math:: \mathcal L=\sigma^2+\sum_{i\notin\Delta^\star}\lambda_i\beta_i^2
+              +\sum_{i\in\Delta^\star}\lambda_i\big((\beta_i-m_i)^2+\tau_i^2\big);
+
     diagonal :math:`\Sigma` only.  ``ridge``: the penalty :math:`\mu` of the trained model (0: min-norm).
     """
     problem = _check_problem(problem)

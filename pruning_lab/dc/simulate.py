@@ -213,7 +213,8 @@ def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 20
 
 
 def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, strategy: str = "magnitude") -> dict:
-    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what :func:`pruning_lab.dc.pruning.threshold_risk` predicts.
+    r"""Prune simulated min-norm solutions at each explicit threshold in ``ts``; what
+    :func:`pruning_lab.dc.pruning.threshold_risk` predicts.
 
     ``weights`` (trials, p) are trained weights (e.g. from :func:`simulate_min_norm`).
     Keep :math:`|w_i|>t` (``"magnitude"``) or :math:`\lambda_iw_i^2>t^2`
@@ -241,7 +242,8 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, stra
 def simulate_small_model(
     problem: LinearGaussianProblem, n: int, support, trials: int = 20, rng=0, *, ridge: float = 0.0
 ) -> MonteCarlo:
-    r"""A model trained on ``n`` fresh samples of the features in ``support`` only; what :func:`pruning_lab.dc.theory.small_model_risk` predicts.
+    r"""A model trained on ``n`` fresh samples of the features in ``support`` only; what
+    :func:`pruning_lab.dc.theory.small_model_risk` predicts.
 
     Least squares (``ridge = 0``, :func:`pruning_lab.lsq.restricted_fit`) or ridge with penalty
     ``ridge`` (:func:`pruning_lab.lsq.ridge_solution`), over ``trials`` independent training sets,

@@ -12,7 +12,8 @@ by coordinate, like
 where the implicit ridge :math:`\xi>0` solves the fixed point (8)
 :math:`n=\sum_i \lambda_i/(\lambda_i+\xi)` and the effective noise (9)
 
-.. math:: \gamma=\frac{\sigma^2+\xi^2\sum_i\lambda_i\beta_i^2/(\lambda_i+\xi)^2}{1-\frac1n\sum_i\lambda_i^2/(\lambda_i+\xi)^2}
+.. math:: \gamma=\frac{\sigma^2+\xi^2\sum_i\lambda_i\beta_i^2/(\lambda_i+\xi)^2}
+                        {1-\frac1n\sum_i\lambda_i^2/(\lambda_i+\xi)^2}
 
 is also the predicted test risk of :math:`\hat\beta` :cite:`chang2021provable,hastie2022surprises`.
 A general :math:`\Sigma=V\mathrm{diag}(\lambda)V^\top` is handled by rotation
@@ -116,7 +117,8 @@ def _solve_xi(lam: np.ndarray, target: float, weights: np.ndarray) -> float:
 
 
 def solve_xi(lams, n: int) -> float:
-    r"""Implicit ridge :math:`\xi>0` of min-norm interpolation: the root of :math:`n=\sum_i\lambda_i/(\lambda_i+\xi)` (8).
+    r"""Implicit ridge :math:`\xi>0` of min-norm interpolation: the root of :math:`n=\sum_i\lambda_i/(\lambda_i+\xi)`
+    (8).
 
     ``lams`` are the eigenvalues of :math:`\Sigma` (or its diagonal); a root
     exists iff more than ``n`` of them are positive.
@@ -336,7 +338,8 @@ def optimal_ridge(problem, n: int, support=None, *, grid: int = 121) -> OptimalR
 
 # --------------------------------------------------------------------------- closed-form special cases
 def isotropic_risk(kappa: float, r2: float, sigma: float) -> float:
-    r"""Limiting risk of min-norm least squares for :math:`\Sigma=I`, :math:`\lVert\beta\rVert^2=r^2` :cite:`hastie2022surprises`.
+    r"""Limiting risk of min-norm least squares for :math:`\Sigma=I`, :math:`\lVert\beta\rVert^2=r^2`
+    :cite:`hastie2022surprises`.
 
     :math:`\sigma^2\kappa/(\kappa-1)+r^2(\kappa-1)/\kappa` for :math:`\kappa>1`,
     :math:`\sigma^2/(1-\kappa)` for :math:`\kappa<1`.

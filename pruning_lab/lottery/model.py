@@ -15,7 +15,8 @@ A learner with mask :math:`M` (neuron :math:`j` sees the :math:`r_j` inputs
 data), the risk, its gradient and masked Gauss–Newton Hessian, the effective
 pruned width :math:`\tilde r` (eq. 5), and the exact population error through
 the arc-cosine kernel.  Training (Algorithm 1) is in
-:mod:`pruning_lab.lottery.train`, the sweeps of the chapter :doc:`/book/lottery_tickets` in :mod:`pruning_lab.lottery.experiments`.
+:mod:`pruning_lab.lottery.train`, the sweeps of the chapter :doc:`/book/lottery_tickets` in
+:mod:`pruning_lab.lottery.experiments`.
 """
 
 from __future__ import annotations
@@ -306,7 +307,8 @@ def empirical_risk(W, X, y) -> float:
 
 
 def risk_grad(W, X, y, mask=None) -> np.ndarray:
-    r"""Gradient of the empirical risk (our derivation, checked by finite differences in the tests), optionally masked: :math:`M\odot\nabla\hat f_D(W)`.
+    r"""Gradient of the empirical risk (our derivation, checked by finite differences in the tests), optionally masked:
+    :math:`M\odot\nabla\hat f_D(W)`.
 
     .. math::
         \nabla_{w_j}\hat f_D(W)=\frac1{NK}\sum_{n=1}^N e_n\,\mathbb 1[w_j^\top x_n>0]\,x_n,\qquad

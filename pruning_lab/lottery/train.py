@@ -310,7 +310,8 @@ def _momenta(beta, B: int) -> np.ndarray:
 
 
 def _step_sizes(eta, X: np.ndarray, M: np.ndarray, W0: np.ndarray) -> np.ndarray:
-    r"""One step size per problem: a length-``B`` array, a number, ``"auto"`` (:math:`1/\hat L`) or ``"theory"`` (:math:`K/14`)."""
+    r"""One step size per problem: a length-``B`` array, a number, ``"auto"`` (:math:`1/\hat L`) or ``"theory"``
+    (:math:`K/14`)."""
     B, K = W0.shape[0], W0.shape[2]
     if isinstance(eta, np.ndarray) or (not isinstance(eta, (str, numbers.Real))):
         etas = check_array(eta, "eta", shape=(B,))
@@ -480,7 +481,8 @@ def magnitude_mask(W, r, within=None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class NeuronwiseIMP:
-    """Iterative magnitude pruning: ``masks[k]`` after ``k`` rounds (``masks[0]``: start), ``weights[k]`` trained on it."""
+    """Iterative magnitude pruning: ``masks[k]`` after ``k`` rounds (``masks[0]``: start), ``weights[k]`` trained on
+    it."""
 
     masks: tuple
     weights: tuple

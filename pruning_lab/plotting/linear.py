@@ -1,4 +1,5 @@
-"""Figures of the linear-model chapters: :doc:`/book/pruning_strategies`, :doc:`/book/predicting_pruning`, :doc:`/book/random_features`."""
+"""Figures of the linear-model chapters: :doc:`/book/pruning_strategies`, :doc:`/book/predicting_pruning`,
+:doc:`/book/random_features`."""
 
 from __future__ import annotations
 

@@ -116,7 +116,8 @@ def plot_generalization_curve(curve, *, ax=None):
 
 
 def plot_survivor_map(smap, *, ax=None):
-    r"""Surviving columns over the :math:`(\lambda,\beta)` grid of a :class:`~pruning_lab.sensing.experiments.SurvivorMap`.
+    r"""Surviving columns over the :math:`(\lambda,\beta)` grid of a
+    :class:`~pruning_lab.sensing.experiments.SurvivorMap`.
 
     Cells: green = exactly :math:`r` (pruning is safe), orange = fewer (directions lost), blue = more
     (not prunable to :math:`r`); the number is the count.  Lines: :math:`\lambda/\sqrt\beta=4(\sigma^\star_r)^2`

@@ -36,7 +36,8 @@ SPARSE_COLORS = {
 
 
 def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
-    r"""Group norms :math:`\lVert\beta^\lambda\vert_{T_i}\rVert_2` along a group LASSO path, against :math:`\lambda/\lambda_{\max}`.
+    r"""Group norms :math:`\lVert\beta^\lambda\vert_{T_i}\rVert_2` along a group LASSO path, against
+    :math:`\lambda/\lambda_{\max}`.
 
     ``path`` is a :class:`~pruning_lab.sparse.lasso.GroupLassoPath`; ``groups`` its partition
     (``None``: singleton groups).  Planted groups (``planted``) are drawn in color and labelled

@@ -62,7 +62,8 @@ class RandomFeaturesCurve:
     simulated_sem: dict = field(repr=False)
 
     def agreement(self, exclude=(200, 450)) -> dict:
-        r"""Theory against simulation away from the interpolation threshold: widths ``exclude[0] <= p <= exclude[1]`` left out.
+        r"""Theory against simulation away from the interpolation threshold: widths ``exclude[0] <= p <= exclude[1]``
+        left out.
 
         Near :math:`p=n` both the finite-:math:`n` theory and the simulation have large variance, so
         the comparison is made on the widths outside ``exclude`` (``None``: all widths).  Returns

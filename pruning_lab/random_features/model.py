@@ -115,7 +115,8 @@ class RandomFeaturesProblem:
         return self.R.shape[1]
 
     def with_width(self, p: int) -> RandomFeaturesProblem:
-        """The same problem with only the first ``p`` features: nested models of growing width share their first layer."""
+        """The same problem with only the first ``p`` features: nested models of growing width share their first
+        layer."""
         p = check_int(p, "p (number of features)")
         if p > self.p:
             raise ValueError(f"p = {p} exceeds the {self.p} features of this problem")
@@ -166,7 +167,8 @@ def relu_feature_moments(rf: RandomFeaturesProblem) -> tuple[np.ndarray, np.ndar
     :math:`\rho_i=r_i^\top w/(\lVert r_i\rVert\lVert w\rVert)`,
 
     .. math::
-        \Sigma_{ij}&=\frac{\lVert r_i\rVert\lVert r_j\rVert}{2\pi}\big(\sin\theta_{ij}+(\pi-\theta_{ij})\cos\theta_{ij}\big),\\
+        \Sigma_{ij}&=\frac{\lVert r_i\rVert\lVert
+        r_j\rVert}{2\pi}\big(\sin\theta_{ij}+(\pi-\theta_{ij})\cos\theta_{ij}\big),\\
         \E[\phi_iy]&=\frac{\lVert r_i\rVert\lVert w\rVert^2(1+\rho_i^2)}{\sqrt{2\pi}}+\tfrac12r_i^\top v,\qquad
         \E[y^2]=3\lVert w\rVert^4+\lVert v\rVert^2+\sigma_0^2 .
 

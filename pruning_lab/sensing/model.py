@@ -11,7 +11,8 @@ network with quadratic activation, B12), and fitted by a factor :math:`U\in\math
 :math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2` or its expectation (B4).
 
 This is our reconstruction, in the spirit of :cite:`rajaraman2023greedy` (whose full text was not
-available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as the paper claims.  The group-Lasso objective is
+available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as the paper claims.  The
+group-Lasso objective is
 in :mod:`pruning_lab.sensing.objective`, training, pruning and fine-tuning in
 :mod:`pruning_lab.sensing.train`; :mod:`pruning_lab.sensing` gathers all three.  Used in the chapter
 :doc:`/book/matrix_sensing`.
@@ -230,7 +231,8 @@ def sample_measurements(n: int, d: int, rng=None, kind: str = "sym_gauss") -> Me
 
 
 def observe(A: Measurements, M_star, noise_sigma: float = 0.0, rng=None) -> np.ndarray:
-    r"""Observations (B2) :math:`y_i=\langle A_i,M_\star\rangle+\varepsilon_i`, :math:`\varepsilon_i\sim\mathcal N(0,\sigma^2)`."""
+    r"""Observations (B2) :math:`y_i=\langle A_i,M_\star\rangle+\varepsilon_i`,
+    :math:`\varepsilon_i\sim\mathcal N(0,\sigma^2)`."""
     A = _check_measurements(A)
     M_star = _check_matrix(M_star, "M_star", A.d)
     sigma = check_nonnegative(noise_sigma, "noise_sigma")
@@ -242,7 +244,8 @@ def make_ground_truth(d: int, r: int, sing_vals=None, rng=None) -> np.ndarray:
 
     :math:`Q\in\mathbb R^{d\times r}` has orthonormal columns drawn uniformly (QR of a Gaussian
     matrix).  ``sing_vals`` defaults to ``linspace(1, 0.6, r)`` (for r = 3: 1, 0.8, 0.6, the reference
-    setting of the chapter :doc:`/book/matrix_sensing`).  The eigenvalues of :math:`M_\star=U_\star U_\star^\top` are :math:`(\sigma^\star_j)^2`.
+    setting of the chapter :doc:`/book/matrix_sensing`).  The eigenvalues of :math:`M_\star=U_\star U_\star^\top` are
+    :math:`(\sigma^\star_j)^2`.
     """
     d = _check_count(d, "d (matrix size)")
     r = _check_count(r, "r (rank of the ground truth)")
@@ -371,7 +374,8 @@ def loss_pop(U, M_star, kind: str = "sym_gauss") -> float:
 
 
 def grad_pop(U, M_star, kind: str = "sym_gauss") -> np.ndarray:
-    r"""Gradient of (B4): :math:`4\Delta U` (``"sym_gauss"``) or :math:`8\Delta U+4\,\mathrm{tr}(\Delta)U` (``"rank_one"``)."""
+    r"""Gradient of (B4): :math:`4\Delta U` (``"sym_gauss"``) or :math:`8\Delta U+4\,\mathrm{tr}(\Delta)U`
+    (``"rank_one"``)."""
     U, D = _pop_parts(U, M_star, kind)
     return 4 * D @ U if kind == "sym_gauss" else 8 * D @ U + 4 * np.trace(D) * U
 
@@ -399,14 +403,16 @@ def recovery_error(U, M_star) -> float:
 
 # ----------------------------------------------------------- §5: quadratic network (B12)
 def quad_net_forward(X, U) -> np.ndarray:
-    r"""Two-layer network with quadratic activation (B12): :math:`f(x)=\sum_j(u_j^\top x)^2=x^\top UU^\top x`, per row of ``X``."""
+    r"""Two-layer network with quadratic activation (B12): :math:`f(x)=\sum_j(u_j^\top x)^2=x^\top UU^\top x`, per row
+    of ``X``."""
     X = check_array(X, "X (inputs)", ndim=2)
     U = _check_factor(U, "U", X.shape[1])
     return np.sum((X @ U) ** 2, axis=1)
 
 
 def quad_net_loss(X, y, U) -> float:
-    r"""Mean squared error of the quadratic network: :math:`\frac1n\sum_i(f(x_i)-y_i)^2` (= (B3) with :math:`A_i=x_ix_i^\top`)."""
+    r"""Mean squared error of the quadratic network: :math:`\frac1n\sum_i(f(x_i)-y_i)^2` (= (B3) with
+    :math:`A_i=x_ix_i^\top`)."""
     y = check_array(y, "y (labels)", ndim=1)
     pred = quad_net_forward(X, U)
     if y.size != pred.size:

@@ -60,7 +60,8 @@ def _check_reg(lam, beta, form):
 
 
 def _penalty(U, beta, form, order):
-    r"""Column-wise :math:`h(a)`, :math:`h'(a)`, :math:`h''(a)` (up to ``order``) of :math:`R=\sum_ih(\lVert v_i\rVert^2)`."""
+    r"""Column-wise :math:`h(a)`, :math:`h'(a)`, :math:`h''(a)` (up to ``order``) of
+    :math:`R=\sum_ih(\lVert v_i\rVert^2)`."""
     a = np.einsum("ij,ij->j", U, U)
     s = np.sqrt(a + beta)
     if order > 0 and beta == 0 and np.any(a == 0):
@@ -263,7 +264,8 @@ def shrunk_column_norms(sing_vals, lam: float, beta: float) -> np.ndarray:
 
 
 def population_stationary_point(U_star, lam: float, beta: float, k: int) -> np.ndarray:
-    r"""The stationary point :math:`U=[c_1u_1,\dots,c_ru_r,0,\dots,0]\in\mathbb R^{d\times k}` of the population objective.
+    r"""The stationary point :math:`U=[c_1u_1,\dots,c_ru_r,0,\dots,0]\in\mathbb R^{d\times k}` of the population
+    objective.
 
     :math:`u_j` are the eigenvectors of :math:`M_\star=U_\star U_\star^\top`, :math:`c_j` come from
     :func:`shrunk_column_norms`; then :math:`\nabla f_{\rm pop}(U)=0` (form

@@ -9,7 +9,8 @@ r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline 
    which converges linearly, at the rate :math:`\max_\mu|1-\eta\mu|` over the non-zero eigenvalues
    :math:`\mu` of the Hessian at the limit.
 
-This pipeline is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`; the paper's threshold and step sizes were not
+This pipeline is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`; the paper's threshold and step sizes
+were not
 recovered.  Used in the chapter :doc:`/book/matrix_sensing`.
 """
 
@@ -80,7 +81,8 @@ def _check_step(eta) -> float:
 
 
 def random_init(d: int, k: int, scale: float = 0.01, rng=None) -> np.ndarray:
-    r"""Small random initialization :math:`U_0\in\mathbb R^{d\times k}` with i.i.d. :math:`\mathcal N(0,\text{scale}^2)` entries."""
+    r"""Small random initialization :math:`U_0\in\mathbb R^{d\times k}` with i.i.d.
+    :math:`\mathcal N(0,\text{scale}^2)` entries."""
     d, k = _check_count(d, "d (matrix size)"), _check_count(k, "k (number of columns)")
     return check_nonnegative(scale, "scale (initialization)") * as_rng(rng).standard_normal((d, k))
 
@@ -298,7 +300,8 @@ def _lanczos_min(objective, U, iters, rng):
 
 @dataclass(frozen=True)
 class SOSPReport:
-    r"""Second-order stationarity (B7): :math:`\lVert\nabla f\rVert_F\le\varepsilon` and :math:`\lambda_{\min}(\nabla^2f)\ge-\gamma`."""
+    r"""Second-order stationarity (B7): :math:`\lVert\nabla f\rVert_F\le\varepsilon` and
+    :math:`\lambda_{\min}(\nabla^2f)\ge-\gamma`."""
 
     grad_norm: float
     lambda_min: float
@@ -384,7 +387,8 @@ class Prunability:
 
     @property
     def gap(self) -> float:
-        """Largest ratio of consecutive sorted norms :math:`\\lVert u_{(i)}\\rVert/\\lVert u_{(i+1)}\\rVert` (inf past a zero)."""
+        """Largest ratio of consecutive sorted norms :math:`\\lVert u_{(i)}\\rVert/\\lVert u_{(i+1)}\\rVert` (inf past
+        a zero)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios = self.norms[:-1] / self.norms[1:]
         return float(np.nanmax(ratios)) if ratios.size else float("nan")

@@ -4,7 +4,8 @@ Multiplying a group of weights by a trainable mask and penalizing mask and weigh
 minimizing over the mask, a regularizer on the effective weights :math:`u`:
 
 * plain mask with :math:`\ell_2` penalties (Hoff, 2017): :math:`\min_w w^2+a^2/w^2=2a` (group LASSO);
-* unnormalized softmax mask :math:`e^{w}` (Lemma 2.1): :math:`\min_w w^2+a^2e^{-2w}=q(a)=\tfrac14W(2a^2)^2+\tfrac12W(2a^2)`;
+* unnormalized softmax mask :math:`e^{w}` (Lemma 2.1):
+:math:`\min_w w^2+a^2e^{-2w}=q(a)=\tfrac14W(2a^2)^2+\tfrac12W(2a^2)`;
 * :math:`\ell_1` penalty on the mask (Lemma 2.2): :math:`\min_w \lvert w\rvert+a^2/w^2=\tfrac32 2^{1/3}a^{2/3}`;
 * group Powerpropagation (Lemma 2.3): :math:`\beta\mapsto\lVert\beta\rVert_2\beta` turns
   :math:`\lVert\beta\rVert_2^2` into :math:`\lVert u\rVert_2`.
@@ -56,7 +57,8 @@ def q_softmax_logsum(a):
 
 
 def q_l1_mask(a):
-    r"""Lemma 2.2 of Yasuda et al. (2024): :math:`q(a)=\tfrac32\,2^{1/3}\lvert a\rvert^{2/3}=\min_w\lvert w\rvert+a^2/w^2`.
+    r"""Lemma 2.2 of Yasuda et al. (2024):
+    :math:`q(a)=\tfrac32\,2^{1/3}\lvert a\rvert^{2/3}=\min_w\lvert w\rvert+a^2/w^2`.
 
     Parameters
     ----------
@@ -111,7 +113,8 @@ def mask_penalty_minimizer(a, kind: str = "hadamard"):
 
 
 def group_powerprop(beta, groups=None) -> np.ndarray:
-    r"""Group Powerpropagation (Lemma 2.3 of Yasuda et al., 2024): :math:`\beta\vert_{T_i}\mapsto\lVert\beta\vert_{T_i}\rVert_2\,\beta\vert_{T_i}`.
+    r"""Group Powerpropagation (Lemma 2.3 of Yasuda et al., 2024):
+    :math:`\beta\vert_{T_i}\mapsto\lVert\beta\vert_{T_i}\rVert_2\,\beta\vert_{T_i}`.
 
     The effective weights :math:`u` satisfy :math:`\lVert u\vert_{T_i}\rVert_2=\lVert\beta\vert_{T_i}\rVert_2^2`,
     so weight decay :math:`\lambda\lVert\beta\rVert_2^2` on :math:`\beta` is the group LASSO
@@ -135,7 +138,8 @@ def group_powerprop(beta, groups=None) -> np.ndarray:
 
 
 def q_regularizer(beta, groups, q, q_inv) -> float:
-    r"""Nonconvex group regularizer :math:`q^{-1}\big(\sum_iq(\lVert\beta\vert_{T_i}\rVert_2)\big)` (Yasuda et al., 2024, §2.2).
+    r"""Nonconvex group regularizer :math:`q^{-1}\big(\sum_iq(\lVert\beta\vert_{T_i}\rVert_2)\big)` (Yasuda et al.,
+    2024, §2.2).
 
     For strictly increasing, subadditive :math:`q` with :math:`q(0)=0` it is at least
     :math:`\sum_i\lVert\beta\vert_{T_i}\rVert_2` (Lemma 2.4), with equality when at most one group is

@@ -95,7 +95,8 @@ def group_lasso_figure(
 
 
 def group_lasso_panel(lam_fraction: float = 0.3, rho: float = 0.3, **kwargs):
-    """Sliders over :math:`\\lambda/\\lambda_{\\max}` (log scale) and the correlation, redrawing :func:`group_lasso_figure`."""
+    """Sliders over :math:`\\lambda/\\lambda_{\\max}` (log scale) and the correlation, redrawing
+    :func:`group_lasso_figure`."""
     import ipywidgets as widgets
 
     lam_slider = widgets.FloatLogSlider(
