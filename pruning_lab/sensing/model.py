@@ -11,11 +11,10 @@ network with quadratic activation, B12), and fitted by a factor :math:`U\in\math
 :math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2` or its expectation (B4).
 
 This is our reconstruction, in the spirit of :cite:`rajaraman2023greedy` (whose full text was not
-available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as the paper claims.  The
-group-Lasso objective is
-in :mod:`pruning_lab.sensing.objective`, training, pruning and fine-tuning in
-:mod:`pruning_lab.sensing.train`; :mod:`pruning_lab.sensing` gathers all three.  Used in the chapter
-:doc:`/book/matrix_sensing`.
+available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as
+the paper claims.  The group-Lasso objective is in :mod:`pruning_lab.sensing.objective`, training,
+pruning and fine-tuning in :mod:`pruning_lab.sensing.train`; :mod:`pruning_lab.sensing` gathers all
+three.
 
 Every measurement operation is vectorized over the stack of measurements: a symmetric :math:`A_i`
 is stored as its packed upper triangle, so :math:`(\langle A_i,M\rangle)_i` is one matrix-vector

@@ -9,9 +9,8 @@ r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline 
    which converges linearly, at the rate :math:`\max_\mu|1-\eta\mu|` over the non-zero eigenvalues
    :math:`\mu` of the Hessian at the limit.
 
-This pipeline is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`; the paper's threshold and step sizes
-were not
-recovered.  Used in the chapter :doc:`/book/matrix_sensing`.
+This pipeline is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`; the paper's
+threshold and step sizes were not recovered.  Used in the chapter :doc:`/book/matrix_sensing`.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@ r"""The chapter's experiments: planted sparse least-squares problems, objective 
 sparsity–condition-number trade-off, and the group LASSO threshold shown numerically.
 
 Each function returns arrays in a dataclass (no plotting) and runs in a few seconds at the default
-(book) sizes.  Designs follow the experiments X1–X3 planned for the chapter :doc:`/book/lasso_to_sapp`: X1/X2 use an
-equicorrelated Gaussian design (Axiotis & Yasuda, 2023); the trade-off
-experiment adds *decoy* columns, each a noisy copy of the planted signal :math:`X\beta^*` direction,
-the classical instance on which greedy and thresholding methods pick a wrong coordinate
-(e.g. Axiotis & Sviridenko, 2020, discuss why such instances force a sparsity blow-up).
+(book) sizes.  Designs follow the experiments X1–X3 of the chapter :doc:`/book/lasso_to_sapp`:
+X1/X2 use an equicorrelated Gaussian design (Axiotis & Yasuda, 2023); the trade-off experiment adds
+*decoy* columns, each a noisy copy of the planted signal :math:`X\beta^*` direction, the classical
+instance on which greedy and thresholding methods pick a wrong coordinate (e.g. Axiotis &
+Sviridenko, 2020, discuss why such instances force a sparsity blow-up).
 """
 
 from __future__ import annotations

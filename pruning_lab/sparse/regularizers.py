@@ -5,7 +5,7 @@ minimizing over the mask, a regularizer on the effective weights :math:`u`:
 
 * plain mask with :math:`\ell_2` penalties (Hoff, 2017): :math:`\min_w w^2+a^2/w^2=2a` (group LASSO);
 * unnormalized softmax mask :math:`e^{w}` (Lemma 2.1):
-:math:`\min_w w^2+a^2e^{-2w}=q(a)=\tfrac14W(2a^2)^2+\tfrac12W(2a^2)`;
+  :math:`\min_w w^2+a^2e^{-2w}=q(a)=\tfrac14W(2a^2)^2+\tfrac12W(2a^2)`;
 * :math:`\ell_1` penalty on the mask (Lemma 2.2): :math:`\min_w \lvert w\rvert+a^2/w^2=\tfrac32 2^{1/3}a^{2/3}`;
 * group Powerpropagation (Lemma 2.3): :math:`\beta\mapsto\lVert\beta\rVert_2\beta` turns
   :math:`\lVert\beta\rVert_2^2` into :math:`\lVert u\rVert_2`.
