@@ -213,14 +213,14 @@ def mnist_pruning_panel(width: int = 128, keep_fraction: float = 0.1, **kwargs):
     ipywidgets.VBox
         The two sliders (in an ``HBox``) above the figure.
     """
-    import ipywidgets as widgets
-
     width = check_int(width, "width")
     if width not in PANEL_WIDTHS:
         raise ValueError(f"width must be one of the panel's widths {PANEL_WIDTHS}, got {width}")
     keep_fraction = _check_fraction(keep_fraction)
     if keep_fraction < 0.01:
         raise ValueError(f"keep_fraction must be at least 0.01 for the panel's slider, got {keep_fraction}")
+    import ipywidgets as widgets  # after the checks: a bad value is reported even without ipywidgets
+
     width_slider = widgets.SelectionSlider(
         options=list(PANEL_WIDTHS), value=width, description="width h", continuous_update=False
     )
