@@ -410,7 +410,7 @@ SWEEPS = {
             dict(epochs=5, lr=0.05, weight_decay=5e-4, batch_size=64, lr_schedule="cosine"),
             **_RESNET,
             dataset="mnist32",
-            widths=(2, 4, 8),
+            widths=(2, 4, 6),
             base_width=2,
             retrain_epochs=2,
             n_train=2000,
