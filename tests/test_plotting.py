@@ -125,3 +125,28 @@ def test_group_lasso_path_draws_one_line_per_group_and_labels_entry_ranks():
             assert f"planted group {group} (enters {rank}.)" in labels
     assert ax.xaxis_inverted() and ax.get_xscale() == "log"
     plt.close("all")
+
+
+@pytest.mark.parametrize("low, high", [(0.3, 3.0), (0.9, 4.0), (1e-4, 10.0)])
+def test_log_scale_labels_ticks_with_plain_numbers_that_do_not_overlap(low, high):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([1, 2], [low, high])
+    assert plotting.log_scale(ax, "y") is ax and ax.get_yscale() == "log"
+    fig.canvas.draw()
+    labels = [
+        t
+        for t in ax.yaxis.get_majorticklabels() + ax.yaxis.get_minorticklabels()
+        if t.get_text() and low <= t.get_position()[1] <= high
+    ]
+    texts = [t.get_text() for t in labels]
+    assert texts and not any("times" in x or "^" in x or "10^" in x for x in texts), texts
+    boxes = sorted((t.get_window_extent().y0, t.get_window_extent().y1) for t in labels)
+    assert all(a[1] <= b[0] + 0.5 for a, b in zip(boxes, boxes[1:])), texts  # no two labels overlap
+    plt.close(fig)
+
+
+def test_log_scale_rejects_a_bad_axis():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="which"):
+        plotting.log_scale(ax, "z")
+    plt.close(fig)

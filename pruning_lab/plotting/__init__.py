@@ -47,7 +47,15 @@ from .sparse import (
     plot_robust_sweep,
     plot_sparsity_tradeoff,
 )
-from .style import HOUSE_STYLE, STRATEGY_COLORS, STRATEGY_LABELS, axes_or_new, strategy_color, use_house_style
+from .style import (
+    HOUSE_STYLE,
+    STRATEGY_COLORS,
+    STRATEGY_LABELS,
+    axes_or_new,
+    log_scale,
+    strategy_color,
+    use_house_style,
+)
 
 __all__ = [
     "HOUSE_STYLE",
@@ -57,6 +65,7 @@ __all__ = [
     "STRATEGY_COLORS",
     "STRATEGY_LABELS",
     "axes_or_new",
+    "log_scale",
     "plot_block_pruning",
     "plot_column_profiles",
     "plot_dc_histogram",

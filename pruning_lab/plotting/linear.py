@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from .style import STRATEGY_LABELS, axes_or_new, strategy_color
+from .style import STRATEGY_LABELS, axes_or_new, log_scale, strategy_color
 
 __all__ = [
     "plot_dc_histogram",
@@ -54,7 +54,7 @@ def plot_risk_vs_sparsity(comparison, *, retrained: bool = False, ax=None, strat
         )
     ax.set_xlabel("kept weights $s$")
     ax.set_ylabel(r"test risk $\mathcal{L}$")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_title(
         ("pruned + retrained" if retrained else "pruned, not retrained") + f"  (n={comparison.n}, p={comparison.p})"
     )
@@ -89,7 +89,7 @@ def plot_strategy_bars(comparison, index: int = 0, *, ax=None):
     ax.axhline(comparison.dense.mean(), color=strategy_color("dense"), linestyle=":", label=STRATEGY_LABELS["dense"])
     ax.set_xticks(x, [STRATEGY_LABELS[n] for n in names], rotation=20, ha="right")
     ax.set_ylabel(r"test risk $\mathcal{L}$")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_title(f"s = {comparison.sparsities[index]} of p = {comparison.p}, n = {comparison.n}")
     handles, labels = ax.get_legend_handles_labels()
     bars = [
@@ -182,8 +182,7 @@ def plot_sparse_double_descent(
         ax.axhline(result.small_model, color=strategy_color("small"), linestyle="--", label=STRATEGY_LABELS["small"])
     ax.axvline(result.n, color="0.6", linestyle=":", linewidth=1)
     ax.axvline(result.s, color="0.8", linestyle=":", linewidth=1)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale(ax, "both")
     ax.set_xlabel("model size $p$ (features used in training)")
     ax.set_ylabel(r"test risk $\mathcal{L}$")
     ax.set_title(title or f"pruned to s = {result.s}, n = {result.n}: lines DC theory, markers simulation")
@@ -259,8 +258,7 @@ def plot_dense_risk_curve(curve, *, ax=None):
             label="simulation",
         )
     ax.axvline(1.0, color="0.6", linestyle=":", linewidth=1)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale(ax, "both")
     ax.set_xlabel(r"$\kappa = p/n$")
     ax.set_ylabel(r"test risk $\mathcal{L}$ of the min-norm model")
     ax.legend()
@@ -291,7 +289,7 @@ def plot_threshold_sweep(ts, theory, simulated, *, strategy: str = "magnitude", 
         label="simulation",
     )
     axes[1].set_ylabel(r"test risk $\mathcal{L}$ of the pruned model")
-    axes[1].set_yscale("log")
+    log_scale(axes[1], "y")
     for ax in axes:
         ax.set_xlabel(f"threshold $t$ ({STRATEGY_LABELS.get(strategy, strategy).lower()} rule)")
         ax.legend()
@@ -366,8 +364,7 @@ def plot_random_features_curve(curve, index: int = 0, *, ax=None, retrained: boo
         )
     ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
     ax.axvline(s, color="0.8", linestyle=":", linewidth=1)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale(ax, "both")
     ax.set_xlabel(f"number of random features $p$ (n = {curve.n}, d = {curve.d})")
     ax.set_ylabel(r"test risk $\mathcal{L}$")
     ax.legend(fontsize=8)
@@ -399,7 +396,7 @@ def plot_retraining_gap(curve, index: int = 0, *, ax=None):
         )
     ax.axhline(1.0, color="0.3", linewidth=1, label="retraining DC (fresh-batch theory)")
     ax.axvline(curve.n, color="0.6", linestyle=":", linewidth=1)
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.set_xlabel(f"number of random features $p$ (n = {curve.n})")
     ax.set_ylabel("simulated retrained risk / DC prediction")
     ax.legend(fontsize=8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .style import axes_or_new
+from .style import axes_or_new, log_scale
 
 # ---------------------------------------------------------------- chapter "Lottery tickets"
 __all__ = [
@@ -111,7 +111,7 @@ def plot_lottery_rates(sweep, *, ax=None):
         )
         ax.plot(sweep.r_tilde, 1 - sweep.predicted[label].mean(axis=1), "-", color=color)
     ax.plot([], [], "-", color="0.3", label="lines: predicted from the masked Hessian at $W^*$")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel(r"effective pruned width $\tilde r$")
     ax.set_ylabel(r"$1-\hat\nu$ (error reduction per step)")
     ax.legend()
@@ -204,7 +204,7 @@ def plot_lottery_masks(sweep, *, axes=None):
                 label=f"{m}, N = {n}",
             )
     ax0.axvline(100 * sweep.r_star / sweep.d, color="0.5", linestyle=":", label="teacher density $r^*/d$")
-    ax0.set_yscale("log")
+    log_scale(ax0, "y")
     ax0.set_xlabel("weights kept (%)")
     ax0.set_ylabel(r"test RMSE / $E_y$ (median over trials)")
     ax0.legend()
@@ -222,7 +222,7 @@ def plot_lottery_masks(sweep, *, axes=None):
             label=m,
         )
     ax1.figure.colorbar(sc, ax=ax1, label="weights kept (%)")
-    ax1.set_yscale("log")
+    log_scale(ax1, "y")
     ax1.set_xlabel(r"mask accuracy $\|M^*\odot M\|_0/\|M^*\|_0$")
     ax1.set_ylabel(r"test RMSE / $E_y$")
     ax1.set_title(f"N = {sweep.n_values[0]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Patch
 
-from .style import axes_or_new
+from .style import axes_or_new, log_scale
 
 # ------------------------------------------- chapter "Matrix sensing: group lasso makes pruning safe"
 #: One color per model in the matrix-sensing figures (group-Lasso training, plain training, pruned model, references).
@@ -45,7 +45,7 @@ def plot_column_profiles(profiles, *, tau=None, floor: float = 1e-20, ax=None):
         ax.plot(np.arange(1, norms.size + 1), np.maximum(norms, floor), "o-", color=color, label=f"{label} ({count})")
     if tau is not None:
         ax.axhline(tau, color="0.4", linestyle="--", linewidth=1, label=rf"pruning threshold $\tau$ = {tau:.3g}")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("column rank $i$ (sorted by norm)")
     ax.set_ylabel(r"column norm $\|U e_{(i)}\|_2$")
     ax.legend()
@@ -76,7 +76,7 @@ def plot_finetune_curves(runs, *, predicted=None, ax=None):
             color=SENSING_COLORS["reference"],
             label=rf"predicted linear rate $\rho$ = {rate:.4f} per step",
         )
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("fine-tuning iteration $t$")
     ax.set_ylabel(r"recovery error $\|U_tU_t^\top - M_\star\|_F$")
     ax.legend()
@@ -107,8 +107,7 @@ def plot_generalization_curve(curve, *, ax=None):
         )
     ax.plot(curve.ns, curve.reference, "--", color=SENSING_COLORS["reference"], label=r"$\sigma\sqrt{rd/n}$")
     ax.plot(curve.ns, curve.reference_k, ":", color=SENSING_COLORS["reference"], label=r"$\sigma\sqrt{kd/n}$")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale(ax, "both")
     ax.set_xlabel("number of measurements $n$")
     ax.set_ylabel(r"error $\|UU^\top - M_\star\|_F$")
     ax.legend()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from .style import axes_or_new
+from .style import axes_or_new, log_scale
 
 __all__ = [
     "SPARSE_COLORS",
@@ -71,7 +71,7 @@ def plot_group_lasso_path(path, groups=None, *, planted=(), lam=None, ax=None):
             linewidth=1,
             label=rf"$\lambda/\lambda_{{\max}}$ = {lam / lmax:.3g}",
         )
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.invert_xaxis()
     ax.set_xlabel(r"penalty $\lambda/\lambda_{\max}$ (decreasing →)")
     ax.set_ylabel(r"group norm $\|\beta^\lambda|_{T_i}\|_2$")
@@ -115,7 +115,7 @@ def plot_objective_vs_sparsity(curves, *, ax=None, floor: float = 1e-12):
             label=label,
             markerfacecolor="none",
         )
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("sparsity $s$ (groups kept)")
     ax.set_ylabel(r"excess objective $l(x_s)-l(x^*)$")
     ax.legend()
@@ -147,7 +147,7 @@ def plot_sparsity_tradeoff(tradeoff, *, axes=None, eps: float = 1e-4, floor: flo
                 markerfacecolor="none",
             )
         ax.axhline(eps, color="0.4", linestyle="--", linewidth=1)
-        ax.set_yscale("log")
+        log_scale(ax, "y")
         ax.set_title(rf"coherence $\gamma$ = {levels[i]:.2g}, $\hat\kappa_{{2s^*}}$ ≈ {tradeoff.kappa[i]:.0f}")
         ax.set_xlabel("sparsity $s$")
     axes[0].set_ylabel(r"excess objective $l(x_s)-l(x^*)$")
@@ -246,7 +246,7 @@ def plot_rank_sweep(
             markerfacecolor="none",
         )
     ax.axhline(float(sweep["noise_floor"]), color="0.3", linestyle="--", linewidth=1, label="oracle noise floor")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("target rank $r$")
     ax.set_ylabel("held-out RMSE")
     ax.legend()
@@ -268,7 +268,7 @@ def plot_robust_sweep(sweep, *, ax=None):
         label=rf"Huber loss ($\delta$ = {float(sweep['delta']):.3g})",
     )
     ax.axhline(float(sweep["noise_floor"]), color="0.3", linestyle="--", linewidth=1, label="oracle noise floor")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("target rank $r$")
     ax.set_ylabel("held-out RMSE")
     ax.legend()

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+from matplotlib.ticker import LogFormatter
 
-__all__ = ["HOUSE_STYLE", "STRATEGY_COLORS", "STRATEGY_LABELS", "axes_or_new", "strategy_color", "use_house_style"]
+__all__ = [
+    "HOUSE_STYLE",
+    "STRATEGY_COLORS",
+    "STRATEGY_LABELS",
+    "axes_or_new",
+    "log_scale",
+    "strategy_color",
+    "use_house_style",
+]
 
 #: One color per strategy (and per baseline), used by every chapter.
 STRATEGY_COLORS = {
@@ -84,4 +93,23 @@ def axes_or_new(ax):
     """``ax`` itself, or the axes of a new figure when ``ax`` is None (every figure function takes ``ax=``)."""
     if ax is None:
         _, ax = plt.subplots()
+    return ax
+
+
+def log_scale(ax, which: str = "y", base: float = 10):
+    """Put ``which`` axis (``"x"``, ``"y"`` or ``"both"``) of ``ax`` on a log scale with plain-number labels.
+
+    Major and minor ticks are labelled ``0.3``, ``2``, ``40`` rather than ``3×10⁻¹``; minor ticks
+    are labelled only where they fit: all of them on an axis spanning less than half a decade, a
+    non-overlapping subset up to two decades, none beyond (matplotlib's ``LogFormatter`` with
+    ``minor_thresholds=(2, 0.5)``).  Every log axis of the house style goes through here.
+    Returns ``ax``.
+    """
+    if which not in ("x", "y", "both"):
+        raise ValueError(f"which must be 'x', 'y' or 'both', got {which!r}")
+    for name in ("x", "y") if which == "both" else (which,):
+        getattr(ax, f"set_{name}scale")("log", base=base)
+        axis = getattr(ax, f"{name}axis")
+        axis.set_major_formatter(LogFormatter(base=base, labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+        axis.set_minor_formatter(LogFormatter(base=base, labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     return ax
