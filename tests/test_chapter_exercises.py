@@ -31,7 +31,7 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.ipynb"))
 #: Chapters held to the exercise rule (hints everywhere; a solution or "(open-ended)" for each).
-WITH_HINTS = ()
+WITH_HINTS = ("pruning_strategies", "predicting_pruning", "random_features", "matrix_sensing")
 
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)
 SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}\s*(\S+)[^\n]*\n(.*?)^\1\s*$", re.S | re.M)
@@ -58,8 +58,10 @@ def _solutions(text: str) -> dict:
 
 
 def test_the_parser_reads_exercises_solutions_and_their_code():
-    text = ("```{exercise} A title\n:label: ex-a\n\nDo it.\n**Hint.** Look.\n```\n\n"
-            ":::{solution} ex-a\n:class: dropdown\n\nSo.\n\n```python\nx = 1 + 1\n```\n:::\n")
+    text = (
+        "```{exercise} A title\n:label: ex-a\n\nDo it.\n**Hint.** Look.\n```\n\n"
+        ":::{solution} ex-a\n:class: dropdown\n\nSo.\n\n```python\nx = 1 + 1\n```\n:::\n"
+    )
     assert list(_exercises(text)) == ["ex-a"] and "**Hint" in _exercises(text)["ex-a"]
     assert list(_solutions(text)) == ["ex-a"] and CODE.findall(_solutions(text)["ex-a"]) == ["x = 1 + 1\n"]
 
@@ -80,13 +82,17 @@ def test_every_exercise_has_a_hint_and_a_solution(name):
     assert [label for label, body in exercises.items() if label not in solutions and "(open-ended)" not in body] == []
 
 
-SOLUTION_CODE = [(path.stem, label, i, code) for path in CHAPTERS
-                 for label, body in _solutions(_markdown(path)).items()
-                 for i, code in enumerate(CODE.findall(body))]
+SOLUTION_CODE = [
+    (path.stem, label, i, code)
+    for path in CHAPTERS
+    for label, body in _solutions(_markdown(path)).items()
+    for i, code in enumerate(CODE.findall(body))
+]
 
 
-@pytest.mark.parametrize("chapter, label, index, code", SOLUTION_CODE,
-                         ids=[f"{c}:{label}:{i}" for c, label, i, _ in SOLUTION_CODE])
+@pytest.mark.parametrize(
+    "chapter, label, index, code", SOLUTION_CODE, ids=[f"{c}:{label}:{i}" for c, label, i, _ in SOLUTION_CODE]
+)
 def test_the_code_of_every_solution_runs(chapter, label, index, code):
     if "torch" in code or "pruning_lab.nn" in code:
         pytest.importorskip("torch")

@@ -63,6 +63,9 @@ def test_sparse_double_descent_theory_points_and_nans():
     assert np.isclose(curve.theory["dense"][3], dc.dc_params(learner, 100).gamma)
     assert np.isclose(curve.theory["hessian"][3], dc.threshold_prune_risk(learner, 100, 80, "hessian"))
     assert np.isclose(curve.small_model, dc.oracle_small_model_risk(world, 100, 80))
+    tuned = dc.optimal_ridge(world, 100, support=np.arange(80))  # the oracle top-80: spikes, then bulk by index
+    assert curve.small_model_ridge == pytest.approx(tuned.risk) and curve.small_model_mu == pytest.approx(tuned.mu)
+    assert curve.small_model_ridge < curve.small_model  # tuning can only help (mu -> 0 is least squares)
     assert curve.simulated == {}
 
 
@@ -90,9 +93,9 @@ def test_sparse_double_descent_rejects_bad_inputs():
         sparse_double_descent(world, 50, -1, [60])
 
 
-def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_model():
-    """Each cell equals min over p of the closed-form pruned risk and dc.oracle_small_model_risk; the E2 world is a
-    cell."""
+def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_models():
+    """Each cell equals min over p of the closed-form pruned risk, against dc.oracle_small_model_risk and the
+    tuned ridge on the same support; world A of the chapter is a cell."""
     ps = [80, 120, 200, 300, 500, 1000]
     out = regime_map(100, [0.8], [10.0], ps=ps, P=4000, k=20)
     world = two_level_world(4000, 20, spike=10.0)
@@ -102,17 +105,29 @@ def test_regime_map_is_the_minimum_of_the_theory_curve_and_the_small_model():
     risks = [dc.threshold_prune_risk(learner_problem(world, p), 100, 80) for p in ps]
     assert out.pruned[0, 0] == pytest.approx(min(risks)) and out.best_p[0, 0] == ps[int(np.argmin(risks))]
     assert out.small[0, 0] == pytest.approx(dc.oracle_small_model_risk(world, 100, 80))
-    # the E2 numbers of the chapter: best pruned 2.36 at p = 300 against the 80-feature model (6.43 exact)
+    # world A of the chapter: best pruned 2.36 at p = 300 against the 80-feature model (6.43 exact)
     assert out.best_p[0, 0] == 300 and out.pruned[0, 0] == pytest.approx(2.36, abs=0.01)
-    assert out.ratio[0, 0] == pytest.approx(2.36 / 6.43, abs=0.01)
+    assert out.baseline == "ols" and out.ratio[0, 0] == pytest.approx(2.36 / 6.43, abs=0.01)
+    # ... and against the same 80 features with the tuned ridge (1.87): the small model wins
+    tuned = dc.optimal_ridge(world, 100, support=np.arange(80))
+    assert out.small_ridge[0, 0] == pytest.approx(tuned.risk) and out.small_mu[0, 0] == pytest.approx(tuned.mu)
+    assert out.ratio_to("ridge")[0, 0] == pytest.approx(2.36 / 1.87, abs=0.01)
+    fair = regime_map(100, [0.8], [10.0], ps=ps, baseline="ridge")
+    np.testing.assert_allclose(fair.ratio, out.ratio_to("ridge"))
+    with pytest.raises(ValueError, match="baseline"):
+        out.ratio_to("lasso")
 
 
-def test_regime_map_puts_the_boundary_between_half_and_four_fifths():
-    """E3: the small model wins at s/n = 0.2 for strong spikes; large-then-prune wins from s/n = 0.8 on."""
-    out = regime_map(100, [0.2, 0.8, 0.9, 1.2], [10.0, 100.0])
-    assert out.pruned.shape == (4, 2) and np.all(out.best_p >= out.s_values[:, None])
-    assert np.all(out.ratio[0] > 1.0)
-    assert np.all(out.ratio[1:] < 1.0)
+def test_regime_map_boundaries_against_each_small_model():
+    """Against least squares the small model wins at s/n = 0.2 and large-then-prune from s/n = 0.8 on; against the
+    tuned ridge, large-then-prune wins only where s is below the k = 20 informative features (s/n = 0.1)."""
+    out = regime_map(100, [0.1, 0.2, 0.8, 0.9, 1.2], [10.0, 100.0])
+    assert out.pruned.shape == (5, 2) and np.all(out.best_p >= out.s_values[:, None])
+    assert np.all(out.ratio[1] > 1.0)
+    assert np.all(out.ratio[2:] < 1.0)
+    tuned = out.ratio_to("ridge")
+    assert np.all(tuned[0] < 0.95) and np.all(tuned[1:] > 1.05)
+    assert np.all(out.small_ridge <= out.small)
     # at s = n the least-squares small model has infinite risk: ratio 0, not an error
     edge = regime_map(100, [1.0], [10.0])
     assert np.isinf(edge.small[0, 0]) and edge.ratio[0, 0] == 0.0
@@ -120,14 +135,17 @@ def test_regime_map_puts_the_boundary_between_half_and_four_fifths():
 
 @pytest.mark.slow
 def test_regime_map_cells_agree_with_simulation():
-    """Two cells on either side of the boundary, simulated at the chosen p: within 4 s.e. + 4 % of the map."""
-    out = regime_map(100, [0.2, 0.9], [100.0])
-    for i in range(2):
+    """Cells on either side of each boundary, simulated at the chosen p: within 4 s.e. + 4 % of the map."""
+    out = regime_map(100, [0.1, 0.2, 0.9], [100.0])
+    for i in range(3):
         sim = out.simulate_cell(i, 0, trials=30, rng=i)
         assert abs(sim["pruned"].mean - out.pruned[i, 0]) <= 4 * sim["pruned"].sem + 0.04 * out.pruned[i, 0]
         assert abs(sim["small"].mean - out.small[i, 0]) <= 4 * sim["small"].sem + 0.04 * out.small[i, 0]
+        tuned = out.small_ridge[i, 0]
+        assert abs(sim["small_ridge"].mean - tuned) <= 4 * sim["small_ridge"].sem + 0.04 * tuned
     # and the simulated comparison falls on the same side of 1 as the map
-    assert out.simulate_cell(0, 0, trials=30, rng=5)["pruned"].mean > out.small[0, 0]
+    assert out.simulate_cell(1, 0, trials=30, rng=5)["pruned"].mean > out.small[1, 0]
+    assert out.simulate_cell(0, 0, trials=30, rng=6)["pruned"].mean < out.small_ridge[0, 0]
 
 
 @pytest.mark.parametrize(
@@ -140,6 +158,7 @@ def test_regime_map_cells_agree_with_simulation():
         (dict(s_ratios=[0.5], spikes=[1.0], strategy="random"), "strategy"),
         (dict(s_ratios=[50.0], spikes=[1.0]), "exceeds the world size"),
         (dict(s_ratios=[0.5], spikes=[1.0], ps=[10, 20]), "no learner size"),
+        (dict(s_ratios=[0.5], spikes=[1.0], baseline="lasso"), "baseline"),
     ],
 )
 def test_regime_map_rejects_bad_inputs(kwargs, match):

@@ -3,8 +3,17 @@
 import numpy as np
 import pytest
 
-from pruning_lab import dc
-from pruning_lab.dc.simulate import MonteCarlo, simulate_min_norm, simulate_small_model, simulate_threshold_pruning
+from pruning_lab import dc, lsq
+from pruning_lab.dc.simulate import (
+    MonteCarlo,
+    _refit_geometry,
+    simulate_min_norm,
+    simulate_pruning,
+    simulate_refit_alignment,
+    simulate_ridge,
+    simulate_small_model,
+    simulate_threshold_pruning,
+)
 from pruning_lab.problems import LinearGaussianProblem
 
 
@@ -89,3 +98,67 @@ def test_agreement_is_the_median_and_max_relative_error_over_the_finite_selected
 def test_agreement_rejects_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         dc.agreement(*args)
+
+
+# ------------------------------------------------------------------ ridge, then prune
+def test_simulate_pruning_dense_side_is_min_norm_or_ridge_on_the_same_data():
+    problem = LinearGaussianProblem.spiked(60, 6, beta_bulk=0.05, sigma=0.5)
+    ridge = simulate_pruning(problem, 30, 10, "magnitude", trials=5, rng=4, ridge=0.3)
+    assert ridge["dense"].mean == pytest.approx(simulate_ridge(problem, 30, 0.3, trials=5, rng=4).mean)
+    plain = simulate_pruning(problem, 30, 10, "magnitude", trials=5, rng=4)
+    _, risks = simulate_min_norm(problem, 30, trials=5, rng=4)
+    assert plain["dense"].mean == pytest.approx(risks.mean())
+    # keeping every weight does not change the model
+    whole = simulate_pruning(problem, 30, 60, "hessian", trials=3, rng=1, ridge=0.3)
+    assert whole["pruned"].mean == pytest.approx(whole["dense"].mean)
+    with pytest.raises(ValueError, match="ridge"):
+        simulate_pruning(problem, 30, 10, ridge=-1.0)
+
+
+@pytest.mark.slow
+def test_simulate_pruning_matches_the_ridge_then_prune_dc():
+    """Ridge (mu = 0.5) then Hessian pruning, p = 300, n = 100: the closed form within 4 s.e. + 3 %."""
+    problem = LinearGaussianProblem.spiked(300, 20, beta_spike=0.2, beta_bulk=0.03, sigma=0.5)
+    sim = simulate_pruning(problem, 100, 40, "hessian", trials=60, rng=0, ridge=0.5)["pruned"]
+    theory = dc.threshold_prune_risk(problem, 100, 40, "hessian", ridge=0.5)
+    assert abs(sim.mean - theory) <= 4 * sim.sem + 0.03 * theory
+
+
+# ------------------------------------------------------------------ same-sample against fresh retraining
+def test_refit_geometry_is_the_least_squares_error():
+    """X_D^+ eps = V (c / S) is the error of the restricted least-squares fit around beta*_D."""
+    rng = np.random.default_rng(0)
+    problem = LinearGaussianProblem.spiked(50, 5, beta_bulk=0.1, sigma=0.5)
+    X, y = problem.sample(30, rng)
+    mask = np.arange(50) < 12
+    best = problem.restrict(mask).beta
+    captured, share, err = _refit_geometry(X, y, mask, best, 3)
+    np.testing.assert_allclose(err, lsq.restricted_fit(X, y, mask)[mask] - best, atol=1e-10)
+    residual = y - X[:, mask] @ best
+    projected = X[:, mask] @ np.linalg.lstsq(X[:, mask], residual, rcond=None)[0]
+    assert captured == pytest.approx(projected @ projected / (residual @ residual))
+    assert 0 < share < 1
+
+
+def test_refit_alignment_fresh_batch_follows_the_independent_case():
+    """A fresh batch is independent of the support: E captured = s/n, E weak share = weak/s (rotation invariance);
+    the excess risk is the refit risk minus sigma_D^2 on average."""
+    problem = LinearGaussianProblem.spiked(120, 10, beta_bulk=0.05, sigma=0.5)
+    out = simulate_refit_alignment(problem, 40, 16, "magnitude", trials=300, rng=2, weak=4)
+    fresh = out["fresh"]
+    assert abs(fresh["captured"].mean - 16 / 40) <= 4 * fresh["captured"].sem
+    assert abs(fresh["weak_share"].mean - 4 / 16) <= 4 * fresh["weak_share"].sem
+    assert set(out) == {"same", "fresh"} and set(out["same"]) == {"captured", "weak_share", "excess"}
+    # same samples: the selected columns were chosen to fit this residual, so they capture more of it
+    assert out["same"]["captured"].mean > fresh["captured"].mean + 4 * fresh["captured"].sem
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [(dict(s=40), "s must be"), (dict(s=0), "s must be"), (dict(weak=20), "weak"), (dict(strategy="obs"), "obs")],
+)
+def test_refit_alignment_rejects_bad_inputs(kwargs, match):
+    problem = LinearGaussianProblem.spiked(120, 10, beta_bulk=0.05)
+    args = dict(s=16, strategy="magnitude", weak=None) | kwargs
+    with pytest.raises(ValueError, match=match):
+        simulate_refit_alignment(problem, 40, args["s"], args["strategy"], trials=2, weak=args["weak"])

@@ -1,12 +1,14 @@
-r"""Tests of pruning_lab.pipeline: train -> prune -> retrain and strategy comparisons.
+r"""Tests of pruning_lab.pipeline: train -> prune -> retrain, strategy comparisons and their baselines.
 
-Monte Carlo comparisons use 4 standard errors of the mean over trials.
+Monte Carlo comparisons use 4 standard errors of the mean over trials; comparisons of a simulated
+ridge risk with the ridge DC add 3 % (the accuracy of the deterministic equivalent stated in
+tests/test_dc_ridge.py).
 """
 
 import numpy as np
 import pytest
 
-from pruning_lab import lsq, pipeline
+from pruning_lab import dc, lsq, pipeline
 from pruning_lab import prune as P
 from pruning_lab.problems import LinearGaussianProblem, equicorrelated_covariance
 
@@ -217,6 +219,200 @@ def test_random_strategy_is_worse_than_oracle_on_average():
     assert d.mean() > 4 * d.std(ddof=1) / np.sqrt(d.size)
 
 
+# ------------------------------------------------------------ ridge baselines
+def _brute_force_loo(Z, y, mu):
+    """Mean squared leave-one-out residual of ridge with the penalty matrix n mu I, by n refits."""
+    n, errors = len(y), []
+    for i in range(n):
+        keep = np.arange(n) != i
+        b = np.linalg.solve(Z[keep].T @ Z[keep] + n * mu * np.eye(Z.shape[1]), Z[keep].T @ y[keep])
+        errors.append((y[i] - Z[i] @ b) ** 2)
+    return np.mean(errors)
+
+
+@pytest.mark.parametrize("n, support", [(40, [0, 1, 2, 3, 4, 5, 6, 7, 20, 21]), (16, None)])
+def test_loo_ridge_penalty_minimizes_the_brute_force_leave_one_out_error(n, support):
+    """The closed-form LOO residuals (y_i - (Hy)_i)/(1 - H_ii) with H = Z(Z^TZ + n mu I)^{-1}Z^T, checked against
+    n refits on n - 1 samples with the same matrix penalty n mu (the definition the hat matrix encodes);
+    p = 30 > n = 16 exercises the dual case."""
+    prob = _correlated(p=30, seed=3)
+    X, y = prob.sample(n, 4)
+    Z = X if support is None else X[:, support]
+    grid = np.logspace(-3, 1, 9)
+    brute = [_brute_force_loo(Z, y, mu) for mu in grid]
+    assert 0 < int(np.argmin(brute)) < len(grid) - 1  # an interior minimum: the test can tell grids apart
+    assert pipeline.loo_ridge_penalty(X, y, support, grid=grid) == grid[int(np.argmin(brute))]
+
+
+def test_loo_ridge_penalty_default_grid_scales_with_the_features():
+    """Rescaling every feature by c rescales the default grid and the chosen penalty by c^2 (same fitted values)."""
+    X, y = _correlated(p=20).sample(50, 5)
+    mu = pipeline.loo_ridge_penalty(X, y)
+    assert pipeline.loo_ridge_penalty(3.0 * X, y) == pytest.approx(9.0 * mu, rel=1e-12)
+    scale = np.mean(np.sum(X**2, axis=0) / 50)
+    assert np.min(np.abs(pipeline.LOO_GRID * scale - mu)) < 1e-12 * mu
+
+
+def test_ridge_baselines_are_the_building_blocks_and_leave_the_rest_unchanged():
+    prob = _correlated(p=30, seed=9)
+    sp, n, mus = [0, 4, 12, 30], 20, [0.5, 0.2, 0.1, 0.05]
+    kw = dict(trials=3, rng=11, progress=False)
+    c = pipeline.compare_strategies(prob, n, sp, ALL, small_ridge=mus, dense_ridge=0.3, loo=True, **kw)
+    plain = pipeline.compare_strategies(prob, n, sp, ALL, **kw)
+    for s in ALL:  # the baselines draw no random numbers: everything else is unchanged
+        np.testing.assert_array_equal(c.pruned[s], plain.pruned[s])
+        np.testing.assert_array_equal(c.retrained[s], plain.retrained[s])
+    np.testing.assert_array_equal(c.small, plain.small)
+    np.testing.assert_array_equal(c.dense, plain.dense)
+    np.testing.assert_array_equal(c.small_penalty, mus)
+    assert c.dense_penalty == 0.3 and plain.dense_penalty is None and plain.baselines == {}
+    # recompute every baseline from the same data (deterministic strategies: the data are the only draws)
+    c = pipeline.compare_strategies(prob, n, sp, DETERMINISTIC, small_ridge=mus, dense_ridge=0.3, loo=True, **kw)
+    rng = np.random.default_rng(11)
+    for t in range(3):
+        X, y = prob.sample(n, rng)
+        for j, s in enumerate(sp):
+            mask = P.top_s_mask(prob.oracle_saliency(), s)
+            ridge = lsq.ridge_solution(X, y, mus[j], mask) if s else np.zeros(prob.p)
+            assert c.baselines["small_ridge"][j, t] == pytest.approx(prob.population_risk(ridge), rel=1e-10)
+            loo = lsq.ridge_solution(X, y, pipeline.loo_ridge_penalty(X, y, mask), mask) if s else np.zeros(prob.p)
+            assert c.baselines["small_loo"][j, t] == pytest.approx(prob.population_risk(loo), rel=1e-10)
+        dense = lsq.ridge_solution(X, y, 0.3)
+        assert c.baselines["dense_ridge"][t] == pytest.approx(prob.population_risk(dense), rel=1e-10)
+        loo = lsq.ridge_solution(X, y, pipeline.loo_ridge_penalty(X, y))
+        assert c.baselines["dense_loo"][t] == pytest.approx(prob.population_risk(loo), rel=1e-10)
+    for name in ("small_ridge", "small_loo"):  # s = 0: every small model predicts zero
+        np.testing.assert_allclose(c.mean(name)[0], prob.null_risk(), rtol=1e-12)
+    np.testing.assert_allclose(c.mean("dense_ridge"), np.full(4, c.baselines["dense_ridge"].mean()), rtol=1e-15)
+    assert c.sem("small_loo").shape == (4,) and c.sem("dense_loo").shape == (4,)
+    assert c.has("small_ridge") and c.has("dense") and c.has("obs") and not plain.has("small_ridge")
+    with pytest.raises(ValueError, match="was not part of this comparison"):
+        plain.mean("small_ridge")
+
+
+def test_comparison_table_lists_the_ridge_small_models():
+    prob = _spiked()
+    c = pipeline.compare_strategies(
+        prob, 20, [5, 30], ("oracle",), trials=3, rng=1, progress=False, small_ridge=0.2, loo=True
+    )
+    lines = c.table().splitlines()
+    assert [line.split()[0] for line in lines[1:]] == ["oracle", "small", "small_ridge", "small_loo"]
+    np.testing.assert_allclose([float(v) for v in lines[3].split()[1:]], c.mean("small_ridge"), rtol=1e-3)
+
+
+def test_fair_table_lists_the_small_models_and_the_best_pruned_model():
+    prob = _spiked()
+    sp = [3, 10]
+    c = pipeline.compare_strategies(
+        prob, 20, sp, ("hessian", "oracle"), trials=4, rng=2, progress=False, small_ridge=[0.3, 0.1], loo=True
+    )
+    theory = {"small": [1.5, 2.5], "small_ridge": [0.75, 0.25]}
+    lines = c.fair_table(theory).splitlines()
+    assert len(lines) == 1 + len(sp)
+    assert lines[0].split() == [
+        "s",
+        "LS",
+        "theory",
+        "LS",
+        "simulated",
+        "mu*",
+        "ridge",
+        "theory",
+        "ridge",
+        "simulated",
+    ] + ["LOO", "simulated", "best", "pruned", "best", "retrained"]
+    for j, line in enumerate(lines[1:]):
+        fields = line.split()
+        assert int(fields[0]) == sp[j] and float(fields[1]) == theory["small"][j]
+        mean, sem = (float(v) for v in fields[2].split("±"))
+        assert mean == pytest.approx(c.mean("small")[j], rel=3e-3)
+        assert sem == pytest.approx(c.sem("small")[j], rel=0.5)
+        assert float(fields[3]) == [0.3, 0.1][j] and float(fields[4]) == theory["small_ridge"][j]
+        assert float(fields[5].split("±")[0]) == pytest.approx(c.mean("small_ridge")[j], rel=3e-3)
+        assert float(fields[6].split("±")[0]) == pytest.approx(c.mean("small_loo")[j], rel=3e-3)
+        pruned = {s: c.mean(s)[j] for s in ("hessian", "oracle")}
+        name = min(pruned, key=pruned.get)
+        assert fields[-3] == name and float(fields[-4]) == pytest.approx(pruned[name], rel=2e-3)
+        assert fields[-1] == "hessian"  # the retrained oracle is the small model itself: left out
+    plain = pipeline.compare_strategies(prob, 20, sp, ("oracle",), trials=2, rng=2, progress=False)
+    head = plain.fair_table().splitlines()[0].split()
+    assert "ridge" not in head and "LOO" not in head and head[-1] == "retrained"
+    assert plain.fair_table().splitlines()[1].split()[-1] == "-"
+
+
+def test_tuned_small_model_simulation_matches_the_ridge_dc():
+    """The chapter's tuned small model: ridge at the DC-optimal penalty on the oracle features, uncorrelated
+    and correlated, p < n and p near n (where least squares is worst).  Simulated mean within 4 s.e. + 3 %
+    of dc.optimal_ridge's predicted risk; and below the least-squares small model near s = n."""
+    n, sp = 60, [10, 45]
+    for rho in (0.0, 0.6):
+        prob = LinearGaussianProblem.spiked(120, 12, spike=10.0, beta_spike=0.2, beta_bulk=0.05, sigma=0.5, rho=rho)
+        tuned = [dc.optimal_ridge(prob, n, P.top_s_mask(prob.oracle_saliency(), s)) for s in sp]
+        c = pipeline.compare_strategies(
+            prob, n, sp, ("oracle",), trials=60, rng=2, progress=False, small_ridge=[t.mu for t in tuned]
+        )
+        for j, t in enumerate(tuned):
+            mean, sem = c.mean("small_ridge")[j], c.sem("small_ridge")[j]
+            assert abs(mean - t.risk) <= 4 * sem + 0.03 * t.risk, (rho, sp[j], mean, sem, t.risk)
+        assert c.mean("small_ridge")[1] < 0.8 * c.mean("small")[1]
+
+
+def test_loo_tuning_is_close_to_the_dc_optimal_penalty():
+    """Leave-one-out on the training set itself gets within 5 % of the DC-optimal small model (paired, 40 trials)."""
+    prob = LinearGaussianProblem.spiked(120, 12, spike=10.0, beta_spike=0.2, beta_bulk=0.05, sigma=0.5)
+    s = [40]
+    mu = dc.optimal_ridge(prob, 60, P.top_s_mask(prob.oracle_saliency(), 40)).mu
+    c = pipeline.compare_strategies(
+        prob, 60, s, ("oracle",), trials=40, rng=3, progress=False, small_ridge=mu, loo=True
+    )
+    assert c.mean("small_loo")[0] <= 1.05 * c.mean("small_ridge")[0]
+    assert c.mean("small_loo")[0] >= c.mean("small_ridge")[0] - 4 * c.sem("small_ridge")[0]
+
+
+# ------------------------------------------------------------ retraining diagnostics
+def test_retraining_diagnostics_are_the_building_blocks():
+    prob = _correlated(p=30, seed=9)
+    sp, n = [4, 12], 20
+    d = pipeline.retraining_diagnostics(prob, n, sp, ("magnitude", "obs"), trials=2, rng=5)
+    rng = np.random.default_rng(5)
+    for t in range(2):
+        X, y = prob.sample(n, rng)
+        X2, y2 = prob.sample(n, rng)
+        w = lsq.min_norm_solution(X, y)
+        for strategy in ("magnitude", "obs"):
+            for j, s in enumerate(sp):
+                mask = pipeline.prune_weights(strategy, w, s, X=X).mask
+                refit = lsq.restricted_fit(X, y, mask)
+                assert d.support_risk[strategy][j, t] == pytest.approx(prob.restricted_noise(mask), rel=1e-12)
+                assert d.train_risk[strategy][j, t] == pytest.approx(lsq.training_risk(X, y, refit), rel=1e-9)
+                assert d.same[strategy][j, t] == pytest.approx(prob.population_risk(refit), rel=1e-10)
+                fresh = lsq.restricted_fit(X2, y2, mask)
+                assert d.fresh[strategy][j, t] == pytest.approx(prob.population_risk(fresh), rel=1e-10)
+    np.testing.assert_allclose(d.mean("same", "obs"), d.same["obs"].mean(axis=1))
+    lines = d.table().splitlines()
+    assert len(lines) == 1 + 2 * 6 and lines[1].split()[0] == "magnitude" and lines[7].split()[0] == "obs"
+    with pytest.raises(ValueError, match="quantity must be"):
+        d.mean("risk", "obs")
+    with pytest.raises(ValueError, match="not part of these diagnostics"):
+        d.mean("same", "hessian")
+
+
+def test_obs_support_fits_the_training_noise():
+    """The chapter's explanation of the OBS bump (its problem at s = 40 of p = 200, n = 100): OBS keeps every
+    spiked feature (the support is as good as any: sigma_D^2 = 0.65), its refit's training loss lies far below
+    sigma_D^2 (n - s)/n, and its same-data test risk exceeds the fresh-data one by more than 4 paired s.e.;
+    the fresh-data refit matches the fixed-support expectation sigma_D^2 (n - 1)/(n - s - 1) within 4 s.e."""
+    prob = LinearGaussianProblem.spiked(200, 20, spike=10.0, beta_spike=0.2, beta_bulk=0.05, sigma=0.5)
+    n, s = 100, 40
+    d = pipeline.retraining_diagnostics(prob, n, [s], ("obs",), trials=20, rng=0)
+    np.testing.assert_allclose(d.support_risk["obs"], 0.25 + 160 * 0.05**2, rtol=1e-10)
+    assert d.mean("train_risk", "obs")[0] < 0.5 * 0.65 * (n - s) / n
+    gap = d.same["obs"][0] - d.fresh["obs"][0]
+    assert gap.mean() > 4 * gap.std(ddof=1) / np.sqrt(gap.size)
+    fresh, expected = d.fresh["obs"][0], 0.65 * (n - 1) / (n - s - 1)
+    assert abs(fresh.mean() - expected) < 4 * fresh.std(ddof=1) / np.sqrt(fresh.size)
+
+
 # -------------------------------------------------------------------- bad inputs
 def test_unknown_strategy_raises():
     prob = _spiked()
@@ -280,3 +476,46 @@ def test_compare_strategies_accepts_a_single_strategy_name_and_rejects_empty_lis
         pipeline.compare_strategies(problem, 10, [], trials=2, progress=False)
     with pytest.raises(ValueError, match="at least one"):
         pipeline.compare_strategies(problem, 10, [5], (), trials=2, progress=False)
+
+
+def test_bad_ridge_baselines_raise():
+    prob = _spiked()
+    kw = dict(trials=1, progress=False)
+    for bad in (0.0, -1.0, np.nan, [0.1, 0.2], "big", [0.1, 0.0, 0.3]):
+        with pytest.raises(ValueError, match="small_ridge must be"):
+            pipeline.compare_strategies(prob, 10, [1, 2, 3], small_ridge=bad, **kw)
+    for bad in (0.0, [0.1, 0.2], np.inf):
+        with pytest.raises(ValueError, match="dense_ridge must be"):
+            pipeline.compare_strategies(prob, 10, [1, 2, 3], dense_ridge=bad, **kw)
+
+
+def test_bad_loo_inputs_raise():
+    X, y = _spiked().sample(10, 0)
+    with pytest.raises(ValueError, match="support is empty"):
+        pipeline.loo_ridge_penalty(X, y, [])
+    with pytest.raises(ValueError, match="grid must hold"):
+        pipeline.loo_ridge_penalty(X, y, grid=[0.1, 0.0])
+    with pytest.raises(ValueError, match="grid must hold"):
+        pipeline.loo_ridge_penalty(X, y, grid=[])
+    with pytest.raises(ValueError, match="y"):
+        pipeline.loo_ridge_penalty(X, np.stack([y, y], axis=1))
+    with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
+        pipeline.loo_ridge_penalty(X, y[:9])
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        pipeline.loo_ridge_penalty(X[:1], y[:1])
+    with pytest.raises(ValueError, match="support indices must lie"):
+        pipeline.loo_ridge_penalty(X, y, [0, 40])
+
+
+def test_bad_retraining_diagnostics_inputs_raise():
+    prob = _spiked()
+    with pytest.raises(ValueError, match="unknown pruning strategy"):
+        pipeline.retraining_diagnostics(prob, 10, [3], ("snip",), trials=1)
+    with pytest.raises(ValueError, match="trials must be a positive integer"):
+        pipeline.retraining_diagnostics(prob, 10, [3], trials=0)
+    with pytest.raises(ValueError, match=r"n \(training-set size\)"):
+        pipeline.retraining_diagnostics(prob, 0, [3], trials=1)
+    with pytest.raises(ValueError, match="must lie in 0..30"):
+        pipeline.retraining_diagnostics(prob, 10, [31], trials=1)
+    with pytest.raises(ValueError, match="at least one"):
+        pipeline.retraining_diagnostics(prob, 10, [], trials=1)

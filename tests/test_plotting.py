@@ -45,7 +45,7 @@ def test_risk_plot_draws_the_comparison_means(comparison):
     ax = plotting.plot_risk_vs_sparsity(comparison)
     lines = {c.get_label(): c.lines[0] for c in ax.containers}
     np.testing.assert_allclose(lines["magnitude"].get_ydata(), comparison.mean("magnitude"))
-    np.testing.assert_allclose(lines["small model on oracle features"].get_ydata(), comparison.mean("small"))
+    np.testing.assert_allclose(lines["small model, least squares"].get_ydata(), comparison.mean("small"))
     assert lines["Hessian (OBD)"].get_color() == plotting.strategy_color("hessian")
     assert ax.get_xlabel() and ax.get_ylabel()
     plt.close(ax.figure)
@@ -59,6 +59,52 @@ def test_bar_plot_heights_match_the_comparison(comparison):
     expected_rt = [comparison.mean(s, True)[1] for s in comparison.strategies]
     np.testing.assert_allclose(heights[:n], expected)
     np.testing.assert_allclose(heights[n : 2 * n], expected_rt)
+    plt.close(ax.figure)
+
+
+@pytest.fixture(scope="module")
+def ridge_comparison():
+    problem = LinearGaussianProblem.spiked(40, 4, beta_bulk=0.05)
+    ridge = dict(small_ridge=[0.1, 0.2, 0.3], dense_ridge=0.5)
+    return compare_strategies(problem, 20, [2, 4, 8], ("hessian",), trials=3, rng=0, progress=False, **ridge)
+
+
+def test_risk_plot_draws_the_ridge_baselines_and_their_theory(ridge_comparison):
+    c = ridge_comparison
+    theory = {"small": [1.0, 2.0, 3.0], "small_ridge": [0.5, 0.6, 0.7]}
+    ax = plotting.plot_risk_vs_sparsity(c, retrained=True, theory=theory)
+    markers = {e.get_label(): e.lines[0] for e in ax.containers}
+    np.testing.assert_allclose(markers["Hessian (OBD)"].get_ydata(), c.mean("hessian", True))
+    np.testing.assert_allclose(markers["small model, tuned ridge, simulated"].get_ydata(), c.mean("small_ridge"))
+    np.testing.assert_allclose(markers["small model, least squares, simulated"].get_ydata(), c.mean("small"))
+    assert markers["small model, tuned ridge, simulated"].get_linestyle() == "None"  # markers only
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["small model, tuned ridge, theory"].get_ydata(), theory["small_ridge"])
+    np.testing.assert_allclose(lines["small model, least squares, theory"].get_xdata(), c.sparsities)
+    np.testing.assert_allclose(lines["dense, tuned ridge (no pruning)"].get_ydata(), c.mean("dense_ridge")[0])
+    np.testing.assert_allclose(lines["dense min-norm (no pruning)"].get_ydata(), c.dense.mean())
+    plt.close(ax.figure)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[0] == "Hessian (OBD)" and legend[-1] == "dense, tuned ridge (no pruning)"  # drawing order
+    assert len(legend) == 1 + 2 * 2 + 2
+    plt.close(ax.figure)
+    ax = plotting.plot_risk_vs_sparsity(c, legend={"loc": "upper left", "title": "models"})
+    assert ax.get_legend().get_title().get_text() == "models"
+    assert ax.get_legend().get_texts()[0].get_text() == "Hessian (OBD)"
+    plt.close(ax.figure)
+    ax = plotting.plot_risk_vs_sparsity(c, baselines=False, legend=False)
+    assert [e.get_label() for e in ax.containers] == ["Hessian (OBD)"] and ax.get_legend() is None
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="small models only"):
+        plotting.plot_risk_vs_sparsity(c, theory={"hessian": [1, 2, 3]})
+
+
+def test_bar_plot_draws_the_ridge_baselines(ridge_comparison):
+    ax = plotting.plot_strategy_bars(ridge_comparison, index=2)
+    lines = {line.get_label(): line.get_ydata()[0] for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert lines["small model, tuned ridge"] == pytest.approx(ridge_comparison.mean("small_ridge")[2])
+    assert lines["small model, least squares"] == pytest.approx(ridge_comparison.mean("small")[2])
+    assert lines["dense, tuned ridge (no pruning)"] == pytest.approx(ridge_comparison.mean("dense_ridge")[2])
     plt.close(ax.figure)
 
 
@@ -127,20 +173,24 @@ def test_group_lasso_path_draws_one_line_per_group_and_labels_entry_ranks():
     plt.close("all")
 
 
-@pytest.mark.parametrize("low, high", [(0.3, 3.0), (0.9, 4.0), (1e-4, 10.0)])
-def test_log_scale_labels_ticks_with_plain_numbers_that_do_not_overlap(low, high):
+@pytest.mark.parametrize("which", ["x", "y"])
+@pytest.mark.parametrize("low, high", [(0.3, 3.0), (0.9, 4.0), (0.05, 0.4), (1e-4, 10.0), (300.0, 9600.0)])
+def test_log_scale_labels_ticks_with_plain_numbers_that_do_not_overlap(low, high, which):
     fig, ax = plt.subplots(figsize=(4, 3))
-    ax.plot([1, 2], [low, high])
-    assert plotting.log_scale(ax, "y") is ax and ax.get_yscale() == "log"
+    ax.plot([low, high], [low, high])
+    assert plotting.log_scale(ax, which) is ax and getattr(ax, f"get_{which}scale")() == "log"
     fig.canvas.draw()
+    axis = getattr(ax, f"{which}axis")
+    k = 0 if which == "x" else 1
     labels = [
         t
-        for t in ax.yaxis.get_majorticklabels() + ax.yaxis.get_minorticklabels()
-        if t.get_text() and low <= t.get_position()[1] <= high
+        for t in axis.get_majorticklabels() + axis.get_minorticklabels()
+        if t.get_text() and low <= t.get_position()[k] <= high
     ]
     texts = [t.get_text() for t in labels]
-    assert texts and not any("times" in x or "^" in x or "10^" in x for x in texts), texts
-    boxes = sorted((t.get_window_extent().y0, t.get_window_extent().y1) for t in labels)
+    assert texts and not any("times" in x or "^" in x or "e-" in x or "e+" in x for x in texts), texts
+    assert all(float(x.replace("\u2212", "-")) > 0 for x in texts), texts  # plain numbers
+    boxes = sorted((b.x0, b.x1) if which == "x" else (b.y0, b.y1) for b in (t.get_window_extent() for t in labels))
     assert all(a[1] <= b[0] + 0.5 for a, b in zip(boxes, boxes[1:])), texts  # no two labels overlap
     plt.close(fig)
 

@@ -18,8 +18,14 @@ Kinds of checks and their tolerances
   sqrt(beta), every other column below 1e-5; fine-tuning reaches 1e-12; the fitted log-rate of the
   fine-tuning phase agrees with the rate predicted by the Hessian at the limit within 5 %, and its
   two halves agree within 10 %.
-* Generalization: error after prune + fine-tune within a factor 1.5 of sigma*sqrt(rd/n), fitted
-  log-log slope in [-0.65, -0.35].
+* Baselines: the r-column model trained directly (from every start), the unregularized model pruned
+  to its top r columns and fine-tuned, and the pipeline reach the same least-squares fit, to 1e-6.
+* Exact asymptotic error (m = rd - r(r-1)/2): the mean squared error of the r-column least-squares
+  fit over 400 data sets within 4 standard errors of sigma^2 m/(n-m-1) (and within 4 s.e. + 3 % of
+  sigma^2 m/n), which rejects rd in place of m; rank-one ensemble and the 12-column cone formula
+  sigma^2 (m + c_k)/n within 4 s.e. + 3 % and 4 s.e. + 5 % (10 to 40 data sets); Monte Carlo c_k
+  within 2 % of its closed form when k >= d - 1.  Generalization curve: RMS error of the direct model
+  within a factor 1.3 of sigma sqrt(m/(n-m-1)) with 2 data sets, fitted log-log slope in [-0.65, -0.35].
 
 Simulations run with one BLAS thread; every random draw is seeded.
 """
@@ -113,7 +119,7 @@ def test_second_moment_of_the_ensemble(kind):
 
 @pytest.mark.parametrize("kind", S.KINDS)
 def test_population_loss_is_the_mean_of_the_empirical_loss(kind):
-    """E L_emp(U) = L_pop(U) + sigma^2 (B4, §5), including the empty model U = d×0."""
+    """E L_emp(U) = L_pop(U) + sigma^2 (both ensembles), including the empty model U = d×0."""
     problem = S.SensingProblem.random(6, 2, [1.0, 0.7], 0.3, kind, rng=0)
     A, y = problem.sample(400_000, 5)
     for U in (U_TEST, np.zeros((6, 0))):
@@ -176,7 +182,7 @@ def test_objective_derivatives_and_compressed_form(kind, form):
     )
 
 
-# --------------------------------------------------------------------- closed forms (§4, §7)
+# -------------------------------------------------------------------------- closed forms
 def test_invariances_of_loss_and_penalty():
     """L(UO) = L(U); permuting columns leaves f unchanged; a zero column adds sqrt(beta) to R."""
     problem, A, y = _small()
@@ -307,7 +313,7 @@ def reference_run():
 
 
 def test_exactly_r_columns_survive_in_the_reference_setting(reference_run):
-    """MS1: with the group Lasso exactly r = 3 columns stay above sqrt(beta); without it, many are comparable."""
+    """With the group Lasso exactly r = 3 columns stay above sqrt(beta); without it, many are comparable."""
     norms = S.column_norms(reference_run.pipeline.trained.U)
     assert reference_run.pipeline.n_kept == 3
     assert np.sort(norms)[-3] > 0.5 and np.sort(norms)[-4] < 1e-5
@@ -316,7 +322,7 @@ def test_exactly_r_columns_survive_in_the_reference_setting(reference_run):
 
 
 def test_finetuning_is_linear_and_the_overparameterized_model_is_not(reference_run):
-    """MS3: the pruned model reaches machine precision at the predicted rate; k = 12 unregularized GD crawls."""
+    """The pruned model reaches machine precision at the predicted rate; k = 12 unregularized GD crawls."""
     run = reference_run
     tuned = run.pipeline.finetuned
     assert tuned.errors[0] < 0.05 and tuned.errors[-1] < 1e-13
@@ -335,16 +341,185 @@ def test_finetuning_is_linear_and_the_overparameterized_model_is_not(reference_r
     assert plain.errors[-1] > 0.5 * plain.errors[0] > 1e-4
 
 
-def test_generalization_follows_the_rd_over_n_rate():
-    """MS4: with noise, error after prune + fine-tune ~ sigma sqrt(rd/n), slope -1/2; unregularized is worse."""
+def test_generalization_curve_compares_the_pipeline_with_its_baselines():
+    """With noise, the pipeline, the r-column model trained directly and plain training pruned to its
+    top r columns reach the same fit, whose error follows sigma sqrt(m/n); 12 columns are worse."""
     problem = S.SensingProblem.reference(noise_sigma=0.3)
-    curve = S.generalization_curve(problem, [600, 2400, 9600], 12, 0.05, 0.01, trials=1, rng=2, progress=False)
+    curve = S.generalization_curve(
+        problem, [600, 2400, 9600], 12, 0.05, 0.01, trials=2, starts=2, rng=2, progress=False
+    )
     assert np.all(curve.kept == 3)
-    assert np.all(curve.pruned < 1.5 * curve.reference) and np.all(curve.pruned > curve.reference / 1.5)
-    assert -0.65 < curve.slope() < -0.35
-    assert curve.slope(min_n=2400) == pytest.approx(np.polyfit(np.log(curve.ns[1:]), np.log(curve.pruned[0, 1:]), 1)[0])
+    np.testing.assert_allclose(curve.direct, curve.pruned, atol=1e-6)  # the same least-squares fit
+    np.testing.assert_allclose(curve.plain_pruned, curve.direct, atol=1e-6)
+    assert np.all(curve.direct_spread < 1e-6)  # the outcome does not depend on the start
+    rms = curve.rms("direct")
+    assert np.all(rms < 1.3 * curve.asymptotic_finite) and np.all(rms > curve.asymptotic_finite / 1.3)
+    assert -0.65 < curve.slope("direct") < -0.35
+    assert curve.slope(min_n=2400) == pytest.approx(np.log(rms[2] / rms[1]) / np.log(4))
     assert np.all(curve.unregularized > curve.pruned)
-    np.testing.assert_allclose(curve.reference_k, 2 * curve.reference)  # sqrt(k/r) = 2
+    m = S.min_measurements(20, 3)
+    np.testing.assert_allclose(curve.asymptotic, 0.3 * np.sqrt(m / curve.ns))
+    np.testing.assert_allclose(curve.asymptotic_finite, 0.3 * np.sqrt(m / (curve.ns - m - 1)))
+    assert np.all(curve.asymptotic_k / curve.asymptotic == pytest.approx(np.sqrt((m + 76.5) / m), rel=0.01))
+    assert np.all(curve.rms_se("direct") > 0)
+    with pytest.raises(ValueError, match="which must be one of"):
+        curve.rms("small")
+
+
+def test_small_model_and_pruned_plain_model_reach_the_pipelines_fit():
+    """Same data: k = r trained directly (any start) = plain GD pruned to its top r columns and fine-tuned =
+    group Lasso -> prune -> fine-tune, to 1e-6; pruning the plain model first costs a large error."""
+    run = S.sensing_run(S.SensingProblem.reference(noise_sigma=0.3), 1500, 12, 0.05, 0.01, rng=1, ft_tol=1e-7)
+    base = S.sensing_baselines(run, starts=3, rng=2)
+    final = run.pipeline.finetuned.errors[-1]
+    np.testing.assert_allclose(base.direct_errors, final, atol=1e-6)
+    assert base.plain_pruned.errors[-1] == pytest.approx(final, abs=1e-6)
+    assert base.direct_spread < 1e-6 and base.plain_prune_error > 0.3 > 0.1 > final
+    assert run.unregularized.errors[-1] > 1.3 * final
+    assert all(r.n_steps < run.schedule["steps"] for r in base.direct)  # stopped at the tolerance
+    assert run.schedule == {
+        "eta": 0.02,
+        "steps": 6000,
+        "init_scale": 0.01,
+        "ft_eta": 0.05,
+        "ft_steps": 3000,
+        "ft_tol": 1e-7,
+        "record_every": 10,
+    }
+    with pytest.raises(ValueError, match="unregularized=True"):
+        S.sensing_baselines(S.sensing_run(run.problem, 300, 4, 0.05, 0.01, unregularized=False, steps=10))
+
+
+def test_sensing_run_can_vary_the_start_on_fixed_data():
+    problem = S.SensingProblem.reference()
+    runs = [S.sensing_run(problem, 200, 4, 0.05, 0.01, rng=1, init_rng=seed, steps=5, ft_steps=0) for seed in (0, 1)]
+    np.testing.assert_array_equal(runs[0].A.data, runs[1].A.data)
+    np.testing.assert_array_equal(runs[0].y, runs[1].y)
+    assert not np.allclose(runs[0].U0, runs[1].U0)
+    np.testing.assert_allclose(runs[0].U0, S.random_init(20, 4, 0.01, 0))
+
+
+def test_train_small_model_runs_the_pipelines_schedule():
+    problem, A, y = _small(sigma=0.0)
+    full = S.train_small_model(A, y, 2, eta=0.02, steps=50, ft_eta=0.05, ft_steps=30, rng=0, record_every=10)
+    assert full.n_steps == 80 and not full.converged
+    np.testing.assert_array_equal(full.steps, np.arange(0, 81, 10))
+    first = S.gradient_descent(S.SensingObjective.empirical(A, y), S.random_init(6, 2, 0.01, 0), 0.02, 50)
+    second = S.gradient_descent(S.SensingObjective.empirical(A, y), first.U, 0.05, 30)
+    np.testing.assert_allclose(full.U, second.U, rtol=1e-12)
+    done = S.train_small_model(A, y, 2, tol=1e-9, M_star=problem.M_star, rng=0)
+    assert done.converged and done.errors[-1] < 1e-8 and done.n_steps < 6000
+    with pytest.raises(ValueError, match=r"too few measurements: n = 10.*needs at least .* = 11"):
+        S.train_small_model(*problem.sample(10, 0), 2)
+    with pytest.raises(ValueError, match=r"U0 must have k = 2 columns"):
+        S.train_small_model(A, y, 2, U0=np.ones((6, 3)))
+
+
+def test_prune_top_columns_keeps_the_largest_in_order():
+    U = np.array([[0.1, 3.0, 0.0, 2.0], [0.0, 0.0, 0.5, 0.0]])
+    np.testing.assert_array_equal(S.prune_top_columns(U, 2), U[:, [1, 3]])
+    np.testing.assert_array_equal(S.prune_top_columns(U, 3), U[:, [1, 2, 3]])
+    assert S.prune_top_columns(U, 0).shape == (2, 0)
+    np.testing.assert_array_equal(S.prune_top_columns(U, 4), U)
+    with pytest.raises(ValueError, match=r"count \(columns to keep\) must be <= k = 4"):
+        S.prune_top_columns(U, 5)
+
+
+def test_gram_matrix_is_shared_by_objectives_on_the_same_measurements():
+    problem, A, y = _small(n=400)
+    first, second = S.SensingObjective.empirical(A, y), S.SensingObjective.empirical(A, 2 * y, lam=0.1, beta=0.01)
+    assert first.gram[0] is second.gram[0]
+    P = A.packed()
+    np.testing.assert_allclose(first.gram[0], P.T @ P / A.n, rtol=1e-12)
+    assert second.loss(U_TEST) == pytest.approx(S.loss_emp(U_TEST, A, 2 * y), rel=1e-9)
+
+
+# --------------------------------------------------------------------- exact asymptotic error
+def test_asymptotic_error_closed_forms():
+    m = S.min_measurements(20, 3)
+    assert m == 57
+    assert S.asymptotic_error(20, 3, 1500, 0.3) == pytest.approx(0.3 * np.sqrt(57 / 1500), rel=1e-14)
+    assert S.asymptotic_error(20, 3, 1500, 0.3, finite_n=True) == pytest.approx(0.3 * np.sqrt(57 / 1442), rel=1e-14)
+    assert S.asymptotic_error(20, 3, 1500, 0.3, kind="rank_one") == pytest.approx(0.3 * np.sqrt(28.2 / 1500))
+    assert S.overfit_dimension(20, 3, 3) == 0.0
+    assert S.overfit_dimension(20, 3, 20) == S.overfit_dimension(20, 3, 40) == 17 * 18 / 4
+    assert S.asymptotic_error(20, 3, 1500, 0.3, k=25) == pytest.approx(0.3 * np.sqrt((57 + 76.5) / 1500))
+    # Monte Carlo c_k: increasing in k, and keeping all but one of q = 6 eigenvalues misses only the
+    # event that all six are positive
+    c = [S.overfit_dimension(8, 2, k, samples=20000, rng=1) for k in (3, 5, 7)]
+    assert 0 < c[0] < c[1] < c[2]
+    assert c[2] == pytest.approx(6 * 7 / 4, rel=0.02)
+    assert S.overfit_dimension(8, 2, 5, samples=20000, rng=1) == c[1]  # seeded
+
+
+def test_asymptotic_error_bad_inputs_raise():
+    with pytest.raises(ValueError, match=r"need k >= r = 3"):
+        S.asymptotic_error(20, 3, 1500, 0.3, k=2)
+    with pytest.raises(ValueError, match="below the 57 degrees of freedom"):
+        S.asymptotic_error(20, 3, 50, 0.3)
+    with pytest.raises(ValueError, match=r"finite_n=True needs n > m \+ 1 = 58"):
+        S.asymptotic_error(20, 3, 58, 0.3, finite_n=True)
+    with pytest.raises(ValueError, match="k must equal r = 3"):
+        S.asymptotic_error(20, 3, 1500, 0.3, k=12, finite_n=True)
+    with pytest.raises(ValueError, match="k must equal r = 3"):
+        S.asymptotic_error(20, 3, 1500, 0.3, k=4, kind="rank_one")
+    with pytest.raises(ValueError, match="only for kind='sym_gauss'"):
+        S.asymptotic_error(20, 3, 1500, 0.3, kind="rank_one", finite_n=True)
+    with pytest.raises(ValueError, match="noise_sigma"):
+        S.asymptotic_error(20, 3, 1500, -0.3)
+    with pytest.raises(ValueError, match="rank r must be <= d"):
+        S.overfit_dimension(3, 4, 5)
+    with pytest.raises(ValueError, match="kind"):
+        S.asymptotic_error(20, 3, 1500, 0.3, kind="gaussian")
+
+
+def _least_squares_errors(problem, n, trials, eta, seed):
+    """Squared errors of the r-column least-squares fit (fine-tuning from U_star to convergence)."""
+    out = []
+    for t in range(trials):
+        A, y = problem.sample(n, seed + t)
+        fit = S.finetune(problem.U_star, A, y, eta, 4000, tol=1e-9, record_every=4000)
+        out.append(S.recovery_error(fit.U, problem.M_star) ** 2)
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    "kind, n, eta, trials",
+    [pytest.param("sym_gauss", 2400, 0.05, 400, marks=pytest.mark.slow), ("rank_one", 4000, 0.02, 40)],
+)
+def test_least_squares_error_matches_the_exact_asymptotic(kind, n, eta, trials):
+    """E|M_hat - M*|_F^2 of the r-column fit against sigma^2 m/n, m = rd - r(r-1)/2 (symmetric Gaussian;
+    finite-n value m/(n-m-1)) and sigma^2 ((m-1)/2 + 1/(r+2))/n (rank-one): within 4 standard errors of
+    the Monte Carlo mean, plus 3 % for the finite-n bias of the asymptotic value (m/n = 2.4 % here).
+    With 400 data sets 4 standard errors are 3.7 %, so the count rd = 60 in place of m = 57 (5 % more)
+    is rejected."""
+    problem = S.SensingProblem.reference(noise_sigma=0.3, kind=kind)
+    sq = _least_squares_errors(problem, n, trials, eta, seed=100)
+    mean, se = sq.mean(), sq.std(ddof=1) / np.sqrt(sq.size)
+    asym = S.asymptotic_error(20, 3, n, 0.3, kind=kind) ** 2
+    assert abs(mean - asym) <= 4 * se + 0.03 * asym
+    if kind == "sym_gauss":
+        m = S.min_measurements(20, 3)
+        assert abs(mean - S.asymptotic_error(20, 3, n, 0.3, finite_n=True) ** 2) <= 4 * se
+        assert abs(mean - 0.09 * (m + 3) / (n - m - 4)) > 4 * se  # rd parameters instead of m
+
+
+def test_plain_gradient_descent_error_matches_the_cone_asymptotic():
+    """12 columns, no regularizer, n = 4800: RMS error over 10 data sets within 4 standard errors + 5 % of
+    sigma sqrt((m + c_k)/n), and above the r-column value by the predicted factor sqrt((m + c_k)/m) ~ 1.53."""
+    problem = S.SensingProblem.reference(noise_sigma=0.3)
+    sq = []
+    for t in range(10):
+        A, y = problem.sample(4800, 200 + t)
+        run = S.gradient_descent(
+            S.SensingObjective.empirical(A, y), S.random_init(20, 12, 0.01, t), 0.02, 6000, record_every=6000
+        )
+        sq.append(S.recovery_error(run.U, problem.M_star) ** 2)
+    sq = np.array(sq)
+    rms, se = np.sqrt(sq.mean()), sq.std(ddof=1) / np.sqrt(sq.size) / (2 * np.sqrt(sq.mean()))
+    theory = S.asymptotic_error(20, 3, 4800, 0.3, k=12)
+    assert abs(rms - theory) <= 4 * se + 0.05 * theory
+    assert rms > 1.3 * S.asymptotic_error(20, 3, 4800, 0.3)
 
 
 def test_survivor_map_sees_both_failure_boundaries():
@@ -356,7 +531,7 @@ def test_survivor_map_sees_both_failure_boundaries():
 
 
 def test_quadratic_network_is_rank_one_sensing_and_prunes_to_r_neurons():
-    """§5: f(x) = sum_j (u_j^T x)^2 is sensing with A_i = x_i x_i^T; group Lasso leaves r = 3 neurons."""
+    """Quadratic network: f(x) = sum_j (u_j^T x)^2 is sensing with A_i = x_i x_i^T; the group Lasso leaves 3 neurons."""
     problem = S.SensingProblem.reference(kind="rank_one")
     A, y = problem.sample(2000, 3)
     X = A.data
@@ -468,16 +643,24 @@ def test_sensing_plots_draw_what_they_are_given():
     ax = plotting.plot_finetune_curves({"pruned": run, "other": (run, "--")}, predicted=("pruned", 0.01**0.1))
     guide = ax.get_lines()[-1]
     np.testing.assert_allclose(guide.get_ydata(), run.errors, rtol=1e-12)  # the guide of the exact rate
+    errors = np.array([[0.2, 0.1], [0.22, 0.12]])
     curve = S.GeneralizationCurve(
         np.array([100, 400]),
-        np.array([[0.2, 0.1]]),
-        np.array([[0.4, 0.2]]),
-        np.array([[3, 3]]),
+        errors,
+        errors,
+        np.zeros((2, 2)),
+        errors,
+        2 * errors,
+        np.array([[3, 3], [3, 3]]),
         np.array([0.2, 0.1]),
+        np.array([0.21, 0.11]),
         np.array([0.4, 0.2]),
     )
     ax = plotting.plot_generalization_curve(curve)
-    assert ax.get_xscale() == "log" and len(ax.get_legend().get_texts()) == 4
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert len(ax.get_legend().get_texts()) == 7
+    np.testing.assert_allclose(ax.get_lines()[-1].get_ydata(), [0.4, 0.2])  # the k-column asymptotic
+    np.testing.assert_allclose(curve.rms("pruned"), np.sqrt([(0.04 + 0.0484) / 2, (0.01 + 0.0144) / 2]))
     smap = S.SurvivorMap(
         np.array([0.01, 0.1, 1.0]),
         np.array([1e-4, 1e-2]),

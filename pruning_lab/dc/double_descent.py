@@ -7,8 +7,11 @@ learner trains the min-norm model on ``n`` samples and prunes it to ``s``
 weights.  :func:`sparse_double_descent` computes the DC predictions of the
 dense and pruned risks for every ``p`` (closed form, milliseconds) and, if
 asked, the simulated risks (Monte Carlo of the real pipeline) at the same
-points.  Used in the chapter :doc:`/book/predicting_pruning` (the analogue of Fig. 3 of
-:cite:`chang2021provable`).
+points; it also gives the two baselines trained directly on the ``s`` oracle features, by least
+squares and with a tuned ridge penalty.  :func:`regime_map` scans where the pruned large model
+beats either small model.  Used in the chapter :doc:`/book/predicting_pruning` (the analogue of
+Fig. 3 of :cite:`chang2021provable`); the same curves for the large model trained with a tuned
+ridge, and the chapter's other experiments, are in :mod:`pruning_lab.dc.experiments`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from tqdm.auto import tqdm
 
 from ..pipeline import compare_strategies
 from ..problems import LinearGaussianProblem
+from ..prune import top_s_mask
 from ..validation import as_rng
 from .pruning import DC_STRATEGIES, oracle_prune_risk, retrain_risk, threshold_prune_risk
 from .simulate import Agreement, MonteCarlo, agreement, simulate_min_norm, simulate_small_model
-from .theory import dc_params, isotropic_risk, oracle_small_model_risk
+from .theory import dc_params, isotropic_risk, optimal_ridge, oracle_small_model_risk
 
 __all__ = [
     "DenseRiskCurve",
@@ -35,6 +39,9 @@ __all__ = [
     "sparse_double_descent",
     "two_level_world",
 ]
+
+#: Baselines of the regime map: the small model by least squares, or with the tuned ridge penalty.
+BASELINES = ("ols", "ridge")
 
 
 def two_level_world(
@@ -55,8 +62,8 @@ def two_level_world(
     By default the weights spread a squared norm ``signal_spike`` evenly over
     the spiked features and ``signal_bulk`` over the bulk
     (:math:`\beta_i^2=\text{signal}/\text{count}`); ``beta_spike`` /
-    ``beta_bulk`` set them directly.  The world of :func:`regime_map` and of
-    the chapter :doc:`/book/predicting_pruning`.
+    ``beta_bulk`` set them directly.  The world of :func:`regime_map` and of the chapter
+    :doc:`/book/predicting_pruning`.
 
     Parameters
     ----------
@@ -110,7 +117,10 @@ class SparseDoubleDescent:
     computed); NaN where undefined (``p`` at the interpolation threshold, or
     ``p < s``).  ``simulated[name]`` and ``simulated_sem[name]`` hold the Monte
     Carlo means and standard errors (empty if no trials).  ``small_model``
-    is the risk of training directly on the ``s`` oracle features.
+    is the risk of training directly on the ``s`` oracle features by least squares,
+    ``small_model_ridge`` the risk of the same small model with the tuned ridge penalty
+    ``small_model_mu`` (:func:`pruning_lab.dc.theory.optimal_ridge` with ``support``): the fair
+    baseline.
     """
 
     ps: np.ndarray
@@ -120,6 +130,8 @@ class SparseDoubleDescent:
     simulated: dict = field(repr=False)
     simulated_sem: dict = field(repr=False)
     small_model: float = np.nan
+    small_model_ridge: float = np.nan
+    small_model_mu: float = np.nan
 
     def agreement(self, name: str, min_p: int = 0) -> Agreement:
         """Theory against simulation for ``name`` (``"dense"`` or a strategy) over the sizes ``p >= min_p``."""
@@ -192,7 +204,9 @@ def sparse_double_descent(
         ``theory`` over ``ps`` for ``"dense"``, ``"magnitude"``, ``"hessian"``, ``"oracle"`` and
         ``"retrained"``; ``simulated`` and ``simulated_sem`` for the first four (empty dicts when
         ``trials=0``); ``small_model``: :func:`pruning_lab.dc.theory.oracle_small_model_risk` of
-        ``world`` (Inf when ``n - 1 <= s <= n``).
+        ``world`` (Inf when ``n - 1 <= s <= n``); ``small_model_ridge`` and ``small_model_mu``: the
+        tuned ridge on the same ``s`` features (:func:`pruning_lab.dc.theory.optimal_ridge`; NaN
+        when ``s = 0``).
     """
     ps = np.asarray(ps, dtype=int)
     if ps.ndim != 1 or ps.size == 0:
@@ -214,7 +228,18 @@ def sparse_double_descent(
             for strategy in DC_STRATEGIES:
                 sim[strategy][j], sem[strategy][j] = comp.mean(strategy)[0], comp.sem(strategy)[0]
     small = oracle_small_model_risk(world, n, s) if not (n - 1 <= s <= n) else np.inf
-    return SparseDoubleDescent(ps, int(n), int(s), theory, sim if trials else {}, sem if trials else {}, small)
+    tuned = optimal_ridge(world, n, support=top_s_mask(world.oracle_saliency(), s)) if s > 0 else None
+    return SparseDoubleDescent(
+        ps,
+        int(n),
+        int(s),
+        theory,
+        sim if trials else {},
+        sem if trials else {},
+        small,
+        tuned.risk if tuned else np.nan,
+        tuned.mu if tuned else np.nan,
+    )
 
 
 @dataclass(frozen=True)
@@ -283,15 +308,17 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
     return DenseRiskCurve(kappas, int(n), out["dc"], out["asymptotic"], out["simulated"], out["sem"])
 
 
+# --------------------------------------------------------------------------- the regime map
 @dataclass(frozen=True)
 class RegimeMap:
     r"""Large-then-prune against the small model, over :math:`s/n` (rows) and the spike variance (columns).
 
-    ``pruned[i, j]`` is the smallest predicted risk of pruning (by ``strategy``)
-    over the learner sizes ``ps`` and ``best_p[i, j]`` the size that attains
-    it; ``small[i, j]`` is the risk of training directly on the ``s`` oracle
-    features.  ``ratio = pruned / small``: below 1 the large model pruned to
-    ``s`` weights wins.
+    ``pruned[i, j]`` is the smallest predicted risk of pruning the min-norm model (by ``strategy``)
+    over the learner sizes and ``best_p[i, j]`` the size that attains it; ``small[i, j]`` is the
+    risk of least squares on the ``s`` oracle features and ``small_ridge[i, j]`` that of ridge on
+    them at the tuned penalty ``small_mu[i, j]``.  :attr:`ratio` divides ``pruned`` by the
+    ``baseline`` (``"ridge"``: the tuned small model; ``"ols"``: least squares): below 1 the large
+    model pruned to ``s`` weights wins.
     """
 
     s_ratios: np.ndarray
@@ -301,11 +328,21 @@ class RegimeMap:
     pruned: np.ndarray
     best_p: np.ndarray
     small: np.ndarray
+    small_ridge: np.ndarray
+    small_mu: np.ndarray
+    baseline: str = "ols"
     world_kwargs: dict = field(repr=False, default_factory=dict)
+
+    def ratio_to(self, baseline: str) -> np.ndarray:
+        """``pruned`` divided by the small model's risk: ``"ols"`` (least squares) or ``"ridge"`` (tuned)."""
+        if baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+        return self.pruned / (self.small if baseline == "ols" else self.small_ridge)
 
     @property
     def ratio(self) -> np.ndarray:
-        return self.pruned / self.small
+        """``pruned`` over the risk of the small model named by ``baseline``."""
+        return self.ratio_to(self.baseline)
 
     @property
     def s_values(self) -> np.ndarray:
@@ -317,20 +354,53 @@ class RegimeMap:
         return two_level_world(spike=float(self.spikes[j]), **self.world_kwargs)
 
     def simulate_cell(self, i: int, j: int, trials: int = 20, rng=0) -> dict:
-        """Monte Carlo check of cell ``(i, j)``: the pruned learner at ``best_p[i, j]`` and the oracle small model.
+        """Monte Carlo check of cell ``(i, j)``: the pruned learner at ``best_p[i, j]`` and both small models.
 
-        Returns ``{"pruned", "small"}`` as :class:`pruning_lab.dc.simulate.MonteCarlo`
-        risks, to set against ``pruned[i, j]`` and ``small[i, j]``.
+        Returns ``{"pruned", "small", "small_ridge"}`` as :class:`~pruning_lab.dc.simulate.MonteCarlo`
+        risks, to set against ``pruned[i, j]``, ``small[i, j]`` and ``small_ridge[i, j]``.
         """
-        from ..prune import top_s_mask
-
         rng = as_rng(rng)
         world, s = self.world(j), int(self.s_values[i])
         learner = learner_problem(world, int(self.best_p[i, j]))
         comp = compare_strategies(learner, self.n, [s], [self.strategy], trials=trials, rng=rng, progress=False)
         pruned = MonteCarlo(float(comp.mean(self.strategy)[0]), float(comp.sem(self.strategy)[0]), trials)
-        small = simulate_small_model(world, self.n, top_s_mask(world.oracle_saliency(), s), trials, rng)
-        return {"pruned": pruned, "small": small}
+        support = top_s_mask(world.oracle_saliency(), s)
+        small = simulate_small_model(world, self.n, support, trials, rng)
+        tuned = simulate_small_model(world, self.n, support, trials, rng, ridge=float(self.small_mu[i, j]))
+        return {"pruned": pruned, "small": small, "small_ridge": tuned}
+
+
+def _check_map_inputs(n, s_ratios, spikes, strategy, baseline):
+    s_ratios = np.asarray(s_ratios, dtype=float)
+    spikes = np.asarray(spikes, dtype=float)
+    if s_ratios.ndim != 1 or s_ratios.size == 0 or np.any(~np.isfinite(s_ratios)) or np.any(s_ratios <= 0):
+        raise ValueError("s_ratios must be a non-empty list of positive ratios s/n")
+    if spikes.ndim != 1 or spikes.size == 0 or np.any(~np.isfinite(spikes)) or np.any(spikes <= 0):
+        raise ValueError("spikes must be a non-empty list of positive spike variances")
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    if strategy not in DC_STRATEGIES:
+        raise ValueError(f"strategy must be one of {DC_STRATEGIES}, got {strategy!r}")
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+    return s_ratios, spikes
+
+
+def _best_pruned(world, n, s, P, ps, strategy):
+    grid = np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int)) if ps is None else np.asarray(ps, int)
+    grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
+    if grid.size == 0:
+        raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")
+
+    def risk(p):
+        learner = learner_problem(world, int(p))
+        if strategy == "oracle":
+            return oracle_prune_risk(learner, n, s)
+        return threshold_prune_risk(learner, n, s, strategy)
+
+    risks = np.array([risk(p) for p in grid])
+    best = int(np.argmin(risks))
+    return risks[best], grid[best]
 
 
 def regime_map(
@@ -345,20 +415,21 @@ def regime_map(
     signal_bulk: float = 1.0,
     ps=None,
     strategy: str = "magnitude",
+    baseline: str = "ols",
     progress: bool = False,
 ) -> RegimeMap:
     r"""Where does training large and pruning beat training small?  DC theory over :math:`(s/n,\ \lambda_{\rm spike})`.
 
-    For each spike variance, the world is :func:`two_level_world` ``(P, k, spike=...)``
-    (``k`` informative spiked features carrying ``signal_spike`` of
+    For each spike variance, the world is :func:`two_level_world`
+    ``(P, k, spike=...)`` (``k`` informative spiked features carrying ``signal_spike`` of
     :math:`\lVert\beta\rVert^2`, the bulk carrying ``signal_bulk``); for each
-    :math:`s=\mathrm{round}((s/n)\,n)` the pruned risk is minimized over the
-    learner sizes ``ps`` (default: 40 sizes from ``max(s, n + 2)`` to ``P``,
-    geometric) with the closed-form DC risks, and compared with the oracle small
-    model :func:`pruning_lab.dc.theory.oracle_small_model_risk` (Inf when
-    :math:`n-1\le s\le n`, where least squares on ``s`` features has infinite
-    risk).  Theory only; the chapter :doc:`/book/predicting_pruning` spot-checks cells by
-    simulation.
+    :math:`s=\mathrm{round}((s/n)\,n)` the risk of pruning the min-norm model is minimized over the
+    learner sizes ``ps`` (default: 40 sizes from ``max(s, n + 2)`` to ``P``, geometric) with the
+    closed-form DC risks, and compared with the small model on the ``s`` oracle features: least
+    squares (:func:`~pruning_lab.dc.theory.oracle_small_model_risk`, Inf when
+    :math:`n-1\le s\le n`) and ridge at its tuned penalty
+    (:func:`~pruning_lab.dc.theory.optimal_ridge` with ``support``).  Theory only; the chapter
+    :doc:`/book/predicting_pruning` spot-checks cells by simulation.
 
     Parameters
     ----------
@@ -381,53 +452,37 @@ def regime_map(
         Learner sizes to minimize over (each ``<= P``); sizes below ``s`` or in ``n - 1 .. n`` are
         dropped.  ``None``: the geometric default above, per ``s``.
     strategy : str
-        ``"magnitude"`` or ``"hessian"`` (:func:`pruning_lab.dc.pruning.threshold_prune_risk`), or
-        ``"oracle"`` (:func:`pruning_lab.dc.pruning.oracle_prune_risk`).
+        ``"magnitude"`` or ``"hessian"`` (:func:`~pruning_lab.dc.pruning.threshold_prune_risk`), or
+        ``"oracle"`` (:func:`~pruning_lab.dc.pruning.oracle_prune_risk`).
+    baseline : str
+        The denominator of :attr:`RegimeMap.ratio`: ``"ols"`` (least squares, the comparison of
+        :cite:`chang2021provable`) or ``"ridge"`` (the small model with the tuned ridge penalty,
+        the fair baseline); both are computed, and :meth:`RegimeMap.ratio_to` gives either.
     progress : bool
         Show a ``tqdm`` bar over ``spikes``.
 
     Returns
     -------
     RegimeMap
-        ``pruned``, ``best_p`` and ``small`` of shape ``(len(s_ratios), len(spikes))``, and the world's
-        arguments (``world_kwargs``) for :meth:`RegimeMap.simulate_cell`.
+        ``pruned``, ``best_p``, ``small``, ``small_ridge`` and ``small_mu`` of shape
+        ``(len(s_ratios), len(spikes))``, and the world's arguments (``world_kwargs``) for
+        :meth:`RegimeMap.simulate_cell`.
     """
-    s_ratios = np.asarray(s_ratios, dtype=float)
-    spikes = np.asarray(spikes, dtype=float)
-    if s_ratios.ndim != 1 or s_ratios.size == 0 or np.any(~np.isfinite(s_ratios)) or np.any(s_ratios <= 0):
-        raise ValueError("s_ratios must be a non-empty list of positive ratios s/n")
-    if spikes.ndim != 1 or spikes.size == 0 or np.any(~np.isfinite(spikes)) or np.any(spikes <= 0):
-        raise ValueError("spikes must be a non-empty list of positive spike variances")
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if strategy not in DC_STRATEGIES:
-        raise ValueError(f"strategy must be one of {DC_STRATEGIES}, got {strategy!r}")
+    s_ratios, spikes = _check_map_inputs(n, s_ratios, spikes, strategy, baseline)
     s_values = np.maximum(np.round(s_ratios * n).astype(int), 1)
     if s_values.max() > P:
         raise ValueError(f"s = {s_values.max()} exceeds the world size P = {P}")
     shape = (s_ratios.size, spikes.size)
-    pruned, best_p, small = np.full(shape, np.nan), np.zeros(shape, dtype=int), np.full(shape, np.nan)
-    for j, spike in enumerate(tqdm(spikes, desc="spike", disable=not progress)):
-        world = two_level_world(P, k, spike=spike, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
-        for i, s in enumerate(s_values):
-            grid = (
-                np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int))
-                if ps is None
-                else np.asarray(ps, dtype=int)
-            )
-            grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
-            if grid.size == 0:
-                raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")
-            risks = np.array(
-                [
-                    oracle_prune_risk(learner_problem(world, int(p)), n, int(s))
-                    if strategy == "oracle"
-                    else threshold_prune_risk(learner_problem(world, int(p)), n, int(s), strategy)
-                    for p in grid
-                ]
-            )
-            best = int(np.argmin(risks))
-            pruned[i, j], best_p[i, j] = risks[best], grid[best]
-            small[i, j] = oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf
+    pruned, best_p = np.full(shape, np.nan), np.zeros(shape, dtype=int)
+    small, small_ridge, small_mu = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
     world_kwargs = dict(P=P, k=k, sigma=sigma, signal_spike=signal_spike, signal_bulk=signal_bulk)
-    return RegimeMap(s_ratios, spikes, int(n), strategy, pruned, best_p, small, world_kwargs)
+    for j, spike in enumerate(tqdm(spikes, desc="spike", disable=not progress)):
+        world = two_level_world(spike=spike, **world_kwargs)
+        for i, s in enumerate(s_values):
+            pruned[i, j], best_p[i, j] = _best_pruned(world, n, int(s), P, ps, strategy)
+            small[i, j] = oracle_small_model_risk(world, n, int(s)) if not (n - 1 <= s <= n) else np.inf
+            tuned = optimal_ridge(world, n, support=top_s_mask(world.oracle_saliency(), int(s)))
+            small_ridge[i, j], small_mu[i, j] = tuned.risk, tuned.mu
+    return RegimeMap(
+        s_ratios, spikes, int(n), strategy, pruned, best_p, small, small_ridge, small_mu, baseline, world_kwargs
+    )

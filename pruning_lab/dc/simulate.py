@@ -21,9 +21,11 @@ __all__ = [
     "Agreement",
     "MonteCarlo",
     "agreement",
-    "simulate_ridge",
     "simulate_lemma1",
+    "simulate_ridge",
     "simulate_min_norm",
+    "simulate_pruning",
+    "simulate_refit_alignment",
     "simulate_retraining",
     "simulate_small_model",
     "simulate_threshold_pruning",
@@ -292,3 +294,128 @@ def simulate_ridge(problem: LinearGaussianProblem, n: int, ridge: float, trials:
         X, y = problem.sample(n, rng)
         risks.append(problem.population_risk(lsq.ridge_solution(X, y, ridge)))
     return MonteCarlo.of(risks)
+
+
+def simulate_pruning(
+    problem: LinearGaussianProblem, n: int, s: int, strategy: str = "magnitude", trials: int = 20, rng=0, *, ridge=0.0
+) -> dict:
+    r"""Train (min-norm least squares, or ridge) on ``n`` samples, prune to ``s`` weights; exact risks.
+
+    Each trial fits :math:`\hat\beta` (:func:`pruning_lab.lsq.min_norm_solution` when ``ridge = 0``,
+    :func:`pruning_lab.lsq.ridge_solution` with penalty ``ridge`` :math:`=\mu>0` otherwise), prunes it
+    with :func:`pruning_lab.pipeline.prune_weights` and scores both by
+    :math:`\mathcal L(b)=\sigma^2+(b-\beta)^\top\Sigma(b-\beta)`: what
+    :func:`pruning_lab.dc.pruning.threshold_prune_risk` with ``ridge`` predicts ("ridge, then prune").
+    Used in the chapter :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.problems.LinearGaussianProblem
+        The data model.
+    n : int
+        Samples per training set.
+    s : int
+        Number of weights kept, ``0 <= s <= p``.
+    strategy : str
+        One of :data:`pruning_lab.pipeline.STRATEGIES` (``"hessian"`` uses the empirical
+        :math:`\hat\Sigma_{ii}` of the training inputs).
+    trials : int
+        Independent training sets (``>= 1``).
+    rng : numpy.random.Generator or int or None
+        Randomness of the data (and of random pruning).
+    ridge : float
+        Ridge penalty :math:`\mu\ge0` of the trained model (0: min-norm least squares).
+
+    Returns
+    -------
+    dict of str to pruning_lab.dc.simulate.MonteCarlo
+        Risks ``"dense"`` (the trained model) and ``"pruned"``.
+    """
+    rng, trials = as_rng(rng), _check_trials(trials)
+    ridge = check_nonnegative(ridge, "ridge (the penalty mu)")
+    s = check_sparsity(s, problem.p)
+    dense, pruned = [], []
+    for _ in range(trials):
+        X, y = problem.sample(n, rng)
+        w = lsq.min_norm_solution(X, y) if ridge == 0 else lsq.ridge_solution(X, y, ridge)
+        dense.append(problem.population_risk(w))
+        pruned.append(problem.population_risk(prune_weights(strategy, w, s, X=X, problem=problem, rng=rng).weights))
+    return {"dense": MonteCarlo.of(dense), "pruned": MonteCarlo.of(pruned)}
+
+
+def _refit_geometry(X: np.ndarray, y: np.ndarray, mask: np.ndarray, best: np.ndarray, weak: int):
+    """Captured fraction, weak-direction share and coefficient error of least squares on the columns ``mask``."""
+    residual = y - X[:, mask] @ best  # noise + the signal of the features outside the support
+    U, S, Vt = np.linalg.svd(X[:, mask], full_matrices=False)
+    c = U.T @ residual  # coordinates of the residual in the left singular directions (S descending)
+    captured = float(c @ c)
+    return captured / float(residual @ residual), float(np.sum(c[-weak:] ** 2)) / captured, Vt.T @ (c / S)
+
+
+def simulate_refit_alignment(
+    problem: LinearGaussianProblem, n: int, s: int, strategy: str = "magnitude", trials: int = 20, rng=0, weak=None
+) -> dict:
+    r"""Why same-sample and fresh-batch retraining differ: where the residual lies in the kept design.
+
+    With :math:`s<n` kept features :math:`\Delta`, the refit on data :math:`(X,y)` is
+    :math:`b_\Delta=\beta^\star_\Delta+X_\Delta^+\varepsilon`, where
+    :math:`\varepsilon=y-X_\Delta\beta^\star_\Delta` is the label noise plus the signal of the
+    features outside :math:`\Delta` (Def. 5).  With the SVD :math:`X_\Delta=USV^\top` and
+    :math:`c=U^\top\varepsilon`, the coefficient error is :math:`X_\Delta^+\varepsilon=V(c/S)`:
+    residual energy in weak directions (small :math:`S_k`) is amplified.  Each trial trains the
+    min-norm model on ``n`` samples, prunes it to ``s`` weights (``strategy``), and measures on the
+    *same* samples and on a *fresh* batch
+
+    * ``"captured"``: :math:`\lVert c\rVert^2/\lVert\varepsilon\rVert^2`, the fraction of the residual
+      the kept columns can fit (:math:`s/n` on average for a fresh batch, which is independent of
+      :math:`\Delta`);
+    * ``"weak_share"``: the share of :math:`\lVert c\rVert^2` in the ``weak`` directions of smallest
+      :math:`S_k` (``weak / s`` on average for a fresh batch; default ``weak = s // 4``);
+    * ``"excess"``: :math:`(b_\Delta-\beta^\star_\Delta)^\top\Sigma_{\Delta\Delta}(b_\Delta-\beta^\star_\Delta)`,
+      the refit's risk minus :math:`\sigma_\Delta^2`.
+
+    Used in the chapter :doc:`/book/predicting_pruning`.
+
+    Parameters
+    ----------
+    problem : pruning_lab.problems.LinearGaussianProblem
+        The data model.
+    n : int
+        Samples per training set and per fresh batch.
+    s : int
+        Number of weights kept, ``1 <= s < n`` (least squares on the kept features is then unique).
+    strategy : str
+        One of :data:`pruning_lab.pipeline.STRATEGIES` except ``"obs"``.
+    trials : int
+        Independent training sets (``>= 1``).
+    rng : numpy.random.Generator or int or None
+        Randomness of the data.
+    weak : int or None
+        Number of weakest singular directions in ``"weak_share"``, ``1 <= weak <= s``.
+
+    Returns
+    -------
+    dict
+        ``{"same": {...}, "fresh": {...}}``, each mapping ``"captured"``, ``"weak_share"`` and
+        ``"excess"`` to a :class:`MonteCarlo`.
+    """
+    rng, trials = as_rng(rng), _check_trials(trials)
+    if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 1 <= s < min(n, problem.p + 1):
+        raise ValueError(f"s must be an integer with 1 <= s < n = {n} and s <= p = {problem.p}, got {s!r}")
+    weak = max(int(s) // 4, 1) if weak is None else weak
+    if isinstance(weak, bool) or not isinstance(weak, (int, np.integer)) or not 1 <= weak <= s:
+        raise ValueError(f"weak must be an integer in 1..s = {s}, got {weak!r}")
+    if strategy == "obs":
+        raise ValueError("strategy 'obs' moves the kept weights; use magnitude, hessian, oracle or random")
+    out = {k: {"captured": [], "weak_share": [], "excess": []} for k in ("same", "fresh")}
+    for _ in range(trials):
+        X, y = problem.sample(n, rng)
+        mask = prune_weights(strategy, lsq.min_norm_solution(X, y), int(s), X=X, problem=problem, rng=rng).mask
+        restricted = problem.restrict(mask)
+        cov = restricted.covariance_matrix()
+        for name, (Xb, yb) in (("same", (X, y)), ("fresh", problem.sample(n, rng))):
+            captured, share, err = _refit_geometry(Xb, yb, mask, restricted.beta, int(weak))
+            out[name]["captured"].append(captured)
+            out[name]["weak_share"].append(share)
+            out[name]["excess"].append(float(err @ cov @ err))
+    return {name: {k: MonteCarlo.of(v) for k, v in values.items()} for name, values in out.items()}

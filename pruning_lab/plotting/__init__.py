@@ -9,11 +9,14 @@ importable from here: ``from pruning_lab.plotting import plot_mask_sweep``.
 """
 
 from .linear import (
+    plot_correlated_sweep,
     plot_dc_histogram,
     plot_dense_risk_curve,
     plot_mask_sweep,
+    plot_pruned_against_small,
     plot_random_features_curve,
     plot_regime_map,
+    plot_retraining_curves,
     plot_retraining_gap,
     plot_risk_vs_sparsity,
     plot_sparse_double_descent,
@@ -58,6 +61,9 @@ from .style import (
 )
 
 __all__ = [
+    "plot_retraining_curves",
+    "plot_pruned_against_small",
+    "plot_correlated_sweep",
     "HOUSE_STYLE",
     "LOTTERY_COLORS",
     "SENSING_COLORS",

@@ -8,12 +8,14 @@ from matplotlib.patches import Patch
 from .style import axes_or_new, log_scale
 
 # ------------------------------------------- chapter "Matrix sensing: group lasso makes pruning safe"
-#: One color per model in the matrix-sensing figures (group-Lasso training, plain training, pruned model, references).
+#: One color per model in the matrix-sensing figures (group-Lasso training, plain training, pruned model,
+#: unpruned model, the small model trained directly, references).
 SENSING_COLORS = {
     "group_lasso": "#1f77b4",
     "plain": "#d62728",
     "pruned": "#2ca02c",
     "unpruned": "#9467bd",
+    "direct": "#ff7f0e",
     "reference": "#222222",
 }
 
@@ -83,34 +85,52 @@ def plot_finetune_curves(runs, *, predicted=None, ax=None):
     return ax
 
 
-def plot_generalization_curve(curve, *, ax=None):
-    r"""Error after prune + fine-tune against the number of measurements :math:`n` (log-log), with references.
+#: Legend label, color key and marker of each model of a generalization curve.
+_CURVE_STYLE = {
+    "pruned": ("group Lasso → prune → fine-tune", "pruned", dict(marker="o", markersize=5)),
+    "direct": ("k = r columns trained directly", "direct", dict(marker="s", markersize=10, mfc="none")),
+    "plain_pruned": ("no regularizer → top-r columns → fine-tune", "unpruned", dict(marker="x", markersize=8)),
+    "unregularized": ("no regularizer, k columns", "plain", dict(marker="v", markersize=6)),
+}
 
-    ``curve`` is a :class:`~pruning_lab.sensing.experiments.GeneralizationCurve`: markers are the mean
-    over trials (bars: min to max), lines the references :math:`\sigma\sqrt{rd/n}` and :math:`\sigma\sqrt{kd/n}`.
+
+def plot_generalization_curve(curve, *, ax=None):
+    r"""Root mean square error of each model against the number of measurements :math:`n` (log-log),
+    with the exact asymptotic errors.
+
+    ``curve`` is a :class:`~pruning_lab.sensing.experiments.GeneralizationCurve`: markers are the root
+    mean square error over the trials (bars: two standard errors), one marker shape per model
+    (group Lasso → prune → fine-tune, the :math:`r`-column model trained directly, the unregularized
+    model pruned to its top :math:`r` columns and fine-tuned, the unregularized :math:`k`-column model);
+    lines are :math:`\sigma\sqrt{m/n}` and :math:`\sigma\sqrt{m/(n-m-1)}` (:math:`r` columns,
+    :math:`m=rd-r(r-1)/2`) and :math:`\sigma\sqrt{(m+c_k)/n}` (:math:`k` columns).
     """
     ax = axes_or_new(ax)
-    for name, key, label in (
-        ("pruned", "pruned", "group Lasso → prune → fine-tune (r columns)"),
-        ("unregularized", "plain", "plain gradient descent (k columns)"),
-    ):
-        values = getattr(curve, name)
-        mean = values.mean(axis=0)
+    for name, (label, key, marker) in _CURVE_STYLE.items():
         ax.errorbar(
             curve.ns,
-            mean,
-            yerr=[mean - values.min(axis=0), values.max(axis=0) - mean],
-            fmt="o-",
+            curve.rms(name),
+            yerr=2 * np.nan_to_num(curve.rms_se(name)),
+            linestyle="none",
             capsize=2,
             color=SENSING_COLORS[key],
             label=label,
+            **marker,
         )
-    ax.plot(curve.ns, curve.reference, "--", color=SENSING_COLORS["reference"], label=r"$\sigma\sqrt{rd/n}$")
-    ax.plot(curve.ns, curve.reference_k, ":", color=SENSING_COLORS["reference"], label=r"$\sigma\sqrt{kd/n}$")
+    black = SENSING_COLORS["reference"]
+    ax.plot(curve.ns, curve.asymptotic, "--", color=black, label=r"$\sigma\sqrt{m/n}$ (r columns, asymptotic)")
+    ax.plot(curve.ns, curve.asymptotic_finite, ":", color=black, label=r"$\sigma\sqrt{m/(n-m-1)}$ (r columns)")
+    ax.plot(
+        curve.ns,
+        curve.asymptotic_k,
+        "-.",
+        color=SENSING_COLORS["plain"],
+        label=r"$\sigma\sqrt{(m+c_k)/n}$ (k columns, asymptotic)",
+    )
     log_scale(ax, "both")
     ax.set_xlabel("number of measurements $n$")
-    ax.set_ylabel(r"error $\|UU^\top - M_\star\|_F$")
-    ax.legend()
+    ax.set_ylabel(r"root mean square error $\|UU^\top - M_\star\|_F$")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 

@@ -96,20 +96,28 @@ def axes_or_new(ax):
     return ax
 
 
+class _PlainLogFormatter(LogFormatter):
+    """matplotlib's choice of which log ticks to label, written as plain numbers (``0.3``, not ``3e-01``)."""
+
+    def __call__(self, x, pos=None):
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
 def log_scale(ax, which: str = "y", base: float = 10):
     """Put ``which`` axis (``"x"``, ``"y"`` or ``"both"``) of ``ax`` on a log scale with plain-number labels.
 
     Major and minor ticks are labelled ``0.3``, ``2``, ``40`` rather than ``3×10⁻¹``; minor ticks
-    are labelled only where they fit: all of them on an axis spanning less than half a decade, a
-    non-overlapping subset up to two decades, none beyond (matplotlib's ``LogFormatter`` with
-    ``minor_thresholds=(2, 0.5)``).  Every log axis of the house style goes through here.
-    Returns ``ax``.
+    are labelled only where they fit: on a y axis, all of them when it spans less than half a
+    decade, a non-overlapping subset up to two decades, none beyond (matplotlib's ``LogFormatter``
+    decides which); an x axis, whose labels are wider, labels its minor ticks only below a decade.
+    Every log axis of the house style goes through here.  Returns ``ax``.
     """
     if which not in ("x", "y", "both"):
         raise ValueError(f"which must be 'x', 'y' or 'both', got {which!r}")
     for name in ("x", "y") if which == "both" else (which,):
         getattr(ax, f"set_{name}scale")("log", base=base)
         axis = getattr(ax, f"{name}axis")
-        axis.set_major_formatter(LogFormatter(base=base, labelOnlyBase=False, minor_thresholds=(2, 0.5)))
-        axis.set_minor_formatter(LogFormatter(base=base, labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+        thresholds = (2, 0.5) if name == "y" else (1, 0.3)
+        axis.set_major_formatter(_PlainLogFormatter(base=base, labelOnlyBase=False, minor_thresholds=thresholds))
+        axis.set_minor_formatter(_PlainLogFormatter(base=base, labelOnlyBase=False, minor_thresholds=thresholds))
     return ax

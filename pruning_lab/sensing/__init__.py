@@ -7,16 +7,28 @@ with norm below :math:`\tau` and fine-tune the :math:`r` survivors.  Our reconst
 :cite:`rajaraman2023greedy`.  The code lives in four modules,
 one idea each, and this module gathers their public names:
 
-* :mod:`pruning_lab.sensing.model`: measurements, ground truth, losses (B1)–(B4), quadratic network (B12);
-* :mod:`pruning_lab.sensing.objective`: smooth group Lasso (B5) and the objective (B6);
-* :mod:`pruning_lab.sensing.train`: (perturbed) gradient descent, SOSP check (B7), pruning (B8),
-  fine-tuning (B9), rates;
+* :mod:`pruning_lab.sensing.model`: measurements, ground truth, the empirical and population losses, the
+  quadratic network;
+* :mod:`pruning_lab.sensing.objective`: the smooth group Lasso and the regularized objective;
+* :mod:`pruning_lab.sensing.train`: (perturbed) gradient descent, the second-order stationarity check,
+  pruning, fine-tuning, rates, and the small model trained directly;
+* ``pruning_lab.sensing.asymptotics``: the exact asymptotic error of least squares over factors;
 * :mod:`pruning_lab.sensing.experiments`: the chapter's experiments.
 
 Used in the chapter :doc:`/book/matrix_sensing`.
 """
 
-from .experiments import GeneralizationCurve, SensingRun, SurvivorMap, generalization_curve, sensing_run, survivor_map
+from .asymptotics import asymptotic_error, overfit_dimension
+from .experiments import (
+    GeneralizationCurve,
+    SensingBaselines,
+    SensingRun,
+    SurvivorMap,
+    generalization_curve,
+    sensing_baselines,
+    sensing_run,
+    survivor_map,
+)
 from .model import (
     KINDS,
     Measurements,
@@ -59,9 +71,11 @@ from .train import (
     perturbed_gradient_descent,
     prunability_stats,
     prune_columns,
+    prune_top_columns,
     random_init,
     sosp_check,
     train_prune_finetune,
+    train_small_model,
 )
 
 __all__ = [
@@ -73,11 +87,13 @@ __all__ = [
     "Prunability",
     "PruneFinetuneResult",
     "SOSPReport",
+    "SensingBaselines",
     "SensingObjective",
     "SensingProblem",
     "SensingRun",
     "SurvivorMap",
     "TrainResult",
+    "asymptotic_error",
     "column_norms",
     "finetune",
     "fit_linear_rate",
@@ -97,18 +113,22 @@ __all__ = [
     "make_ground_truth",
     "min_measurements",
     "observe",
+    "overfit_dimension",
     "perturbed_gradient_descent",
     "population_stationary_point",
     "prunability_stats",
     "prune_columns",
+    "prune_top_columns",
     "quad_net_forward",
     "quad_net_loss",
     "random_init",
     "recovery_error",
     "sample_measurements",
+    "sensing_baselines",
     "sensing_run",
     "shrunk_column_norms",
     "sosp_check",
     "survivor_map",
     "train_prune_finetune",
+    "train_small_model",
 ]

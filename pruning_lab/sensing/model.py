@@ -1,17 +1,17 @@
-r"""Over-parameterized matrix sensing: measurements, ground truth and the losses (B1)–(B4), (B12).
+r"""Over-parameterized matrix sensing: measurements, ground truth, the losses, the quadratic network.
 
 A rank-:math:`r` matrix :math:`M_\star=U_\star U_\star^\top` (:math:`U_\star\in\mathbb R^{d\times r}`) is
-observed through :math:`n` linear measurements (B1)–(B2)
+observed through :math:`n` linear measurements
 
 .. math:: y_i=\langle A_i,M_\star\rangle+\varepsilon_i,\qquad \varepsilon_i\sim\mathcal N(0,\sigma^2),
 
 with symmetric Gaussian :math:`A_i=\tfrac12(G+G^\top)` or rank-one :math:`A_i=x_ix_i^\top` (a
-network with quadratic activation, B12), and fitted by a factor :math:`U\in\mathbb R^{d\times k}`,
-:math:`k\ge r`, through the mean squared error (B3)
-:math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2` or its expectation (B4).
+network with quadratic activation), and fitted by a factor :math:`U\in\mathbb R^{d\times k}`,
+:math:`k\ge r`, through the mean squared error
+:math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2` or its expectation.
 
-This is our reconstruction, in the spirit of :cite:`rajaraman2023greedy` (whose full text was not
-available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as
+This is our reconstruction, in the spirit of :cite:`rajaraman2023greedy` (of which only the
+abstract was available to us); the chapter :doc:`/book/matrix_sensing` shows the evidence that it behaves as
 the paper claims.  The group-Lasso objective is in :mod:`pruning_lab.sensing.objective`, training,
 pruning and fine-tuning in :mod:`pruning_lab.sensing.train`; :mod:`pruning_lab.sensing` gathers all
 three.
@@ -48,7 +48,7 @@ __all__ = [
     "sample_measurements",
 ]
 
-#: The measurement ensembles, symmetric Gaussian (B1) and rank-one :math:`x x^\top` (B12).
+#: The measurement ensembles, symmetric Gaussian and rank-one :math:`x x^\top` (a quadratic network).
 KINDS = ("sym_gauss", "rank_one")
 
 
@@ -208,12 +208,12 @@ class Measurements:
 
 
 def sample_measurements(n: int, d: int, rng=None, kind: str = "sym_gauss") -> Measurements:
-    r"""Draw :math:`n` i.i.d. measurement matrices (B1).
+    r"""Draw :math:`n` i.i.d. measurement matrices.
 
     ``"sym_gauss"``: :math:`A=\tfrac12(G+G^\top)`, :math:`G_{jl}\overset{iid}\sim\mathcal N(0,1)`, so the
     diagonal is :math:`\mathcal N(0,1)`, the off-diagonal :math:`\mathcal N(0,\tfrac12)`, and
     :math:`\mathbb E\langle A,D\rangle^2=\lVert D\rVert_F^2` for symmetric :math:`D`.
-    ``"rank_one"``: :math:`A=xx^\top`, :math:`x\sim\mathcal N(0,I_d)` (a quadratic network, §5), with
+    ``"rank_one"``: :math:`A=xx^\top`, :math:`x\sim\mathcal N(0,I_d)` (a quadratic network), with
     :math:`\mathbb E\langle A,D\rangle^2=2\lVert D\rVert_F^2+(\mathrm{tr}D)^2`.
     """
     n = _check_count(n, "n (number of measurements)")
@@ -230,7 +230,7 @@ def sample_measurements(n: int, d: int, rng=None, kind: str = "sym_gauss") -> Me
 
 
 def observe(A: Measurements, M_star, noise_sigma: float = 0.0, rng=None) -> np.ndarray:
-    r"""Observations (B2) :math:`y_i=\langle A_i,M_\star\rangle+\varepsilon_i`,
+    r"""Observations :math:`y_i=\langle A_i,M_\star\rangle+\varepsilon_i`,
     :math:`\varepsilon_i\sim\mathcal N(0,\sigma^2)`."""
     A = _check_measurements(A)
     M_star = _check_matrix(M_star, "M_star", A.d)
@@ -239,7 +239,7 @@ def observe(A: Measurements, M_star, noise_sigma: float = 0.0, rng=None) -> np.n
 
 
 def make_ground_truth(d: int, r: int, sing_vals=None, rng=None) -> np.ndarray:
-    r"""Ground truth :math:`U_\star=Q\,\mathrm{diag}(\sigma^\star_1,\dots,\sigma^\star_r)` (§1).
+    r"""Ground truth :math:`U_\star=Q\,\mathrm{diag}(\sigma^\star_1,\dots,\sigma^\star_r)`.
 
     :math:`Q\in\mathbb R^{d\times r}` has orthonormal columns drawn uniformly (QR of a Gaussian
     matrix).  ``sing_vals`` defaults to ``linspace(1, 0.6, r)`` (for r = 3: 1, 0.8, 0.6, the reference
@@ -276,7 +276,7 @@ def _check_data(U, A, y):
 class SensingProblem:
     r"""A matrix-sensing problem: ground truth :math:`U_\star` (d×r), noise level :math:`\sigma`, ensemble.
 
-    :meth:`sample` draws measurements and observations (B1)–(B2); :meth:`reference` is the setting of
+    :meth:`sample` draws measurements and observations; :meth:`reference` is the setting of
     the chapter :doc:`/book/matrix_sensing` (d = 20, r = 3, singular values 1, 0.8, 0.6).
     """
 
@@ -332,19 +332,21 @@ class SensingProblem:
 
 # ----------------------------------------------------------------------------- losses
 def loss_emp(U, A: Measurements, y) -> float:
-    r"""Empirical loss (B3) :math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2`."""
+    r"""Empirical loss :math:`\mathcal L_{\rm emp}(U)=\frac1n\sum_i(\langle A_i,UU^\top\rangle-y_i)^2`."""
     U, A, y = _check_data(U, A, y)
     return float(np.mean((A._apply_factor(U) - y) ** 2))
 
 
 def grad_emp(U, A: Measurements, y) -> np.ndarray:
-    r"""Gradient of (B3): :math:`\frac4n\sum_i(\langle A_i,UU^\top\rangle-y_i)A_iU` (symmetric :math:`A_i`)."""
+    r"""Gradient of the empirical loss: :math:`\frac4n\sum_i(\langle A_i,UU^\top\rangle-y_i)A_iU`
+    (symmetric :math:`A_i`)."""
     U, A, y = _check_data(U, A, y)
     return (4.0 / A.n) * A._adjoint_times(A._apply_factor(U) - y, U)
 
 
 def hvp_emp(U, Z, A: Measurements, y) -> np.ndarray:
-    r"""Hessian-vector product of (B3): :math:`\frac4n\sum_i\big[\langle A_i,UZ^\top+ZU^\top\rangle A_iU+r_iA_iZ\big]`.
+    r"""Hessian-vector product of the empirical loss:
+    :math:`\frac4n\sum_i\big[\langle A_i,UZ^\top+ZU^\top\rangle A_iU+r_iA_iZ\big]`.
 
     :math:`r_i=\langle A_i,UU^\top\rangle-y_i`.  ``Z`` is (d, k) or a stack (m, d, k).
     """
@@ -362,9 +364,9 @@ def _pop_parts(U, M_star, kind):
 
 
 def loss_pop(U, M_star, kind: str = "sym_gauss") -> float:
-    r"""Population loss (B4): :math:`\mathbb E\,\mathcal L_{\rm emp}(U)-\sigma^2`.
+    r"""Population loss: :math:`\mathbb E\,\mathcal L_{\rm emp}(U)-\sigma^2`.
 
-    ``"sym_gauss"``: :math:`\lVert\Delta\rVert_F^2`; ``"rank_one"`` (§5, Isserlis):
+    ``"sym_gauss"``: :math:`\lVert\Delta\rVert_F^2`; ``"rank_one"`` (Isserlis' theorem):
     :math:`2\lVert\Delta\rVert_F^2+(\mathrm{tr}\Delta)^2`, with :math:`\Delta=UU^\top-M_\star`.
     """
     _, D = _pop_parts(U, M_star, kind)
@@ -373,14 +375,14 @@ def loss_pop(U, M_star, kind: str = "sym_gauss") -> float:
 
 
 def grad_pop(U, M_star, kind: str = "sym_gauss") -> np.ndarray:
-    r"""Gradient of (B4): :math:`4\Delta U` (``"sym_gauss"``) or :math:`8\Delta U+4\,\mathrm{tr}(\Delta)U`
-    (``"rank_one"``)."""
+    r"""Gradient of the population loss: :math:`4\Delta U` (``"sym_gauss"``) or
+    :math:`8\Delta U+4\,\mathrm{tr}(\Delta)U` (``"rank_one"``)."""
     U, D = _pop_parts(U, M_star, kind)
     return 4 * D @ U if kind == "sym_gauss" else 8 * D @ U + 4 * np.trace(D) * U
 
 
 def hvp_pop(U, Z, M_star, kind: str = "sym_gauss") -> np.ndarray:
-    r"""Hessian-vector product of (B4): :math:`4[(UZ^\top+ZU^\top)U+\Delta Z]` for ``"sym_gauss"``.
+    r"""Hessian-vector product of the population loss: :math:`4[(UZ^\top+ZU^\top)U+\Delta Z]` for ``"sym_gauss"``.
 
     For ``"rank_one"``: :math:`8[(UZ^\top+ZU^\top)U+\Delta Z]+4[2\langle U,Z\rangle U+\mathrm{tr}(\Delta)Z]`.
     ``Z`` is (d, k) or a stack (m, d, k).
@@ -400,9 +402,9 @@ def recovery_error(U, M_star) -> float:
     return float(np.linalg.norm(U @ U.T - _check_matrix(M_star, "M_star", U.shape[0])))
 
 
-# ----------------------------------------------------------- §5: quadratic network (B12)
+# ------------------------------------------------------------------ quadratic network
 def quad_net_forward(X, U) -> np.ndarray:
-    r"""Two-layer network with quadratic activation (B12): :math:`f(x)=\sum_j(u_j^\top x)^2=x^\top UU^\top x`, per row
+    r"""Two-layer network with quadratic activation: :math:`f(x)=\sum_j(u_j^\top x)^2=x^\top UU^\top x`, per row
     of ``X``."""
     X = check_array(X, "X (inputs)", ndim=2)
     U = _check_factor(U, "U", X.shape[1])
@@ -410,7 +412,7 @@ def quad_net_forward(X, U) -> np.ndarray:
 
 
 def quad_net_loss(X, y, U) -> float:
-    r"""Mean squared error of the quadratic network: :math:`\frac1n\sum_i(f(x_i)-y_i)^2` (= (B3) with
+    r"""Mean squared error of the quadratic network: :math:`\frac1n\sum_i(f(x_i)-y_i)^2` (the empirical loss with
     :math:`A_i=x_ix_i^\top`)."""
     y = check_array(y, "y (labels)", ndim=1)
     pred = quad_net_forward(X, U)

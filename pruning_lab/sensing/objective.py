@@ -1,4 +1,4 @@
-r"""The smooth group Lasso (B5) and the regularized matrix-sensing objective (B6).
+r"""The smooth group Lasso and the regularized matrix-sensing objective.
 
 Over the columns :math:`v_i=Ue_i` of :math:`U\in\mathbb R^{d\times k}`, the group Lasso
 :math:`\sum_i\lVert v_i\rVert` is smoothed with a parameter :math:`\beta>0`, in one of two forms:
@@ -6,7 +6,7 @@ Over the columns :math:`v_i=Ue_i` of :math:`U\in\mathbb R^{d\times k}`, the grou
 .. math:: R_\beta(U)=\sum_{i=1}^k\sqrt{\lVert v_i\rVert^2+\beta}\quad(\texttt{"sqrt"}),\qquad
     R_\beta(U)=\sum_{i=1}^k\frac{\lVert v_i\rVert^2}{\sqrt{\lVert v_i\rVert^2+\beta}}\quad(\texttt{"ratio"}),
 
-and added to the mean squared error: :math:`f(U)=\mathcal L(U)+\lambda R_\beta(U)` (B6).  Both forms
+and added to the mean squared error: :math:`f(U)=\mathcal L(U)+\lambda R_\beta(U)`.  Both forms
 are ridge-like for columns shorter than :math:`\sqrt\beta` and Lasso-like for longer ones.  The
 objective is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`.  Used in the chapter
 :doc:`/book/matrix_sensing`.
@@ -15,6 +15,7 @@ objective is our reconstruction, in the spirit of :cite:`rajaraman2023greedy`.  
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -49,9 +50,23 @@ __all__ = [
     "shrunk_column_norms",
 ]
 
-#: The two smoothings of the group Lasso (B5), ``"sqrt"`` for :math:`\sqrt{\lVert v\rVert^2+\beta}`
+#: The two smoothings of the group Lasso, ``"sqrt"`` for :math:`\sqrt{\lVert v\rVert^2+\beta}`
 #: and ``"ratio"`` for :math:`\lVert v\rVert^2/\sqrt{\lVert v\rVert^2+\beta}`.
 FORMS = ("sqrt", "ratio")
+
+
+#: :math:`P^\top P/n` of each measurement stack, computed once: it depends on the measurements only
+#: (their data are read-only), and several objectives on the same data share it.
+_GRAMS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _gram_of(A: Measurements, P: np.ndarray) -> np.ndarray:
+    G = _GRAMS.get(A)
+    if G is None:
+        G = P.T @ P / A.n
+        G.setflags(write=False)
+        _GRAMS[A] = G
+    return G
 
 
 def _check_reg(lam, beta, form):
@@ -82,7 +97,7 @@ def _reg_hvp(U, Z, beta, form):
 
 
 def group_lasso_smooth(U, beta: float, form: str = "sqrt") -> float:
-    r"""Smooth group Lasso (B5) over the columns :math:`v_i=Ue_i` of ``U``.
+    r"""Smooth group Lasso over the columns :math:`v_i=Ue_i` of ``U``.
 
     ``"sqrt"``: :math:`R_\beta(U)=\sum_i\sqrt{\lVert v_i\rVert^2+\beta}`, which is
     :math:`\approx\sqrt\beta+\lVert v\rVert^2/(2\sqrt\beta)` for short columns and :math:`\approx\lVert v\rVert`
@@ -96,7 +111,7 @@ def group_lasso_smooth(U, beta: float, form: str = "sqrt") -> float:
 
 
 def grad_reg(U, beta: float, form: str = "sqrt") -> np.ndarray:
-    r"""Gradient of (B5), column by column.
+    r"""Gradient of the smooth group Lasso, column by column.
 
     ``"sqrt"``: :math:`v/\sqrt{\lVert v\rVert^2+\beta}`, i.e. :math:`\nabla R_\beta(U)=UD_\beta^{-1}`;
     ``"ratio"``: :math:`v\,(\lVert v\rVert^2+2\beta)/(\lVert v\rVert^2+\beta)^{3/2}`.
@@ -107,7 +122,7 @@ def grad_reg(U, beta: float, form: str = "sqrt") -> np.ndarray:
 
 
 def hvp_reg(U, Z, beta: float, form: str = "sqrt") -> np.ndarray:
-    r"""Hessian-vector product of (B5); columns do not interact.
+    r"""Hessian-vector product of the smooth group Lasso; columns do not interact.
 
     With :math:`R=\sum_ih(a_i)`, :math:`a_i=\lVert v_i\rVert^2`, column :math:`i` of the product is
     :math:`2h'(a_i)z_i+4h''(a_i)\langle v_i,z_i\rangle v_i`; for ``"sqrt"`` this is
@@ -121,9 +136,9 @@ def hvp_reg(U, Z, beta: float, form: str = "sqrt") -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class SensingObjective:
-    r"""The objective (B6) :math:`f(U)=\mathcal L(U)+\lambda R_\beta(U)`: value, gradient, Hessian-vector product.
+    r"""The objective :math:`f(U)=\mathcal L(U)+\lambda R_\beta(U)`: value, gradient, Hessian-vector product.
 
-    Build it with :meth:`empirical` (the loss (B3) on data) or :meth:`population` (the loss (B4));
+    Build it with :meth:`empirical` (the empirical loss on data) or :meth:`population` (the population loss);
     ``lam = 0`` gives the plain loss.  When there are more measurements than unknowns of a symmetric
     matrix (:math:`n>D=d(d+1)/2`), the empirical loss is evaluated through its sufficient statistics
     :math:`G=P^\top P/n`, :math:`b=P^\top y/n`, :math:`c=\lVert y\rVert^2/n` (``P`` from
@@ -146,7 +161,7 @@ class SensingObjective:
     def empirical(
         cls, A: Measurements, y, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt", compress: bool | None = None
     ) -> SensingObjective:
-        """Objective with the empirical loss (B3) of measurements ``A`` and observations ``y``.
+        """Objective with the empirical loss of measurements ``A`` and observations ``y``.
 
         ``compress`` forces (True) or forbids (False) the sufficient-statistics form; ``None`` uses it
         when n > d(d+1)/2.
@@ -157,14 +172,14 @@ class SensingObjective:
         gram = None
         if compress or (compress is None and A.n > A.d * (A.d + 1) // 2):
             P = A.packed()
-            gram = (P.T @ P / A.n, P.T @ y / A.n, float(y @ y) / A.n)
+            gram = (_gram_of(A, P), P.T @ y / A.n, float(y @ y) / A.n)
         return cls(lam, beta, form, A.d, A.kind, A, np.array(y, copy=True), None, gram)
 
     @classmethod
     def population(
         cls, M_star, lam: float = 0.0, beta: float = 0.0, form: str = "sqrt", kind: str = "sym_gauss"
     ) -> SensingObjective:
-        """Objective with the population loss (B4) of the measurement ensemble ``kind``."""
+        """Objective with the population loss of the measurement ensemble ``kind``."""
         M_star = _check_matrix(M_star, "M_star")
         _check_choice(kind, "kind (measurement ensemble)", KINDS)
         lam, beta = _check_reg(lam, beta, form)
@@ -239,7 +254,7 @@ class SensingObjective:
 
 # --------------------------------------------------------------- closed forms (our derivation)
 def shrunk_column_norms(sing_vals, lam: float, beta: float) -> np.ndarray:
-    r"""Norms :math:`c_j` of the surviving columns at the population stationary point (§4, item 3).
+    r"""Norms :math:`c_j` of the surviving columns at the population stationary point (our derivation).
 
     :math:`c_j` is the largest root of :math:`c^2=(\sigma^\star_j)^2-\lambda/(4\sqrt{c^2+\beta})`
     (form ``"sqrt"``, symmetric Gaussian ensemble), or 0 when there is none (the regularizer kills

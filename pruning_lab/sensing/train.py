@@ -1,11 +1,11 @@
-r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline (B7)–(B9).
+r"""Train with the group Lasso, prune columns greedily, fine-tune: the pipeline.
 
-1. **Train** :math:`f=\mathcal L+\lambda R_\beta` (B6) by gradient descent from a small random
+1. **Train** :math:`f=\mathcal L+\lambda R_\beta` by gradient descent from a small random
    :math:`U_0`, or by perturbed gradient descent, to an approximate second-order stationary point
-   (B7): :math:`\lVert\nabla f\rVert_F\le\varepsilon`, :math:`\lambda_{\min}(\nabla^2f)\ge-\gamma`.
-2. **Prune** (B8): keep the columns with :math:`\lVert Ue_i\rVert\ge\tau`,
+   :math:`\lVert\nabla f\rVert_F\le\varepsilon`, :math:`\lambda_{\min}(\nabla^2f)\ge-\gamma`.
+2. **Prune**: keep the columns with :math:`\lVert Ue_i\rVert\ge\tau`,
    :math:`U_{\rm prune}=U_{:,S}`; our default threshold is :math:`\tau=\sqrt\beta`.
-3. **Fine-tune** (B9): gradient descent on the unregularized empirical loss from :math:`U_{\rm prune}`,
+3. **Fine-tune**: gradient descent on the unregularized empirical loss from :math:`U_{\rm prune}`,
    which converges linearly, at the rate :math:`\max_\mu|1-\eta\mu|` over the non-zero eigenvalues
    :math:`\mu` of the Hessian at the limit.
 
@@ -39,9 +39,11 @@ __all__ = [
     "perturbed_gradient_descent",
     "prunability_stats",
     "prune_columns",
+    "prune_top_columns",
     "random_init",
     "sosp_check",
     "train_prune_finetune",
+    "train_small_model",
 ]
 
 
@@ -299,7 +301,7 @@ def _lanczos_min(objective, U, iters, rng):
 
 @dataclass(frozen=True)
 class SOSPReport:
-    r"""Second-order stationarity (B7): :math:`\lVert\nabla f\rVert_F\le\varepsilon` and
+    r"""Second-order stationarity: :math:`\lVert\nabla f\rVert_F\le\varepsilon` and
     :math:`\lambda_{\min}(\nabla^2f)\ge-\gamma`."""
 
     grad_norm: float
@@ -317,7 +319,7 @@ class SOSPReport:
 def sosp_check(
     objective: SensingObjective, U, eps: float, gamma: float, *, method: str = "auto", lanczos_iters: int = 80, rng=0
 ) -> SOSPReport:
-    r"""Check (B7) at ``U``: gradient norm and smallest Hessian eigenvalue.
+    r"""Check approximate second-order stationarity at ``U``: gradient norm and smallest Hessian eigenvalue.
 
     ``method="dense"`` computes the eigenvalue exactly from :func:`hessian_matrix`; ``"lanczos"``
     estimates it from ``lanczos_iters`` Hessian-vector products (exact when ``lanczos_iters`` >= dk);
@@ -344,7 +346,7 @@ def sosp_check(
     -------
     SOSPReport
         :math:`\lVert\nabla f(U)\rVert_F`, :math:`\lambda_{\min}(\nabla^2f(U))`, the tolerances and the
-        method used (``is_sosp`` tells whether (B7) holds).
+        method used (``is_sosp`` tells whether ``U`` is an approximate SOSP).
     """
     objective = _check_objective(objective)
     U = _check_factor(U, "U", objective.d)
@@ -367,7 +369,7 @@ def column_norms(U) -> np.ndarray:
 
 
 def prune_columns(U, tau: float) -> np.ndarray:
-    r"""Greedy column pruning (B8): :math:`U_{\rm prune}=U_{:,S}`, :math:`S=\{i:\lVert Ue_i\rVert_2\ge\tau\}`.
+    r"""Greedy column pruning: :math:`U_{\rm prune}=U_{:,S}`, :math:`S=\{i:\lVert Ue_i\rVert_2\ge\tau\}`.
 
     ``tau = 0`` returns every column; ``tau`` above the largest norm returns a :math:`d\times0` matrix.
     """
@@ -375,10 +377,26 @@ def prune_columns(U, tau: float) -> np.ndarray:
     return U[:, column_norms(U) >= check_nonnegative(tau, "tau (pruning threshold)")].copy()
 
 
+def prune_top_columns(U, count: int) -> np.ndarray:
+    r"""Keep the ``count`` columns of largest norm: :math:`U_{:,S}` with :math:`S` the indices of the
+    ``count`` largest :math:`\lVert Ue_i\rVert_2`, in their original order.
+
+    Greedy pruning with the number of survivors given instead of a threshold: it needs the rank
+    :math:`r`, and it is how a model without a gap in its column norms is pruned.  Used in the chapter
+    :doc:`/book/matrix_sensing`.
+    """
+    U = _check_factor(U)
+    count = _check_count(count, "count (columns to keep)", 0)
+    if count > U.shape[1]:
+        raise ValueError(f"count (columns to keep) must be <= k = {U.shape[1]}, got {count}")
+    keep = np.sort(np.argsort(-column_norms(U), kind="stable")[:count])
+    return U[:, keep].copy()
+
+
 @dataclass(frozen=True, eq=False)
 class Prunability:
     r"""Is a model fit for greedy pruning?  ``norms``: column norms, largest first; ``n_comparable``:
-    how many are :math:`\ge c\max_j\lVert Ue_j\rVert` (B11)."""
+    how many are :math:`\ge c\max_j\lVert Ue_j\rVert`."""
 
     norms: np.ndarray
     c: float
@@ -423,7 +441,7 @@ def finetune(
     M_star=None,
     record_every: int = 10,
 ) -> TrainResult:
-    r"""Fine-tuning (B9): gradient descent on the unregularized empirical loss from :math:`U_{\rm prune}`.
+    r"""Fine-tuning: gradient descent on the unregularized empirical loss from :math:`U_{\rm prune}`.
 
     :math:`U_{t+1}=U_t-\eta\nabla\mathcal L_{\rm emp}(U_t)`, :math:`U_0=U_{\rm prune}`.  Needs at
     least :func:`min_measurements` ``(d, r)`` measurements for the :math:`r` kept columns.  Used in the
@@ -505,6 +523,93 @@ def local_linear_rate(objective: SensingObjective, U, eta: float, null_tol: floa
     return float(np.max(np.abs(1 - _check_step(eta) * mu)))
 
 
+def _chain(first: TrainResult, second: TrainResult) -> TrainResult:
+    """One history from two consecutive runs (the second starts where the first stopped)."""
+    shift = first.n_steps
+    cat = [np.concatenate([getattr(first, f), getattr(second, f)[1:]]) for f in ("values", "grad_norms", "errors")]
+    steps = np.concatenate([first.steps, second.steps[1:] + shift])
+    return TrainResult(second.U, steps, *cat, shift + second.n_steps, first.converged or second.converged)
+
+
+def train_small_model(
+    A: Measurements,
+    y,
+    k: int,
+    *,
+    eta: float = 0.02,
+    steps: int = 6000,
+    init_scale: float = 0.01,
+    ft_eta: float = 0.05,
+    ft_steps: int = 3000,
+    tol: float | None = None,
+    M_star=None,
+    U0=None,
+    rng=None,
+    record_every: int = 10,
+) -> TrainResult:
+    r"""The small model trained directly: gradient descent on the plain loss :math:`\mathcal L_{\rm emp}`
+    with :math:`k` columns (usually :math:`k=r`), on the optimizer budget of the pipeline.
+
+    From ``U0`` (default :func:`random_init` ``(d, k, init_scale, rng)``), ``steps`` steps with step
+    ``eta`` then at most ``ft_steps`` steps with ``ft_eta``, the schedule of
+    :func:`train_prune_finetune` without the regularizer and without pruning; both phases stop once
+    :math:`\lVert\nabla\mathcal L_{\rm emp}\rVert_F\le` ``tol``.  This is the baseline of the book's
+    question ("train the small model, or train a large one and prune it?").  Used in the chapter
+    :doc:`/book/matrix_sensing`.
+
+    Parameters
+    ----------
+    A : pruning_lab.sensing.model.Measurements
+        The measurements :math:`A_1,\dots,A_n`.
+    y : ndarray of shape (n,)
+        The observations.
+    k : int
+        Number of columns, ``>= 1``; at least :func:`min_measurements` ``(d, k)`` measurements are needed.
+    eta : float
+        Step size :math:`\eta>0` of the first phase (the pipeline's training).
+    steps : int
+        Steps of the first phase, ``>= 0``.
+    init_scale : float
+        Standard deviation of the entries of the default :math:`U_0` (ignored when ``U0`` is given).
+    ft_eta : float
+        Step size :math:`\eta>0` of the second phase (the pipeline's fine-tuning).
+    ft_steps : int
+        Maximum number of steps of the second phase, ``>= 0``.
+    tol : float or None
+        Gradient-norm tolerance that stops either phase (``None``: run every step).
+    M_star : ndarray of shape (d, d) or None
+        Ground truth for the recovery errors (``None``: NaN).
+    U0 : ndarray of shape (d, k) or None
+        Start (``None``: drawn by :func:`random_init`).
+    rng : numpy.random.Generator or int or None
+        Randomness of the default :math:`U_0`.
+    record_every : int
+        Record the history at every ``record_every``-th step (``>= 1``), and at the last one.
+
+    Returns
+    -------
+    TrainResult
+        The trained factor and the history of both phases (steps counted from the start).
+    """
+    objective = SensingObjective.empirical(A, y)
+    k = _check_count(k, "k (number of columns)")
+    need = min_measurements(objective.d, min(k, objective.d))
+    if A.n < need:
+        raise ValueError(
+            f"too few measurements: n = {A.n}, but fitting {k} columns in dimension "
+            f"d = {objective.d} needs at least r d - r(r-1)/2 = {need}"
+        )
+    if U0 is None:
+        U0 = random_init(objective.d, k, init_scale, rng)
+    elif np.shape(U0)[1:] != (k,):
+        raise ValueError(f"U0 must have k = {k} columns, got shape {np.shape(U0)}")
+    first = gradient_descent(objective, U0, eta, steps, tol=tol, M_star=M_star, record_every=record_every)
+    if first.converged:
+        return first
+    second = gradient_descent(objective, first.U, ft_eta, ft_steps, tol=tol, M_star=M_star, record_every=record_every)
+    return _chain(first, second)
+
+
 # ---------------------------------------------------------------------------- pipeline
 @dataclass(frozen=True, eq=False)
 class PruneFinetuneResult:
@@ -543,11 +648,11 @@ def train_prune_finetune(
     rng=None,
     record_every: int = 10,
 ) -> PruneFinetuneResult:
-    r"""The whole pipeline (B7)–(B9) on data ``(A, y)``.
+    r"""The whole pipeline train → prune → fine-tune on data ``(A, y)``.
 
-    Gradient descent on :math:`\mathcal L_{\rm emp}+\lambda R_\beta` (B6) from ``U0`` (default
-    :func:`random_init` ``(d, k, init_scale, rng)``), pruning at ``tau`` (default :math:`\sqrt\beta`)
-    (B8), then :func:`finetune` (B9).  Defaults are the reference setting of the chapter
+    Gradient descent on :math:`\mathcal L_{\rm emp}+\lambda R_\beta` from ``U0`` (default
+    :func:`random_init` ``(d, k, init_scale, rng)``), pruning at ``tau`` (default :math:`\sqrt\beta`),
+    then :func:`finetune`.  Defaults are the reference setting of the chapter
     :doc:`/book/matrix_sensing`.
 
     Parameters
