@@ -10,13 +10,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+VENDOR  = _vendor
+# MathJax for offline pages, from the npm registry; the tarball's integrity is checked against this pin.
+MATHJAX_VERSION   = 3.2.2
+MATHJAX_INTEGRITY = sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==
 THEORY_VENV ?= .venv-theory
 THEORY_STAMP = $(THEORY_VENV)/.installed
 # matplotlib's font cache lives in this checkout's venv: a cache shared by several checkouts can
 # point at the bundled fonts of one that was deleted, and the chapters would then print font warnings
 export MPLCONFIGDIR := $(abspath $(VENV))/matplotlib
 
-.PHONY: install book test lint format test-theory benchmark clean
+.PHONY: install set-repository vendor book book-html check-book test lint format test-theory benchmark clean
 
 install: $(STAMP)
 
@@ -28,10 +32,38 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pruning-lab)"
 	touch $(STAMP)
 
-book: $(STAMP)
+vendor: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: Makefile
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/pack $(VENDOR)/static
+	cd $(VENDOR)/pack && npm pack --silent mathjax@$(MATHJAX_VERSION) > /dev/null
+	$(PYTHON) -c "import base64, hashlib, sys; data = open('$(VENDOR)/pack/mathjax-$(MATHJAX_VERSION).tgz', 'rb').read(); \
+	    got = 'sha512-' + base64.b64encode(hashlib.sha512(data).digest()).decode(); \
+	    sys.exit(None if got == '$(MATHJAX_INTEGRITY)' else 'mathjax tarball: integrity ' + got + ' differs from the pin')"
+	tar -xzf $(VENDOR)/pack/mathjax-$(MATHJAX_VERSION).tgz -C $(VENDOR)/pack
+	mv $(VENDOR)/pack/package/es5 $(VENDOR)/static/mathjax && rm -rf $(VENDOR)/pack
+	touch $(VENDOR)/.installed
+
+book: $(STAMP) $(VENDOR)/.installed
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going --all
 	@echo "Book written to _build/html/index.html"
+
+# The HTML from the committed outputs, without executing the chapters (for CI: `make test` has just
+# proved with strict nbval that the committed outputs are what the chapters produce).
+book-html: $(STAMP) $(VENDOR)/.installed
+	rm -rf _build/html _build/.doctrees _build/noexec
+	mkdir -p _build/noexec
+	$(PY) -c "import os, yaml; c = yaml.safe_load(open('_config.yml')); c['execute']['execute_notebooks'] = 'off'; \
+	    ext = c['sphinx']['local_extensions']; ext.update({k: os.path.abspath(v) for k, v in ext.items()}); \
+	    yaml.safe_dump(c, open('_build/noexec/_config.yml', 'w'), sort_keys=False)"
+	$(VENV)/bin/jupyter-book build . --config _build/noexec/_config.yml --warningiserror --nitpick --keep-going --all
+	@echo "Book written to _build/html/index.html (committed outputs, not re-executed)"
+
+# Open every page in headless Chromium with no network: math typeset, images loaded, no console
+# errors, internal links resolve; screenshots in _build/screenshots.
+check-book: $(STAMP)
+	$(PY) tests/browser/check_book.py _build/html --screenshots _build/screenshots
 
 test: $(STAMP)
 	$(PY) -m pytest tests book --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
@@ -66,5 +98,10 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_lottery.py
 	$(PY) benchmarks/bench_masked_training.py
 
+# Point the book at its published repository (pyproject.toml names it once; this copies it everywhere).
+set-repository:
+	@test -n "$(URL)" || { echo "usage: make set-repository URL=https://github.com/<owner>/<name>"; exit 2; }
+	$(PYTHON) book/_ext/set_repository.py "$(URL)"
+
 clean:
-	rm -rf _build $(THEORY_VENV)
+	rm -rf _build $(THEORY_VENV) $(VENDOR)

@@ -17,10 +17,10 @@ these tests also run where torch is not installed.
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pruning_lab"

@@ -1,0 +1,68 @@
+"""Sphinx extension of the book: pages that work offline, with the version they were built from.
+
+* sphinx-thebe's inline configuration script was registered twice (with two priorities), so every
+  page declared ``const THEBE_JS_URL`` twice (a JavaScript error in the console); scripts with the
+  same file (None and "" alike) and attributes are kept once.
+* MathJax is served from the build's own static files (vendored from the npm registry by
+  ``make vendor`` into ``_vendor/static``; ``mathjax_path`` in ``_config.yml``); the build stops with
+  a message if they are missing, instead of writing pages that show raw TeX offline.
+* The footer gets a version line: the package version and the commit the book was built from.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from sphinx.errors import ConfigError
+
+
+def _check_vendored(app):
+    path = app.config.mathjax_path
+    if "://" in path:
+        return
+    roots = [Path(app.confdir) / p for p in app.config.html_static_path]
+    if not any((root / path).is_file() for root in roots):
+        raise ConfigError(
+            f"MathJax is not vendored ({path} is in none of {app.config.html_static_path}); "
+            "run `make vendor` (it fetches MathJax from the npm registry)"
+        )
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        key = (str(getattr(script, "filename", script) or ""), tuple(sorted(attributes.items())))  # None == ""
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
+def _version_line(app):
+    try:
+        from pruning_lab import __version__
+    except ImportError:  # pragma: no cover - the book is built with the package installed
+        __version__ = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=app.confdir, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"pruning_lab {__version__}" + (f", commit {commit}" if commit else "")
+
+
+def _remember_version(app):
+    extra = app.config.html_theme_options.setdefault("extra_footer", "")
+    line = f"<p>Built from {_version_line(app)}.</p>"
+    if line not in extra:
+        app.config.html_theme_options["extra_footer"] = extra + line
+
+
+def setup(app):
+    app.connect("builder-inited", _check_vendored)
+    app.connect("builder-inited", _remember_version)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)  # after the handlers that add scripts
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
