@@ -80,3 +80,14 @@ def test_set_repository_rewrites_every_copy(tmp_path, monkeypatch):
     for path in (copy / "_config.yml", copy / "book" / CHAPTERS[0].name):
         assert URL not in path.read_text() and "https://github.com/someone/else" in path.read_text()
     assert module.main(["not a url"]) == 2
+
+
+#: Chapters whose code is held to the page width (the others join as they are revised).
+FITS_THE_PAGE = ("pruning_strategies", "predicting_pruning", "random_features", "matrix_sensing")
+
+
+@pytest.mark.parametrize("name", FITS_THE_PAGE)
+def test_chapter_code_lines_fit_the_page(name):
+    """At most 88 characters: the width of a code block on the HTML page, no horizontal scrolling."""
+    lines = [line for c in _code_cells(ROOT / "book" / f"{name}.ipynb") for line in "".join(c["source"]).splitlines()]
+    assert [line for line in lines if len(line) > 88] == []
