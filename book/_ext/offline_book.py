@@ -7,10 +7,14 @@
   ``make vendor`` into ``_vendor/static``; ``mathjax_path`` in ``_config.yml``); the build stops with
   a message if they are missing, instead of writing pages that show raw TeX offline.
 * The footer gets a version line: the package version and the commit the book was built from.
+* On the API page, every function and class that a chapter calls (or imports) gets a line "Used in
+  <chapter>", read from the chapters' code cells, so the reference links back to the text.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -61,7 +65,29 @@ def _remember_version(app):
         app.config.html_theme_options["extra_footer"] = extra + line
 
 
+def _chapter_code(app):
+    """``{chapter: its code cells as one string}`` for the chapters of the book."""
+    code = {}
+    for path in sorted((Path(app.srcdir) / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code[path.stem] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    app.pruning_lab_chapter_code = code
+
+
+def _used_in(app, what, name, obj, options, lines):
+    if what not in ("function", "class"):
+        return
+    short = re.escape(name.rsplit(".", 1)[-1])
+    called = re.compile(rf"(\b{short}\s*\()|(^\s*from\s+\S+\s+import\s[^\n]*\b{short}\b)", re.M)
+    chapters = [c for c, code in getattr(app, "pruning_lab_chapter_code", {}).items() if called.search(code)]
+    if chapters:
+        lines.extend(["", "Used in " + ", ".join(f":doc:`/book/{c}`" for c in chapters) + "."])
+
+
 def setup(app):
+    app.setup_extension("sphinx.ext.autodoc")  # for its autodoc-process-docstring event
+    app.connect("builder-inited", _chapter_code)
+    app.connect("autodoc-process-docstring", _used_in)
     app.connect("builder-inited", _check_vendored)
     app.connect("builder-inited", _remember_version)
     app.connect("html-page-context", _dedupe_scripts, priority=900)  # after the handlers that add scripts
