@@ -133,10 +133,18 @@ const start = Date.now();
 
 def check_page(driver, url: str, name: str, shots: Path | None) -> list[str]:
     """The browser checks of one page (see the module docstring)."""
+    from selenium.common.exceptions import TimeoutException
+
     problems = []
-    driver.get(url)
-    driver.set_script_timeout(60)
-    math = driver.execute_async_script(_WAIT_FOR_MATH)
+    driver.set_script_timeout(120)
+    for _ in range(2):  # a cold browser can be slow on its first pages: one reload before failing
+        driver.get(url)
+        try:
+            math = driver.execute_async_script(_WAIT_FOR_MATH)
+            break
+        except TimeoutException:
+            math = "timed out after 120 s"
+            driver.get_log("browser")  # start the retry with an empty console
     has_math = driver.execute_script("return document.querySelectorAll('.math, div.math, span.math').length")
     typeset = driver.execute_script("return document.querySelectorAll('mjx-container').length")
     if has_math and (math != "typeset" or not typeset):
