@@ -368,6 +368,17 @@ def _loo_fit(X, y, mask) -> np.ndarray:
     return _ridge_or_zero(X, y, loo_ridge_penalty(X, y, mask), mask) if mask.any() else np.zeros(X.shape[1])
 
 
+def _check_sweep(problem, strategies, sparsities, trials, n):
+    """The checked ``(strategies, sparsities, trials, n)`` of a comparison over strategies and sparsities."""
+    if isinstance(strategies, str):
+        strategies = (strategies,)
+    strategies = tuple(_check_strategy(s) for s in strategies)
+    sparsities = np.array([check_sparsity(s, problem.p) for s in np.atleast_1d(sparsities).tolist()], dtype=int)
+    if sparsities.size == 0 or not strategies:
+        raise ValueError("sparsities and strategies must each name at least one value")
+    return strategies, sparsities, _check_count(trials, "trials"), _check_count(n, "n (training-set size)")
+
+
 def compare_strategies(
     problem,
     n: int,
@@ -420,14 +431,7 @@ def compare_strategies(
         leave-one-out on each training set (no extra data).
     """
     p = problem.p
-    if isinstance(strategies, str):
-        strategies = (strategies,)
-    strategies = tuple(_check_strategy(s) for s in strategies)
-    sparsities = np.array([check_sparsity(s, p) for s in np.atleast_1d(sparsities).tolist()], dtype=int)
-    if sparsities.size == 0 or not strategies:
-        raise ValueError("sparsities and strategies must each name at least one value")
-    trials = _check_count(trials, "trials")
-    n = _check_count(n, "n (training-set size)")
+    strategies, sparsities, trials, n = _check_sweep(problem, strategies, sparsities, trials, n)
     k = len(sparsities)
     small_penalty = _check_penalties(small_ridge, k, "small_ridge")
     dense_penalty = None if dense_ridge is None else float(_check_penalties(dense_ridge, 1, "dense_ridge")[0])
@@ -577,15 +581,7 @@ def retraining_diagnostics(
     RetrainingDiagnostics
         The four quantities per strategy, sparsity and trial.
     """
-    p = problem.p
-    if isinstance(strategies, str):
-        strategies = (strategies,)
-    strategies = tuple(_check_strategy(s) for s in strategies)
-    sparsities = np.array([check_sparsity(s, p) for s in np.atleast_1d(sparsities).tolist()], dtype=int)
-    if sparsities.size == 0 or not strategies:
-        raise ValueError("sparsities and strategies must each name at least one value")
-    trials = _check_count(trials, "trials")
-    n = _check_count(n, "n (training-set size)")
+    strategies, sparsities, trials, n = _check_sweep(problem, strategies, sparsities, trials, n)
     rng = as_rng(rng)
     shape = (len(sparsities), trials)
     out = {key: {s: np.empty(shape) for s in strategies} for key in ("support_risk", "train_risk", "same", "fresh")}
