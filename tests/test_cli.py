@@ -59,7 +59,7 @@ def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypa
     expected = named.replace(
         widths=(4, 8), base_width=4, recipe=named.recipe.replace(epochs=1), retrain_epochs=1, n_train=100, n_test=100
     )
-    assert len(rows) == len(expected.configs()) == 2 + 3 * 2 * 2
+    assert len(rows) == len(expected.configs()) == 2 * 2 + 3 * 2 * 2
     assert {r["epochs"] for r in rows} == {1} and {r["lr"] for r in rows} == {named.recipe.lr}  # --epochs: recipe
 
     def no_training(*args, **kwargs):

@@ -71,8 +71,9 @@ def tiny_run(tmp_path_factory):
 def test_configs_expand_width_strategy_retrain_seed():
     sweep = tiny(widths=(2, 4, 8), seeds=(0, 1))
     configs = sweep.configs()
-    # width 2 has fewer weights than the target: dense only; dense: 1 per (width, seed); others x 2 retrain
-    assert len(configs) == 3 * 2 + 2 * 3 * 2 * 2
+    # width 2 has fewer weights than the target: dense only; dense: plain and budget-matched per (width, seed);
+    # others x 2 retrain
+    assert len(configs) == 3 * 2 * 2 + 2 * 3 * 2 * 2
     assert all(isinstance(c, WidthRunConfig) for c in configs)
     assert all(c.target == sweep.target == 784 * 4 + 4 * 10 for c in configs)
     assert {c.width for c in configs if c.strategy != "dense"} == {4, 8}
@@ -171,7 +172,8 @@ def test_run_config_recipes_dense_key_and_dense_run():
 @pytest.mark.parametrize(
     "changes, match",
     [
-        (dict(strategy="magnitude"), "strategy must be one of dense, global, layerwise, random"),
+        (dict(strategy="magnitude"), "strategy must be one of dense, global, layerwise, random, scratch"),
+        (dict(strategy="scratch", retrain=False, retrain_epochs=0), "scratch.*needs retrain=True"),
         (dict(model="vgg"), "model must be one of"),
         (dict(dataset="imagenet"), "dataset must be one of"),
         (dict(width=0), "width"),
@@ -180,7 +182,7 @@ def test_run_config_recipes_dense_key_and_dense_run():
         (dict(lr=0.0), "lr"),
         (dict(epochs=-1), "epochs"),
         (dict(lr_schedule="step"), "lr_schedule"),
-        (dict(optimizer="adam"), "optimizer"),
+        (dict(optimizer="rmsprop"), "optimizer"),
         (dict(retrain_epochs=-1), "retrain_epochs"),
     ],
 )
@@ -193,7 +195,7 @@ def test_bad_run_configs_raise_value_error(changes, match):
 @pytest.mark.slow
 def test_tiny_sweep_numbers_are_consistent(tiny_run):
     store, table = tiny_run
-    assert len(table) == len(tiny().configs()) == 2 + 3 * 2 * 2
+    assert len(table) == len(tiny().configs()) == 2 * 2 + 3 * 2 * 2
     target = tiny().target
     for row in table:
         assert row.keys() >= {
@@ -216,7 +218,8 @@ def test_tiny_sweep_numbers_are_consistent(tiny_run):
         assert row["total"] == tiny().prunable_count(row["width"])
         if row["strategy"] == "dense":
             assert row["kept"] == row["total"] and row["sparsity"] == 0.0
-            assert row["test_error"] == row["dense_test_error"]
+            if not row["retrain"]:
+                assert row["test_error"] == row["dense_test_error"]
             continue
         assert row["kept"] == target
         assert math.isclose(row["sparsity"], 1 - target / row["total"])
@@ -224,7 +227,7 @@ def test_tiny_sweep_numbers_are_consistent(tiny_run):
             assert row["test_error"] == row["pruned_test_error"] and row["train_loss"] == row["pruned_train_loss"]
         if row["width"] == 4 and row["strategy"] != "random":  # nothing removed at the base width
             assert row["pruned_test_error"] == row["dense_test_error"]
-    dense = {r["width"]: r["test_error"] for r in table if r["strategy"] == "dense"}
+    dense = {r["width"]: r["test_error"] for r in table if r["strategy"] == "dense" and not r["retrain"]}
     assert all(r["dense_test_error"] == dense[r["width"]] for r in table)
     # the realised masks zero the weights: a retrained pruned model has exactly `target` nonzero weights
     config = next(c for c in tiny().configs() if c.strategy == "global" and c.retrain and c.width == 8)
@@ -244,7 +247,7 @@ def test_same_seed_same_table_and_dense_models_are_reused(tiny_run, tmp_path, mo
     monkeypatch.setattr(sweeps_run, "train_classifier", counting_train)
     fresh = RunStore(tmp_path / "fresh")
     configs = tiny().configs()
-    # interrupt after 5 runs: the 2 dense models and 3 pruned runs are finished
+    # interrupt after 5 runs: 2 dense models, then (width 4) the budget-matched dense run and 2 pruned runs
     real_point, done = sweeps_run.run_width_point, []
 
     def flaky_point(config, **kw):
@@ -256,11 +259,11 @@ def test_same_seed_same_table_and_dense_models_are_reused(tiny_run, tmp_path, mo
     monkeypatch.setattr(sweeps_run, "run_width_point", flaky_point)
     with pytest.raises(KeyboardInterrupt):
         run_width_sweep(tiny(), fresh, progress=False)
-    assert len(fresh.records()) == 5 and calls.count("dense") == 2
+    assert len(fresh.records()) == 5 and calls.count("dense") == 2 + 1  # 2 dense models, 1 budget-matched
     monkeypatch.setattr(sweeps_run, "run_width_point", real_point)
     again = run_width_sweep(tiny(), fresh, progress=False)
-    assert calls.count("dense") == 2  # no dense model trained twice
-    assert calls.count("retrain") == sum(c.retrain for c in configs)
+    assert calls.count("dense") == 2 + 2  # no dense model trained twice
+    assert calls.count("retrain") == sum(c.retrain and c.strategy != "dense" for c in configs)
     assert without_timing(again) == without_timing(table)  # same seed, same numbers
     other = run_width_sweep(tiny(seeds=(1,)), fresh, progress=False)
     assert without_timing(other) != without_timing(table)[: len(other)]
@@ -352,3 +355,64 @@ def test_named_sweeps():
         sweeps.get_sweep("mnist-fc", "huge")
     with pytest.raises(ValueError, match="sweep must be a WidthSweep"):
         run_width_sweep({"name": "x"}, RunStore("unused"))
+
+
+@pytest.mark.slow
+def test_budget_matched_dense_and_scratch_runs(tmp_path):
+    """The dense model trained R more epochs, and the same mask on fresh weights trained E + R epochs."""
+    sweep = tiny(strategies=("dense", "global", "scratch"), retrain=(True,), widths=(8,))
+    configs = sweep.configs()
+    assert sorted((c.strategy, c.retrain) for c in configs) == [
+        ("dense", False),
+        ("dense", True),
+        ("global", True),
+        ("scratch", True),
+    ]
+    scratch = next(c for c in configs if c.strategy == "scratch")
+    assert scratch.retrain_recipe == RECIPE.replace(epochs=RECIPE.epochs + 1, seed=0)  # the whole budget
+    assert not tiny(strategies=("dense", "scratch"), retrain=(False,)).configs()[-1].strategy == "scratch"
+    calls = []
+    real = sweeps_run.train_classifier
+
+    def spy(model, X, y, recipe, **kw):
+        masks = kw.get("masks")
+        calls.append((recipe.epochs, None if masks is None else sum(int(m.sum()) for m in masks.values())))
+        first = next(model.parameters()).detach().clone()
+        out = real(model, X, y, recipe, **kw)
+        calls[-1] += (first,)
+        return out
+
+    store = RunStore(tmp_path)
+    import unittest.mock as mock
+
+    with mock.patch.object(sweeps_run, "train_classifier", spy):
+        rows = {(r["strategy"], r["retrain"]): r for r in run_width_sweep(sweep, store, progress=False)}
+    dense_first = calls[0][2]
+    # dense (E epochs), budget-matched dense (R more, no mask), global retrain (R, mask), scratch (E + R, mask)
+    assert [c[:2] for c in calls] == [(1, None), (1, None), (1, sweep.target), (2, sweep.target)]
+    assert not torch.equal(calls[3][2], dense_first)  # scratch starts from fresh weights ...
+    assert torch.count_nonzero(calls[3][2]) <= sweep.target  # ... with the mask applied
+    assert rows["dense", True]["test_error"] != rows["dense", False]["test_error"] or (
+        rows["dense", True]["train_loss"] != rows["dense", False]["train_loss"]
+    )
+    assert rows["scratch", True]["kept"] == sweep.target and "pruned_test_error" not in rows["scratch", True]
+    assert "pruned_bnrecal_test_error" not in rows["global", True]  # no BatchNorm in fc2
+
+
+@pytest.mark.slow
+def test_resnet_runs_report_the_pruned_model_with_recalibrated_batchnorm():
+    sweep = tiny(
+        model="resnet20",
+        dataset="mnist32",
+        widths=(2,),
+        base_width=1,
+        strategies=("global",),
+        retrain=(False,),
+        n_train=40,
+        n_test=20,
+        recipe=RECIPE.replace(batch_size=20),
+    )
+    (config,) = sweep.configs()
+    row = run_width_point(config)
+    assert {"pruned_bnrecal_test_error", "pruned_bnrecal_train_error"} <= set(row)
+    assert row["test_error"] == row["pruned_test_error"]  # recalibration is reported, not applied to the run

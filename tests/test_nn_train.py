@@ -119,7 +119,7 @@ def test_recipe_defaults_fields_and_replace():
 @pytest.mark.parametrize(
     "field, value, match",
     [
-        ("optimizer", "adam", "optimizer must be one of sgd"),
+        ("optimizer", "rmsprop", "optimizer must be one of sgd, adam"),
         ("lr", 0.0, "lr \\(learning rate\\) must be a finite number > 0"),
         ("lr", float("inf"), "lr \\(learning rate\\)"),
         ("lr", True, "lr \\(learning rate\\)"),
@@ -223,6 +223,29 @@ def test_masks_keep_pruned_weights_grads_and_momentum_exactly_zero(data):
     for name, mask in m.items():
         w = net.get_parameter(name)
         assert torch.all(w[~mask] == 0) and torch.all(w[mask] != 0)
+
+
+def test_adam_keeps_pruned_weights_and_moments_exactly_zero_and_uses_the_recipe(data):
+    net, m = masked_net()
+    seen = []
+
+    def check(epoch, model, opt):
+        seen.append(opt)
+        for name in m:
+            p = model.get_parameter(name)
+            state = opt.state[p]
+            assert torch.all(state["exp_avg"][~m[name]] == 0) and torch.all(state["exp_avg_sq"][~m[name]] == 0)
+
+    recipe = TrainingRecipe(optimizer="adam", epochs=2, lr=1e-3, momentum=0.8, weight_decay=1e-4, seed=0)
+    before = evaluate(net, data.X_train, data.y_train)["loss"]
+    train_classifier(net, data.X_train, data.y_train, recipe, masks=m, on_epoch_end=check)
+    assert isinstance(seen[0], torch.optim.Adam)
+    group = seen[0].param_groups[0]
+    assert (group["lr"], group["betas"], group["weight_decay"]) == (1e-3, (0.8, 0.999), 1e-4)
+    for name, mask in m.items():
+        w = net.get_parameter(name)
+        assert torch.all(w[~mask] == 0) and torch.all(w[mask] != 0)
+    assert evaluate(net, data.X_train, data.y_train)["loss"] < before  # it trains
 
 
 def test_all_ones_masks_equal_dense_training_bit_for_bit(data):

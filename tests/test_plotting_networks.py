@@ -43,26 +43,47 @@ def synthetic_rows(seeds=(0, 1)):
     return rows
 
 
-def test_summary_mean_and_std_over_seeds():
+def test_summary_mean_and_standard_error_over_seeds():
     summary = width_sweep_summary(synthetic_rows(seeds=(0, 1, 2)))
     assert list(summary) == CURVES
-    for curve, (w, mean, std, n) in summary.items():
+    for curve, (w, mean, se, n) in summary.items():
         assert list(w) == list(WIDTHS) and n == 3
         np.testing.assert_allclose(mean, [value(curve, x, 1) for x in WIDTHS])  # mean of seeds 0, 1, 2
-        np.testing.assert_allclose(std, 0.002 * np.sqrt(2 / 3))  # population std of {0, 2, 4} * 0.001
+        np.testing.assert_allclose(se, 0.002 / np.sqrt(3))  # sample std of {0, 2, 4} * 0.001 is 0.002
     train = width_sweep_summary(synthetic_rows(), "train_error")
     np.testing.assert_allclose(train[("global", True)][1], [value(("global", True), x, 0.5) / 2 for x in WIDTHS])
 
 
-def test_summary_sorts_widths_and_merges_dense_retrain_flag():
+def test_summary_sorts_widths_and_keeps_the_budget_matched_dense_curve_apart():
     rows = synthetic_rows(seeds=(0,))[::-1]  # widths in decreasing order
     rows.append({"strategy": "dense", "retrain": True, "width": 32, "test_error": 0.07, "train_error": 0.0})
     summary = width_sweep_summary(rows)
-    assert ("dense", True) not in summary
-    w, mean, std, n = summary[("dense", False)]
-    assert list(w) == [4, 8, 16, 32] and n == 1
-    np.testing.assert_allclose(mean, [value(("dense", False), x, 0) for x in WIDTHS] + [0.07])
-    np.testing.assert_array_equal(std, 0.0)
+    assert summary[("dense", True)][1].tolist() == [0.07]
+    w, mean, se, n = summary[("dense", False)]
+    assert list(w) == [4, 8, 16] and n == 1
+    np.testing.assert_allclose(mean, [value(("dense", False), x, 0) for x in WIDTHS])
+    np.testing.assert_array_equal(se, 0.0)
+
+
+def test_comparison_with_the_budget_matched_base_model():
+    from pruning_lab.plotting.networks import width_sweep_comparison
+
+    rows = synthetic_rows(seeds=(0, 1, 2))
+    # without budget-matched runs the plain dense model of the base width is the reference
+    plain = width_sweep_comparison(rows, 4)
+    assert plain["reference"][:2] == ("dense", False)
+    w, diff, se, z = plain[("global", True)]
+    np.testing.assert_allclose(diff, [value(("global", True), x, 1) - value(("dense", False), 4, 1) for x in WIDTHS])
+    np.testing.assert_allclose(se, np.sqrt(2) * 0.002 / np.sqrt(3))
+    np.testing.assert_allclose(z, diff / se)
+    for seed in (0, 1, 2):
+        rows.append(dict(strategy="dense", retrain=True, width=4, seed=seed, test_error=0.05 + 0.01 * seed))
+    matched = width_sweep_comparison(rows, 4)
+    assert matched["reference"][:3] == ("dense", True, pytest.approx(0.06))
+    np.testing.assert_allclose(matched[("global", True)][1], [value(("global", True), x, 1) - 0.06 for x in WIDTHS])
+    assert ("dense", False) in matched and ("dense", True) not in matched
+    with pytest.raises(ValueError, match="base_width 5"):
+        width_sweep_comparison(rows, 5)
 
 
 def test_summary_counts_the_fewest_seeds():
@@ -106,7 +127,7 @@ def test_plot_width_sweep_draws_one_line_per_curve_with_the_summary_values():
         np.testing.assert_allclose(line.get_ydata(), 100 * mean)
         assert container.has_yerr  # two seeds: error bars
         assert line.get_linestyle() == ("-" if curve[1] or curve[0] == "dense" else ":")
-    # the base model's line sits at the dense error of width 4, in percent
+    # the base model's line sits at the dense error of width 4, in percent (no budget-matched runs here)
     base = [ln for ln in ax.lines if "small model" in str(ln.get_label())]
     assert len(base) == 1
     np.testing.assert_allclose(base[0].get_ydata(), 100 * summary[("dense", False)][1][0])
@@ -239,8 +260,11 @@ def test_width_sweep_table_lists_the_seed_means_of_every_curve():
     rows.append(dict(strategy="global", retrain=False, width=8, seed=0, test_error=0.123, test_loss=2.0))
     lines = width_sweep_table(rows, "test_error", width_symbol="k").splitlines()
     assert lines[0].split() == ["test_error", "(%)", "k=4", "k=8"]
-    assert lines[1].split() == ["dense", "9.0", "13.0"]  # (0.04 + 0.14) / 2, (0.08 + 0.18) / 2
-    assert lines[2].split() == ["random,", "retrained", "25.0", "25.0"]
-    assert lines[3].split() == ["global,", "not", "retrained", "12.3"] and lines[3][30:38].strip() == ""
+    # (0.04 + 0.14) / 2 ± 0.05, (0.08 + 0.18) / 2 ± 0.05: the standard error of two values 0.1 apart
+    assert lines[1].split() == ["dense", "9.0±5.0", "13.0±5.0"]
+    assert lines[2].split() == ["random,", "retrained", "25.0±5.0", "25.0±5.0"]
+    assert lines[3].split() == ["global,", "not", "retrained", "12.3"] and lines[3][30:43].strip() == ""
     losses = width_sweep_table(rows, "test_loss").splitlines()
-    assert losses[0].startswith("test_loss ") and losses[2].split()[-2:] == ["1.250", "1.250"]
+    assert losses[0].startswith("test_loss ") and losses[2].split()[-2:] == ["1.250±0.000", "1.250±0.000"]
+    one_seed = width_sweep_table([r for r in rows if r["seed"] == 0], "test_error").splitlines()
+    assert one_seed[1].split() == ["dense", "4.0", "8.0"]  # one seed: no ±

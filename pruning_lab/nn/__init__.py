@@ -9,6 +9,7 @@
 - :mod:`pruning_lab.nn.transforms`: batch augmentation (random crop and flip).
 - :mod:`pruning_lab.nn.train`: the frozen ``TrainingRecipe`` and the training and evaluation
   loops (masked training).
+- :mod:`pruning_lab.nn.batchnorm`: BatchNorm statistics re-estimated after pruning, without training.
 - :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
 - :mod:`pruning_lab.nn.sweeps`: width sweeps (train wide, prune to a base model's size, retrain),
   one frozen run configuration per run, every finished run stored.

@@ -13,7 +13,8 @@ SGD with momentum :math:`\\mu`, weight decay :math:`\\lambda` and learning rate
           W \\leftarrow m\\odot(W - \\eta_t b),
 
 so a weight with :math:`m_j = 0` that starts at zero has :math:`g_j = 0`, a
-momentum buffer :math:`b_j = 0` and stays exactly zero.  The masks cost two
+momentum buffer :math:`b_j = 0` and stays exactly zero.  With Adam the same
+two multiplications keep its moment estimates and the weight at zero there.  The masks cost two
 in-place multiplications per masked tensor and step (no forward hooks, no
 extra copy of the weights).  A model pruned through :mod:`torch.nn.utils.prune`
 (for example with :func:`pruning_lab.nn.masks.apply_masks`) also trains with
@@ -50,8 +51,10 @@ __all__ = [
 
 #: Learning-rate schedules of :class:`TrainingRecipe` (see :func:`learning_rate`).
 LR_SCHEDULES = ("constant", "cosine")
-#: Optimizers of :class:`TrainingRecipe`: ``"sgd"`` is ``torch.optim.SGD`` with momentum and weight decay.
-OPTIMIZERS = ("sgd",)
+#: Optimizers of :class:`TrainingRecipe`: ``"sgd"`` is ``torch.optim.SGD`` with momentum and weight decay;
+#: ``"adam"`` is ``torch.optim.Adam`` with :math:`\beta_1` = ``momentum``, :math:`\beta_2 = 0.999` and
+#: L2 weight decay.
+OPTIMIZERS = ("sgd", "adam")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +75,8 @@ class TrainingRecipe:
     Attributes
     ----------
     optimizer : str
-        One of :data:`OPTIMIZERS`: ``"sgd"`` (minibatch SGD with momentum, ``torch.optim.SGD``).
+        One of :data:`OPTIMIZERS`: ``"sgd"`` (minibatch SGD with momentum, ``torch.optim.SGD``) or
+        ``"adam"`` (``torch.optim.Adam``, the optimizer of Chang, Li, Oymak & Thrampoulidis, 2021).
     lr : float
         Peak learning rate :math:`\eta > 0`.
     lr_schedule : str
@@ -83,9 +87,10 @@ class TrainingRecipe:
     batch_size : int
         Minibatch size (the last minibatch of an epoch may be smaller).
     momentum : float
-        SGD momentum :math:`\mu\in[0, 1)`.
+        SGD momentum :math:`\mu\in[0, 1)`; for Adam its :math:`\beta_1`.
     weight_decay : float
-        :math:`\lambda \ge 0` (L2 penalty :math:`\tfrac{\lambda}{2}\|W\|^2` of torch's SGD).
+        :math:`\lambda \ge 0` (L2 penalty :math:`\tfrac{\lambda}{2}\|W\|^2`, added to the gradient by
+        torch's SGD and Adam).
     seed : int
         Seed of the minibatch order (and of a data augmentation's own generator), ``>= 0``.
 
@@ -234,6 +239,10 @@ def _torch_device(device):
 
 def _optimizer(model, recipe):
     """The ``torch.optim`` optimizer of ``recipe.optimizer`` over the model's parameters."""
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(
+            model.parameters(), lr=recipe.lr, betas=(recipe.momentum, 0.999), weight_decay=recipe.weight_decay
+        )
     return torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
 
 
@@ -310,7 +319,7 @@ def train_classifier(
     on_epoch_end : callable, optional
         ``on_epoch_end(epoch, model, optimizer)`` called after epoch
         ``1, ..., epochs`` (for snapshots; the model is then in training mode,
-        ``optimizer`` is the ``torch.optim.SGD`` with its momentum buffers).
+        ``optimizer`` is the ``torch.optim`` optimizer with its state).
 
     Returns
     -------

@@ -32,7 +32,7 @@ from .lottery import (
     plot_lottery_phase,
     plot_lottery_rates,
 )
-from .networks import plot_imp, plot_width_sweep, width_sweep_summary, width_sweep_table
+from .networks import plot_imp, plot_width_sweep, width_sweep_comparison, width_sweep_summary, width_sweep_table
 from .sensing import (
     SENSING_COLORS,
     plot_column_profiles,
@@ -103,6 +103,7 @@ __all__ = [
     "plot_width_sweep",
     "strategy_color",
     "use_house_style",
+    "width_sweep_comparison",
     "width_sweep_summary",
     "width_sweep_table",
 ]

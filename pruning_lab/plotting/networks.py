@@ -15,23 +15,36 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .style import STRATEGY_COLORS, axes_or_new
 
-__all__ = ["plot_imp", "plot_width_sweep", "width_sweep_summary", "width_sweep_table"]
+__all__ = ["plot_imp", "plot_width_sweep", "width_sweep_comparison", "width_sweep_summary", "width_sweep_table"]
 
 _LABELS = {
     "dense": "dense, trained at this width",
     "global": "global magnitude",
     "layerwise": "layer-wise magnitude",
     "random": "random",
+    "scratch": "global mask, re-initialised, trained from scratch",
 }
 
 
+def _curve_name(strategy, retrain):
+    """Name of a curve in tables and legends."""
+    if strategy == "dense":
+        return "dense, budget-matched" if retrain else "dense"
+    if strategy == "scratch":
+        return "scratch (same mask)"
+    return f"{strategy}, {'retrained' if retrain else 'not retrained'}"
+
+
 def width_sweep_summary(rows, metric: str = "test_error") -> dict:
-    r"""Mean and standard deviation over seeds of ``metric`` for each (strategy, retrain) curve of a width sweep.
+    r"""Mean and standard error over seeds of ``metric`` for each (strategy, retrain) curve of a width sweep.
 
     For a curve :math:`c` and width :math:`h` with values :math:`e_1,\dots,e_m` of
     ``metric`` (one per seed), the mean is :math:`\bar e=\frac1m\sum_i e_i` and the
-    standard deviation :math:`\big(\frac1m\sum_i(e_i-\bar e)^2\big)^{1/2}` (numpy's
-    ``std``, zero for one seed).  Used by the chapter :doc:`/book/pruning_mnist`.
+    standard error :math:`\mathrm{se}=s/\sqrt m` with the sample standard deviation
+    :math:`s=\big(\frac1{m-1}\sum_i(e_i-\bar e)^2\big)^{1/2}` (zero for one seed: then
+    there is no error bar).  ``("dense", True)`` is the budget-matched dense model (trained
+    as many more epochs as the pruned models are retrained), a curve of its own.  Used by
+    the chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
 
     Parameters
     ----------
@@ -45,9 +58,9 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
     Returns
     -------
     dict
-        ``{(strategy, retrain): (widths, mean, std, n_seeds)}`` in order of first
+        ``{(strategy, retrain): (widths, mean, se, n_seeds)}`` in order of first
         appearance, with arrays sorted by width and ``n_seeds`` the smallest number
-        of seeds of any width; the dense curve has ``retrain=False``.
+        of seeds of any width.
     """
     if isinstance(rows, dict) or not hasattr(rows, "__iter__"):
         raise ValueError(f"rows must be a list of records of a width sweep, got {type(rows).__name__}")
@@ -62,7 +75,7 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
             raise ValueError(f"rows[{i}] lacks the keys {sorted(missing)}; expected records of a width sweep")
 
     def curve(r):
-        return r["strategy"], bool(r["retrain"]) and r["strategy"] != "dense"
+        return r["strategy"], bool(r["retrain"])
 
     out = {}
     for key in dict.fromkeys(curve(r) for r in rows):
@@ -72,9 +85,46 @@ def width_sweep_summary(rows, metric: str = "test_error") -> dict:
         out[key] = (
             widths,
             np.array([v.mean() for v in vals]),
-            np.array([v.std() for v in vals]),
+            np.array([v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0 for v in vals]),
             min(v.size for v in vals),
         )
+    return out
+
+
+def width_sweep_comparison(rows, base_width: int, *, metric: str = "test_error", reference=("dense", True)) -> dict:
+    r"""Each curve of a width sweep minus the reference model of width ``base_width``, with its standard error.
+
+    For a curve :math:`c` at width :math:`h` the difference is
+    :math:`d = \bar e_c(h) - \bar e_{\mathrm{ref}}(h_0)` and its standard error
+    :math:`\sqrt{\mathrm{se}_c^2 + \mathrm{se}_{\mathrm{ref}}^2}` (the runs of different widths
+    are independent, so the errors add in quadrature); :math:`z = d/\mathrm{se}`.  The book calls
+    a difference significant when :math:`|z| > 2`.  The default reference is the budget-matched
+    dense model of the base width, ``("dense", True)``, or the plain dense model when the rows
+    have no budget-matched runs.  Used by the chapters :doc:`/book/pruning_mnist` and
+    :doc:`/book/resnet_cifar`.
+
+    Returns
+    -------
+    dict
+        ``{(strategy, retrain): (widths, difference, se, z)}`` for every curve except the
+        reference itself, plus the key ``"reference"``: ``(strategy, retrain, mean, se, n_seeds)``.
+    """
+    summary = width_sweep_summary(rows, metric)
+    ref = tuple(reference)
+    if ref not in summary and ref == ("dense", True):
+        ref = ("dense", False)
+    if ref not in summary or int(base_width) not in summary[ref][0]:
+        raise ValueError(f"base_width {base_width} is not a width of the reference curve {ref} in rows")
+    w0, m0, se0, n0 = summary[ref]
+    i = list(w0).index(int(base_width))
+    out = {"reference": (*ref, float(m0[i]), float(se0[i]), n0)}
+    for key, (w, mean, se, _) in summary.items():
+        if key == ref:
+            continue
+        diff, err = mean - m0[i], np.sqrt(se**2 + se0[i] ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(err > 0, diff / np.where(err > 0, err, 1.0), np.nan)
+        out[key] = (w, diff, err, z)
     return out
 
 
@@ -82,21 +132,29 @@ def width_sweep_table(rows, metric: str = "test_error", *, width_symbol: str = "
     r"""The curves of a width sweep as a text table: one line per (strategy, retrained), one column per width.
 
     Values are the seed means of :func:`width_sweep_summary`, in percent (one decimal) for the
-    error metrics and as they are (three decimals) for the losses; a blank cell is a width the
-    curve does not have.  ``width_symbol`` names the width in the header (``"h"`` for hidden
-    units, ``"k"`` for the ResNet width).  Used by the network chapters to print the numbers
-    behind their figures.
+    error metrics and as they are (three decimals) for the losses, followed by ``±`` and the
+    standard error when a curve has several seeds at every width; a blank cell is a width the curve does not
+    have.  ``width_symbol`` names the width in the header (``"h"`` for hidden units, ``"k"`` for
+    the ResNet width).  Used by the network chapters to print the numbers behind their figures.
     """
     summary = width_sweep_summary(rows, metric)
     widths = sorted({int(w) for ws, _, _, _ in summary.values() for w in ws})
     percent = metric.endswith("error")
+    seeds = max(n for *_, n in summary.values())
+    cell = 13 if seeds > 1 else 8
     unit = " (%)" if percent else ""
-    lines = [f"{metric}{unit}".ljust(30) + "".join(f"{width_symbol}={w:<6d}" for w in widths)]
-    for (strategy, retrain), (w, mean, _, _) in summary.items():
-        name = strategy if strategy == "dense" else f"{strategy}, {'retrained' if retrain else 'not retrained'}"
-        cells = {int(a): (f"{100 * m:<8.1f}" if percent else f"{m:<8.3f}") for a, m in zip(w, mean)}
-        lines.append(name.ljust(30) + "".join(cells.get(a, " " * 8) for a in widths))
-    return "\n".join(lines)
+
+    def fmt(m, se, n):
+        text = f"{100 * m:.1f}" if percent else f"{m:.3f}"
+        if n > 1:
+            text += f"±{100 * se:.1f}" if percent else f"±{se:.3f}"
+        return text.ljust(cell)
+
+    lines = [f"{metric}{unit}".ljust(30) + "".join(f"{width_symbol}={w}".ljust(cell) for w in widths)]
+    for (strategy, retrain), (w, mean, se, n) in summary.items():
+        cells = {int(a): fmt(m, e, n) for a, m, e in zip(w, mean, se)}
+        lines.append(_curve_name(strategy, retrain).ljust(30) + "".join(cells.get(a, " " * cell) for a in widths))
+    return "\n".join(lines).rstrip()
 
 
 def plot_width_sweep(
@@ -116,10 +174,12 @@ def plot_width_sweep(
     ``base_width``, :math:`s = \#\{\text{weights of the width-}h_0\text{ model}\}`, so its
     sparsity is :math:`1 - s/N_h` (Chang, Li, Oymak & Thrampoulidis, 2021, Figs. 1, 5, 6).  Drawn:
     solid lines, retrained after pruning; dotted with open markers, pruned without retraining;
-    black, the dense model of each width; a horizontal dashed line at the error of the dense model
-    of width ``base_width``.  Error bars are the standard deviation over seeds when there are
-    several (:func:`width_sweep_summary`).  The x axis is logarithmic.  Used by the chapter
-    :doc:`/book/pruning_mnist`.
+    black, the dense model of each width (dashed: budget-matched, trained as many more epochs as
+    the pruned models are retrained); a horizontal dashed line with a band of :math:`\pm 2` standard
+    errors at the error of the small model of width ``base_width``, budget-matched when the rows
+    have it.  Error bars are standard errors over seeds when there are several
+    (:func:`width_sweep_summary`).  The x axis is logarithmic.  Used by the chapters
+    :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
 
     Parameters
     ----------
@@ -146,31 +206,37 @@ def plot_width_sweep(
     """
     summary = width_sweep_summary(rows, metric)
     if curves is not None:
-        wanted = [(str(s), bool(r) and s != "dense") for s, r in curves]
+        wanted = [(str(s), bool(r)) for s, r in curves]
         unknown = [c for c in wanted if c not in summary]
         if unknown:
             raise ValueError(f"curves {unknown} are not in rows; expected some of {list(summary)}")
         summary = {c: summary[c] for c in wanted}
+    full = width_sweep_summary(rows, metric)
     base = None
     if base_width is not None:
-        dense = width_sweep_summary(rows, metric).get(("dense", False))
+        ref = ("dense", True) if ("dense", True) in full else ("dense", False)
+        dense = full.get(ref)
         if dense is None or int(base_width) not in dense[0]:
             have = [] if dense is None else dense[0].tolist()
             raise ValueError(f"base_width {base_width} is not a width of the dense runs in rows ({have})")
-        base = dense[1][list(dense[0]).index(int(base_width))]
+        i = list(dense[0]).index(int(base_width))
+        base = (dense[1][i], dense[2][i], ref[1])
     ax = axes_or_new(ax)
     scale = 100.0 if percent else 1.0
-    for (strategy, retrain), (w, mean, std, n) in summary.items():
+    for (strategy, retrain), (w, mean, se, n) in summary.items():
         color = STRATEGY_COLORS.get(strategy, "#555555")
         if strategy == "dense":
-            label, style = _LABELS["dense"], "-"
+            label = "dense, budget-matched" if retrain else _LABELS["dense"]
+            style = "--" if retrain else "-"
+        elif strategy == "scratch":
+            label, style = _LABELS["scratch"], "-."
         else:
             label = f"{_LABELS.get(strategy, strategy)}, " + ("retrained" if retrain else "not retrained")
             style = "-" if retrain else ":"
         ax.errorbar(
             w,
             scale * mean,
-            yerr=scale * std if n > 1 else None,
+            yerr=scale * se if n > 1 else None,
             fmt=style,
             marker="o",
             color=color,
@@ -179,13 +245,17 @@ def plot_width_sweep(
             markerfacecolor="white" if not retrain and strategy != "dense" else color,
         )
     if base is not None:
+        mean, se, matched = base
+        what = "trained as long as pruned + retrained" if matched else "trained directly"
         ax.axhline(
-            scale * base,
+            scale * mean,
             color="0.3",
             linestyle="--",
             linewidth=1,
-            label=f"small model (width {int(base_width)}) trained directly",
+            label=f"small model (width {int(base_width)}), {what}",
         )
+        if se > 0:
+            ax.axhspan(scale * (mean - 2 * se), scale * (mean + 2 * se), color="0.5", alpha=0.15, linewidth=0)
     ax.set_xscale("log", base=2)
     widths = sorted({int(x) for w, _, _, _ in summary.values() for x in w})
     ax.set_xticks(widths, [str(x) for x in widths])

@@ -32,6 +32,7 @@ STRATEGY_COLORS = {
     "small": "#ff7f0e",
     "global": "#1f77b4",
     "layerwise": "#17becf",
+    "scratch": "#8c564b",
 }
 
 #: How each strategy is named in legends.
@@ -45,6 +46,7 @@ STRATEGY_LABELS = {
     "small": "small model on oracle features",
     "global": "global magnitude",
     "layerwise": "layer-wise magnitude",
+    "scratch": "same mask, trained from scratch",
 }
 
 #: Matplotlib rcParams of the house style.

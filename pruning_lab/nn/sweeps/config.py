@@ -26,13 +26,17 @@ from ..train import TrainingRecipe
 
 __all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "DenseModelKey", "WidthRunConfig", "WidthSweep", "get_sweep"]
 
-#: The strategies of a width sweep, ``"dense"`` (the dense model itself) and the pruning strategies of
-#: :data:`pruning_lab.nn.masks.STRATEGIES`.
-STRATEGIES = ("dense", *_masks.STRATEGIES)
+#: The strategies of a width sweep: ``"dense"`` (the dense model itself; retrained, it is trained
+#: ``retrain_epochs`` more epochs without a mask, the budget-matched baseline), the pruning strategies of
+#: :data:`pruning_lab.nn.masks.STRATEGIES`, and ``"scratch"`` (the global-magnitude mask on a fresh random
+#: initialisation, trained from scratch for ``epochs + retrain_epochs``: the control of Liu et al., 2019).
+STRATEGIES = ("dense", *_masks.STRATEGIES, "scratch")
 #: The data sets of the width sweeps, with the input shape the models get from them.
 DATASETS = {
     "mnist": {"in_features": 784, "in_channels": 1, "image": False},
     "mnist32": {"in_features": 3072, "in_channels": 3, "image": True},
+    "fashion": {"in_features": 784, "in_channels": 1, "image": False},
+    "fashion32": {"in_features": 3072, "in_channels": 3, "image": True},
     "cifar10": {"in_features": 3072, "in_channels": 3, "image": True},
 }
 _SWEEP_RECIPE = TrainingRecipe(epochs=20, lr=0.05, lr_schedule="cosine")  # the default of WidthSweep.recipe
@@ -131,6 +135,8 @@ class WidthRunConfig:
         check_int(self.retrain_epochs, "retrain_epochs", 0)
         if not isinstance(self.retrain, bool):
             raise ValueError(f"retrain must be True or False, got {self.retrain!r}")
+        if self.strategy == "scratch" and not self.retrain:
+            raise ValueError("strategy 'scratch' (trained from scratch with the pruned mask) needs retrain=True")
         _ = self.recipe  # making the recipe checks the training fields (ValueError naming the field)
 
     @property
@@ -149,7 +155,13 @@ class WidthRunConfig:
 
     @property
     def retrain_recipe(self) -> TrainingRecipe:
-        """The retraining recipe, :attr:`recipe` with ``retrain_epochs`` epochs."""
+        """The retraining recipe: :attr:`recipe` with ``retrain_epochs`` epochs.
+
+        For ``strategy="scratch"`` it is the recipe of training from scratch,
+        ``epochs + retrain_epochs`` epochs (the total budget of prune and retrain).
+        """
+        if self.strategy == "scratch":
+            return self.recipe.replace(epochs=self.epochs + self.retrain_epochs)
         return self.recipe.replace(epochs=self.retrain_epochs)
 
     def build_model(self) -> torch.nn.Module:
@@ -178,16 +190,19 @@ class WidthSweep:
     model : str
         A model of :data:`pruning_lab.nn.models.MODELS` (``"fc2"``, ``"lenet300100"``, ``"resnet20"``).
     dataset : str
-        ``"mnist"`` (784 pixels), ``"mnist32"`` (the 3x32x32 stand-in) or ``"cifar10"``.
+        ``"mnist"`` (784 pixels), ``"fashion"`` (Fashion-MNIST, 784 pixels), ``"mnist32"`` and
+        ``"fashion32"`` (3x32x32 versions, stand-ins for CIFAR-10) or ``"cifar10"``.
     widths : tuple of int
         Widths of the dense models.
     base_width : int
         Width of the base model whose prunable-weight count is the pruning target :math:`s`.
     strategies : tuple of str
         Among :data:`STRATEGIES`: ``"dense"`` (the dense model itself), ``"global"``, ``"layerwise"``,
-        ``"random"``.
+        ``"random"``, ``"scratch"`` (global-magnitude mask, re-initialised, trained from scratch).
     retrain : tuple of bool
-        Evaluate the pruned models without (``False``) and/or with (``True``) retraining.
+        Evaluate the pruned models without (``False``) and/or with (``True``) retraining; with
+        ``True`` the dense models are also trained ``retrain_epochs`` more epochs (the
+        budget-matched dense baseline).
     seeds : tuple of int
         Seeds of initialisation, minibatch order and random masks (one run per seed).
     recipe : pruning_lab.nn.train.TrainingRecipe
@@ -245,7 +260,9 @@ class WidthSweep:
         _one_of(self.model, "model", tuple(MODELS))
         _one_of(self.dataset, "dataset", tuple(DATASETS))
         if MODELS[self.model].image_input and not DATASETS[self.dataset]["image"]:
-            raise ValueError(f"{self.model} needs image data: use dataset 'mnist32' or 'cifar10', not {self.dataset!r}")
+            raise ValueError(
+                f"{self.model} needs image data: use dataset 'mnist32', 'fashion32' or 'cifar10', not {self.dataset!r}"
+            )
         if not isinstance(self.augment, bool):
             raise ValueError(f"augment must be True or False, got {self.augment!r}")
         if self.augment and not DATASETS[self.dataset]["image"]:
@@ -296,10 +313,14 @@ class WidthSweep:
     def configs(self) -> list:
         """One :class:`WidthRunConfig` per width x strategy x retrain x seed.
 
-        ``"dense"`` gives one configuration per (width, seed) (no retraining);
-        the pruning strategies are expanded only for widths whose model has at
-        least :attr:`target` prunable weights.  Configurations without
-        retraining carry ``retrain_epochs = 0``.
+        ``"dense"`` with ``retrain=True`` is the dense model trained
+        ``retrain_epochs`` more epochs, so it has had the same training budget as
+        a pruned and retrained model (the budget-matched baseline);
+        ``"scratch"`` exists only retrained (``retrain=True``) and needs
+        ``True`` in :attr:`retrain`.  The pruning strategies (and
+        ``"scratch"``) are expanded only for widths whose model has at least
+        :attr:`target` prunable weights.  Configurations without retraining
+        carry ``retrain_epochs = 0``.
         """
         r = self.recipe
         common = dict(
@@ -327,7 +348,7 @@ class WidthSweep:
             for strategy in self.strategies:
                 if strategy != "dense" and not prunable:
                     continue
-                for retrain in (False,) if strategy == "dense" else self.retrain:
+                for retrain in self._retrain_options(strategy):
                     for seed in self.seeds:
                         out.append(
                             WidthRunConfig(
@@ -340,6 +361,14 @@ class WidthSweep:
                             )
                         )
         return out
+
+    def _retrain_options(self, strategy):
+        """The ``retrain`` values of a strategy's runs: scratch only retrained, dense always plain too."""
+        if strategy == "scratch":
+            return (True,) if True in self.retrain else ()
+        if strategy == "dense":
+            return (False, True) if True in self.retrain else (False,)
+        return self.retrain
 
     def dense_trainings(self) -> int:
         """Number of dense models the sweep trains (one per width and seed)."""

@@ -12,6 +12,7 @@ command line (:mod:`pruning_lab.cli`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import time
 
@@ -21,6 +22,8 @@ import torch
 from ... import data as _data
 from ...runs import RunStore, atomic_write, canonical_config, run_sweep
 from .. import masks as _masks
+from ..batchnorm import has_batchnorm, recalibrate_batchnorm
+from ..imp import reinitialize
 from ..models import count_parameters
 from ..train import evaluate, train_classifier, zero_pruned_weights
 from ..transforms import random_crop_flip
@@ -42,6 +45,10 @@ def _dataset(name, data_dir, n_train, n_test):
         ds = _data.load_mnist()
     elif name == "mnist32":
         ds = _data.load_mnist32()
+    elif name == "fashion":
+        ds = _data.load_fashion_mnist()
+    elif name == "fashion32":
+        ds = _data.load_fashion_mnist32()
     else:
         ds = _data.load_cifar10(data_dir)
     train, test = _subset(ds.y_train, n_train), _subset(ds.y_test, n_test)
@@ -88,17 +95,57 @@ def _metrics(model, X, y, Xt, yt, prefix=""):
     }
 
 
+def _scratch_seed(seed):
+    """Seed of the fresh initialisation of a ``"scratch"`` run (differs from the dense model's ``seed``)."""
+    return int(np.random.SeedSequence([int(seed), 3]).generate_state(1)[0])
+
+
+def _pruned_run(config, model, X, y, Xt, yt):
+    """Results of a pruned (or scratch) run from the trained dense ``model`` (modified in place)."""
+    strategy = "global" if config.strategy == "scratch" else config.strategy
+    masks = _masks.strategy_masks(model, strategy, keep=config.target, seed=config.seed)
+    zero_pruned_weights(model, masks)
+    out = {"kept": _masks.count_kept(masks)[1]}
+    if config.strategy == "scratch":  # same mask, fresh weights, trained for the whole budget
+        fresh = reinitialize(model, _scratch_seed(config.seed)).to(config.device)
+        zero_pruned_weights(fresh, masks)
+        _train(fresh, X, y, config, config.retrain_recipe, masks=masks)
+        return {**out, **_metrics(fresh, X, y, Xt, yt)}
+    out.update(_metrics(model, X, y, Xt, yt, "pruned_"))
+    if has_batchnorm(model):  # the pruned model with its BatchNorm statistics re-estimated, nothing trained
+        recal = recalibrate_batchnorm(copy.deepcopy(model), X)
+        out.update(_metrics(recal, X, y, Xt, yt, "pruned_bnrecal_"))
+    if config.retrain and config.retrain_epochs > 0:
+        _train(model, X, y, config, config.retrain_recipe, masks=masks)
+        out.update(_metrics(model, X, y, Xt, yt))
+    else:
+        out.update({k.removeprefix("pruned_"): out[k] for k in _METRIC_KEYS})
+    return out
+
+
+_METRIC_KEYS = ("pruned_train_error", "pruned_train_loss", "pruned_test_error", "pruned_test_loss")
+
+
 def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dict:
     """One run of a width sweep: train (or load) the dense model, prune to the target, retrain, evaluate.
 
-    For ``strategy="dense"`` the dense model itself is evaluated.  Otherwise
-    its prunable weights are pruned to exactly ``config.target`` kept
-    (:func:`pruning_lab.nn.masks.strategy_masks` with ``keep=config.target``
-    and ``seed=config.seed``), the pruned model is evaluated (``pruned_*``
-    keys), and with ``retrain`` it is trained again by
+    For ``strategy="dense"`` the dense model itself is evaluated; with
+    ``retrain`` it is first trained ``retrain_epochs`` more epochs by
+    ``config.retrain_recipe`` without a mask (the budget-matched baseline).
+    Otherwise its prunable weights are pruned to exactly ``config.target``
+    kept (:func:`pruning_lab.nn.masks.strategy_masks` with
+    ``keep=config.target`` and ``seed=config.seed``), the pruned model is
+    evaluated (``pruned_*`` keys; for a model with BatchNorm also
+    ``pruned_bnrecal_*``, the pruned model after
+    :func:`pruning_lab.nn.batchnorm.recalibrate_batchnorm` on the training
+    inputs, nothing trained), and with ``retrain`` it is trained again by
     ``config.retrain_recipe`` with the masks in force
     (``train_classifier(..., masks=...)``, starting from the pruned dense
-    weights) and evaluated once more.
+    weights) and evaluated once more.  ``strategy="scratch"`` takes the
+    global-magnitude mask of the trained dense model, puts it on a fresh
+    random initialisation (:func:`pruning_lab.nn.imp.reinitialize`, a seed
+    derived from ``config.seed``) and trains that for ``epochs +
+    retrain_epochs`` epochs with the mask in force (Liu et al., 2019).
 
     Parameters
     ----------
@@ -131,17 +178,13 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
     out = {"dense_train_error": dense["train_error"], "dense_test_error": dense["test_error"]}
     total = count_parameters(model, prunable_only=True)
     if config.strategy == "dense":
-        out.update(dense, kept=total)
-    else:
-        masks = _masks.strategy_masks(model, config.strategy, keep=config.target, seed=config.seed)
-        zero_pruned_weights(model, masks)
-        pruned = _metrics(model, X, y, Xt, yt, "pruned_")
-        out.update(pruned, kept=_masks.count_kept(masks)[1])
-        if config.retrain and config.retrain_epochs > 0:
-            _train(model, X, y, config, config.retrain_recipe, masks=masks)
-            out.update(_metrics(model, X, y, Xt, yt))
+        if config.retrain and config.retrain_epochs > 0:  # the budget-matched dense model: R more epochs, no mask
+            _train(model, X, y, config, config.retrain_recipe)
+            out.update(_metrics(model, X, y, Xt, yt), kept=total)
         else:
-            out.update({k.removeprefix("pruned_"): v for k, v in pruned.items()})
+            out.update(dense, kept=total)
+    else:
+        out.update(_pruned_run(config, model, X, y, Xt, yt))
     out.update(
         total=total,
         sparsity=1.0 - out["kept"] / total,
