@@ -4,9 +4,11 @@
 
     python -m pruning_lab list
     python -m pruning_lab sweep NAME [--scale book|full] [--store DIR] [--jobs N] [--device cpu|cuda]
-                                     [--data-dir DIR] [--seeds S ...] [--no-progress]
+                                     [--data-dir DIR] [--seeds S ...] [--no-progress] [--fast]
                                      [--widths W ...] [--base-width W] [--n-train N] [--n-test N]
                                      [--epochs E] [--retrain-epochs E] [--lr LR] [--batch-size B]
+    python -m pruning_lab imp NAME [--scale book] [--store DIR] [--jobs N] [--seeds S ...]
+                                   [--rewind-epochs K ...] [--rounds T] [--no-progress] [--fast]
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
@@ -14,7 +16,13 @@ sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
 Chang, Li, Oymak & Thrampoulidis 2021, chapters :doc:`/book/pruning_mnist` and
 :doc:`/book/resnet_cifar`), storing every finished run in ``--store`` (a
 :class:`pruning_lab.runs.RunStore`): running the same command again computes
-only what is missing.  The override options change the named sweep (for quick
+only what is missing.  ``imp`` does the same for the named iterative
+magnitude pruning experiments of :data:`pruning_lab.nn.sweeps.IMP_EXPERIMENTS`
+(:func:`pruning_lab.nn.sweeps.run_imp_experiment`).  Unless ``--fast`` is given, torch is first set up by
+:func:`pruning_lab.nn.reproducible.use_reproducible_cpu` (one thread per
+process, the same numbers on every x86-64 CPU), as in the book's committed
+results; with ``--jobs`` above 1 the worker processes inherit its environment
+variables.  The override options change the named sweep (for quick
 trials): ``--epochs``, ``--lr`` and ``--batch-size`` change its
 :class:`pruning_lab.nn.train.TrainingRecipe`, the others the
 :class:`pruning_lab.nn.sweeps.WidthSweep` itself.  Errors in the request
@@ -50,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-dir", default=None, help="CIFAR-10 directory (or set PRUNING_LAB_CIFAR10)")
     sweep.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the sweep's)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--fast",
+        action="store_true",
+        help="let torch pick this CPU's fastest kernels (default: the bit-for-bit reproducible set-up of "
+        "pruning_lab.nn.reproducible, in which the book's results were computed)",
+    )
     sweep.add_argument("--widths", type=int, nargs="+", default=None, help="override: widths")
     sweep.add_argument("--base-width", type=int, default=None, help="override: base width (pruning target)")
     sweep.add_argument("--n-train", type=int, default=None, help="override: training examples used")
@@ -58,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--retrain-epochs", type=int, default=None, help="override: epochs of retraining")
     sweep.add_argument("--lr", type=float, default=None, help="override: peak learning rate (recipe)")
     sweep.add_argument("--batch-size", type=int, default=None, help="override: minibatch size (recipe)")
+
+    imp = commands.add_parser("imp", help="run a named IMP experiment (skipping finished runs)")
+    imp.add_argument("name", help="name of the IMP experiment (see 'list')")
+    imp.add_argument("--scale", default="book", help="scale of the experiment (default book)")
+    imp.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
+    imp.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per CPU)")
+    imp.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
+    imp.add_argument("--rewind-epochs", type=int, nargs="+", default=None, help="override: rewind epochs")
+    imp.add_argument("--rounds", type=int, default=None, help="override: pruning rounds")
+    imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    imp.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
 
     table = commands.add_parser("table", help="print (or write as CSV) the finished runs of a sweep")
     table.add_argument("name", help="name of the sweep")
@@ -68,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list(out) -> None:
-    from .nn.sweeps import SWEEPS
+    from .nn.sweeps import IMP_EXPERIMENTS, SWEEPS
 
     print(
         f"{'name':<18} {'scale':<5} {'model':<9} {'data':<8} {'widths':<34} {'base':>4} {'target':>7} "
@@ -84,6 +109,40 @@ def _list(out) -> None:
                 f"{s.recipe.epochs:>3}+{s.retrain_epochs:<2}",
                 file=out,
             )
+    print(f"\nIMP experiments ('imp NAME'):\n{'name':<18} {'scale':<5} {'model':<12} {'data':<8} rounds", file=out)
+    for name, scales in IMP_EXPERIMENTS.items():
+        for scale, e in scales.items():
+            print(
+                f"{name:<18} {scale:<5} {e.model:<12} {e.dataset:<8} {e.rounds} x {e.prune_fraction:.0%}, "
+                f"rewind to {', '.join(map(str, e.rewind_epochs))}, seeds {', '.join(map(str, e.seeds))}",
+                file=out,
+            )
+
+
+def _imp(args, out) -> None:
+    if not args.fast:
+        from .nn.reproducible import use_reproducible_cpu
+
+        use_reproducible_cpu()
+    from .nn.sweeps import get_imp_experiment, run_imp_experiment
+    from .runs import RunStore
+
+    changes = {
+        k: v
+        for k, v in (("seeds", args.seeds), ("rewind_epochs", args.rewind_epochs), ("rounds", args.rounds))
+        if v is not None
+    }
+    try:
+        experiment = get_imp_experiment(args.name, args.scale).replace(**changes)
+        store = RunStore(args.store)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    if not (args.jobs == -1 or args.jobs >= 1):
+        raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
+    todo = [c for c in experiment.configs() if not store.has(c)]
+    print(f"{experiment.name} ({experiment.scale}): {len(experiment.configs())} runs, {len(todo)} to compute", file=out)
+    table = run_imp_experiment(experiment, store, n_jobs=args.jobs, progress=not args.no_progress)
+    print(f"done: {len(table)} runs in {args.store}", file=out)
 
 
 def _overridden(sweep, args):
@@ -108,6 +167,10 @@ def _overridden(sweep, args):
 
 
 def _sweep(args, out) -> None:
+    if not args.fast:  # before torch starts: the environment of the reproducible kernels
+        from .nn.reproducible import use_reproducible_cpu
+
+        use_reproducible_cpu()
     import torch
 
     from .data import find_cifar10
@@ -193,7 +256,7 @@ def main(argv=None) -> int:
     except SystemExit as exit_:  # argparse has printed its message
         return int(exit_.code or 0)
     try:
-        {"list": lambda a, o: _list(o), "sweep": _sweep, "table": _table}[args.command](args, sys.stdout)
+        {"list": lambda a, o: _list(o), "sweep": _sweep, "imp": _imp, "table": _table}[args.command](args, sys.stdout)
     except _UsageError as err:
         print(f"pruning-lab {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -149,6 +149,7 @@ def test_the_recipe_drives_every_round_and_is_recorded():
         weight_decay=5e-4,
         seed=3,
         reinit=False,
+        random_control=False,
     )
     # round 1 = the rewound network trained with the masks by the recipe with epochs - k epochs and seed + 1
     net = tiny(3)
@@ -223,3 +224,25 @@ def test_imp_on_real_mnist_keeps_lenet_300_100_accurate(mnist):
     res = iterative_magnitude_pruning(MLP(784, [300, 100], 10), digits, recipe, rounds=2, prune_fraction=0.5)
     assert res.kept_fraction[-1] == pytest.approx(0.25, abs=1e-5)
     assert np.all(res.test_accuracy > 0.85)  # a quarter of the weights still classify digits well
+
+
+def test_random_control_keeps_each_layers_count_and_trains_from_the_rewind_point():
+    res = iterative_magnitude_pruning(tiny(5), DATA, RECIPE, rounds=2, random_control=True)
+    assert np.isnan(res.random_test_error[0]) and res.random_test_error.shape == (3,)
+    assert np.all((res.random_test_error[1:] >= 0) & (res.random_test_error[1:] <= 1))
+    assert res.reinit_test_error is None and res.config["random_control"] is True
+    # the control of round 1 recomputed: a random mask of the same per-layer counts on theta_0, same recipe
+    from pruning_lab.nn.imp import _random_like
+
+    masks = _random_like(res.masks[1], res_seed := int(np.random.SeedSequence([3, 2]).generate_state(3)[1]) + 1)
+    assert {n: int(m.sum()) for n, m in masks.items()} == {n: int(m.sum()) for n, m in res.masks[1].items()}
+    assert any(not torch.equal(masks[n], res.masks[1][n]) for n in masks)  # not the magnitude mask
+    net = tiny(5)
+    net.load_state_dict(res.rewind_state)
+    train_classifier(net, DATA.X_train, DATA.y_train, RECIPE.replace(seed=4), masks=masks)
+    from pruning_lab.nn.train import evaluate
+
+    assert evaluate(net, DATA.X_test, DATA.y_test)["error"] == res.random_test_error[1]
+    assert _random_like(res.masks[1], res_seed).keys() == masks.keys()
+    with pytest.raises(ValueError, match="random_control"):
+        iterative_magnitude_pruning(tiny(5), DATA, RECIPE, rounds=1, random_control="yes")

@@ -268,3 +268,25 @@ def test_width_sweep_table_lists_the_seed_means_of_every_curve():
     assert losses[0].startswith("test_loss ") and losses[2].split()[-2:] == ["1.250±0.000", "1.250±0.000"]
     one_seed = width_sweep_table([r for r in rows if r["seed"] == 0], "test_error").splitlines()
     assert one_seed[1].split() == ["dense", "4.0", "8.0"]  # one seed: no ±
+
+
+def test_plot_imp_summary_draws_three_curves_with_error_bars():
+    from pruning_lab.plotting.networks import plot_imp_summary
+
+    kept = np.array([1.0, 0.8, 0.64])
+    summary = {
+        "kept_fraction": kept,
+        "n_seeds": 3,
+        "ticket": (np.array([0.05, 0.04, 0.045]), np.array([0.002, 0.003, 0.001])),
+        "reinit": (np.array([np.nan, 0.06, 0.07]), np.array([np.nan, 0.004, 0.002])),
+        "random": (np.array([np.nan, 0.08, 0.09]), np.array([np.nan, 0.001, 0.002])),
+    }
+    fig, ax = plt.subplots()
+    plot_imp_summary(summary, ax=ax)
+    assert len(ax.containers) == 3 and all(c.has_yerr for c in ax.containers)
+    np.testing.assert_allclose(ax.containers[0].lines[0].get_ydata(), [5.0, 4.0, 4.5])
+    np.testing.assert_allclose(ax.containers[1].lines[0].get_xdata(), kept[1:])  # controls from round 1
+    assert ax.xaxis_inverted() and ax.get_xscale() == "log"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="imp_summary"):
+        plot_imp_summary({"ticket": 1})

@@ -42,12 +42,14 @@ class IMPResult:
     Round 0 is the dense network; round :math:`t\\ge 1` the network with the
     masks of round :math:`t`.  Arrays have one entry per round
     (``rounds + 1``).  The ``reinit_*`` arrays (random re-initialisation
-    control) are ``None`` unless ``reinit=True``; their round-0 entry is NaN.
+    control) are ``None`` unless ``reinit=True``, the ``random_*`` arrays
+    (random masks of the same per-layer counts) unless ``random_control=True``;
+    their round-0 entry is NaN.
     ``recipe`` is the training recipe of the dense network (round :math:`t`
     trains with ``epochs - rewind_epoch`` epochs and seed ``seed + t``);
     ``config`` lists the protocol as a flat dict (``rounds``, ``prune_fraction``,
     ``scope``, ``rewind_epoch``, the recipe's ``epochs``, ``lr``, ``batch_size``,
-    ``momentum``, ``weight_decay``, ``seed``, and ``reinit``).
+    ``momentum``, ``weight_decay``, ``seed``, ``reinit`` and ``random_control``).
     """
 
     kept: np.ndarray
@@ -63,6 +65,8 @@ class IMPResult:
     reinit_test_error: np.ndarray | None = None
     reinit_train_error: np.ndarray | None = None
     reinit_seeds: tuple = ()
+    random_test_error: np.ndarray | None = None
+    random_train_error: np.ndarray | None = None
     config: dict = field(default_factory=dict)
     recipe: TrainingRecipe | None = None
     seconds: float = float("nan")
@@ -111,6 +115,18 @@ def _fresh(model, reinit, seed):
             f"as model, got {type(fresh).__name__}"
         )
     return fresh
+
+
+def _random_like(masks, seed):
+    """Random masks with the same number of kept entries in every tensor as ``masks`` (seeded)."""
+    generator = torch.Generator().manual_seed(int(seed))
+    out = {}
+    for name, mask in masks.items():
+        order = torch.randperm(mask.numel(), generator=generator)
+        flat = torch.zeros(mask.numel(), dtype=torch.bool)
+        flat[order[: int(mask.sum())]] = True
+        out[name] = flat.reshape(mask.shape).to(mask.device)
+    return out
 
 
 def _nested(new, old, counts):
@@ -229,6 +245,7 @@ def iterative_magnitude_pruning(
     scope: str = "global",
     rewind_epoch: int = 0,
     reinit: bool = False,
+    random_control: bool = False,
     transform=None,
     device="cpu",
     progress: bool = False,
@@ -261,6 +278,11 @@ def iterative_magnitude_pruning(
        fresh random initialisation (:func:`pruning_lab.nn.imp.reinitialize`
        with seed ``reinit_seeds[t]``) with the same masks, is trained the same
        way (same recipe and minibatch order); it does not influence the masks.
+    4. With ``random_control``: a random mask with the same number of kept
+       weights in every layer as :math:`m_t` (drawn independently each round,
+       not nested), on the same rewind point :math:`\theta_k`, trained the
+       same way: is the magnitude ranking better than chance at this
+       per-layer sparsity?
 
     Only the weights of ``nn.Linear``/``nn.Conv`` layers are pruned (not the
     biases), with the same fraction for the output layer as for the others
@@ -292,6 +314,8 @@ def iterative_magnitude_pruning(
         callable ``reinit(seed) -> torch.nn.Module`` builds the fresh network
         itself, e.g. ``lambda s: build_model("resnet20", 16, seed=s)`` to draw
         it from the model's own initialisation.
+    random_control : bool
+        Also train the random-mask control of every round (step 4).
     transform : callable, optional
         Minibatch augmentation ``transform(xb, generator)``.
     device : str or torch.device
@@ -308,6 +332,8 @@ def iterative_magnitude_pruning(
         the control's metrics.
     """
     rounds, rewind_epoch = _check_protocol(model, data, recipe, rounds, prune_fraction, scope, rewind_epoch, reinit)
+    if not isinstance(random_control, bool):
+        raise ValueError(f"random_control must be True or False, got {random_control!r}")
     seed, epochs = recipe.seed, recipe.epochs
     train_kw = dict(transform=transform, device=device)
     reinit_seeds = tuple(int(s) for s in np.random.SeedSequence([seed, 2]).generate_state(rounds + 1))
@@ -324,7 +350,7 @@ def iterative_magnitude_pruning(
     masks = {
         n: torch.ones(w.shape, dtype=torch.bool, device=w.device) for n, w in masks_mod.prunable_parameters(net).items()
     }
-    rows, all_masks, ctrl = [], [], []
+    rows, all_masks, ctrl, rand = [], [], [], []
 
     def record(trained, m):
         test, train = evaluate(trained, data.X_test, data.y_test), evaluate(trained, data.X_train, data.y_train)
@@ -350,10 +376,23 @@ def iterative_magnitude_pruning(
                     evaluate(control, data.X_train, data.y_train)["error"],
                 )
             )
+        if random_control:
+            random_masks = _random_like(masks, reinit_seeds[t] + 1)
+            control = copy.deepcopy(model).to(device)
+            control.load_state_dict(rewind[0])
+            train_classifier(control, data.X_train, data.y_train, round_recipe, masks=random_masks, **train_kw)
+            rand.append(
+                (
+                    evaluate(control, data.X_test, data.y_test)["error"],
+                    evaluate(control, data.X_train, data.y_train)["error"],
+                )
+            )
     kept, acc, err, loss, train_err = (np.array(c) for c in zip(*rows, strict=True))
     total = sum(v.numel() for v in masks.values())
     if reinit:
         c_acc, c_train = (np.concatenate([[np.nan], np.array(c)]) for c in zip(*ctrl, strict=True))
+    if random_control:
+        r_test, r_train = (np.concatenate([[np.nan], np.array(c)]) for c in zip(*rand, strict=True))
     config = dict(
         rounds=rounds,
         prune_fraction=float(prune_fraction),
@@ -366,6 +405,7 @@ def iterative_magnitude_pruning(
         weight_decay=recipe.weight_decay,
         seed=seed,
         reinit=reinit if isinstance(reinit, bool) else repr(reinit),
+        random_control=random_control,
     )
     return IMPResult(
         kept=kept.astype(int),
@@ -381,6 +421,8 @@ def iterative_magnitude_pruning(
         reinit_test_error=1 - c_acc if reinit else None,
         reinit_train_error=c_train if reinit else None,
         reinit_seeds=reinit_seeds if reinit else (),
+        random_test_error=r_test if random_control else None,
+        random_train_error=r_train if random_control else None,
         config=config,
         recipe=recipe,
         seconds=time.perf_counter() - started,

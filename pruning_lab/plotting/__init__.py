@@ -32,7 +32,14 @@ from .lottery import (
     plot_lottery_phase,
     plot_lottery_rates,
 )
-from .networks import plot_imp, plot_width_sweep, width_sweep_comparison, width_sweep_summary, width_sweep_table
+from .networks import (
+    plot_imp,
+    plot_imp_summary,
+    plot_width_sweep,
+    width_sweep_comparison,
+    width_sweep_summary,
+    width_sweep_table,
+)
 from .sensing import (
     SENSING_COLORS,
     plot_column_profiles,
@@ -80,6 +87,7 @@ __all__ = [
     "plot_generalization_curve",
     "plot_group_lasso_path",
     "plot_imp",
+    "plot_imp_summary",
     "plot_lottery_convergence",
     "plot_lottery_curvature",
     "plot_lottery_masks",

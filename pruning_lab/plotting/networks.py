@@ -15,7 +15,14 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .style import STRATEGY_COLORS, axes_or_new
 
-__all__ = ["plot_imp", "plot_width_sweep", "width_sweep_comparison", "width_sweep_summary", "width_sweep_table"]
+__all__ = [
+    "plot_imp",
+    "plot_imp_summary",
+    "plot_width_sweep",
+    "width_sweep_comparison",
+    "width_sweep_summary",
+    "width_sweep_table",
+]
 
 _LABELS = {
     "dense": "dense, trained at this width",
@@ -330,5 +337,42 @@ def plot_imp(result, *, ax=None, percent: bool = True):
     ax.invert_xaxis()
     ax.set_xlabel("weights kept")
     ax.set_ylabel("test error (%)" if percent else "test error")
+    ax.legend()
+    return ax
+
+
+def plot_imp_summary(summary, *, ax=None, percent: bool = True, title=None):
+    r"""IMP over seeds: test error of the tickets and of both controls against the fraction of weights kept.
+
+    ``summary`` is :func:`pruning_lab.nn.sweeps.imp_summary` of one rewind epoch: the mean over
+    seeds with error bars of one standard error, for the tickets :math:`m_t\odot\theta_k`, the
+    same masks on a fresh initialisation, and random masks with the same per-layer counts on
+    :math:`\theta_k`; the dense network (round 0) is a dotted line.  The x axis is logarithmic and
+    decreasing.  Used by the chapter :doc:`/book/pruning_mnist`.
+    """
+    if not isinstance(summary, dict) or not {"kept_fraction", "ticket", "reinit", "random"} <= set(summary):
+        raise ValueError("summary must be the dict of pruning_lab.nn.sweeps.imp_summary")
+    kept = np.asarray(summary["kept_fraction"], dtype=float)
+    ax = axes_or_new(ax)
+    scale = 100.0 if percent else 1.0
+    styles = {
+        "ticket": ("o-", STRATEGY_COLORS["global"], "IMP ticket"),
+        "reinit": ("s--", STRATEGY_COLORS["scratch"], "same masks, random re-initialisation"),
+        "random": ("^:", STRATEGY_COLORS["random"], "random masks, same per-layer counts"),
+    }
+    for key, (fmt, color, label) in styles.items():
+        mean, se = summary[key]
+        sl = slice(0, None) if key == "ticket" else slice(1, None)
+        ax.errorbar(kept[sl], scale * mean[sl], yerr=scale * se[sl], fmt=fmt, color=color, label=label, capsize=2)
+    ax.axhline(scale * summary["ticket"][0][0], color="0.3", linestyle=":", linewidth=1, label="dense network")
+    ax.set_xscale("log")
+    ticks = kept[:: max(1, len(kept) // 8)]
+    ax.set_xticks(ticks, [f"{100 * f:.3g}%" for f in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.invert_xaxis()
+    ax.set_xlabel("weights kept")
+    ax.set_ylabel("test error (%)" if percent else "test error")
+    if title is not None:
+        ax.set_title(title)
     ax.legend()
     return ax

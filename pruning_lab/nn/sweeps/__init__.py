@@ -25,7 +25,9 @@ storing every finished run.  The dense model of a (width, seed) is trained
 once and checkpointed in the store's directory under its
 :class:`DenseModelKey` (``torch.save`` to a temporary file, then
 ``os.replace``), so the pruned variants, and a sweep resumed after an
-interruption, reuse it.  :data:`SWEEPS` names the sweeps of the book at a
+interruption, reuse it.  :mod:`pruning_lab.nn.sweeps.imp` does the same for
+iterative magnitude pruning over seeds and rewind points (:class:`IMPExperiment`,
+:data:`IMP_EXPERIMENTS`).  :data:`SWEEPS` names the sweeps of the book at a
 ``"book"`` scale (CPU, minutes) and a ``"full"`` scale (the widths of the
 paper's figures; hours on a GPU).  Deviation from the paper: training uses SGD
 with momentum and a cosine schedule, not Adam; the paper's exact recipe and
@@ -35,11 +37,22 @@ reconstruction.
 
 from . import config as _config
 from .config import DenseModelKey, WidthRunConfig, WidthSweep, get_sweep
+from .imp import (
+    IMP_CURVES,
+    IMP_EXPERIMENTS,
+    IMPExperiment,
+    IMPRunConfig,
+    get_imp_experiment,
+    imp_summary,
+    run_imp_experiment,
+    run_imp_point,
+)
 from .run import run_width_point, run_width_sweep
 
 # the data of the sweeps, bound here with their descriptions so that the API page documents them
-#: The strategies of a width sweep, ``"dense"`` (the dense model itself) and the pruning strategies of
-#: :data:`pruning_lab.nn.masks.STRATEGIES`.
+#: The strategies of a width sweep: ``"dense"`` (the dense model itself, and budget-matched when
+#: retrained), the pruning strategies of :data:`pruning_lab.nn.masks.STRATEGIES`, and ``"scratch"``
+#: (the global-magnitude mask re-initialised and trained from scratch).
 STRATEGIES = _config.STRATEGIES
 #: The data sets of the width sweeps, ``{name: {"in_features", "in_channels", "image"}}``, with the
 #: input shape the models get from them and whether they are images.
@@ -49,12 +62,20 @@ SWEEPS = _config.SWEEPS
 
 __all__ = [
     "DATASETS",
+    "IMP_CURVES",
+    "IMP_EXPERIMENTS",
+    "IMPExperiment",
+    "IMPRunConfig",
     "STRATEGIES",
     "SWEEPS",
     "DenseModelKey",
     "WidthRunConfig",
     "WidthSweep",
+    "get_imp_experiment",
     "get_sweep",
+    "imp_summary",
+    "run_imp_experiment",
+    "run_imp_point",
     "run_width_point",
     "run_width_sweep",
 ]

