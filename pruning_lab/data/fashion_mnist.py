@@ -156,7 +156,7 @@ def _directory(root) -> Path:
 
 
 def verify_content(data: bytes, name: str, where: str) -> None:
-    """ValueError unless ``data`` is the official decompressed file ``name`` (byte size and SHA-256 of :data:`PINS`)."""
+    """ValueError unless ``data`` is the official decompressed file ``name`` (byte size and SHA-256 of ``PINS``)."""
     pin = PINS[name]
     if len(data) != pin.size:
         raise ValueError(
@@ -253,7 +253,7 @@ def load_fashion_mnist(root=None, *, standardize: bool = True, verify_checksums:
     :math:`(x-\\mu)/\\sigma`, with :math:`\\mu` and :math:`\\sigma` the mean and
     standard deviation of all training pixels (one pair of numbers, so the
     test set is treated exactly like the training set).  The class names are
-    :data:`FASHION_MNIST_LABELS`.
+    ``FASHION_MNIST_LABELS``.
 
     Returns
     -------

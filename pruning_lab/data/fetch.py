@@ -138,12 +138,13 @@ def fetch_fashion_mnist(
     ``sources`` are tried in order: ``"upstream"`` downloads the release files
     from the authors' server (giving up when the server does not answer
     within ``timeout`` seconds); ``"debian"`` runs ``apt-get download
-    dataset-fashion-mnist`` (no root needed; the package lists must be
-    current, ``apt-get update``) and ``dpkg-deb -x`` in a temporary directory.  The files
-    are decompressed into a staging directory inside ``dest``, verified, and
-    renamed into place only when all four are; on any failure or interruption
-    the staging directory is removed (and ``dest`` too, if this call created
-    it and it is empty).  ``log``, if given, is called with one line per step.
+    dataset-fashion-mnist`` (no root needed, but current package lists:
+    ``apt-get update``) and ``dpkg-deb -x`` in a temporary directory.  The
+    files are decompressed into a staging directory inside ``dest``, verified,
+    and renamed into place only when all four are; on any failure or
+    interruption the staging directory is removed (and ``dest`` too, if this
+    call created it and it is empty).  ``log``, if given, is called with one
+    line per step.
 
     Raises
     ------
@@ -152,6 +153,8 @@ def fetch_fashion_mnist(
         each source's reason.
     ValueError
         For an unknown source, or a timeout that is not a positive number.
+    OSError
+        If ``dest`` cannot be created or written.
     """
     names = (sources,) if isinstance(sources, str) else tuple(sources)
     unknown = [s for s in names if s not in SOURCES]
