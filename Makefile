@@ -1,6 +1,8 @@
 # Pruning Lab: the two commands of the README, plus their shared set-up.
 #   make book          executes every chapter and writes _build/html/index.html (fails on any error or warning)
 #   make test          unit tests of the package + nbval (strict) of every chapter
+#   make data          the Fashion-MNIST files, verified, in the cache directory (~/.cache/pruning_lab;
+#                      nothing done when present); make book and make test run it first
 #   make lint          ruff: lint rules and formatting (configured in pyproject.toml)
 #   make test-theory   the unit tests in a second environment with only the package's base
 #                      dependencies (no torch, mlxtend or ipywidgets): the theory modules must work there
@@ -20,7 +22,7 @@ THEORY_STAMP = $(THEORY_VENV)/.installed
 # point at the bundled fonts of one that was deleted, and the chapters would then print font warnings
 export MPLCONFIGDIR := $(abspath $(VENV))/matplotlib
 
-.PHONY: install set-repository vendor book book-html check-book test lint format test-theory benchmark clean
+.PHONY: install data set-repository vendor book book-html check-book test lint format test-theory benchmark clean
 
 install: $(STAMP)
 
@@ -31,6 +33,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pruning-lab)"
 	touch $(STAMP)
+
+# Fashion-MNIST into $(PRUNING_LAB_FASHION_MNIST) or ~/.cache/pruning_lab/fashion-mnist (XDG_CACHE_HOME honoured),
+# from the upstream release or else Debian's package dataset-fashion-mnist; checked by SHA-256, so a
+# copy that is there costs a fraction of a second.
+data: $(STAMP)
+	$(PY) -m pruning_lab fetch fashion-mnist
 
 vendor: $(VENDOR)/.installed
 
@@ -44,7 +52,7 @@ $(VENDOR)/.installed: Makefile
 	mv $(VENDOR)/pack/package/es5 $(VENDOR)/static/mathjax && rm -rf $(VENDOR)/pack
 	touch $(VENDOR)/.installed
 
-book: $(STAMP) $(VENDOR)/.installed
+book: $(STAMP) $(VENDOR)/.installed data
 	rm -rf _build/html _build/.doctrees
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going --all
 	@echo "Book written to _build/html/index.html"
@@ -65,7 +73,7 @@ book-html: $(STAMP) $(VENDOR)/.installed
 check-book: $(STAMP)
 	$(PY) tests/browser/check_book.py _build/html --screenshots _build/screenshots
 
-test: $(STAMP)
+test: $(STAMP) data
 	$(PY) -m pytest tests book --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg \
 	    -p no:cacheprovider -ra
 

