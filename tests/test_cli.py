@@ -64,7 +64,8 @@ def test_sweep_then_rerun_computes_nothing_then_table(tmp_path, capsys, monkeypa
     expected = named.replace(
         widths=(4, 8), base_width=4, recipe=named.recipe.replace(epochs=1), retrain_epochs=1, n_train=100, n_test=100
     )
-    assert len(rows) == len(expected.configs()) == 2 * 2 + 3 * 2 * 2
+    # per seed: dense plain and budget-matched x 2 widths, 3 strategies x 2 retrain x 2 widths, scratch x 2 widths
+    assert len(rows) == len(expected.configs()) == (2 * 2 + 3 * 2 * 2 + 2) * len(named.seeds)
     assert {r["epochs"] for r in rows} == {1} and {r["lr"] for r in rows} == {named.recipe.lr}  # --epochs: recipe
 
     def no_training(*args, **kwargs):
