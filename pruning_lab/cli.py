@@ -40,6 +40,7 @@ Installed as the ``pruning-lab`` command.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 __all__ = ["main"]
@@ -286,4 +287,8 @@ def main(argv=None) -> int:
     except _UsageError as err:
         print(f"pruning-lab {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output has gone (`pruning-lab table ... | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+        return 1
     return 0

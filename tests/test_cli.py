@@ -222,3 +222,19 @@ def test_fetch_that_no_source_serves_exits_with_status_2(tmp_path, capsys, monke
     assert "cannot write the Fashion-MNIST files to" in capsys.readouterr().err
     assert cli.main(["fetch", "cifar-10"]) == 2  # not a data set that can be fetched
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    # `pruning-lab list | head -1` once head has gone: standard output is a pipe whose reader is closed
+    code = (
+        "import os, sys\n"
+        "r, w = os.pipe(); os.close(r); os.dup2(w, 1)\n"
+        "sys.stdout = open(1, 'w', buffering=1)\n"
+        "from pruning_lab.cli import main\n"
+        "sys.exit(main(['list']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=False)
+    assert done.returncode == 1 and b"Traceback" not in done.stderr and b"Broken pipe" not in done.stderr

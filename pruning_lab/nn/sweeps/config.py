@@ -406,6 +406,30 @@ SWEEPS = {
             retrain_epochs=30,
         ),
     },
+    # the same two-layer networks on Fashion-MNIST (real 28x28 images, harder than MNIST): 15,000 training images
+    "fashion-fc": {
+        "book": _sweep(
+            "fashion-fc",
+            "book",
+            dict(epochs=15, lr=0.05, batch_size=128, lr_schedule="cosine"),
+            **{**_MNIST, "dataset": "fashion"},
+            widths=(16, 32, 64, 128, 256),
+            base_width=16,
+            seeds=(0, 1, 2),
+            retrain_epochs=5,
+            n_train=15000,
+        ),
+        "full": _sweep(
+            "fashion-fc",
+            "full",
+            dict(epochs=60, lr=0.05, batch_size=128, lr_schedule="cosine"),
+            **{**_MNIST, "dataset": "fashion"},
+            widths=(8, 16, 32, 64, 128, 256, 512, 1024),
+            base_width=32,
+            seeds=(0, 1, 2),
+            retrain_epochs=30,
+        ),
+    },
     # Figs. 1 and 5: ResNet-20 of growing width on CIFAR-10, pruned to the width-8 count
     "resnet20-cifar10": {
         "book": _sweep(
