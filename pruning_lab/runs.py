@@ -33,7 +33,20 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-__all__ = ["ResultCache", "RunStore", "atomic_write", "canonical_config", "config_key", "run_sweep", "write_csv"]
+__all__ = [
+    "RESULTS_ENV",
+    "ResultCache",
+    "RunStore",
+    "atomic_write",
+    "canonical_config",
+    "config_key",
+    "find_results",
+    "run_sweep",
+    "write_csv",
+]
+
+#: Environment variable naming the directory of committed results (the repository's ``results/``).
+RESULTS_ENV = "PRUNING_LAB_RESULTS"
 
 _PREFIX = "r_"  # stored names: never clash with np.savez's own arguments or with "__params__"
 
@@ -364,6 +377,36 @@ def write_csv(rows, path, columns=None) -> Path:
 
 
 # -- running a sweep ------------------------------------------------------------------
+def find_results(name: str, root=None) -> Path:
+    """The directory ``name`` of the committed results (a :class:`RunStore`), e.g. ``"mnist-fc"``.
+
+    The network chapters plot runs computed by the command line and committed
+    under the repository's ``results/`` folder.  Looked up in order: ``root``;
+    the environment variable :data:`RESULTS_ENV`; ``results/`` next to the
+    package's source (a clone of the repository, or an editable install); and
+    ``results/`` in the current directory or its parent (a notebook run from
+    the repository's ``book/``).  ``FileNotFoundError`` says where it looked.
+    Used by the chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
+    """
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
+        raise ValueError(f"name must be the name of one results directory, got {name!r}")
+    if root is not None:
+        candidates = [Path(root)]
+    else:
+        env = os.environ.get(RESULTS_ENV)
+        candidates = [Path(env)] if env else []
+        candidates += [Path(__file__).resolve().parents[1] / "results", Path.cwd() / "results"]
+        candidates.append(Path.cwd().parent / "results")
+    for base in candidates:
+        if (base / name).is_dir():
+            return base / name
+    looked = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"no results directory {name!r} in {looked}: clone the repository (its results/ folder holds it) "
+        f"and set {RESULTS_ENV} to that folder, or compute it with the command printed in the chapter"
+    )
+
+
 def _run_and_save(run, store, config):
     """Worker body: compute one run and store it at once (in the worker's process)."""
     store.save(config, run(dict(config) if isinstance(config, dict) else config))

@@ -2,8 +2,9 @@
 
 * ``pyproject.toml`` names the repository once (``[project.urls] Repository``); ``_config.yml``'s
   repository (the source and launch buttons) and every chapter's Colab install cell use that address.
-* The first code cell of every chapter installs the package in Colab and does nothing elsewhere
-  (it is run here without ``google.colab``: it must not call pip).
+* The first code cell of every chapter clones the repository and installs the package in Colab
+  (and points ``PRUNING_LAB_RESULTS`` at the committed results), and does nothing elsewhere
+  (it is run here without ``google.colab``: it must not call git or pip).
 * ``binder/`` installs the pinned packages with the CPU build of PyTorch, then the package.
 * Every interactive panel's output is removed from the static page (``remove-output``) and the
   chapter shows the same panel's static figure before it.
@@ -36,7 +37,7 @@ def test_the_repository_is_named_once_and_used_by_the_book_config():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_the_first_code_cell_installs_the_package_in_colab_only(path, monkeypatch):
     first = "".join(_code_cells(path)[0]["source"])
-    assert "google.colab" in first and f"git+{URL}" in first
+    assert "google.colab" in first and f'url = "{URL}"' in first and "PRUNING_LAB_RESULTS" in first
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
     exec(compile(first, f"{path.stem}:colab", "exec"), {"__name__": "__main__"})

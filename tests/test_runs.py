@@ -23,6 +23,7 @@ import json
 import os
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -503,3 +504,22 @@ def test_a_nested_dataclass_configuration_is_rejected(tmp_path):
 
     with pytest.raises(ValueError, match=r"config\['inner'\] must be a JSON scalar"):
         canonical_config(Nested(ToyConfig(1, 0)))
+
+
+def test_find_results_looks_in_root_env_and_the_repository(tmp_path, monkeypatch):
+    from pruning_lab.runs import RESULTS_ENV, find_results
+
+    (tmp_path / "a" / "mine").mkdir(parents=True)
+    assert find_results("mine", root=tmp_path / "a") == tmp_path / "a" / "mine"
+    monkeypatch.setenv(RESULTS_ENV, str(tmp_path / "a"))
+    assert find_results("mine") == tmp_path / "a" / "mine"
+    monkeypatch.delenv(RESULTS_ENV)
+    monkeypatch.chdir(tmp_path)
+    repo = Path(__file__).resolve().parents[1] / "results"
+    assert find_results("mnist-fc") == repo / "mnist-fc"  # the repository's own results, from anywhere
+    (tmp_path / "results" / "local").mkdir(parents=True)
+    assert find_results("local") == tmp_path / "results" / "local"
+    with pytest.raises(FileNotFoundError, match=RESULTS_ENV):
+        find_results("nothing-here")
+    with pytest.raises(ValueError, match="name"):
+        find_results("../etc")

@@ -456,6 +456,35 @@ SWEEPS = {
             augment=True,
         ),
     },
+    # the stand-in on this book's machines: Fashion-MNIST as 3x32x32 images, the paper's optimizer (Adam), base
+    # width 5 (26k weights; the paper's smallest base model has about 28k parameters); three seeds
+    "resnet20-fashion32": {
+        "book": _sweep(
+            "resnet20-fashion32",
+            "book",
+            dict(optimizer="adam", epochs=8, lr=2e-3, batch_size=128, lr_schedule="cosine"),
+            **_RESNET,
+            dataset="fashion32",
+            widths=(5, 10),
+            base_width=5,
+            seeds=(0, 1, 2),
+            retrain_epochs=2,
+            n_train=2000,
+            n_test=1000,
+        ),
+        "full": _sweep(
+            "resnet20-fashion32",
+            "full",
+            dict(optimizer="adam", epochs=60, lr=1e-3, batch_size=128, lr_schedule="cosine"),
+            **_RESNET,
+            dataset="fashion32",
+            widths=(5, 8, 10, 16, 24, 32),
+            base_width=5,
+            seeds=(0, 1, 2),
+            retrain_epochs=20,
+            augment=True,
+        ),
+    },
     # the same pipeline on the MNIST-as-3x32x32 stand-in (no download needed)
     "resnet20-mnist32": {
         "book": _sweep(
