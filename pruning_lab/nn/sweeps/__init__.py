@@ -29,10 +29,11 @@ interruption, reuse it.  :mod:`pruning_lab.nn.sweeps.imp` does the same for
 iterative magnitude pruning over seeds and rewind points (:class:`IMPExperiment`,
 :data:`IMP_EXPERIMENTS`).  :data:`SWEEPS` names the sweeps of the book at a
 ``"book"`` scale (CPU, minutes) and a ``"full"`` scale (the widths of the
-paper's figures; hours on a GPU).  Deviation from the paper: training uses SGD
-with momentum and a cosine schedule, not Adam; the paper's exact recipe and
-base widths were not recovered, so the ``"full"`` settings are our
-reconstruction.
+paper's figures; hours on a GPU).  The paper trains with Adam, and its ResNet base
+models have about 28k, 70k and 109k parameters (ResNet-20 of widths 5, 8 and 10);
+the ResNet sweeps use Adam and base widths 5 (book) and 8 (full).  The
+fully connected sweeps use SGD with momentum and a cosine schedule (our choice),
+and their widths and epochs are ours.
 """
 
 from . import config as _config
