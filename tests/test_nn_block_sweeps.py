@@ -188,3 +188,17 @@ def test_block_pruning_plot_draws_standard_errors():
     ax2 = plot_block_recovery([{"method": "a", "seed": s, "recovery": s / 4} for s in range(4)])
     assert ax2.patches[0].get_height() == pytest.approx(np.mean(np.arange(4) / 4))
     plt.close("all")
+
+
+def test_the_command_restarts_under_the_reproducible_setup_and_writes_its_records(tmp_path):
+    """Run without the environment of use_reproducible_cpu, the command re-executes itself with it."""
+    out = tmp_path / "teacher.json"
+    env = {k: v for k, v in os.environ.items() if k not in REPRODUCIBLE_ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    cmd = [sys.executable, "-m", "pruning_lab.nn.block_sweeps", "teacher", "--seeds", "2", "--steps", "60"]
+    subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, env=env, check=True)
+    command, records = BS.load_records(out)
+    assert command == f"python -m pruning_lab.nn.block_sweeps teacher --seeds 2 --steps 60 --out {out}"
+    assert [(r["seed"], r["method"]) for r in records] == [(s, m) for s in range(2) for m in BS.PRUNING_METHODS]
+    direct = BS.teacher_recovery_run("sapp", 1, total_steps=60)
+    assert records[6]["recovery"] == direct["recovery"]
