@@ -38,6 +38,7 @@ WITH_HINTS = (
     "matrix_sensing",
     "pruning_mnist",
     "resnet_cifar",
+    "lasso_to_sapp",
 )
 
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)

@@ -91,6 +91,7 @@ FITS_THE_PAGE = (
     "matrix_sensing",
     "pruning_mnist",
     "resnet_cifar",
+    "lasso_to_sapp",
 )
 
 

@@ -177,6 +177,33 @@ def test_rank_sweep_reaches_the_noise_floor_at_the_true_rank():
     assert rob["huber"][0] < 2 * float(rob["noise_floor"]) and rob["squared"][0] > 100 * rob["huber"][0]
 
 
+def test_ridge_als_zero_ridge_is_the_truncated_svd_and_the_ridge_shrinks_singular_values():
+    Y, loss = _full(3)
+    U, s, Vt = np.linalg.svd(Y)
+    fit = lr.ridge_als(loss, 2, 0.0, n_iter=200)
+    A = fit.left @ fit.core @ fit.right.T
+    np.testing.assert_allclose(A, (U[:, :2] * s[:2]) @ Vt[:2], atol=1e-6)  # Eckart-Young
+    assert np.all(np.diff(fit.objective) <= 1e-9 * fit.objective[0])  # exact block minimizations
+    # fully observed: the ridge on the factors is a nuclear-norm penalty, singular values shrink by lam
+    lam = 0.5 * s[1]
+    sv = np.linalg.svd(lr.ridge_als(loss, 2, lam, n_iter=300).core, compute_uv=False)
+    np.testing.assert_allclose(sv, s[:2] - lam, rtol=1e-4)
+    far = lr.ridge_als(loss, 2, 2 * s[0], n_iter=50)
+    assert np.abs(far.core).max() < 1e-8  # above the top singular value everything is shrunk to 0
+
+
+def test_robust_sweep_tunes_the_ridge_of_the_squared_loss_on_validation_entries():
+    prob = lr.MatrixCompletionProblem(60, 60, 3, 0.4, 0.01, 0.05, 10.0)
+    rob = lr.robust_completion_sweep(prob, (3,), ridges=(0.0, 3.0, 30.0))
+    assert rob["ridge"][0] in (0.0, 3.0, 30.0)
+    # the tuned ridge stops the unregularized refit from diverging, but does not reach the Huber fit
+    assert rob["squared_ridge"][0] < rob["squared"][0] and rob["squared_ridge"][0] > rob["huber"][0]
+    data = prob.sample(0)
+    assert float(rob["zero_matrix"]) == pytest.approx(np.sqrt(np.mean(data.truth[data.test_mask] ** 2)))
+    with pytest.raises(ValueError, match="ridges"):
+        lr.robust_completion_sweep(prob, (3,), ridges=(-1.0,))
+
+
 # ------------------------------------------------------------------------- bad inputs
 def test_bad_inputs_raise_clear_errors(small):
     Y = np.zeros((4, 3))
@@ -195,6 +222,9 @@ def test_bad_inputs_raise_clear_errors(small):
         (lambda: lr.local_search_rank(loss, 1.5), "target rank"),
         (lambda: lr.svp(loss, 5), "target rank"),
         (lambda: lr.soft_impute(loss, -1.0), "lam"),
+        (lambda: lr.ridge_als(loss, 1, -1.0), "lam"),
+        (lambda: lr.ridge_als(loss, 1, 1.0, n_iter=0), "n_iter"),
+        (lambda: lr.ridge_als(lr.ObservedLoss(Y, ok, "huber", 0.5), 1, 1.0), "squared"),
         (lambda: lr.soft_impute(loss, 1.0, max_rank=0), "max_rank"),
         (lambda: lr.greedy_rank(Y, 1), "ObservedLoss"),
         (lambda: lr.greedy_rank(loss, 1, refit="both"), "refit"),

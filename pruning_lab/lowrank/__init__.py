@@ -22,7 +22,7 @@ The code is split in ``pruning_lab.lowrank.completion`` (problem, data, loss),
 name is importable from here.
 """
 
-from .algorithms import LowRankFit, greedy_rank, local_search_rank, soft_impute, svp, top_singular_pair
+from .algorithms import LowRankFit, greedy_rank, local_search_rank, ridge_als, soft_impute, svp, top_singular_pair
 from .completion import CompletionData, MatrixCompletionProblem, ObservedLoss
 from .experiments import completion_rank_sweep, noise_floor, robust_completion_sweep
 
@@ -35,6 +35,7 @@ __all__ = [
     "greedy_rank",
     "local_search_rank",
     "noise_floor",
+    "ridge_als",
     "robust_completion_sweep",
     "soft_impute",
     "svp",

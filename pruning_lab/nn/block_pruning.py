@@ -39,8 +39,10 @@ __all__ = [
     "Phase",
     "PhasePlan",
     "acdc_phase_plan",
+    "method_phase_plan",
     "sapp_phase_plan",
     "train_block_sparse",
+    "weight_sparsity",
     "block_prune_run",
     "block_prune_experiment",
 ]
@@ -145,11 +147,73 @@ def sapp_phase_plan(total_steps, *, initial_dense=0.1, cycles=7, final_sparse=0.
     return PhasePlan.from_fractions(kinds, fr, total_steps)
 
 
+def method_phase_plan(method, total_steps, *, finetune=0.25, cycles=3):
+    """The phase plan of a block-pruning ``method`` of :data:`METHODS` over ``total_steps`` steps.
+
+    ``"dense"``: one dense phase; ``"magnitude"``: dense for a fraction :math:`1-f` of the steps
+    (:math:`f` = ``finetune``), then sparse (the top-:math:`k` block-norm mask taken at the switch,
+    then fine-tuning); ``"acdc"``: :func:`acdc_phase_plan`; ``"sapp"`` and ``"sapp_norm"``:
+    :func:`sapp_phase_plan`, both with ``cycles`` cycles.  Used in the chapter :doc:`/book/lasso_to_sapp`.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not (isinstance(finetune, numbers.Real) and 0 < finetune < 1):
+        raise ValueError(f"finetune (fraction of steps spent fine-tuning) must lie in (0, 1), got {finetune!r}")
+    if method == "dense":
+        return PhasePlan.from_fractions(["dense"], [1.0], total_steps)
+    if method == "magnitude":
+        return PhasePlan.from_fractions(["dense", "sparse"], [1 - finetune, finetune], total_steps)
+    if method == "acdc":
+        return acdc_phase_plan(total_steps, cycles=cycles)
+    return sapp_phase_plan(total_steps, cycles=cycles)
+
+
+def weight_sparsity(model, masks):
+    r"""Per-layer and overall weight sparsity of an MLP, computed from its pruning ``masks``.
+
+    For every ``nn.Linear`` layer :math:`\ell` with weight :math:`W_\ell` the sparsity is the
+    fraction of entries the mask removes, :math:`1-\lvert M_\ell\rvert/\lvert W_\ell\rvert`
+    (0 for a layer without a mask); the overall sparsity is
+    :math:`\sum_\ell(\lvert W_\ell\rvert-\lvert M_\ell\rvert)/\sum_\ell\lvert W_\ell\rvert` over all
+    weight matrices (biases excluded).  ``masks`` is ``{"<layer>.weight": BoolTensor}`` as returned by
+    :func:`~pruning_lab.nn.seqattn.detach_block_attention`.  Used in the chapter :doc:`/book/lasso_to_sapp`.
+
+    Returns
+    -------
+    (dict of str to float, float)
+        ``({layer name: sparsity}, overall sparsity)``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    linears = {n: m for n, m in model.named_modules() if isinstance(m, nn.Linear)}
+    unknown = sorted(set(masks) - {f"{n}.weight" for n in linears})
+    if unknown:
+        raise ValueError(f"masks name weights that are not nn.Linear weights of the model: {unknown}")
+    per_layer, removed, total = {}, 0, 0
+    for name, m in linears.items():
+        mask = masks.get(f"{name}.weight")
+        n = m.weight.numel()
+        gone = 0 if mask is None else n - int(torch.count_nonzero(mask))
+        per_layer[name], removed, total = gone / n, removed + gone, total + n
+    return per_layer, removed / total
+
+
 # -- training ----------------------------------------------------------------------------
 def train_block_sparse(
-    model, X, y, plan, *, lr=1e-3, logit_lr=None, batch_size=128, weight_decay=1e-4, seed=0, progress=False
+    model,
+    X,
+    y,
+    plan,
+    *,
+    lr=1e-3,
+    logit_lr=None,
+    batch_size=128,
+    weight_decay=1e-4,
+    seed=0,
+    loss="cross_entropy",
+    progress=False,
 ):
-    r"""Train a model with block-attention layers through a :class:`PhasePlan` (Adam, cross-entropy).
+    r"""Train a model with block-attention layers through a :class:`PhasePlan` (Adam; cross-entropy or MSE).
 
     The layers carry :class:`~pruning_lab.nn.seqattn.BlockAttentionLinear` wrappers.  At each
     phase change every wrapper enters the new phase and a fresh Adam optimizer is
@@ -166,7 +230,8 @@ def train_block_sparse(
         Network with wrapped layers (:func:`~pruning_lab.nn.seqattn.attach_block_attention`);
         trained in place, left in ``eval()`` mode.
     X, y : array_like
-        Training inputs and integer labels.
+        Training inputs and targets: integer labels (``loss="cross_entropy"``) or real
+        targets of shape (n, outputs) (``loss="mse"``).
     plan : PhasePlan
         The phases, covering every step.
     lr : float
@@ -179,6 +244,9 @@ def train_block_sparse(
         L2 weight decay of Adam (on all parameters, the logits included).
     seed : int
         Seed of the minibatch order.
+    loss : str
+        ``"cross_entropy"`` (classification) or ``"mse"``, the mean squared error
+        :math:`\frac1{n}\sum_i\lVert f(x_i)-y_i\rVert_2^2/\text{outputs}` (regression).
     progress : bool
         Show a ``tqdm`` bar over the steps.
 
@@ -196,7 +264,15 @@ def train_block_sparse(
     for name, v in (("lr", lr), ("logit_lr", lr if logit_lr is None else logit_lr)):
         if not (isinstance(v, numbers.Real) and 0 < v < np.inf):
             raise ValueError(f"{name} (learning rate) must be a finite number > 0, got {v!r}")
-    X, y = _tensors(X, y)
+    if loss not in ("cross_entropy", "mse"):
+        raise ValueError(f"loss must be 'cross_entropy' or 'mse', got {loss!r}")
+    if loss == "mse":
+        X, _ = _tensors(X, np.zeros(len(X)))
+        y = torch.as_tensor(np.asarray(y, dtype=np.float32).reshape(len(X), -1))
+        criterion = F.mse_loss
+    else:
+        X, y = _tensors(X, y)
+        criterion = F.cross_entropy
     logits = [m.logits for m in wrappers if m.logits is not None]
     others = [p for p in model.parameters() if all(p is not q for q in logits)]
     gen, n, T = torch.Generator().manual_seed(int(seed)), X.shape[0], plan.total_steps
@@ -217,10 +293,10 @@ def train_block_sparse(
                     order, pos = torch.randperm(n, generator=gen), 0
                 idx, pos = order[pos : pos + batch_size], pos + batch_size
                 opt.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(X[idx]), y[idx])
-                loss.backward()
+                value = criterion(model(X[idx]), y[idx])
+                value.backward()
                 opt.step()
-                losses[step] = loss.item()
+                losses[step] = value.item()
                 bar.update()
             prev = phase.kind
     model.eval()
@@ -249,6 +325,10 @@ class BlockPruneResult:
         The plain trained network (``nn.Linear`` layers; pruned blocks exactly zero).
     masks : dict of str to torch.BoolTensor
         Kept entries of each pruned weight (empty for ``"dense"``).
+    layer_sparsity : dict of str to float
+        Fraction of the weights removed from each ``nn.Linear`` layer (:func:`weight_sparsity`).
+    overall_sparsity : float
+        Fraction of all the network's weights removed (biases excluded).
     """
 
     method: str
@@ -259,6 +339,8 @@ class BlockPruneResult:
     seed: int
     model: nn.Module
     masks: dict
+    layer_sparsity: dict
+    overall_sparsity: float
 
 
 def block_prune_run(
@@ -319,11 +401,8 @@ def block_prune_run(
     -------
     BlockPruneResult
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    plan = method_phase_plan(method, total_steps, finetune=finetune, cycles=cycles)
     sparsity = _check_sparsity(sparsity)
-    if not (isinstance(finetune, numbers.Real) and 0 < finetune < 1):
-        raise ValueError(f"finetune (fraction of steps spent fine-tuning) must lie in (0, 1), got {finetune!r}")
     if data is None:
         from ..data import load_mnist
 
@@ -333,13 +412,6 @@ def block_prune_run(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         net = MLP(data.X_train.shape[1], tuple(hidden), data.n_classes)
-    plan = {
-        "dense": lambda: PhasePlan.from_fractions(["dense"], [1.0], total_steps),
-        "magnitude": lambda: PhasePlan.from_fractions(["dense", "sparse"], [1 - finetune, finetune], total_steps),
-        "acdc": lambda: acdc_phase_plan(total_steps, cycles=cycles),
-        "sapp": lambda: sapp_phase_plan(total_steps, cycles=cycles),
-        "sapp_norm": lambda: sapp_phase_plan(total_steps, cycles=cycles),
-    }[method]()
     wrapped = attach_block_attention(net, layers, block, sparsity, attention=method == "sapp", c=c)
     start = time.perf_counter()
     train_block_sparse(wrapped, data.X_train, data.y_train, plan, seed=seed, progress=progress, **train_kw)
@@ -349,8 +421,10 @@ def block_prune_run(
         masks = {}
     kept = sum(int(torch.count_nonzero(block_frobenius_norms(plain.get_submodule(n).weight, block))) for n in layers)
     total = sum(block_frobenius_norms(plain.get_submodule(n).weight, block).numel() for n in layers)
+    per_layer, overall = weight_sparsity(plain, masks)
+    acc = accuracy(plain, data.X_test, data.y_test)
     return BlockPruneResult(
-        method, sparsity, 1 - kept / total, accuracy(plain, data.X_test, data.y_test), seconds, int(seed), plain, masks
+        method, sparsity, 1 - kept / total, acc, seconds, int(seed), plain, masks, per_layer, overall
     )
 
 

@@ -50,6 +50,7 @@ from .sensing import (
 from .sparse import (
     SPARSE_COLORS,
     plot_block_pruning,
+    plot_block_recovery,
     plot_group_lasso_path,
     plot_mask_penalties,
     plot_objective_vs_sparsity,
@@ -80,6 +81,7 @@ __all__ = [
     "axes_or_new",
     "log_scale",
     "plot_block_pruning",
+    "plot_block_recovery",
     "plot_column_profiles",
     "plot_dc_histogram",
     "plot_dense_risk_curve",

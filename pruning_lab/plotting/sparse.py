@@ -10,6 +10,7 @@ from .style import axes_or_new, log_scale
 __all__ = [
     "SPARSE_COLORS",
     "plot_block_pruning",
+    "plot_block_recovery",
     "plot_group_lasso_path",
     "plot_mask_penalties",
     "plot_objective_vs_sparsity",
@@ -180,26 +181,35 @@ def plot_mask_penalties(a_max: float = 3.0, *, ax=None):
     return ax
 
 
-def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
-    r"""Test accuracy against block sparsity for each block-pruning method (mean ± s.d. over seeds).
+def plot_block_pruning(results, *, ax=None, dense_accuracy=None, x="sparsity"):
+    r"""Test accuracy against sparsity for each block-pruning method: mean ± s.e. over seeds.
 
     ``results`` is the list returned by :func:`pruning_lab.nn.block_pruning.block_prune_experiment`
-    (objects with ``method``, ``sparsity``, ``test_accuracy``); ``dense_accuracy`` draws the
-    unpruned network as a horizontal line.  Returns the axes.
+    (objects with ``method``, ``sparsity``, ``test_accuracy``) or the records of
+    :func:`pruning_lab.nn.block_sweeps.mnist_block_sweep` (dicts with those keys and
+    ``overall_sparsity``); ``"dense"`` runs are skipped.  Error bars are the standard error
+    :math:`\mathrm{std}_{\rm ddof=1}/\sqrt{n}` over seeds (none for a single seed).  ``x="sparsity"``
+    puts the block sparsity of the pruned layer on the horizontal axis; ``x="overall_sparsity"``
+    the fraction of all weights removed.  ``dense_accuracy`` (a number) draws the unpruned network as a
+    horizontal line.  Returns the axes.
     """
     ax = axes_or_new(ax)
+    if x not in ("sparsity", "overall_sparsity"):
+        raise ValueError(f"x must be 'sparsity' or 'overall_sparsity', got {x!r}")
     labels = {**_METHOD_LABELS, "acdc": "ACDC", "sapp_norm": "SA++ schedule, norm scores (ablation)"}
     colors = {**SPARSE_COLORS, "acdc": "#1f77b4", "sapp_norm": "#ff7f0e"}
-    for method in dict.fromkeys(r.method for r in results):
-        rows = [r for r in results if r.method == method]
-        s = np.array(sorted({r.sparsity for r in rows}))
-        acc = [[r.test_accuracy for r in rows if r.sparsity == v] for v in s]
-        mean = np.array([np.mean(a) for a in acc])
-        std = np.array([np.std(a) for a in acc])
+    rows = [r if isinstance(r, dict) else vars(r) for r in results]
+    rows = [r for r in rows if r["method"] != "dense"]
+    for k, method in enumerate(dict.fromkeys(r["method"] for r in rows)):
+        mine = [r for r in rows if r["method"] == method]
+        s = sorted({r["sparsity"] for r in mine})
+        acc = [np.array([r["test_accuracy"] for r in mine if r["sparsity"] == v]) for v in s]
+        xs = [np.mean([r[x] for r in mine if r["sparsity"] == v]) for v in s]
+        se = [a.std(ddof=1) / np.sqrt(a.size) if a.size > 1 else 0.0 for a in acc]
         ax.errorbar(
-            100 * s,
-            100 * mean,
-            yerr=100 * std if max(len(a) for a in acc) > 1 else None,
+            100 * np.array(xs) + 0.15 * (k - 1.5),
+            [100 * a.mean() for a in acc],
+            yerr=100 * np.array(se) if max(a.size for a in acc) > 1 else None,
             marker="o",
             capsize=3,
             color=colors.get(method, "#555555"),
@@ -207,9 +217,36 @@ def plot_block_pruning(results, *, ax=None, dense_accuracy=None):
         )
     if dense_accuracy is not None:
         ax.axhline(100 * dense_accuracy, color="0.3", linestyle="--", linewidth=1, label="dense network")
-    ax.set_xlabel("block sparsity of the pruned layer (%)")
+    xl = "block sparsity of the pruned layer (%)" if x == "sparsity" else "overall weight sparsity (%)"
+    ax.set_xlabel(xl)
     ax.set_ylabel("test accuracy (%)")
     ax.legend()
+    return ax
+
+
+def plot_block_recovery(records, *, ax=None, metric="recovery"):
+    r"""Bar chart of a teacher-recovery metric per method: mean ± s.e. over seeds, each seed a dot.
+
+    ``records`` are the dicts of :func:`pruning_lab.nn.block_sweeps.teacher_recovery_experiment`
+    (keys ``method``, ``seed`` and ``metric``); s.e. :math:`=\mathrm{std}_{\rm ddof=1}/\sqrt n`.
+    Used in the chapter :doc:`/book/lasso_to_sapp`.  Returns the axes.
+    """
+    ax = axes_or_new(ax)
+    labels = {
+        "magnitude": "magnitude",
+        "acdc": "ACDC",
+        "sapp": "SA++",
+        "sapp_norm": "SA++ plan,\nnorm scores",
+        "sapp_slow_logits": "SA++, logit\nlr / 10",
+    }
+    methods = list(dict.fromkeys(r["method"] for r in records))
+    for i, m in enumerate(methods):
+        v = np.array([r[metric] for r in records if r["method"] == m])
+        se = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0
+        ax.bar(i, v.mean(), yerr=se, capsize=4, color="#cccccc", edgecolor="0.3")
+        ax.plot(i + np.linspace(-0.2, 0.2, v.size), v, "o", color="0.2", markersize=3)
+    ax.set_xticks(range(len(methods)), [labels.get(m, m) for m in methods])
+    ax.set_ylabel("fraction of the teacher's blocks kept" if metric == "recovery" else metric)
     return ax
 
 
@@ -256,10 +293,18 @@ def plot_rank_sweep(
 def plot_robust_sweep(sweep, *, ax=None):
     r"""Held-out RMSE against the target rank of local search with the squared and the Huber loss, under outliers.
 
-    ``sweep`` is the dict of :func:`pruning_lab.lowrank.robust_completion_sweep`.
+    ``sweep`` is the dict of :func:`pruning_lab.lowrank.robust_completion_sweep`; the tuned-ridge
+    squared-loss baseline is drawn dashed and the trivial fit :math:`A=0` dotted, when present.
     """
     ax = axes_or_new(ax)
     ax.plot(sweep["ranks"], sweep["squared"], "o-", color=SPARSE_COLORS["svp"], label="squared loss")
+    if "squared_ridge" in sweep:
+        ax.plot(
+            sweep["ranks"], sweep["squared_ridge"], "^--", color=SPARSE_COLORS["svp"],
+            label="squared loss + tuned ridge",
+        )  # fmt: skip
+    if "zero_matrix" in sweep:
+        ax.axhline(float(sweep["zero_matrix"]), color="0.6", linestyle=":", linewidth=1, label="predict 0")
     ax.plot(
         sweep["ranks"],
         sweep["huber"],
