@@ -28,12 +28,21 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 TIMING = {"seconds", "dense_seconds"}
 
 
-def test_the_mnist_width_sweep_is_complete():
-    store = RunStore(RESULTS / "mnist-fc")
-    configs = get_sweep("mnist-fc", "book").configs()
+@pytest.mark.parametrize("name", ["mnist-fc", "fashion-fc", "resnet20-fashion32"])
+def test_the_width_sweeps_are_complete(name):
+    store = RunStore(RESULTS / name)
+    configs = get_sweep(name, "book").configs()
     missing = [c for c in configs if not store.has(c)]
-    assert not missing, f"{len(missing)} runs of mnist-fc (book) are not stored, e.g. {missing[0]}"
+    assert not missing, f"{len(missing)} runs of {name} (book) are not stored, e.g. {missing[0]}"
     assert all(store.load(c)["reproducible"] for c in configs)
+
+
+def test_the_learning_rates_of_the_small_mnist_model_are_stored():
+    store = RunStore(RESULTS / "mnist-fc")
+    sweep = get_sweep("mnist-fc", "book")
+    for lr in (0.01, 0.02, 0.1, 0.2):
+        tuned = sweep.replace(widths=(16,), recipe=sweep.recipe.replace(lr=lr))
+        assert all(store.has(c) for c in tuned.configs()), lr
 
 
 def test_the_imp_experiment_is_complete():
