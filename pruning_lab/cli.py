@@ -5,7 +5,8 @@
     python -m pruning_lab list
     python -m pruning_lab sweep NAME [--scale book|full] [--store DIR] [--jobs N] [--device cpu|cuda]
                                      [--data-dir DIR] [--seeds S ...] [--no-progress] [--fast]
-                                     [--widths W ...] [--base-width W] [--n-train N] [--n-test N]
+                                     [--widths W ...] [--base-width W] [--strategies S ...]
+                                     [--n-train N] [--n-test N]
                                      [--epochs E] [--retrain-epochs E] [--lr LR] [--batch-size B]
     python -m pruning_lab imp NAME [--scale book] [--store DIR] [--jobs N] [--seeds S ...]
                                    [--rewind-epochs K ...] [--rounds T] [--no-progress] [--fast]
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--widths", type=int, nargs="+", default=None, help="override: widths")
     sweep.add_argument("--base-width", type=int, default=None, help="override: base width (pruning target)")
+    sweep.add_argument("--strategies", nargs="+", default=None, help="override: strategies (see 'list')")
     sweep.add_argument("--n-train", type=int, default=None, help="override: training examples used")
     sweep.add_argument("--n-test", type=int, default=None, help="override: test examples used")
     sweep.add_argument("--epochs", type=int, default=None, help="override: epochs of dense training (recipe)")
@@ -170,6 +172,7 @@ def _overridden(sweep, args):
         ("seeds", args.seeds),
         ("widths", args.widths),
         ("base_width", args.base_width),
+        ("strategies", args.strategies),
         ("retrain_epochs", args.retrain_epochs),
         ("n_train", args.n_train),
         ("n_test", args.n_test),

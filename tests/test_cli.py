@@ -107,12 +107,16 @@ def test_overrides_change_the_recipe_and_the_sweep():
             "--seeds",
             "4",
             "5",
+            "--strategies",
+            "dense",
+            "scratch",
         ]
     )
     named = sweeps.get_sweep("mnist-fc")
     sweep = cli._overridden(named, args)
     assert sweep.recipe == named.recipe.replace(epochs=3, lr=0.2, batch_size=32)
     assert (sweep.retrain_epochs, sweep.widths, sweep.seeds) == (2, (16, 32), (4, 5))
+    assert sweep.strategies == ("dense", "scratch")
     assert cli._overridden(named, cli._parser().parse_args(["sweep", "mnist-fc"])) == named  # no option, no change
 
 
@@ -122,6 +126,7 @@ def test_overrides_change_the_recipe_and_the_sweep():
         (["sweep", "nope"], "unknown sweep"),
         (["sweep", "mnist-fc", "--scale", "huge"], "unknown scale"),
         (["sweep", "mnist-fc", "--widths", "0"], "width"),
+        (["sweep", "mnist-fc", "--strategies", "magnitude"], "strateg"),
         (["sweep", "mnist-fc", "--epochs", "0"], "recipe.epochs"),
         (["sweep", "mnist-fc", "--lr", "0"], "lr (learning rate) must be a finite number > 0"),
         (["sweep", "mnist-fc", "--batch-size", "0"], "batch_size must be an integer >= 1"),
