@@ -223,12 +223,12 @@ def run_imp_point(config: IMPRunConfig, *, data_dir=None) -> dict:
         device=config.device,
     )
     return {
-        "kept": res.kept,
-        "kept_fraction": res.kept_fraction,
-        "test_error": res.test_error,
-        "train_error": res.train_error,
-        "reinit_test_error": res.reinit_test_error,
-        "random_test_error": res.random_test_error,
+        "kept": res.kept.tolist(),
+        "kept_fraction": res.kept_fraction.tolist(),
+        "test_error": res.test_error.tolist(),
+        "train_error": res.train_error.tolist(),
+        "reinit_test_error": res.reinit_test_error.tolist(),
+        "random_test_error": res.random_test_error.tolist(),
         "seconds": time.perf_counter() - start,
         "reproducible": _reproducible_kernels(),
     }
