@@ -31,7 +31,7 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.ipynb"))
 #: Chapters held to the exercise rule (hints everywhere; a solution or "(open-ended)" for each).
-WITH_HINTS = ("pruning_strategies", "predicting_pruning", "random_features", "matrix_sensing")
+WITH_HINTS = ("pruning_strategies", "predicting_pruning", "random_features", "matrix_sensing", "lottery_tickets")
 
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)
 SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}\s*(\S+)[^\n]*\n(.*?)^\1\s*$", re.S | re.M)

@@ -83,7 +83,7 @@ def test_set_repository_rewrites_every_copy(tmp_path, monkeypatch):
 
 
 #: Chapters whose code is held to the page width (the others join as they are revised).
-FITS_THE_PAGE = ("pruning_strategies", "predicting_pruning", "random_features", "matrix_sensing")
+FITS_THE_PAGE = ("pruning_strategies", "predicting_pruning", "random_features", "matrix_sensing", "lottery_tickets")
 
 
 @pytest.mark.parametrize("name", FITS_THE_PAGE)

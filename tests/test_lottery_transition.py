@@ -159,10 +159,22 @@ def test_committed_results_load_and_plot():
     axes = [
         P.plot_lottery_success(loaded["patterns"]),
         P.plot_lottery_patterns(loaded["patterns"], slope=6.6),
-        P.plot_lottery_dimension(loaded["dimension"]),
+        P.plot_lottery_dimension([loaded["dimension"], loaded["dimension"]]),
         P.plot_lottery_radius([loaded["radius-300"], loaded["radius-600"]]),
         *P.plot_lottery_masks(loaded["masks"]),
     ]
     for ax in axes:
         assert ax.get_xlabel() and ax.get_ylabel()
     plt.close("all")
+
+
+def test_problems_that_stop_at_the_same_step_all_stop_cleanly():
+    from pruning_lab.lottery import make_teacher, train
+
+    teacher = make_teacher(20, 2, 5, rng=0)
+    X, y = teacher.sample(30, rng=1)
+    W0 = np.stack([teacher.weights + teacher.mask * 1.0] * 2)
+    res = train.agd_pruned_batch(
+        np.stack([X, X]), np.stack([y, y]), np.stack([teacher.mask] * 2), W0, eta=1e6, max_iter=50
+    )
+    assert [r.converged for r in res] == [False, False] and res[0].iterations == res[1].iterations < 50

@@ -8,6 +8,7 @@ experiment at the scale of the committed results and writes ``{"command", "resul
   :math:`\tilde r` from about 3.6 to 20 (:func:`~pruning_lab.lottery.transition.pattern_sweep`);
 * ``dimension``: the same pruned architecture (:math:`r=20`, :math:`K=5`) at input dimensions
   :math:`d` from 20 (dense) to 1000 (:func:`~pruning_lab.lottery.transition.dimension_sweep`);
+* ``dimension-dense``: the dense learner on the same teachers, :math:`d\in\{20,50,100\}`;
 * ``radius``: success against the start's distance at :math:`N=300` and :math:`600`
   (:func:`~pruning_lab.lottery.transition.radius_sweep`; both sample sizes in one file);
 * ``masks``: masks found by IMP and one-shot magnitude pruning, with random-mask and
@@ -28,7 +29,7 @@ from ..runs import atomic_write
 from .experiments import InaccurateMaskSweep, inaccurate_mask_sweep
 from .transition import SuccessCurves, dimension_sweep, pattern_sweep, radius_sweep
 
-__all__ = ["EXPERIMENTS", "PATTERNS", "load_result", "main", "run_experiment"]
+__all__ = ["EXPERIMENTS", "PATTERNS", "RESULTS", "load_result", "main", "run_experiment"]
 
 #: Overlap patterns ``(widths, groups)`` with :math:`\sum_jr_j=100` (:math:`K=5`, :math:`d=100`).
 PATTERNS = (
@@ -49,6 +50,10 @@ EXPERIMENTS = {
     "dimension": (
         dimension_sweep,
         dict(d_values=[20, 50, 100, 400, 1000], n_values=list(range(60, 241, 20)), r=20, K=5),
+    ),
+    "dimension-dense": (
+        dimension_sweep,
+        dict(d_values=[20, 50, 100], n_values=list(range(50, 801, 50)), r=20, K=5, dense=True),
     ),
     "radius-300": (
         radius_sweep,
@@ -80,9 +85,20 @@ def _to_dict(result) -> dict:
     return {"kind": "InaccurateMaskSweep", **result.to_dict()}
 
 
+#: Where the committed results live: ``results/lottery`` at the root of the repository.
+RESULTS = Path(__file__).resolve().parents[2] / "results" / "lottery"
+
+
 def load_result(path):
-    """Read a file written by :func:`main`: returns ``(command, result)``, the result as its sweep's object."""
-    data = json.loads(Path(path).read_text())
+    """Read a file written by :func:`main`: returns ``(command, result)``, the result as its sweep's object.
+
+    ``path`` is a file, or the name of a committed experiment (a key of :data:`EXPERIMENTS`), read from
+    :data:`RESULTS`.
+    """
+    path = RESULTS / f"{path}.json" if path in EXPERIMENTS else Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found; make it with: python -m pruning_lab.lottery.cli <experiment>")
+    data = json.loads(path.read_text())
     res = data["result"]
     kind = res.pop("kind")
     if kind == "SuccessCurves":

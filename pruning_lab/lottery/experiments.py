@@ -37,6 +37,7 @@ from .train import (
     neuronwise_imp,
     relative_error,
 )
+from .transition import logistic_transition
 
 __all__ = [
     "MASK_METHODS",
@@ -119,6 +120,25 @@ class PhaseDiagram:
                 n0, n1, s0, s1 = self.n_values[j - 1], self.n_values[j], row[j - 1], row[j]
                 out[i] = n0 + (level - s0) / (s1 - s0) * (n1 - n0)
         return out
+
+    def transitions(self) -> list:
+        r"""Per row, the logistic 50% point :math:`N_{50}` with its standard error
+        (:func:`~pruning_lab.lottery.transition.logistic_transition` over all trials of the row)."""
+        trials = np.full(len(self.n_values), self.errors.shape[2])
+        k = np.sum(self.errors < self.threshold, axis=2)
+        return [logistic_transition(self.n_values, row, trials) for row in k]
+
+    def boundary_fit(self) -> tuple[float, float]:
+        r"""Weighted least-squares slope :math:`c` of :math:`N_{50}=c\,\tilde r` through the logistic 50% points,
+        and its standard error: weights :math:`w_i=1/\mathrm{se}_i^2`,
+        :math:`c=\sum_iw_iN_i\tilde r_i/\sum_iw_i\tilde r_i^2`,
+        :math:`\mathrm{se}(c)=(\sum_iw_i\tilde r_i^2)^{-1/2}`."""
+        fits = self.transitions()
+        n50 = np.array([f.x50 for f in fits])
+        w = 1 / np.array([f.se for f in fits]) ** 2
+        rt = self.mean_r_tilde
+        denom = np.sum(w * rt**2)
+        return float(np.sum(w * n50 * rt) / denom), float(1 / np.sqrt(denom))
 
     def boundary_slope(self, level: float = 0.5) -> float:
         r"""Slope :math:`c` of the least-squares line :math:`N_{1/2}=c\,\tilde r` through the transition points."""

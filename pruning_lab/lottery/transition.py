@@ -28,7 +28,7 @@ from scipy.optimize import minimize
 from tqdm.auto import tqdm
 
 from ..validation import check_array, check_int_array, check_nonnegative
-from .model import _check_int, make_teacher
+from .model import _check_int, make_teacher, r_tilde
 from .train import PAPER_BETA, agd_pruned_batch, init_at_distance, relative_error
 
 __all__ = [
@@ -73,7 +73,9 @@ def logistic_transition(x, successes, trials, *, decreasing: bool = False, max_s
     estimate finite when the data separate perfectly.  The standard error is
     :math:`\sqrt{(I^{-1})_{11}}` for the Fisher information
     :math:`I=\sum_i n_ip_i(1-p_i)\,g_ig_i^\top`, :math:`g_i=\partial\,\mathrm{logit}\,p_i/\partial(x_{50},b)
-    =(-b,\;x_i-x_{50})`; at the slope bound, :math:`1/\sqrt{I_{11}}`.
+    =(-b,\;x_i-x_{50})`; at the slope bound, the larger of :math:`1/\sqrt{I_{11}}` and
+    :math:`\Delta x/\sqrt{12}` for the grid step :math:`\Delta x` that holds :math:`x_{50}` (a point known
+    only to lie within one step).
     """
     x = check_array(x, "x", ndim=1)
     k = check_array(successes, "successes", shape=x.shape)
@@ -89,9 +91,10 @@ def logistic_transition(x, successes, trials, *, decreasing: bool = False, max_s
     max_slope = check_nonnegative(max_slope, "max_slope")
     if max_slope == 0:
         raise ValueError("max_slope must be > 0")
-    start = float(x[np.argmin(np.abs(k / n - 0.5))])
-    theta0 = np.array([start, np.log(min(4.0 / span, max_slope))])
     bounds = [(x.min() - span, x.max() + span), (np.log(max_slope) - 20.0, np.log(max_slope))]
+    # a coarse grid first (the likelihood has flat regions where a local method stalls), then refine
+    grid = [(a, c) for a in np.linspace(x.min(), x.max(), 101) for c in np.log(max_slope) - np.arange(0.0, 8.0, 0.5)]
+    theta0 = np.array(min(grid, key=lambda th: _neg_loglik(th, x, k, n, sign)))
     fit = minimize(_neg_loglik, theta0, args=(x, k, n, sign), method="L-BFGS-B", bounds=bounds)
     x50, c = fit.x
     b = sign * np.exp(c)
@@ -101,7 +104,10 @@ def logistic_transition(x, successes, trials, *, decreasing: bool = False, max_s
     info = (g * w) @ g.T
     at_bound = bool(c >= np.log(max_slope) - 1e-6)
     if at_bound or np.linalg.cond(info) > 1e12:
-        se = 1.0 / np.sqrt(max(info[0, 0], 1e-300))
+        # the data jump between neighbouring grid points: x50 is anywhere in that step (uniform: step/sqrt(12))
+        ux = np.unique(x)
+        step = float(np.diff(ux)[min(max(np.searchsorted(ux, x50) - 1, 0), ux.size - 2)])
+        se = max(1.0 / np.sqrt(max(info[0, 0], 1e-300)), step / np.sqrt(12.0))
     else:
         se = float(np.sqrt(max(np.linalg.inv(info)[0, 0], 0.0)))
     return Transition(float(x50), float(se), float(b), at_bound)
@@ -127,6 +133,7 @@ def success_cell(
     tol: float = 1e-8,
     seed: int = 0,
     tag: int = 6,
+    dense: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Final relative errors and :math:`\tilde r` of ``trials`` independent problems of one cell.
 
@@ -135,8 +142,9 @@ def success_cell(
     samples and a start at relative distance ``rel_dist`` inside the oracle mask, and runs
     Algorithm 1 (:math:`\eta=1/\hat L`, momentum ``beta``) until the relative step is below ``tol`` or
     ``max_iter`` steps.  Trial ``t`` uses the generator seeded with
-    ``[seed, tag, d, K, *widths, groups, n, rel_dist, t]``.  Used in the chapter
-    :doc:`/book/lottery_tickets`.
+    ``[seed, tag, d, K, *widths, groups, n, rel_dist, t]``.  With ``dense``, the learner is the dense
+    network instead (mask of all ones, :math:`\tilde r=d`), on the same teachers and data.  Used in the
+    chapter :doc:`/book/lottery_tickets`.
 
     Parameters
     ----------
@@ -164,11 +172,14 @@ def success_cell(
         Base seed.
     tag : int
         Experiment tag in the seed (one per sweep).
+    dense : bool
+        Train the dense learner (all :math:`dK` weights, started at relative distance ``rel_dist``)
+        instead of the learner with the teacher's mask.
 
     Returns
     -------
     errors, r_tilde : ndarray of shape (trials,)
-        Permutation-aligned relative errors and the exact :math:`\tilde r` of each teacher's mask.
+        Permutation-aligned relative errors and the exact :math:`\tilde r` of each learner's mask.
     """
     d, K, n = _check_int(d, "d"), _check_int(K, "K"), _check_int(n, "n (number of samples)")
     trials = _check_int(trials, "trials")
@@ -184,11 +195,12 @@ def success_cell(
         teachers.append(T)
         X.append(Xt)
         y.append(yt)
-        W0.append(init_at_distance(T.weights, T.mask, lam, rng))
-    masks = np.stack([T.mask for T in teachers])
+        M = np.ones((d, K), dtype=bool) if dense else T.mask
+        W0.append(init_at_distance(T.weights, M, lam, rng))
+    masks = np.stack([np.ones((d, K), dtype=bool) if dense else T.mask for T in teachers])
     res = agd_pruned_batch(np.stack(X), np.stack(y), masks, np.stack(W0), beta=beta, max_iter=max_iter, tol=tol)
     errors = np.array([relative_error(r.weights, T.weights) for r, T in zip(res, teachers)])
-    return errors, np.array([T.r_tilde for T in teachers])
+    return errors, np.array([r_tilde(M) for M in masks])
 
 
 @dataclass(frozen=True)
@@ -352,14 +364,16 @@ def dimension_sweep(
     rel_dist: float = 0.1,
     max_iter: int = 3000,
     seed: int = 0,
+    dense: bool = False,
     progress: bool = False,
 ) -> SuccessCurves:
     r"""Success against :math:`N` at several input dimensions :math:`d`, for the same pruned architecture.
 
     Every neuron keeps :math:`r` inputs, all supports overlap (:math:`\tilde r=r`), so only
     :math:`d` changes between curves: Theorem 2 says the samples needed do not depend on it
-    (:math:`d=r` is the dense network).  Each cell is :func:`success_cell` (tag 7).  Used in the
-    chapter :doc:`/book/lottery_tickets`.
+    (:math:`d=r` is the dense network).  With ``dense``, the learner is the dense network on the
+    same teachers and data (:math:`dK` free weights).  Each cell is :func:`success_cell` (tag 7).  Used
+    in the chapter :doc:`/book/lottery_tickets`.
 
     Parameters
     ----------
@@ -379,6 +393,8 @@ def dimension_sweep(
         Step budget of Algorithm 1 (the paper: :math:`10^4`).
     seed : int
         Base seed of :func:`success_cell`.
+    dense : bool
+        Train the dense learner instead of the one with the teacher's mask.
     progress : bool
         Show a ``tqdm`` bar over the cells.
 
@@ -400,18 +416,28 @@ def dimension_sweep(
         rel_dist=float(rel_dist),
         max_iter=max_iter,
         seed=seed,
+        dense=bool(dense),
     )
     cells = [
         (
             lambda n, dd=int(dd): success_cell(
-                dd, K, [r] * K, int(n), rel_dist=rel_dist, trials=trials, max_iter=max_iter, seed=seed, tag=7
+                dd,
+                K,
+                [r] * K,
+                int(n),
+                rel_dist=rel_dist,
+                trials=trials,
+                max_iter=max_iter,
+                seed=seed,
+                tag=7,
+                dense=dense,
             )
         )
         for dd in d_values
     ]
-    return _sweep(
-        cells, n_values, [f"d = {dd}" for dd in d_values], [r * K] * len(d_values), "N", False, config, progress
-    )
+    labels = [f"{'dense learner, ' if dense else ''}d = {dd}" for dd in d_values]
+    free = [int(dd) * K if dense else r * K for dd in d_values]
+    return _sweep(cells, n_values, labels, free, "N", False, config, progress)
 
 
 def radius_sweep(

@@ -53,7 +53,7 @@ def _edges(values):
 
 
 def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
-    r"""Success rate over (:math:`\tilde r`, :math:`N`), 50% transition points and the fitted line :math:`N=c\tilde r`.
+    r"""Success rate over (:math:`\tilde r`, :math:`N`), logistic 50% points and the fitted line :math:`N=c\tilde r`.
 
     ``diagram`` is a :class:`~pruning_lab.lottery.experiments.PhaseDiagram`.  With
     ``counting``, the dashed line :math:`N=K\tilde r` marks as many samples as free weights.
@@ -64,12 +64,20 @@ def plot_lottery_phase(diagram, *, ax=None, counting: bool = True):
         _edges(rt), _edges(diagram.n_values), diagram.success.T, cmap="viridis", vmin=0, vmax=1, shading="flat"
     )
     ax.figure.colorbar(mesh, ax=ax, label="success rate (relative error < $10^{-4}$)")
-    n50 = diagram.transition()
-    ok = np.isfinite(n50)
-    ax.plot(rt[ok], n50[ok], "o", color="#d62728", markeredgecolor="white", label="50% transition")
+    fits = diagram.transitions()
+    ax.errorbar(
+        rt,
+        [f.x50 for f in fits],
+        yerr=[f.se for f in fits],
+        fmt="o",
+        color="#d62728",
+        markeredgecolor="white",
+        capsize=3,
+        label=r"$N_{50}$ ± s.e. (logistic fit)",
+    )
     grid = np.linspace(0, rt.max() * 1.05, 50)
-    c = diagram.boundary_slope()
-    ax.plot(grid, c * grid, "-", color="#d62728", label=rf"fit $N = {c:.1f}\,\tilde r$")
+    c, _ = diagram.boundary_fit()
+    ax.plot(grid, c * grid, "-", color="#d62728", label=rf"fit $N_{{50}} = {c:.1f}\,\tilde r$")
     if counting:
         ax.plot(grid, diagram.K * grid, "--", color="white", label=rf"$N = K\tilde r$ (free weights, $K={diagram.K}$)")
     ax.set_xlim(_edges(rt)[0], _edges(rt)[-1])
@@ -282,25 +290,30 @@ def plot_lottery_patterns(curves, *, slope=None, ax=None):
     return ax
 
 
-def plot_lottery_dimension(curves, *, ax=None):
-    r""":math:`N_{50}` (± s.e.) of the same pruned architecture against the input dimension :math:`d` (log scale).
+def plot_lottery_dimension(curves_list, *, ax=None):
+    r""":math:`N_{50}` (± s.e.) against the input dimension :math:`d` (log scale), one series per sweep.
 
-    ``curves`` is a :class:`~pruning_lab.lottery.transition.SuccessCurves` of
-    :func:`~pruning_lab.lottery.transition.dimension_sweep`; dashed: the free-weight count :math:`Kr`.
+    ``curves_list``: :class:`~pruning_lab.lottery.transition.SuccessCurves` of
+    :func:`~pruning_lab.lottery.transition.dimension_sweep` (the learner with the teacher's mask, and
+    the dense learner); dashed, in the same color: each series' number of free weights.
     """
     ax = axes_or_new(ax)
-    fits = curves.transitions()
-    d_values = np.asarray(curves.config["d_values"])
-    ax.errorbar(
-        d_values,
-        [f.x50 for f in fits],
-        yerr=[f.se for f in fits],
-        fmt="o-",
-        capsize=3,
-        color="#d62728",
-        label=r"$N_{50}$ ± s.e.",
-    )
-    ax.axhline(float(np.mean(curves.free_weights)), color="0.3", linestyle="--", label=r"$Kr$ (free weights)")
+    for k, curves in enumerate(curves_list):
+        fits = curves.transitions()
+        d_values = np.asarray(curves.config["d_values"])
+        dense = curves.config.get("dense", False)
+        color = ("#d62728", "#1f77b4")[k % 2]
+        name = "dense learner" if dense else "learner with the teacher's mask"
+        ax.errorbar(
+            d_values,
+            [f.x50 for f in fits],
+            yerr=[f.se for f in fits],
+            fmt="o-",
+            capsize=3,
+            color=color,
+            label=rf"{name}: $N_{{50}}$ ± s.e.",
+        )
+        ax.plot(d_values, curves.free_weights, "--", color=color, label=f"{name}: free weights")
     ax.set_xscale("log")
     ax.set_ylim(0, None)
     ax.set_xlabel("input dimension $d$")
