@@ -178,3 +178,29 @@ def test_problems_that_stop_at_the_same_step_all_stop_cleanly():
         np.stack([X, X]), np.stack([y, y]), np.stack([teacher.mask] * 2), W0, eta=1e6, max_iter=50
     )
     assert [r.converged for r in res] == [False, False] and res[0].iterations == res[1].iterations < 50
+
+
+@pytest.mark.slow
+def test_a_stored_radius_cell_is_reproduced_from_its_configuration():
+    """The committed radius sweep at N = 300: its widest width at the nearest start, recomputed."""
+    path = RESULTS / "radius-300.json"
+    if not path.exists():
+        pytest.skip("results/lottery/radius-300.json not generated")
+    _, curves = cli.load_result(path)
+    cfg = curves.config
+    r, lam = cfg["r_values"][-1], cfg["dist_values"][0]
+    errors, _ = success_cell(
+        cfg["d"],
+        cfg["K"],
+        [r] * cfg["K"],
+        cfg["n"],
+        rel_dist=lam,
+        trials=cfg["trials"],
+        max_iter=cfg["max_iter"],
+        seed=cfg["seed"],
+        tag=8,
+    )
+    stored = curves.errors[-1, 0]
+    np.testing.assert_array_equal(errors < curves.threshold, stored < curves.threshold)
+    failed = stored >= curves.threshold
+    np.testing.assert_allclose(errors[failed], stored[failed], rtol=1e-6)

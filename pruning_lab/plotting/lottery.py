@@ -138,18 +138,33 @@ def plot_lottery_curvature(sweep, *, axes=None):
     Left: :math:`K^2\mu` against :math:`\tilde r`, population (line) and with
     :math:`N` samples (markers).  Right: the fraction :math:`\hat\mu/\mu` of
     the population curvature that survives, against :math:`\sqrt{\tilde r/N}`.
+    Markers are means over the teachers, error bars their standard errors.
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
     ax0, ax1 = axes
     K2 = sweep.K**2
+    trials = sweep.mu.shape[2]
+
+    def se(a):
+        return a.std(axis=1, ddof=1) / np.sqrt(trials) if trials > 1 else None
+
     ax0.plot(sweep.r_tilde, K2 * sweep.mu_pop.mean(axis=1), "k-", label=r"population ($N\to\infty$)")
     cmap = plt.get_cmap("viridis")
     for j, n in enumerate(sweep.n_values):
         color = cmap(j / max(len(sweep.n_values) - 1, 1))
-        ax0.plot(sweep.r_tilde, K2 * sweep.mu[j].mean(axis=1), "o--", color=color, label=f"N = {n}")
+        ax0.errorbar(
+            sweep.r_tilde,
+            K2 * sweep.mu[j].mean(axis=1),
+            yerr=None if trials < 2 else K2 * se(sweep.mu[j]),
+            fmt="o--",
+            capsize=2,
+            color=color,
+            label=f"N = {n}",
+        )
         x = np.sqrt(sweep.r_tilde / n)
-        ax1.plot(x, (sweep.mu[j] / sweep.mu_pop).mean(axis=1), "o", color=color, label=f"N = {n}")
+        frac = sweep.mu[j] / sweep.mu_pop
+        ax1.errorbar(x, frac.mean(axis=1), yerr=se(frac), fmt="o", capsize=2, color=color, label=f"N = {n}")
     ax0.set_xlabel(r"effective pruned width $\tilde r$")
     ax0.set_ylabel(r"$K^2\hat\mu$ (smallest Hessian eigenvalue at $W^*$)")
     ax0.legend()
