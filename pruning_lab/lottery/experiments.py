@@ -123,7 +123,7 @@ class PhaseDiagram:
 
     def transitions(self) -> list:
         r"""Per row, the logistic 50% point :math:`N_{50}` with its standard error
-        (:func:`~pruning_lab.lottery.transition.logistic_transition` over all trials of the row)."""
+        (``lottery.transition.logistic_transition`` over all trials of the row)."""
         trials = np.full(len(self.n_values), self.errors.shape[2])
         k = np.sum(self.errors < self.threshold, axis=2)
         return [logistic_transition(self.n_values, row, trials) for row in k]
@@ -553,7 +553,7 @@ class InaccurateMaskSweep:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> InaccurateMaskSweep:
+    def from_dict(cls, data: dict):
         """The sweep stored by :meth:`to_dict`."""
         return cls(
             np.asarray(data["n_values"]),

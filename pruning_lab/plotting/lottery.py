@@ -246,8 +246,8 @@ def plot_lottery_masks(sweep, *, axes=None, n_index=None):
 def plot_lottery_success(curves, *, ax=None):
     r"""Success rate against the swept variable, one color per curve, with the logistic fits.
 
-    ``curves`` is a :class:`~pruning_lab.lottery.transition.SuccessCurves`; markers are the measured
-    fractions, lines :math:`\sigma(b(x-x_{50}))` from :meth:`~pruning_lab.lottery.transition.SuccessCurves.transitions`.
+    ``curves`` is a ``lottery.transition.SuccessCurves``; markers are the measured
+    fractions, lines :math:`\sigma(b(x-x_{50}))` from ``lottery.transition.SuccessCurves.transitions``.
     """
     ax = axes_or_new(ax)
     cmap = plt.get_cmap("viridis")
@@ -270,8 +270,8 @@ def plot_lottery_success(curves, *, ax=None):
 def plot_lottery_patterns(curves, *, slope=None, ax=None):
     r"""50% points :math:`N_{50}` (± s.e.) of overlap patterns with equal free-weight counts, against :math:`\tilde r`.
 
-    ``curves`` is a :class:`~pruning_lab.lottery.transition.SuccessCurves` of
-    :func:`~pruning_lab.lottery.transition.pattern_sweep`.  Filled markers: one support group (overlapping);
+    ``curves`` is a ``lottery.transition.SuccessCurves`` of
+    ``lottery.transition.pattern_sweep``.  Filled markers: one support group (overlapping);
     open: several.  Dashed: :math:`N=\sum_jr_j` (as many samples as free weights); with ``slope``,
     the line :math:`N=c\,\tilde r` that a pure :math:`\tilde r` law would follow.
     """
@@ -308,8 +308,8 @@ def plot_lottery_patterns(curves, *, slope=None, ax=None):
 def plot_lottery_dimension(curves_list, *, ax=None):
     r""":math:`N_{50}` (± s.e.) against the input dimension :math:`d` (log scale), one series per sweep.
 
-    ``curves_list``: :class:`~pruning_lab.lottery.transition.SuccessCurves` of
-    :func:`~pruning_lab.lottery.transition.dimension_sweep` (the learner with the teacher's mask, and
+    ``curves_list``: ``lottery.transition.SuccessCurves`` of
+    ``lottery.transition.dimension_sweep`` (the learner with the teacher's mask, and
     the dense learner); dashed, in the same color: each series' number of free weights.
     """
     ax = axes_or_new(ax)
@@ -340,8 +340,8 @@ def plot_lottery_dimension(curves_list, *, ax=None):
 def plot_lottery_radius(curves_list, *, ax=None):
     r"""Radius :math:`\lambda_{50}` (± s.e.) against :math:`\sqrt{\tilde r/N}`, one series per sample size.
 
-    ``curves_list``: :class:`~pruning_lab.lottery.transition.SuccessCurves` of
-    :func:`~pruning_lab.lottery.transition.radius_sweep`, one per :math:`N`.
+    ``curves_list``: ``lottery.transition.SuccessCurves`` of
+    ``lottery.transition.radius_sweep``, one per :math:`N`.
     """
     ax = axes_or_new(ax)
     for k, curves in enumerate(curves_list):
