@@ -524,7 +524,7 @@ def noise_sweep(
 # ---------------------------------------------------------------- inaccurate masks
 @dataclass(frozen=True)
 class InaccurateMaskSweep:
-    r"""Inaccurate masks: for each method in :data:`MASK_METHODS`, ``rmse[method][j, k, t]`` (test RMSE relative
+    r"""Inaccurate masks: for each method in ``MASK_METHODS``, ``rmse[method][j, k, t]`` (test RMSE relative
     to :math:`E_y`) and ``accuracy[method][j, k, t]`` (mask accuracy) at :math:`N=` ``n_values[j]``, kept width
     ``widths[k]`` per neuron, trial ``t``; ``r_star`` is the teacher's width."""
 
