@@ -39,6 +39,7 @@ WITH_HINTS = (
     "pruning_mnist",
     "resnet_cifar",
     "lasso_to_sapp",
+    "lottery_tickets",
 )
 
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)

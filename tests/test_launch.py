@@ -92,6 +92,7 @@ FITS_THE_PAGE = (
     "pruning_mnist",
     "resnet_cifar",
     "lasso_to_sapp",
+    "lottery_tickets",
 )
 
 

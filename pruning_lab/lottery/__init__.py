@@ -1,18 +1,22 @@
 r"""Lottery tickets in a one-hidden-layer network: the pruned teacher, masked (accelerated) GD, sweeps.
 
-One namespace for three modules:
+One namespace for the modules:
 
 * :mod:`pruning_lab.lottery.model`: the pruned teacher network, its risk, gradient and curvature;
 * :mod:`pruning_lab.lottery.train`: masked heavy-ball gradient descent (Algorithm 1 of
   :cite:`zhang2021lottery`), convergence rates, magnitude masks and neuron-wise IMP;
 * :mod:`pruning_lab.lottery.experiments`: the chapter's sweeps (phase diagram, rates, curvature,
-  noise, inaccurate masks), cached on disk.
+  noise, inaccurate masks), cached on disk;
+* ``pruning_lab.lottery.transition``: logistic 50% points and the success-curve sweeps (overlap
+  patterns at a fixed number of free weights, input dimension, radius);
+* ``pruning_lab.lottery.cli``: ``python -m pruning_lab.lottery.cli`` for the stored results.
 
-``from pruning_lab import lottery as lt`` then ``lt.make_teacher(...)``: every public name is
-importable from here.  Used in the chapter :doc:`/book/lottery_tickets`.
+``from pruning_lab import lottery as lt`` then ``lt.make_teacher(...)``: every public name of
+the first four is importable from here.  Used in the chapter :doc:`/book/lottery_tickets`.
 """
 
 from .experiments import (
+    MASK_METHODS,
     CurvatureSweep,
     InaccurateMaskSweep,
     NoiseSweep,
@@ -58,8 +62,18 @@ from .train import (
     neuronwise_imp,
     relative_error,
 )
+from .transition import (
+    SuccessCurves,
+    Transition,
+    dimension_sweep,
+    logistic_transition,
+    pattern_sweep,
+    radius_sweep,
+    success_cell,
+)
 
 __all__ = [
+    "MASK_METHODS",
     "PAPER_BETA",
     "PAPER_ETA",
     "AGDResult",
@@ -100,4 +114,11 @@ __all__ = [
     "risk_grad",
     "teacher_output",
     "top_curvature",
+    "SuccessCurves",
+    "Transition",
+    "dimension_sweep",
+    "logistic_transition",
+    "pattern_sweep",
+    "radius_sweep",
+    "success_cell",
 ]

@@ -37,8 +37,10 @@ from .train import (
     neuronwise_imp,
     relative_error,
 )
+from .transition import logistic_transition
 
 __all__ = [
+    "MASK_METHODS",
     "CurvatureSweep",
     "InaccurateMaskSweep",
     "NoiseSweep",
@@ -118,6 +120,25 @@ class PhaseDiagram:
                 n0, n1, s0, s1 = self.n_values[j - 1], self.n_values[j], row[j - 1], row[j]
                 out[i] = n0 + (level - s0) / (s1 - s0) * (n1 - n0)
         return out
+
+    def transitions(self) -> list:
+        r"""Per row, the logistic 50% point :math:`N_{50}` with its standard error
+        (``lottery.transition.logistic_transition`` over all trials of the row)."""
+        trials = np.full(len(self.n_values), self.errors.shape[2])
+        k = np.sum(self.errors < self.threshold, axis=2)
+        return [logistic_transition(self.n_values, row, trials) for row in k]
+
+    def boundary_fit(self) -> tuple[float, float]:
+        r"""Weighted least-squares slope :math:`c` of :math:`N_{50}=c\,\tilde r` through the logistic 50% points,
+        and its standard error: weights :math:`w_i=1/\mathrm{se}_i^2`,
+        :math:`c=\sum_iw_iN_i\tilde r_i/\sum_iw_i\tilde r_i^2`,
+        :math:`\mathrm{se}(c)=(\sum_iw_i\tilde r_i^2)^{-1/2}`."""
+        fits = self.transitions()
+        n50 = np.array([f.x50 for f in fits])
+        w = 1 / np.array([f.se for f in fits]) ** 2
+        rt = self.mean_r_tilde
+        denom = np.sum(w * rt**2)
+        return float(np.sum(w * n50 * rt) / denom), float(1 / np.sqrt(denom))
 
     def boundary_slope(self, level: float = 0.5) -> float:
         r"""Slope :math:`c` of the least-squares line :math:`N_{1/2}=c\,\tilde r` through the transition points."""
@@ -249,7 +270,8 @@ def phase_diagram(
 class RateSweep:
     r"""Measured rates :math:`\hat\nu` (``nu[label]``, shape (widths, trials)) and the rates predicted from the
     masked Hessian at the truth (``predicted[label]``, same shape) for each optimizer ``label``;
-    ``histories[label][i]``: the error history of trial 0 at width ``r_values[i]``."""
+    ``histories[label][i]``: the error history of trial 0 at width ``r_values[i]``; ``kappa``: the local
+    condition number :math:`\hat L/\hat\mu` of the masked Hessian at :math:`W^*` (shape (widths, trials))."""
 
     r_values: np.ndarray
     r_tilde: np.ndarray
@@ -257,6 +279,12 @@ class RateSweep:
     predicted: dict
     histories: dict
     n: int
+    kappa: np.ndarray
+
+    def speedup(self, label: str, baseline: str = "beta=0") -> np.ndarray:
+        r"""Per problem, :math:`(1-\hat\nu_{\rm label})/(1-\hat\nu_{\rm baseline})`: how many times fewer steps
+        ``label`` needs per decade of error (shape (widths, trials))."""
+        return (1 - self.nu[label]) / (1 - self.nu[baseline])
 
 
 def rate_sweep(
@@ -325,11 +353,13 @@ def rate_sweep(
     pred = {lab: np.empty((len(r_values), trials)) for lab in labels}
     hist = {lab: [] for lab in labels}
     rts = np.empty(len(r_values))
+    kappa = np.empty((len(r_values), trials))
     for i, r in enumerate(tqdm(r_values, desc="r", disable=not progress)):
         teachers, X, y, W0 = _draw(d, K, r, n, trials, seed, 2, (r, n), rel_dist=rel_dist)
         masks, W_star = _stack(teachers, "mask"), _stack(teachers, "weights")
         rts[i] = np.mean([T.r_tilde for T in teachers])
         curv_star = [local_curvature(T.weights, X[t], T.mask) for t, T in enumerate(teachers)]
+        kappa[i] = [L / mu for mu, L in curv_star]
         settings = [(lab, "auto", b) for lab, b in zip(labels, betas)]
         if tuned:
             tunings = [heavy_ball_tuning(*c) for c in curv_star]
@@ -339,7 +369,7 @@ def rate_sweep(
             nu[lab][i] = [empirical_rate(rr.errors).nu for rr in res]
             pred[lab][i] = [heavy_ball_rate(mu, L, rr.eta, rr.beta) for (mu, L), rr in zip(curv_star, res)]
             hist[lab].append(res[0].errors)
-    return RateSweep(r_values, rts, nu, pred, hist, n)
+    return RateSweep(r_values, rts, nu, pred, hist, n, kappa)
 
 
 # ---------------------------------------------------------------- local curvature
@@ -494,7 +524,7 @@ def noise_sweep(
 # ---------------------------------------------------------------- inaccurate masks
 @dataclass(frozen=True)
 class InaccurateMaskSweep:
-    r"""Inaccurate masks: for method ``"IMP"`` / ``"one-shot"``, ``rmse[method][j, k, t]`` (test RMSE relative
+    r"""Inaccurate masks: for each method in ``MASK_METHODS``, ``rmse[method][j, k, t]`` (test RMSE relative
     to :math:`E_y`) and ``accuracy[method][j, k, t]`` (mask accuracy) at :math:`N=` ``n_values[j]``, kept width
     ``widths[k]`` per neuron, trial ``t``; ``r_star`` is the teacher's width."""
 
@@ -504,6 +534,47 @@ class InaccurateMaskSweep:
     d: int
     rmse: dict
     accuracy: dict
+
+    def mean_se(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        r"""Mean and standard error (sample std, ddof 1, over :math:`\sqrt{\text{trials}}`) of ``rmse[method]``,
+        shape ``(len(n_values), len(widths))``."""
+        vals = self.rmse[method]
+        return vals.mean(axis=2), vals.std(axis=2, ddof=1) / np.sqrt(vals.shape[2])
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict; :meth:`from_dict` inverts it."""
+        return {
+            "n_values": self.n_values.tolist(),
+            "widths": self.widths.tolist(),
+            "r_star": self.r_star,
+            "d": self.d,
+            "rmse": {m: v.tolist() for m, v in self.rmse.items()},
+            "accuracy": {m: v.tolist() for m, v in self.accuracy.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """The sweep stored by :meth:`to_dict`."""
+        return cls(
+            np.asarray(data["n_values"]),
+            np.asarray(data["widths"]),
+            int(data["r_star"]),
+            int(data["d"]),
+            {m: np.asarray(v, dtype=float) for m, v in data["rmse"].items()},
+            {m: np.asarray(v, dtype=float) for m, v in data["accuracy"].items()},
+        )
+
+
+#: The masks of :func:`inaccurate_mask_sweep`: found by IMP or one-shot magnitude pruning, and two controls.
+MASK_METHODS = ("IMP", "one-shot", "random", "IMP re-init")
+
+
+def _random_mask(d: int, widths, rng) -> np.ndarray:
+    """A mask whose neuron j keeps ``widths[j]`` inputs drawn uniformly without replacement."""
+    mask = np.zeros((d, len(widths)), dtype=bool)
+    for j, w in enumerate(widths):
+        mask[rng.choice(d, size=int(w), replace=False), j] = True
+    return mask
 
 
 def inaccurate_mask_sweep(
@@ -529,9 +600,13 @@ def inaccurate_mask_sweep(
     trains ``steps`` iterations per round, prunes a fraction ``rate`` of each
     neuron's weights and rewinds; "one-shot" takes the magnitude mask of the
     same widths from the dense weights after ``steps`` iterations (the paper
-    applies GraSP after 20 iterations; we use magnitude).  Every mask is then
-    trained from the rewound start for ``max_iter`` iterations and scored by
-    its exact test RMSE (:func:`~pruning_lab.lottery.model.population_rmse`) and its mask accuracy.
+    applies GraSP after 20 iterations; we use magnitude).  Two controls:
+    "random" draws each neuron's kept inputs uniformly at the same widths, and
+    "IMP re-init" trains the IMP masks from a fresh dense start at the same
+    distance from the teacher instead of the rewound one.  Every mask is then
+    trained for ``max_iter`` iterations (from the rewound start :math:`M\odot W_{\rm init}`,
+    except "IMP re-init") and scored by its exact test RMSE
+    (:func:`~pruning_lab.lottery.model.population_rmse`) and its mask accuracy.
 
     Parameters
     ----------
@@ -560,7 +635,8 @@ def inaccurate_mask_sweep(
         Maximum number of iterations of the final training of every mask, from
         :math:`M\odot W_{\rm init}` (runs also stop at a relative step below :math:`10^{-8}`).
     seed : int
-        Base seed: trial ``t`` at :math:`N` uses ``[seed, 5, N, t]``.
+        Base seed: trial ``t`` at :math:`N` uses ``[seed, 5, N, t]``; its random masks and fresh start
+        ``[seed, 5, N, t, 1]``.
     progress : bool
         Show a ``tqdm`` bar over ``n_values``.
 
@@ -576,25 +652,31 @@ def inaccurate_mask_sweep(
         widths.append(int(np.ceil((1 - rate) * widths[-1] - 1e-9)))
     widths = np.array(widths)
     shape = (len(n_values), rounds + 1, trials)
-    rmse = {m: np.empty(shape) for m in ("IMP", "one-shot")}
-    acc = {m: np.empty(shape) for m in ("IMP", "one-shot")}
+    rmse = {m: np.empty(shape) for m in MASK_METHODS}
+    acc = {m: np.empty(shape) for m in MASK_METHODS}
     for j, n in enumerate(tqdm(n_values, desc="N", disable=not progress)):
-        masks = {m: [] for m in rmse}
-        data = []
+        masks = {m: [] for m in MASK_METHODS}
+        data, fresh = [], []
         for t in range(trials):
             rng = _rng(seed, 5, n, t)
             T = make_teacher(d, K, r_star, rng=rng)
             X, y = T.sample(int(n), rng, noise_level=noise_level)
             W_init = init_at_distance(T.weights, np.ones((d, K), dtype=bool), rel_dist, rng)
-            masks["IMP"].append(neuronwise_imp(X, y, W_init, rounds=rounds, rate=rate, steps=steps).masks)
+            imp = neuronwise_imp(X, y, W_init, rounds=rounds, rate=rate, steps=steps).masks
+            masks["IMP"].append(imp)
+            masks["IMP re-init"].append(imp)
             dense = agd_pruned(X, y, np.ones((d, K)), W_init, max_iter=steps, tol=0.0).weights
             masks["one-shot"].append([magnitude_mask(dense, int(w)) for w in widths])
+            control = _rng(seed, 5, n, t, 1)
+            masks["random"].append([_random_mask(d, [w] * K, control) for w in widths])
+            fresh.append(init_at_distance(T.weights, np.ones((d, K), dtype=bool), rel_dist, control))
             data.append((T, X, y, W_init))
         X, y = np.stack([D[1] for D in data]), np.stack([D[2] for D in data])
-        for m in rmse:
+        for m in MASK_METHODS:
+            starts = fresh if m == "IMP re-init" else [D[3] for D in data]
             for k in range(rounds + 1):
                 M = np.stack([masks[m][t][k] for t in range(trials)])
-                W0 = np.stack([np.where(M[t], D[3], 0.0) for t, D in enumerate(data)])
+                W0 = np.stack([np.where(M[t], starts[t], 0.0) for t in range(trials)])
                 res = agd_pruned_batch(X, y, M, W0, max_iter=max_iter)
                 for t, (T, *_rest) in enumerate(data):
                     rmse[m][j, k, t] = population_rmse(res[t].weights, T.weights) / output_rms(T.weights)

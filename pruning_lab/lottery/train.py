@@ -385,10 +385,10 @@ def _heavy_ball_lockstep(X, y, M, W0, rows, etas, betas, max_iter, tol, splits, 
                 converged[finished] = ~diverged[done]
                 keep = ~done
                 act = act[keep]
-                if act.size == 0:
-                    break
                 Xa, XaT, ya, Ma, ea, ba = Xa[keep], XaT[keep], ya[keep], Ma[keep], ea[keep], ba[keep]
                 W, Wprev = W[keep], Wprev[keep]
+                if act.size == 0:
+                    break
     W_final[act] = W
     return W_final, iterations, converged, history
 
