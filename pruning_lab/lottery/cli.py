@@ -93,9 +93,14 @@ def load_result(path):
     """Read a file written by :func:`main`: returns ``(command, result)``, the result as its sweep's object.
 
     ``path`` is a file, or the name of a committed experiment (a key of :data:`EXPERIMENTS`), read from
-    :data:`RESULTS`.
+    the ``lottery`` folder of the committed results (:func:`pruning_lab.runs.find_results`; :data:`RESULTS`
+    in a clone of the repository).
     """
-    path = RESULTS / f"{path}.json" if path in EXPERIMENTS else Path(path)
+    if path in EXPERIMENTS:
+        from ..runs import find_results
+
+        path = find_results("lottery") / f"{path}.json"
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found; make it with: python -m pruning_lab.lottery.cli <experiment>")
     data = json.loads(path.read_text())
