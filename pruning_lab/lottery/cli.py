@@ -44,7 +44,7 @@ PATTERNS = (
     ((96, 1, 1, 1, 1), 5),
 )
 
-#: The committed experiments: name -> (sweep, keyword arguments at book scale).
+#: The committed experiments, name -> (sweep, keyword arguments at book scale).
 EXPERIMENTS = {
     "patterns": (pattern_sweep, dict(patterns=PATTERNS, n_values=list(range(60, 321, 20)), d=100, K=5)),
     "dimension": (
@@ -85,7 +85,7 @@ def _to_dict(result) -> dict:
     return {"kind": "InaccurateMaskSweep", **result.to_dict()}
 
 
-#: Where the committed results live: ``results/lottery`` at the root of the repository.
+#: Where the committed results live, ``results/lottery`` at the root of the repository.
 RESULTS = Path(__file__).resolve().parents[2] / "results" / "lottery"
 
 

@@ -37,10 +37,9 @@ and their widths and epochs are ours.
 """
 
 from . import config as _config
+from . import imp as _imp
 from .config import DenseModelKey, WidthRunConfig, WidthSweep, get_sweep
 from .imp import (
-    IMP_CURVES,
-    IMP_EXPERIMENTS,
     IMPExperiment,
     IMPRunConfig,
     get_imp_experiment,
@@ -51,10 +50,14 @@ from .imp import (
 from .run import run_width_point, run_width_sweep
 
 # the data of the sweeps, bound here with their descriptions so that the API page documents them
-#: The strategies of a width sweep: ``"dense"`` (the dense model itself, and budget-matched when
+#: The strategies of a width sweep, ``"dense"`` (the dense model itself, and budget-matched when
 #: retrained), the pruning strategies of :data:`pruning_lab.nn.masks.STRATEGIES`, and ``"scratch"``
 #: (the global-magnitude mask re-initialised and trained from scratch).
 STRATEGIES = _config.STRATEGIES
+#: The named IMP experiments of the book, ``IMP_EXPERIMENTS[name][scale]`` (see :mod:`pruning_lab.nn.sweeps.imp`).
+IMP_EXPERIMENTS = _imp.IMP_EXPERIMENTS
+#: The curves of a stored IMP run, the tickets, the same masks re-initialised and random masks.
+IMP_CURVES = _imp.IMP_CURVES
 #: The data sets of the width sweeps, ``{name: {"in_features", "in_channels", "image"}}``, with the
 #: input shape the models get from them and whether they are images.
 DATASETS = _config.DATASETS

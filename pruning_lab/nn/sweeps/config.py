@@ -26,10 +26,10 @@ from ..train import TrainingRecipe
 
 __all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "DenseModelKey", "WidthRunConfig", "WidthSweep", "get_sweep"]
 
-#: The strategies of a width sweep: ``"dense"`` (the dense model itself; retrained, it is trained
+#: The strategies of a width sweep, ``"dense"`` (the dense model itself; retrained, it is trained
 #: ``retrain_epochs`` more epochs without a mask, the budget-matched baseline), the pruning strategies of
 #: :data:`pruning_lab.nn.masks.STRATEGIES`, and ``"scratch"`` (the global-magnitude mask on a fresh random
-#: initialisation, trained from scratch for ``epochs + retrain_epochs``: the control of Liu et al., 2019).
+#: initialisation, trained from scratch for ``epochs + retrain_epochs``, the control of Liu et al., 2019).
 STRATEGIES = ("dense", *_masks.STRATEGIES, "scratch")
 #: The data sets of the width sweeps, with the input shape the models get from them.
 DATASETS = {
@@ -155,7 +155,7 @@ class WidthRunConfig:
 
     @property
     def retrain_recipe(self) -> TrainingRecipe:
-        """The retraining recipe: :attr:`recipe` with ``retrain_epochs`` epochs.
+        """The retraining recipe, :attr:`recipe` with ``retrain_epochs`` epochs.
 
         For ``strategy="scratch"`` it is the recipe of training from scratch,
         ``epochs + retrain_epochs`` epochs (the total budget of prune and retrain).

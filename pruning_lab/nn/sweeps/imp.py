@@ -43,7 +43,7 @@ __all__ = [
     "run_imp_point",
 ]
 
-#: The curves of a stored IMP run: the tickets, the same masks re-initialised, random masks.
+#: The curves of a stored IMP run, the tickets, the same masks re-initialised and random masks.
 IMP_CURVES = ("ticket", "reinit", "random")
 
 
