@@ -24,7 +24,16 @@ from .. import masks as _masks
 from ..models import MODELS, build_model, prunable_weight_count
 from ..train import TrainingRecipe
 
-__all__ = ["DATASETS", "STRATEGIES", "SWEEPS", "DenseModelKey", "WidthRunConfig", "WidthSweep", "get_sweep"]
+__all__ = [
+    "DATASETS",
+    "STRATEGIES",
+    "SWEEPS",
+    "DenseModelKey",
+    "WidthRunConfig",
+    "WidthSweep",
+    "get_sweep",
+    "recipe_of",
+]
 
 #: The strategies of a width sweep, ``"dense"`` (the dense model itself; retrained, it is trained
 #: ``retrain_epochs`` more epochs without a mask, the budget-matched baseline), the pruning strategies of
@@ -40,6 +49,16 @@ DATASETS = {
     "cifar10": {"in_features": 3072, "in_channels": 3, "image": True},
 }
 _SWEEP_RECIPE = TrainingRecipe(epochs=20, lr=0.05, lr_schedule="cosine")  # the default of WidthSweep.recipe
+
+
+def recipe_of(config) -> TrainingRecipe:
+    """The :class:`~pruning_lab.nn.train.TrainingRecipe` named by the training fields of a run configuration.
+
+    ``config`` has the fields of a recipe (``optimizer``, ``lr``, ``lr_schedule``, ``epochs``,
+    ``batch_size``, ``momentum``, ``weight_decay``, ``seed``), as the flat run records of the
+    width sweeps and of the IMP experiments do.
+    """
+    return TrainingRecipe(**{f.name: getattr(config, f.name) for f in dataclasses.fields(TrainingRecipe)})
 
 
 def _shape(dataset):
@@ -142,16 +161,7 @@ class WidthRunConfig:
     @property
     def recipe(self) -> TrainingRecipe:
         """The training recipe of the dense model (the training fields, with this run's ``seed``)."""
-        return TrainingRecipe(
-            optimizer=self.optimizer,
-            lr=self.lr,
-            lr_schedule=self.lr_schedule,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-            seed=self.seed,
-        )
+        return recipe_of(self)
 
     @property
     def retrain_recipe(self) -> TrainingRecipe:

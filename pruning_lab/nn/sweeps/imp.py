@@ -29,7 +29,7 @@ from ..imp import iterative_magnitude_pruning
 from ..masks import SCOPES
 from ..models import MODELS, build_model
 from ..train import TrainingRecipe
-from .config import DATASETS, _one_of, _shape, _tuple_of
+from .config import DATASETS, _one_of, _shape, _tuple_of, recipe_of
 from .run import _dataset, _reproducible_kernels
 
 __all__ = [
@@ -91,16 +91,7 @@ class IMPRunConfig:
     @property
     def recipe(self) -> TrainingRecipe:
         """The training recipe of the dense network and of every round (the run's ``seed``)."""
-        return TrainingRecipe(
-            optimizer=self.optimizer,
-            lr=self.lr,
-            lr_schedule=self.lr_schedule,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            momentum=self.momentum,
-            weight_decay=self.weight_decay,
-            seed=self.seed,
-        )
+        return recipe_of(self)
 
 
 @dataclass(frozen=True)
