@@ -290,3 +290,19 @@ def test_plot_imp_summary_draws_three_curves_with_error_bars():
     plt.close(fig)
     with pytest.raises(ValueError, match="imp_summary"):
         plot_imp_summary({"ticket": 1})
+
+
+def test_paired_difference_over_the_seeds_both_curves_have():
+    from pruning_lab.plotting.networks import width_sweep_paired
+
+    rows = synthetic_rows(seeds=(0, 1, 2))
+    # value() adds 0.002 * seed to every curve: the paired differences are all equal, their s.e. is 0
+    d, se, n = width_sweep_paired(rows, ("random", True), ("global", True), 8)
+    assert n == 3 and d == pytest.approx(OFFSET[("random", True)] - OFFSET[("global", True)]) and se == pytest.approx(0)
+    for r in rows:  # make seed 2 of one curve differ by 0.03: differences 0, 0, 0.03 → mean 0.01, s.e. 0.01
+        if (r["strategy"], r["retrain"], r["width"], r["seed"]) == ("random", True, 8, 2):
+            r["test_error"] += 0.03
+    d2, se2, _ = width_sweep_paired(rows, ("random", True), ("global", True), 8)
+    assert d2 - d == pytest.approx(0.01) and se2 == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="share 0 seeds"):
+        width_sweep_paired(rows, ("random", True), ("global", True), 5)

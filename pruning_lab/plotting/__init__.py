@@ -37,6 +37,7 @@ from .networks import (
     plot_imp_summary,
     plot_width_sweep,
     width_sweep_comparison,
+    width_sweep_paired,
     width_sweep_summary,
     width_sweep_table,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "strategy_color",
     "use_house_style",
     "width_sweep_comparison",
+    "width_sweep_paired",
     "width_sweep_summary",
     "width_sweep_table",
 ]

@@ -135,6 +135,32 @@ def width_sweep_comparison(rows, base_width: int, *, metric: str = "test_error",
     return out
 
 
+def width_sweep_paired(rows, curve, reference, width: int, *, metric: str = "test_error") -> tuple:
+    r"""Paired difference of two curves of a width sweep at one width: mean and standard error over seeds.
+
+    For the seeds :math:`i=1,\dots,m` that both curves have at ``width``, the differences
+    :math:`d_i = e_{\text{curve}}(i) - e_{\text{reference}}(i)` share the seed's dense model (and,
+    for ``"scratch"`` against ``"global"``, the same mask), so their spread is the right yardstick:
+    returns :math:`(\bar d,\ s_d/\sqrt m,\ m)` with the sample standard deviation :math:`s_d`.
+    Used by the chapter :doc:`/book/pruning_mnist`.
+    """
+
+    def by_seed(key):
+        key = (str(key[0]), bool(key[1]))
+        return {
+            r["seed"]: float(r[metric])
+            for r in rows
+            if (r["strategy"], bool(r["retrain"])) == key and int(r["width"]) == int(width)
+        }
+
+    a, b = by_seed(curve), by_seed(reference)
+    seeds = sorted(set(a) & set(b))
+    if len(seeds) < 2:
+        raise ValueError(f"curves {curve} and {reference} share {len(seeds)} seeds at width {width}; need 2 or more")
+    d = np.array([a[s] - b[s] for s in seeds])
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size)), d.size
+
+
 def width_sweep_table(rows, metric: str = "test_error", *, width_symbol: str = "h") -> str:
     r"""The curves of a width sweep as a text table: one line per (strategy, retrained), one column per width.
 
