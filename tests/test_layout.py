@@ -33,6 +33,7 @@ LAYERS = {
     "problems": 1,
     "lsq": 1,
     "prune": 1,
+    "layerwise": 1,
     "pipeline": 2,
     "dc": 3,
     "random_features": 3,

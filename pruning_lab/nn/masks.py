@@ -36,6 +36,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from ..layerwise import parse_pattern, select_mask
 from ..validation import check_int, check_sparsity
 from ._kth_largest import flat_weight, top_masks
 
@@ -50,6 +51,7 @@ __all__ = [
     "layerwise_magnitude_masks",
     "mask_sparsity",
     "masks_from_model",
+    "nm_masks",
     "prunable_parameters",
     "random_masks",
     "strategy_masks",
@@ -210,6 +212,40 @@ def random_masks(model, sparsity, generator=None, *, scope="global", include_bia
     return masks
 
 
+def nm_masks(model, pattern: str, *, strategy: str = "magnitude", seed: int = 0) -> dict:
+    """N:M masks: in every group of ``m`` consecutive inputs of an output, ``n`` weights are kept.
+
+    ``pattern`` is ``"n:m"`` (``"2:4"``: the pattern sparse tensor cores accelerate).  A layer's
+    weight is read as a matrix ``(outputs, inputs)`` (a convolution's inputs flattened as
+    ``(channel, kh, kw)``), whose number of inputs must be a multiple of ``m``.  ``strategy``
+    ``"magnitude"`` keeps the ``n`` largest :math:`|w|` of each group (ties: the earlier);
+    ``"random"`` keeps ``n`` uniformly random ones (seeded with ``seed``).  Global and
+    layer-wise magnitude coincide here: the pattern fixes the count of every group.
+    """
+    n, m = parse_pattern(pattern) or (None, None)
+    if n is None:
+        raise ValueError(f'pattern must be an n:m pattern such as "2:4", got {pattern!r}')
+    if strategy not in ("magnitude", "random"):
+        raise ValueError(f"strategy must be 'magnitude' or 'random' for N:M masks, got {strategy!r}")
+    rng = np.random.default_rng(check_int(seed, "seed", 0))
+    masks = {}
+    for name, module, attr in _slots(model):
+        weight = _effective_weight(module, attr)
+        rows = weight.detach().reshape(weight.shape[0], -1).cpu().double().numpy()
+        if rows.shape[1] % m:
+            raise ValueError(f"pattern {pattern!r}: layer {name!r} has {rows.shape[1]} inputs, not divisible by {m}")
+        scores = np.abs(rows) if strategy == "magnitude" else rng.random(rows.shape)
+        keep = select_mask(scores, pattern=pattern)
+        masks[name] = torch.as_tensor(keep).reshape(weight.shape).to(weight.device)
+    return masks
+
+
+def _effective_weight(module, attr):
+    """The effective weight of one prunable module (``weight_orig * weight_mask`` when torch-pruned)."""
+    w, mask = flat_weight(module, attr)
+    return getattr(module, attr) if mask is None else (w * mask).view_as(getattr(module, attr))
+
+
 # -- the masks of a pruning strategy ----------------------------------------------------
 def layerwise_counts(sizes, keep: int) -> np.ndarray:
     r"""Kept counts per layer for the same fraction everywhere, summing exactly to ``keep``.
@@ -244,7 +280,9 @@ def layerwise_counts(sizes, keep: int) -> np.ndarray:
     return counts
 
 
-def strategy_masks(model, strategy: str, *, sparsity=None, keep=None, seed: int = 0) -> dict:
+def strategy_masks(
+    model, strategy: str, *, sparsity=None, keep=None, seed: int = 0, pattern: str = "unstructured"
+) -> dict:
     r"""The masks of a pruning ``strategy`` on the prunable weights of ``model``, by sparsity or by kept count.
 
     Give exactly one of ``sparsity`` (fraction removed) and ``keep`` (number
@@ -276,6 +314,9 @@ def strategy_masks(model, strategy: str, *, sparsity=None, keep=None, seed: int 
         Number of prunable weights kept.
     seed : int
         Seed of the random masks (unused by the magnitude strategies).
+    pattern : str
+        ``"unstructured"`` (default) or ``"n:m"``: then :func:`nm_masks` (give neither
+        ``sparsity`` nor ``keep``; ``"global"`` and ``"layerwise"`` coincide).
 
     Returns
     -------
@@ -284,6 +325,11 @@ def strategy_masks(model, strategy: str, *, sparsity=None, keep=None, seed: int 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} to build masks, got {strategy!r}")
     seed = check_int(seed, "seed", 0)
+    if pattern != "unstructured":
+        parse_pattern(pattern)
+        if sparsity is not None or keep is not None:
+            raise ValueError(f"pattern {pattern!r} fixes the sparsity: give neither sparsity nor keep")
+        return nm_masks(model, pattern, strategy="random" if strategy == "random" else "magnitude", seed=seed)
     slots = _slots(model)
     sizes = [getattr(m, a).numel() for _, m, a in slots]
     total = sum(sizes)

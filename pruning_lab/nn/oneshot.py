@@ -1,0 +1,307 @@
+r"""One-shot pruning of a torch model with calibration data: magnitude, Wanda, OBD, SparseGPT, OBS.
+
+Each ``nn.Linear`` (and ``nn.Conv2d``, through its unfolded input patches) is
+pruned by :func:`pruning_lab.layerwise.prune_layer` to keep its outputs on a
+small set of calibration inputs: the Hessian of its reconstruction error is
+:math:`H = X^\top X/N`, where the rows of :math:`X` are the layer's inputs
+(for a convolution, its input patches, one row per output position).
+
+- :func:`calibration_hessians` collects :math:`H` of every layer with forward
+  hooks, batch by batch (no activation is stored), summed in float64.
+- :func:`oneshot_prune` prunes a model layer by layer.  With
+  ``sequential=True`` (the default, as the SparseGPT and Wanda reference code)
+  layer :math:`l` is calibrated on the inputs produced by the already pruned
+  layers before it, so that it can compensate their errors; with
+  ``sequential=False`` every :math:`H` comes from the dense model.
+
+The weights are changed in place (pruned weights are exactly zero; SparseGPT and
+OBS move the kept ones too) and the masks are returned as ``{"fc1.weight":
+BoolTensor}``, the format of :mod:`pruning_lab.nn.masks`: they go to
+:func:`pruning_lab.nn.masks.apply_masks` (``torch.nn.utils.prune``) and to
+masked retraining with :func:`pruning_lab.nn.train.train_classifier`.  Used in
+the chapter :doc:`/book/oneshot_pruning`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .. import layerwise
+from ..validation import check_int
+
+__all__ = ["LayerStats", "OneShotResult", "calibration_hessians", "oneshot_layers", "oneshot_prune"]
+
+#: The layers one-shot pruning handles.
+ONESHOT_MODULES = (nn.Linear, nn.Conv2d)
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """The calibration statistics of one layer.
+
+    Attributes
+    ----------
+    hessian : ndarray of shape (d, d)
+        :math:`X^\\top X/N` (float64), ``d`` = inputs of the layer (a convolution: ``C*kh*kw``).
+    samples : int
+        :math:`N`, the rows of :math:`X` (a convolution: images × output positions).
+    """
+
+    hessian: np.ndarray
+    samples: int
+
+
+@dataclass(frozen=True)
+class OneShotResult:
+    """What :func:`oneshot_prune` did.
+
+    Attributes
+    ----------
+    masks : dict of str to torch.BoolTensor
+        Keep-masks keyed by parameter name (``"fc1.weight"``).
+    errors : dict of str to float
+        Per layer, the relative reconstruction error on the inputs it was calibrated with,
+        :math:`\\sum_i(w_i-\\hat w_i)^\\top H(w_i-\\hat w_i)/\\sum_i w_i^\\top Hw_i`.
+    order : tuple of str
+        The layers (module names) in the order they were pruned.
+    """
+
+    masks: dict
+    errors: dict
+    order: tuple
+
+
+class _Stop(Exception):
+    """Raised by a hook to end a forward pass once the layer it watches has its input."""
+
+
+def oneshot_layers(model: nn.Module, layers=None) -> list[str]:
+    """The module names of the layers to prune: ``layers`` checked, or every Linear/Conv2d of ``model``."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    modules = dict(model.named_modules())
+    if layers is None:
+        names = [n for n, m in modules.items() if isinstance(m, ONESHOT_MODULES)]
+    else:
+        if isinstance(layers, str):
+            raise TypeError("layers must be a list of module names, not a single string")
+        names = list(layers)
+        for name in names:
+            if name not in modules:
+                raise ValueError(f"layers: the model has no module named {name!r}")
+            if not isinstance(modules[name], ONESHOT_MODULES):
+                raise ValueError(f"layers: {name!r} is a {type(modules[name]).__name__}, not a Linear or Conv2d")
+        if len(set(names)) != len(names):
+            raise ValueError("layers: a module is named twice")
+    if not names:
+        raise ValueError("the model has no Linear or Conv2d layer to prune")
+    for name in names:
+        module = modules[name]
+        if hasattr(module, "weight_orig"):
+            raise ValueError(f"layer {name!r} is pruned by torch.nn.utils.prune; call prune.remove first")
+        if isinstance(module, nn.Conv2d) and (module.groups != 1 or isinstance(module.padding, str)):
+            raise ValueError(f"layer {name!r}: only Conv2d with groups=1 and numeric padding is supported")
+        if isinstance(module, nn.Conv2d) and module.padding_mode != "zeros":
+            raise ValueError(f"layer {name!r}: only Conv2d with padding_mode='zeros' is supported")
+    return names
+
+
+def _rows(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The layer's input as the rows of :math:`X`, float64."""
+    if isinstance(module, nn.Conv2d):
+        patches = F.unfold(x, module.kernel_size, module.dilation, module.padding, module.stride)
+        return patches.transpose(1, 2).reshape(-1, patches.shape[1]).double()
+    return x.reshape(-1, module.in_features).double()
+
+
+def _batches(inputs, batch_size: int):
+    """Calibration inputs as a sequence of tensors: a tensor is split along its first axis; an
+    iterable yields tensors or ``(x, y)`` pairs."""
+    if isinstance(inputs, torch.Tensor):
+        if inputs.ndim == 0 or inputs.shape[0] == 0:
+            raise ValueError("inputs (calibration data) is empty")
+        return list(torch.split(inputs, batch_size))
+    if isinstance(inputs, np.ndarray):
+        raise TypeError("inputs must be a torch.Tensor (convert with torch.as_tensor) or an iterable of them")
+    try:
+        items = list(inputs)
+    except TypeError:
+        raise TypeError(
+            f"inputs must be a torch.Tensor or an iterable of tensors, got {type(inputs).__name__}"
+        ) from None
+    batches = [item[0] if isinstance(item, (tuple, list)) else item for item in items]
+    if not batches:
+        raise ValueError("inputs (calibration data) is empty")
+    if not all(isinstance(b, torch.Tensor) for b in batches):
+        raise TypeError("inputs must yield torch.Tensor batches (or (x, y) pairs of them)")
+    return batches
+
+
+def _collect(model, names, batches, stop_after=None):
+    """Run ``batches`` through ``model`` with a Gram hook on each named layer."""
+    modules = dict(model.named_modules())
+    grams = {n: None for n in names}
+    counts = dict.fromkeys(names, 0)
+
+    def hook_for(name):
+        def hook(module, args):
+            rows = _rows(module, args[0].detach())
+            gram = rows.T @ rows
+            grams[name] = gram if grams[name] is None else grams[name] + gram
+            counts[name] += rows.shape[0]
+            if name == stop_after:
+                raise _Stop
+
+        return hook
+
+    handles = [modules[n].register_forward_pre_hook(hook_for(n)) for n in names]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                try:
+                    model(batch)
+                except _Stop:
+                    pass
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    out = {}
+    for n in names:
+        if counts[n] == 0:
+            raise ValueError(f"layer {n!r} was never reached by the calibration data (no input seen)")
+        out[n] = LayerStats((grams[n] / counts[n]).numpy(), counts[n])
+    return out
+
+
+def calibration_hessians(model: nn.Module, inputs, layers=None, *, batch_size: int = 256) -> dict:
+    r"""Per layer, :math:`H = X^\top X/N` of its inputs on the calibration data (one pass, float64 sums).
+
+    ``inputs``: a tensor of calibration inputs (split into batches of ``batch_size``) or an
+    iterable of batches (tensors or ``(x, y)`` pairs, e.g. a ``DataLoader``).  ``layers``:
+    module names (default: every Linear and Conv2d).  The model runs in eval mode without
+    gradients and is left in the mode it was in.  Returns ``{name: LayerStats}``; a layer
+    that no input reached is an error.
+    """
+    names = oneshot_layers(model, layers)
+    batch_size = check_int(batch_size, "batch_size")
+    return _collect(model, names, _batches(inputs, batch_size))
+
+
+def _forward_order(model, names, batch):
+    """The layers in the order a forward pass reaches them."""
+    modules = dict(model.named_modules())
+    seen = []
+    handles = [
+        modules[n].register_forward_pre_hook(lambda m, a, n=n: seen.append(n) if n not in seen else None) for n in names
+    ]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(batch)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    missing = [n for n in names if n not in seen]
+    if missing:
+        raise ValueError(f"layer {missing[0]!r} was never reached by the calibration data (no input seen)")
+    return seen
+
+
+def oneshot_prune(
+    model: nn.Module,
+    inputs,
+    method: str,
+    *,
+    sparsity=None,
+    pattern: str = "unstructured",
+    scope: str = "row",
+    layers=None,
+    sequential: bool = True,
+    damp: float = 0.01,
+    block_size: int = 128,
+    mask_block: int | None = 128,
+    batch_size: int = 256,
+) -> OneShotResult:
+    r"""Prune ``model`` in place, layer by layer, with calibration inputs.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    inputs : torch.Tensor or iterable of batches
+        The calibration data (see :func:`calibration_hessians`).
+    method : str
+        One of :data:`pruning_lab.layerwise.METHODS`: ``"magnitude"``, ``"wanda"``,
+        ``"obd"``, ``"sparsegpt"``, ``"obs"`` (exact greedy OBS; small layers only).
+    sparsity : float in [0, 1], optional
+        Fraction of each layer's weights removed (unstructured).
+    pattern : str
+        ``"unstructured"`` or ``"n:m"`` (e.g. ``"2:4"``).
+    scope : {"row", "layer"}
+        Exact counts per output row (default) or per layer.
+    layers : list of str, optional
+        Module names to prune (default: every Linear and Conv2d).
+    sequential : bool
+        Calibrate each layer on the outputs of the already pruned layers before it.
+    damp : float
+        Damping of :math:`H`, a fraction of its mean diagonal.
+    block_size, mask_block : int
+        SparseGPT's lazy block and mask window (see :func:`pruning_lab.layerwise.sparsegpt`).
+    batch_size : int
+        Calibration batch size when ``inputs`` is a tensor.
+
+    Returns
+    -------
+    OneShotResult
+    """
+    if method not in layerwise.METHODS:
+        raise ValueError(f"method must be one of {', '.join(layerwise.METHODS)}, got {method!r}")
+    if not isinstance(sequential, bool):
+        raise TypeError(f"sequential must be True or False, got {sequential!r}")
+    nm = layerwise.parse_pattern(pattern)
+    layerwise.select_mask(np.zeros((1, nm[1] if nm else 1)), sparsity=sparsity, pattern=pattern, scope=scope)
+    names = oneshot_layers(model, layers)
+    batches = _batches(inputs, check_int(batch_size, "batch_size"))
+    order = _forward_order(model, names, batches[0])
+    modules = dict(model.named_modules())
+    for name in order:
+        d = modules[name].weight[0].numel()
+        if nm is not None and d % nm[1]:
+            raise ValueError(f"pattern {pattern!r}: layer {name!r} has {d} inputs, not divisible by {nm[1]}")
+    stats = None if sequential else _collect(model, order, batches)
+    masks, errors = {}, {}
+    for name in order:
+        module = modules[name]
+        st = _collect(model, [name], batches, stop_after=name)[name] if sequential else stats[name]
+        W = module.weight.detach().double().reshape(module.weight.shape[0], -1).cpu().numpy()
+        res = layerwise.prune_layer(
+            W,
+            st.hessian,
+            method,
+            sparsity=sparsity,
+            pattern=pattern,
+            scope=scope,
+            damp=damp,
+            block_size=block_size,
+            mask_block=mask_block,
+        )
+        total = float(np.einsum("ij,ij->", W @ st.hessian, W))
+        err = layerwise.reconstruction_error(W, res.weights, st.hessian)
+        errors[name] = err / total if total > 0 else math.nan
+        with torch.no_grad():
+            new = torch.as_tensor(res.weights, dtype=module.weight.dtype, device=module.weight.device)
+            module.weight.copy_(new.reshape(module.weight.shape))
+        masks[f"{name}.weight" if name else "weight"] = (
+            torch.as_tensor(res.mask).reshape(module.weight.shape).to(module.weight.device)
+        )
+    return OneShotResult(masks, errors, tuple(order))
