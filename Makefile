@@ -105,6 +105,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_sensing.py
 	$(PY) benchmarks/bench_lottery.py
 	$(PY) benchmarks/bench_masked_training.py
+	$(PY) benchmarks/bench_oneshot.py
 
 # Point the book at its published repository (pyproject.toml names it once; this copies it everywhere).
 set-repository:

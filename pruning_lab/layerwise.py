@@ -49,7 +49,7 @@ import scipy.linalg as sla
 from .validation import check_array, check_int, check_nonnegative
 
 __all__ = [
-    "METHODS",
+    "STRATEGIES",
     "SCOPES",
     "LayerPruneResult",
     "damped_hessian",
@@ -63,8 +63,8 @@ __all__ = [
     "sparsegpt",
 ]
 
-#: The per-layer pruners of :func:`prune_layer`.
-METHODS = ("magnitude", "wanda", "obd", "sparsegpt", "obs")
+#: The pruning strategies of :func:`prune_layer`.
+STRATEGIES = ("magnitude", "wanda", "obd", "sparsegpt", "obs")
 #: Over which weights a count is taken: each row (output) or the whole layer.
 SCOPES = ("row", "layer")
 
@@ -460,7 +460,7 @@ def _groups_over(alive, nm):
 def prune_layer(
     weights,
     hessian,
-    method: str,
+    strategy: str,
     *,
     sparsity=None,
     pattern="unstructured",
@@ -469,7 +469,7 @@ def prune_layer(
     block_size: int = 128,
     mask_block: int | None = 128,
 ) -> LayerPruneResult:
-    r"""Prune one layer by ``method`` (:data:`METHODS`).
+    r"""Prune one layer by ``strategy`` (:data:`STRATEGIES`).
 
     ``"magnitude"`` (score :math:`|w_{ij}|`), ``"wanda"`` (:math:`|w_{ij}|\sqrt{H_{jj}}`) and
     ``"obd"`` (:math:`w_{ij}^2H_{jj}`) only zero the pruned weights; ``"sparsegpt"``
@@ -480,7 +480,7 @@ def prune_layer(
     weights : array of shape (r, d)
     hessian : array of shape (d, d)
         :math:`X^\top X/N` of the layer's calibration inputs, undamped.
-    method : str
+    strategy : str
     sparsity : float in [0, 1], optional
         Fraction removed (unstructured).
     pattern : str
@@ -496,12 +496,12 @@ def prune_layer(
     -------
     LayerPruneResult
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     W = check_array(weights, "weights", ndim=2)
     d = W.shape[1]
     H = check_array(hessian, "hessian", ndim=2, shape=(d, d))
-    if method == "sparsegpt":
+    if strategy == "sparsegpt":
         return sparsegpt(
             W,
             H,
@@ -512,9 +512,9 @@ def prune_layer(
             block_size=block_size,
             mask_block=mask_block,
         )
-    if method == "obs":
+    if strategy == "obs":
         return greedy_obs(W, H, sparsity=sparsity, pattern=pattern, scope=scope, damp=damp)
     diag = np.clip(np.diag(H), 0.0, None)
-    scores = {"magnitude": np.abs(W), "wanda": np.abs(W) * np.sqrt(diag), "obd": W**2 * diag}[method]
+    scores = {"magnitude": np.abs(W), "wanda": np.abs(W) * np.sqrt(diag), "obd": W**2 * diag}[strategy]
     keep = select_mask(scores, sparsity=sparsity, pattern=pattern, scope=scope)
     return LayerPruneResult(np.where(keep, W, 0.0), keep)

@@ -59,6 +59,7 @@ EXTRAS_OF = {
     "pruning_lab.data": {"data"},
     "pruning_lab.widgets": {"widgets"},
     "pruning_lab.widgets.networks": {"widgets", "nn"},  # the MNIST panel trains networks
+    "pruning_lab.widgets.oneshot": {"widgets", "nn", "data"},  # the one-shot panel prunes a trained MLP
 }
 #: Import names whose distribution is named differently.
 DISTRIBUTION = {

@@ -49,11 +49,11 @@ def test_conv_hessian_uses_the_unfolded_patches():
     )
 
 
-@pytest.mark.parametrize("method", ["magnitude", "wanda", "sparsegpt", "obs"])
-def test_reported_error_is_the_output_error_on_the_calibration_data(method):
+@pytest.mark.parametrize("strategy", ["magnitude", "wanda", "sparsegpt", "obs"])
+def test_reported_error_is_the_output_error_on_the_calibration_data(strategy):
     model, X = mlp(1), torch.randn(64, 12)
     dense = copy.deepcopy(model)
-    res = O.oneshot_prune(model, X, method, sparsity=0.5, sequential=False)
+    res = O.oneshot_prune(model, X, strategy, sparsity=0.5, sequential=False)
     with torch.no_grad():
         y0, y1 = dense[0](X), model[0](X)
         rel = ((y1 - y0) ** 2).sum() / ((y0 - dense[0].bias) ** 2).sum()
@@ -115,7 +115,7 @@ def test_bad_inputs_are_named():
         O.oneshot_prune(mlp(), X, "wanda", pattern="2:5")
     with pytest.raises(ValueError, match="sparsity"):
         O.oneshot_prune(model, X, "wanda", sparsity=-0.1)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="strategy"):
         O.oneshot_prune(model, X, "snip", sparsity=0.5)
     with pytest.raises(ValueError, match="no module named"):
         O.oneshot_prune(model, X, "wanda", sparsity=0.5, layers=["fc9"])
@@ -148,3 +148,30 @@ def test_n_m_masks_of_the_magnitude_and_random_strategies():
         M.strategy_masks(model, "global", pattern="2:4", sparsity=0.5)
     with pytest.raises(ValueError, match="not divisible"):
         M.nm_masks(nn.Sequential(nn.Linear(6, 2)), "4:8")
+
+
+class SharedInput(nn.Module):
+    """Three layers reading the same tensor (as query, key and value do), then one more."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(5)
+        self.q, self.k, self.v, self.out = nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.q(x)) * self.k(x) + self.v(x))
+
+
+def test_layers_reading_one_tensor_are_calibrated_in_one_pass_with_the_same_result():
+    X = torch.randn(30, 8)
+    model = SharedInput()
+    calls = []
+    model.register_forward_pre_hook(lambda m, a: calls.append(1))
+    res = O.oneshot_prune(model, X, "sparsegpt", sparsity=0.5, batch_size=30)
+    assert res.order == ("q", "k", "v", "out")
+    assert len(calls) == 1 + 2  # the order pass, the (q, k, v) pass, the pass for `out`
+    one_by_one = SharedInput()
+    for name in ("q", "k", "v", "out"):
+        O.oneshot_prune(one_by_one, X, "sparsegpt", sparsity=0.5, layers=[name])
+    for name, param in model.named_parameters():
+        assert torch.equal(param, dict(one_by_one.named_parameters())[name])

@@ -10,6 +10,8 @@
 - :mod:`pruning_lab.nn.train`: the frozen ``TrainingRecipe`` and the training and evaluation
   loops (masked training).
 - :mod:`pruning_lab.nn.batchnorm`: BatchNorm statistics re-estimated after pruning, without training.
+- :mod:`pruning_lab.nn.oneshot`: one-shot pruning with calibration data (magnitude, Wanda, OBD,
+  SparseGPT-style OBS; unstructured and N:M), layer by layer with forward hooks.
 - :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
 - :mod:`pruning_lab.nn.sweeps`: width sweeps (train wide, prune to a base model's size, retrain),
   one frozen run configuration per run, every finished run stored.

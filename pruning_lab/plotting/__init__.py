@@ -41,6 +41,7 @@ from .networks import (
     width_sweep_summary,
     width_sweep_table,
 )
+from .oneshot import oneshot_table, plot_oneshot
 from .sensing import (
     SENSING_COLORS,
     plot_column_profiles,
@@ -70,6 +71,8 @@ from .style import (
 )
 
 __all__ = [
+    "oneshot_table",
+    "plot_oneshot",
     "plot_retraining_curves",
     "plot_pruned_against_small",
     "plot_correlated_sweep",

@@ -33,6 +33,10 @@ STRATEGY_COLORS = {
     "global": "#1f77b4",
     "layerwise": "#17becf",
     "scratch": "#8c564b",
+    "wanda": "#e377c2",
+    "obd": "#d62728",
+    "sparsegpt": "#6a3d9a",
+    "sparsegpt_global": "#b15928",
 }
 
 #: How each strategy is named in legends.
@@ -47,6 +51,10 @@ STRATEGY_LABELS = {
     "global": "global magnitude",
     "layerwise": "layer-wise magnitude",
     "scratch": "same mask, trained from scratch",
+    "wanda": "Wanda (|w|·‖x‖)",
+    "obd": "OBD (diagonal of H)",
+    "sparsegpt": "SparseGPT-style OBS",
+    "sparsegpt_global": "SparseGPT, global magnitude's layer fractions",
 }
 
 #: Matplotlib rcParams of the house style.

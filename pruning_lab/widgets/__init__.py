@@ -27,11 +27,16 @@ from .networks import (
     width_sweep_figure,
     width_sweep_panel,
 )
+from .oneshot import PANEL_CALIBRATION_SIZES, PANEL_PATTERNS, oneshot_figure, oneshot_panel
 from .panel import controls_panel
 from .sensing import sensing_figure, sensing_panel
 from .sparse import group_lasso_figure, group_lasso_panel
 
 __all__ = [
+    "PANEL_CALIBRATION_SIZES",
+    "PANEL_PATTERNS",
+    "oneshot_figure",
+    "oneshot_panel",
     "METRICS",
     "PANEL_STRATEGIES",
     "PANEL_WIDTHS",

@@ -12,7 +12,9 @@ small set of calibration inputs: the Hessian of its reconstruction error is
   ``sequential=True`` (the default, as the SparseGPT and Wanda reference code)
   layer :math:`l` is calibrated on the inputs produced by the already pruned
   layers before it, so that it can compensate their errors; with
-  ``sequential=False`` every :math:`H` comes from the dense model.
+  ``sequential=False`` every :math:`H` comes from the dense model.  Layers that read
+  the same tensor (an attention block's query, key and value) are calibrated in
+  one pass: pruning one of them does not change the others' inputs.
 
 The weights are changed in place (pruned weights are exactly zero; SparseGPT and
 OBS move the kept ones too) and the masks are returned as ``{"fc1.weight":
@@ -32,8 +34,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .. import layerwise
-from ..validation import check_int
+from ... import layerwise
+from ...validation import check_int
 
 __all__ = ["LayerStats", "OneShotResult", "calibration_hessians", "oneshot_layers", "oneshot_prune"]
 
@@ -196,13 +198,21 @@ def calibration_hessians(model: nn.Module, inputs, layers=None, *, batch_size: i
     return _collect(model, names, _batches(inputs, batch_size))
 
 
-def _forward_order(model, names, batch):
-    """The layers in the order a forward pass reaches them."""
+def _forward_groups(model, names, batch):
+    """The layers in the order a forward pass reaches them, grouped: consecutive layers that read the
+    same input tensor (the query, key and value of an attention block) form one group."""
     modules = dict(model.named_modules())
-    seen = []
-    handles = [
-        modules[n].register_forward_pre_hook(lambda m, a, n=n: seen.append(n) if n not in seen else None) for n in names
-    ]
+    seen, inputs = [], []  # the input tensors are kept alive, so `is` cannot confuse two of them
+
+    def record(name):
+        def hook(module, args):
+            if name not in seen:
+                seen.append(name)
+                inputs.append(args[0])
+
+        return hook
+
+    handles = [modules[n].register_forward_pre_hook(record(n)) for n in names]
     was_training = model.training
     model.eval()
     try:
@@ -215,13 +225,19 @@ def _forward_order(model, names, batch):
     missing = [n for n in names if n not in seen]
     if missing:
         raise ValueError(f"layer {missing[0]!r} was never reached by the calibration data (no input seen)")
-    return seen
+    groups = []
+    for i, name in enumerate(seen):
+        if i and inputs[i] is inputs[i - 1]:
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+    return groups
 
 
 def oneshot_prune(
     model: nn.Module,
     inputs,
-    method: str,
+    strategy: str,
     *,
     sparsity=None,
     pattern: str = "unstructured",
@@ -240,11 +256,13 @@ def oneshot_prune(
     model : torch.nn.Module
     inputs : torch.Tensor or iterable of batches
         The calibration data (see :func:`calibration_hessians`).
-    method : str
-        One of :data:`pruning_lab.layerwise.METHODS`: ``"magnitude"``, ``"wanda"``,
+    strategy : str
+        One of :data:`pruning_lab.layerwise.STRATEGIES`: ``"magnitude"``, ``"wanda"``,
         ``"obd"``, ``"sparsegpt"``, ``"obs"`` (exact greedy OBS; small layers only).
-    sparsity : float in [0, 1], optional
-        Fraction of each layer's weights removed (unstructured).
+    sparsity : float in [0, 1] or dict, optional
+        Fraction of each layer's weights removed (unstructured), or ``{layer name: fraction}``
+        with an entry for every layer pruned (a non-uniform allocation, e.g. the per-layer
+        fractions of a global magnitude mask).
     pattern : str
         ``"unstructured"`` or ``"n:m"`` (e.g. ``"2:4"``).
     scope : {"row", "layer"}
@@ -264,15 +282,23 @@ def oneshot_prune(
     -------
     OneShotResult
     """
-    if method not in layerwise.METHODS:
-        raise ValueError(f"method must be one of {', '.join(layerwise.METHODS)}, got {method!r}")
+    if strategy not in layerwise.STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(layerwise.STRATEGIES)}, got {strategy!r}")
     if not isinstance(sequential, bool):
         raise TypeError(f"sequential must be True or False, got {sequential!r}")
     nm = layerwise.parse_pattern(pattern)
-    layerwise.select_mask(np.zeros((1, nm[1] if nm else 1)), sparsity=sparsity, pattern=pattern, scope=scope)
     names = oneshot_layers(model, layers)
+    if isinstance(sparsity, dict):
+        if set(sparsity) != set(names):
+            raise ValueError(f"sparsity: a dict needs exactly the layers pruned, {names}; got {sorted(sparsity)}")
+        per_layer = dict(sparsity)
+    else:
+        per_layer = dict.fromkeys(names, sparsity)
+    for value in per_layer.values():
+        layerwise.select_mask(np.zeros((1, nm[1] if nm else 1)), sparsity=value, pattern=pattern, scope=scope)
     batches = _batches(inputs, check_int(batch_size, "batch_size"))
-    order = _forward_order(model, names, batches[0])
+    groups = _forward_groups(model, names, batches[0])
+    order = [name for group in groups for name in group]
     modules = dict(model.named_modules())
     for name in order:
         d = modules[name].weight[0].numel()
@@ -280,28 +306,29 @@ def oneshot_prune(
             raise ValueError(f"pattern {pattern!r}: layer {name!r} has {d} inputs, not divisible by {nm[1]}")
     stats = None if sequential else _collect(model, order, batches)
     masks, errors = {}, {}
-    for name in order:
-        module = modules[name]
-        st = _collect(model, [name], batches, stop_after=name)[name] if sequential else stats[name]
-        W = module.weight.detach().double().reshape(module.weight.shape[0], -1).cpu().numpy()
-        res = layerwise.prune_layer(
-            W,
-            st.hessian,
-            method,
-            sparsity=sparsity,
-            pattern=pattern,
-            scope=scope,
-            damp=damp,
-            block_size=block_size,
-            mask_block=mask_block,
-        )
-        total = float(np.einsum("ij,ij->", W @ st.hessian, W))
-        err = layerwise.reconstruction_error(W, res.weights, st.hessian)
-        errors[name] = err / total if total > 0 else math.nan
-        with torch.no_grad():
-            new = torch.as_tensor(res.weights, dtype=module.weight.dtype, device=module.weight.device)
-            module.weight.copy_(new.reshape(module.weight.shape))
-        masks[f"{name}.weight" if name else "weight"] = (
-            torch.as_tensor(res.mask).reshape(module.weight.shape).to(module.weight.device)
-        )
+    for group in groups:
+        if sequential:  # one pass for the group, stopped once its last layer has its input
+            stats = _collect(model, group, batches, stop_after=group[-1])
+        for name in group:
+            module = modules[name]
+            W = module.weight.detach().double().reshape(module.weight.shape[0], -1).cpu().numpy()
+            H = stats[name].hessian
+            res = layerwise.prune_layer(
+                W,
+                H,
+                strategy,
+                sparsity=per_layer[name],
+                pattern=pattern,
+                scope=scope,
+                damp=damp,
+                block_size=block_size,
+                mask_block=mask_block,
+            )
+            total = float(np.einsum("ij,ij->", W @ H, W))
+            errors[name] = layerwise.reconstruction_error(W, res.weights, H) / total if total > 0 else math.nan
+            with torch.no_grad():
+                new = torch.as_tensor(res.weights, dtype=module.weight.dtype, device=module.weight.device)
+                module.weight.copy_(new.reshape(module.weight.shape))
+            key = f"{name}.weight" if name else "weight"
+            masks[key] = torch.as_tensor(res.mask).reshape(module.weight.shape).to(module.weight.device)
     return OneShotResult(masks, errors, tuple(order))
