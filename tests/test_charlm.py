@@ -5,6 +5,7 @@ equal the one stored in ``pydoc-char.json`` (relative tolerance 1e-5; skipped wh
 text differs from the text it was trained on).
 """
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -15,7 +16,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from pruning_lab.data import char_corpus, load_pydoc_text
-from pruning_lab.nn import charlm
 from pruning_lab.nn.charlm import (
     LM_RUNS,
     CharTransformer,
@@ -204,7 +204,7 @@ def test_committed_checkpoint_reproduces_its_held_out_perplexity():
     if corpus.sha256 != info["text_sha256"]:
         pytest.skip("this Python's pydoc text differs from the one the checkpoint was trained on (other version)")
     assert info["vocab"] == corpus.vocab and record["text_sha256"] == info["text_sha256"]
-    assert info["run_config"] == record["config"] == charlm.dataclasses.asdict(get_lm_run("pydoc-char"))
+    assert info["run_config"] == record["config"] == dataclasses.asdict(get_lm_run("pydoc-char"))
     assert (RESULTS / "pydoc-char.pt").stat().st_size <= 3_000_000
     assert perplexity(model, corpus.held_out) == pytest.approx(record["held_out_perplexity"], rel=1e-5)
     assert record["held_out_perplexity"] == info["extra"]["perplexity"]["held_out"]
