@@ -12,6 +12,7 @@
                                    [--rewind-epochs K ...] [--rounds T] [--no-progress] [--fast]
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
     python -m pruning_lab fetch fashion-mnist [--dest DIR]
+    python -m pruning_lab train-lm NAME [--out DIR] [--steps N] [--fast] [--no-progress]
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
@@ -32,8 +33,15 @@ trials): ``--epochs``, ``--lr`` and ``--batch-size`` change its
 puts the four official Fashion-MNIST files, verified, in ``--dest`` (default:
 ``$PRUNING_LAB_FASHION_MNIST``, else the cache directory where
 :func:`pruning_lab.data.load_fashion_mnist` looks), and does nothing if they
-are already there.  Errors in the request
-(unknown sweep, missing CIFAR-10 files, no CUDA device, bad values, a fetch
+are already there.  ``train-lm`` trains the named character-level language
+model of :data:`pruning_lab.nn.charlm.LM_RUNS` on Python's pydoc text
+(:func:`pruning_lab.nn.charlm.train_char_lm`; ``--steps`` overrides its number of
+steps, ``--fast`` as for ``sweep``) and writes ``DIR/NAME.pt`` (the checkpoint of
+:func:`pruning_lab.nn.charlm.save_checkpoint`) and ``DIR/NAME.json`` (the run
+configuration, the exact command, the text's SHA-256, the Python and torch
+versions, the training time, the train and held-out perplexities and the loss
+log), each written atomically.  Errors in the request
+(unknown sweep or run, missing CIFAR-10 files, no CUDA device, bad values, a fetch
 that no source could serve) print a one-line message and exit with status 2.
 Installed as the ``pruning-lab`` command.
 """
@@ -105,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument(
         "--dest", default=None, help="directory (default: $PRUNING_LAB_FASHION_MNIST, else the cache directory)"
     )
+
+    lm = commands.add_parser("train-lm", help="train a named character-level language model (checkpoint + JSON)")
+    lm.add_argument("name", help="name of the run (pruning_lab.nn.charlm.LM_RUNS)")
+    lm.add_argument("--out", default=DEFAULT_STORE, help=f"output directory (default {DEFAULT_STORE})")
+    lm.add_argument("--steps", type=int, default=None, help="override: optimizer steps")
+    lm.add_argument("--no-progress", action="store_true", help="no progress bar")
+    lm.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
     return parser
 
 
@@ -274,18 +289,93 @@ def _fetch(args, out) -> None:
         raise _UsageError(f"cannot write the Fashion-MNIST files to {where}: {err}") from None
 
 
+def _train_lm(args, argv, out) -> None:
+    """Train the named character LM and write ``NAME.pt`` and ``NAME.json`` into ``--out``."""
+    reproducible = None
+    if not args.fast:
+        from .nn.reproducible import use_reproducible_cpu
+
+        reproducible = use_reproducible_cpu()
+    import json
+    import platform
+    import shlex
+    import time
+    from dataclasses import asdict
+    from pathlib import Path
+
+    import torch
+
+    from .data import char_corpus
+    from .nn.charlm import get_lm_run, perplexity, save_checkpoint, train_char_lm
+    from .runs import atomic_write
+
+    try:
+        config = get_lm_run(args.name)
+        if args.steps is not None:
+            config = config.replace(steps=args.steps, warmup=min(config.warmup, max(args.steps - 1, 0)))
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    outdir = Path(args.out)
+    if outdir.exists() and not outdir.is_dir():
+        raise _UsageError(f"--out {args.out!r} exists and is not a directory")
+    corpus = char_corpus(held_out=config.held_out)
+    model = config.build_model(corpus.vocab_size)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(
+        f"{args.name}: {n_params} parameters, {config.steps} steps, {len(corpus.train)} training characters", file=out
+    )
+    start = time.perf_counter()
+    log = train_char_lm(model, corpus, **config.recipe(), progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+    ppl = {"train": perplexity(model, corpus.train), "held_out": perplexity(model, corpus.held_out)}
+    record = {
+        "name": args.name,
+        "command": "python -m pruning_lab " + shlex.join(argv),
+        "config": asdict(config),
+        "seed": config.seed,
+        "text_sha256": corpus.sha256,
+        "vocab_size": corpus.vocab_size,
+        "n_train_tokens": int(corpus.train.size),
+        "n_held_out_tokens": int(corpus.held_out.size),
+        "n_parameters": n_params,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "reproducible": reproducible,
+        "training_seconds": round(seconds, 1),
+        "train_perplexity": ppl["train"],
+        "held_out_perplexity": ppl["held_out"],
+        "loss_log": [list(entry) for entry in log],
+    }
+    checkpoint = save_checkpoint(outdir / f"{args.name}.pt", model, corpus, config, {"perplexity": ppl})
+    with atomic_write(outdir / f"{args.name}.json") as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+    print(
+        f"done in {seconds:.0f} s: train perplexity {ppl['train']:.4f}, held-out {ppl['held_out']:.4f}; "
+        f"wrote {checkpoint} and {outdir / (args.name + '.json')}",
+        file=out,
+    )
+
+
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     0 on success, 2 for a request that cannot be run (with a message on
     standard error).
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed its message
         return int(exit_.code or 0)
     try:
-        commands = {"list": lambda a, o: _list(o), "sweep": _sweep, "imp": _imp, "table": _table, "fetch": _fetch}
+        commands = {
+            "list": lambda a, o: _list(o),
+            "sweep": _sweep,
+            "imp": _imp,
+            "table": _table,
+            "fetch": _fetch,
+            "train-lm": lambda a, o: _train_lm(a, argv, o),
+        }
         commands[args.command](args, sys.stdout)
     except _UsageError as err:
         print(f"pruning-lab {args.command}: error: {err}", file=sys.stderr)

@@ -4,13 +4,15 @@ Checked: ``list`` names every sweep with its size; ``sweep`` stores every
 run and a second invocation computes nothing (same table, no training);
 ``table`` prints and writes CSV; each request that cannot be run (unknown
 sweep or scale, missing CIFAR-10 files, an unavailable CUDA device, bad
-values, an empty store) exits with status 2 and a message; ``fetch fashion-mnist``
+values, an empty store) exits with status 2 and a message; ``train-lm`` writes a checkpoint and a record
+whose held-out perplexity the checkpoint reproduces, and its bad requests exit with status 2; ``fetch fashion-mnist``
 puts the verified files in ``--dest`` from a fake source (no network), does nothing
 the second time, and exits with status 2 and one line when no source works.
 """
 
 import csv
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -243,3 +245,44 @@ def test_output_into_a_closed_pipe_ends_quietly():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=False)
     assert done.returncode == 1 and b"Traceback" not in done.stderr and b"Broken pipe" not in done.stderr
+
+
+def test_train_lm_writes_checkpoint_and_record_that_agree(tmp_path, capsys, monkeypatch):
+    from pruning_lab.data import char_corpus
+    from pruning_lab.nn import charlm
+
+    tiny = charlm.LMRunConfig(
+        d_model=16, n_layers=1, n_heads=2, context=16, mlp_ratio=2, steps=4, warmup=1, batch_size=4
+    )
+    monkeypatch.setitem(charlm.LM_RUNS, "tiny", tiny)
+    argv = ["train-lm", "tiny", "--out", str(tmp_path / "lm"), "--steps", "3", "--no-progress", "--fast"]
+    assert cli.main(argv) == 0
+    assert "held-out" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "lm").iterdir()) == ["tiny.json", "tiny.pt"]
+    record = json.loads((tmp_path / "lm" / "tiny.json").read_text())
+    assert record["command"] == "python -m pruning_lab " + " ".join(argv)
+    assert record["config"]["steps"] == 3 and record["config"]["warmup"] == 1 and record["seed"] == 0
+    assert [step for step, _ in record["loss_log"]] == [3]
+    assert record["torch"] == torch.__version__ and record["reproducible"] is None
+    model, info = charlm.load_checkpoint(tmp_path / "lm" / "tiny.pt")
+    corpus = char_corpus(held_out=tiny.held_out)
+    assert info["text_sha256"] == record["text_sha256"] == corpus.sha256
+    assert charlm.perplexity(model, corpus.held_out) == pytest.approx(record["held_out_perplexity"], rel=1e-6)
+    assert 1 < record["held_out_perplexity"] < 2 * corpus.vocab_size
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train-lm", "nope"], "unknown language-model run 'nope'"),
+        (["train-lm", "pydoc-char", "--steps", "0"], "steps must be an integer >= 1"),
+        (["train-lm", "pydoc-char", "--out", "{tmp}/file"], "is not a directory"),
+    ],
+)
+def test_train_lm_requests_that_cannot_run_exit_with_status_2(tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert cli.main(argv + ["--fast"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing was written

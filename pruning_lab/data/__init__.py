@@ -22,6 +22,11 @@
   that downloads, and only when called (``python -m pruning_lab fetch
   fashion-mnist`` or ``make data``).  :func:`read_idx` and :func:`write_idx`
   read and write the idx format.
+- :func:`load_pydoc_text` and :func:`char_corpus`: Python's own pydoc help
+  topics (shipped with Python) as a :class:`CharCorpus` of character tokens
+  with a contiguous held-out tail; :func:`sample_windows` draws random
+  contiguous windows (training batches, calibration sets) of the character
+  language model of :mod:`pruning_lab.nn.charlm`.
 
 The CIFAR-10 files are Python pickles.  They are read by a restricted
 unpickler that only rebuilds dicts, lists, bytes, ints and numpy arrays (no
@@ -32,8 +37,8 @@ files are checked by the byte sizes and SHA-256 of their decompressed content
 
 The code lives in ``pruning_lab.data.mnist`` (the :class:`Dataset`
 container, splits, standardization, MNIST), ``pruning_lab.data.cifar10``,
-``pruning_lab.data.idx`` (the idx format), ``pruning_lab.data.fashion_mnist``
-and ``pruning_lab.data.fetch``; everything is importable from here.
+``pruning_lab.data.idx`` (the idx format), ``pruning_lab.data.fashion_mnist``,
+``pruning_lab.data.fetch`` and ``pruning_lab.data.text``; everything is importable from here.
 """
 
 from .cifar10 import (
@@ -56,16 +61,19 @@ from .fashion_mnist import (
 from .fetch import FASHION_MNIST_SOURCES, FetchError, fetch_fashion_mnist
 from .idx import read_idx, write_idx
 from .mnist import Dataset, channel_standardize, load_mnist, load_mnist32, stratified_split
+from .text import CharCorpus, char_corpus, load_pydoc_text, sample_windows
 
 __all__ = [
     "CIFAR10_ENV",
     "CIFAR10_LABELS",
+    "CharCorpus",
     "Dataset",
     "FASHION_MNIST_ENV",
     "FASHION_MNIST_LABELS",
     "FASHION_MNIST_SOURCES",
     "FetchError",
     "channel_standardize",
+    "char_corpus",
     "default_fashion_mnist_dir",
     "fetch_fashion_mnist",
     "find_cifar10",
@@ -75,9 +83,11 @@ __all__ = [
     "load_fashion_mnist32",
     "load_mnist",
     "load_mnist32",
+    "load_pydoc_text",
     "read_cifar10_batches",
     "read_fashion_mnist",
     "read_idx",
+    "sample_windows",
     "stratified_split",
     "write_cifar10_batches",
     "write_idx",

@@ -20,6 +20,10 @@
   (block attention, block masks, the sparsification schedule);
   :mod:`pruning_lab.nn.block_pruning`: its phase plans and training loop, with the
   block magnitude and ACDC baselines, on an MNIST MLP.
+- :mod:`pruning_lab.nn.charlm`: a small causal character-level transformer language model
+  (separate ``q``, ``k``, ``v``, ``proj``, ``fc1``, ``fc2`` linear layers per block, the layers a
+  one-shot pruner prunes), its training, held-out perplexity, checkpoints and the named run
+  ``LM_RUNS``, on Python's pydoc text (:mod:`pruning_lab.data.text`).
 - :mod:`pruning_lab.nn.reproducible`: torch set up for the same numbers, bit for bit, on every
   x86-64 CPU (the network chapters call it first).
 
