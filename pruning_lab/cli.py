@@ -13,6 +13,8 @@
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
     python -m pruning_lab fetch fashion-mnist [--dest DIR]
     python -m pruning_lab train-lm NAME [--out DIR] [--steps N] [--fast] [--no-progress]
+    python -m pruning_lab oneshot-lm --checkpoint FILE --out FILE [--seeds S ...] [--n-calibration N]
+                                     [--eval-tokens N] [--fast]
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
@@ -40,8 +42,12 @@ steps, ``--fast`` as for ``sweep``) and writes ``DIR/NAME.pt`` (the checkpoint o
 :func:`pruning_lab.nn.charlm.save_checkpoint`) and ``DIR/NAME.json`` (the run
 configuration, the exact command, the text's SHA-256, the Python and torch
 versions, the training time, the train and held-out perplexities and the loss
-log), each written atomically.  Errors in the request
-(unknown sweep or run, missing CIFAR-10 files, no CUDA device, bad values, a fetch
+log), each written atomically.  ``oneshot-lm`` prunes such a checkpoint's block
+linears one-shot with magnitude, Wanda and SparseGPT at 50 %, 4:8 and 2:4 for
+each calibration seed and writes the held-out perplexities to ``--out``, row by
+row (:func:`pruning_lab.nn.oneshot.experiments.lm_command`; run again, it
+computes only the missing rows).  Errors in the request
+(unknown sweep or run, a missing checkpoint, missing CIFAR-10 files, no CUDA device, bad values, a fetch
 that no source could serve) print a one-line message and exit with status 2.
 Installed as the ``pruning-lab`` command.
 """
@@ -120,7 +126,42 @@ def _parser() -> argparse.ArgumentParser:
     lm.add_argument("--steps", type=int, default=None, help="override: optimizer steps")
     lm.add_argument("--no-progress", action="store_true", help="no progress bar")
     lm.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
+
+    one = commands.add_parser("oneshot-lm", help="prune a character LM one-shot (magnitude, Wanda, SparseGPT)")
+    one.add_argument("--checkpoint", required=True, help="a checkpoint written by train-lm")
+    one.add_argument("--out", required=True, help="the JSON file of the results (resumed if present)")
+    one.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibration draws (default 0 1 2)")
+    one.add_argument("--n-calibration", type=int, default=64, help="calibration windows per draw (default 64)")
+    one.add_argument("--eval-tokens", type=int, default=None, help="score only the first held-out characters")
+    one.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
     return parser
+
+
+def _oneshot_lm(args, argv, out) -> None:
+    """One-shot pruning of a character LM (:func:`pruning_lab.nn.oneshot.experiments.lm_command`)."""
+    reproducible = False
+    if not args.fast:
+        from .nn.reproducible import use_reproducible_cpu
+
+        reproducible = bool(use_reproducible_cpu()["reproducible"])
+    import shlex
+
+    from .nn.oneshot.experiments import lm_command
+
+    try:
+        lm_command(
+            args.checkpoint,
+            args.out,
+            seeds=args.seeds,
+            n_calibration=args.n_calibration,
+            eval_tokens=args.eval_tokens,
+            command="python -m pruning_lab " + shlex.join(argv),
+            reproducible=reproducible,
+            log=lambda line: print(line, file=out, flush=True),
+        )
+    except (ValueError, FileNotFoundError) as err:
+        raise _UsageError(str(err)) from None
+    print(f"written {args.out}", file=out)
 
 
 def _list(out) -> None:
@@ -375,6 +416,7 @@ def main(argv=None) -> int:
             "table": _table,
             "fetch": _fetch,
             "train-lm": lambda a, o: _train_lm(a, argv, o),
+            "oneshot-lm": lambda a, o: _oneshot_lm(a, argv, o),
         }
         commands[args.command](args, sys.stdout)
     except _UsageError as err:

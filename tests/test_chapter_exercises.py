@@ -33,6 +33,7 @@ CHAPTERS = sorted(BOOK.glob("*.ipynb"))
 #: Chapters held to the exercise rule (hints everywhere; a solution or "(open-ended)" for each).
 WITH_HINTS = (
     "pruning_strategies",
+    "oneshot_pruning",
     "predicting_pruning",
     "random_features",
     "matrix_sensing",

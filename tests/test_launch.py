@@ -86,6 +86,7 @@ def test_set_repository_rewrites_every_copy(tmp_path, monkeypatch):
 #: Chapters whose code is held to the page width (the others join as they are revised).
 FITS_THE_PAGE = (
     "pruning_strategies",
+    "oneshot_pruning",
     "predicting_pruning",
     "random_features",
     "matrix_sensing",

@@ -103,3 +103,33 @@ def test_panel_figure_prunes_a_given_model(small):
     with pytest.raises(ValueError, match="data is required"):
         oneshot_figure(0.5, "2:4", 64, model=dense)
     plt.close("all")
+
+
+def test_lm_command_saves_its_rows_resumes_and_reports_errors(tmp_path, capsys):
+    import json
+
+    from pruning_lab import cli
+    from pruning_lab.data import char_corpus
+    from pruning_lab.nn.charlm import LMRunConfig, save_checkpoint
+
+    corpus = char_corpus()
+    cfg = LMRunConfig(d_model=16, n_layers=1, n_heads=2, context=16, mlp_ratio=2, steps=2, warmup=0, batch_size=2)
+    checkpoint = save_checkpoint(tmp_path / "tiny.pt", cfg.build_model(corpus.vocab_size), corpus, cfg)
+    out = tmp_path / "lm.json"
+    args = ["oneshot-lm", "--checkpoint", str(checkpoint), "--out", str(out), "--eval-tokens", "300", "--fast"]
+    assert cli.main([*args, "--seeds", "0"]) == 0
+    first = json.loads(out.read_text())
+    assert first["complete"] and len(first["rows"]) == 9 and first["eval_tokens"] == 300
+    assert first["command"].endswith("--seeds 0") and first["reproducible"] is False
+    # one more seed: the finished rows are kept as they were, only the new ones are computed
+    capsys.readouterr()
+    assert cli.main([*args, "--seeds", "0", "1"]) == 0
+    assert "seed 0" not in capsys.readouterr().out
+    second = json.loads(out.read_text())
+    assert second["rows"][:9] == first["rows"] and len(second["rows"]) == 18
+    assert (
+        cli.main(["oneshot-lm", "--checkpoint", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x.json")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "no checkpoint" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.json").exists()

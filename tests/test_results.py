@@ -66,6 +66,8 @@ def _recompute(code):
     prelude = (
         "from pruning_lab.nn.reproducible import use_reproducible_cpu\n"
         "assert use_reproducible_cpu()['reproducible']\n"
+        "from threadpoolctl import threadpool_limits\n"
+        "threadpool_limits(1)\n"
         "import dataclasses, json, math\n"
         "from pruning_lab.runs import RunStore\n"
     )
@@ -102,3 +104,24 @@ def test_the_first_rounds_of_a_stored_imp_run_are_recomputed_bit_for_bit():
     stored, again = out["stored"], out["recomputed"]
     for key in ("kept", "test_error", "train_error", "reinit_test_error", "random_test_error"):
         assert json.dumps(stored[key][:3]) == json.dumps(again[key]), key  # NaN in round 0 compares as text
+
+
+def test_the_language_model_oneshot_table_is_complete_and_a_stored_row_is_recomputed():
+    from pruning_lab.nn.oneshot.experiments import LM_DEFAULTS
+
+    path = RESULTS / "oneshot" / "charlm.json"
+    table = json.loads(path.read_text())
+    assert table["complete"] and table["reproducible"]
+    expected = {
+        (s, g, m) for s in LM_DEFAULTS["seeds"] for g in LM_DEFAULTS["settings"] for m in LM_DEFAULTS["strategies"]
+    }
+    assert {(r["seed"], r["setting"], r["strategy"]) for r in table["rows"]} == expected
+    out = _recompute(
+        "from pruning_lab.nn.oneshot.experiments import run_lm_oneshot\n"
+        f"r = run_lm_oneshot({str(RESULTS / 'charlm' / 'pydoc-char.pt')!r}, seeds=(1,), settings=('50%',),\n"
+        "                   strategies=('sparsegpt',))\n"
+        "print(json.dumps(r))\n"
+    )
+    stored = next(r for r in table["rows"] if (r["seed"], r["setting"], r["strategy"]) == (1, "50%", "sparsegpt"))
+    assert out["rows"] == [stored]
+    assert out["dense_perplexity"] == table["dense_perplexity"]

@@ -7,8 +7,8 @@ r"""The experiments of the chapter :doc:`/book/oneshot_pruning`: one-shot prunin
   layers whose number of inputs is a multiple of ``m`` (LeNet-300-100 under 4:8: the first
   layer only, 88 % of the weights); the others stay dense, and the ``kept`` column says so.
 - :func:`run_lm_oneshot`: the character-level language model of :mod:`pruning_lab.nn.charlm`,
-  its block linears pruned one-shot; held-out perplexity (``python -m
-  pruning_lab.nn.oneshot.experiments lm`` runs it and writes a JSON file).
+  its block linears pruned one-shot; held-out perplexity (:func:`lm_command`, the command
+  ``python -m pruning_lab oneshot-lm``, runs it and writes a JSON file).
 
 A *setting* is a label with a pattern: ``"50%"`` (unstructured, half of every row removed),
 ``"2:4"``, ``"4:8"``.  Rows of results are flat dicts, summarized by :func:`summarize`
@@ -17,12 +17,10 @@ A *setting* is a label with a pattern: ``"50%"`` (unstructured, half of every ro
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import math
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +41,7 @@ __all__ = [
     "calibration_set",
     "calibration_size_sweep",
     "single_layer_diagnostic",
-    "main",
+    "lm_command",
     "parse_setting",
     "run_lm_oneshot",
     "run_mlp_oneshot",
@@ -309,54 +307,78 @@ def run_lm_oneshot(
     return out
 
 
-def main(argv=None) -> int:
-    """``python -m pruning_lab.nn.oneshot.experiments lm --checkpoint FILE --out FILE [--seeds S ...]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pruning_lab.nn.oneshot.experiments",
-        description="One-shot pruning of the character language model: held-out perplexity, as JSON.",
-    )
-    parser.add_argument("experiment", choices=["lm"])
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(LM_DEFAULTS["seeds"]))
-    parser.add_argument("--n-calibration", type=int, default=LM_DEFAULTS["n_calibration"])
-    parser.add_argument("--eval-tokens", type=int, default=None)
-    parser.add_argument("--fast", action="store_true", help="skip the bit-for-bit reproducible set-up")
-    args = parser.parse_args(argv)
-    command = "python -m pruning_lab.nn.oneshot.experiments " + " ".join(argv if argv is not None else sys.argv[1:])
-    out_path = Path(args.out)
+def lm_command(
+    checkpoint, out, *, seeds, n_calibration, eval_tokens=None, command="", reproducible=False, log=None
+) -> dict:
+    """The command ``python -m pruning_lab oneshot-lm``: :func:`run_lm_oneshot`, saved row by row to ``out``.
+
+    After every pruned model the result so far is written to ``out`` (JSON, atomically, with
+    ``"complete": false``); a later call with the same checkpoint, calibration size and
+    evaluation length keeps the rows found there and computes only the missing ones, so an
+    interrupted run loses nothing finished.  The file records ``command``, the Python and torch
+    versions, ``reproducible`` (whether :func:`pruning_lab.nn.reproducible.use_reproducible_cpu`
+    was in force; numpy's BLAS is then also limited to one thread, when threadpoolctl is
+    installed) and the seconds spent.
+
+    Parameters
+    ----------
+    checkpoint : str or Path
+        A checkpoint of :func:`pruning_lab.nn.charlm.save_checkpoint`.
+    out : str or Path
+        The JSON file written.
+    seeds : sequence of int
+        Calibration draws.
+    n_calibration : int
+        Calibration windows per draw.
+    eval_tokens : int, optional
+        Score only the first held-out characters.
+    command : str
+        The command line, recorded.
+    reproducible : bool
+        Whether the reproducible kernels are in force (recorded; limits numpy to one thread).
+    log : callable, optional
+        Given a line per pruned model.
+
+    Returns
+    -------
+    dict
+        What was written.
+    """
+    if reproducible:
+        _one_blas_thread()
+    out_path = Path(out)
     start = time.perf_counter()
-    extra = dict(command=command, python=platform.python_version(), torch=torch.__version__, reproducible=not args.fast)
+    extra = dict(command=command, python=platform.python_version(), torch=torch.__version__, reproducible=reproducible)
 
     def save(result, complete):
         result = {**result, **extra, "complete": complete, "seconds": round(time.perf_counter() - start, 1)}
         with atomic_write(out_path) as tmp:
             Path(tmp).write_text(json.dumps(result, indent=1) + "\n")
+        return result
 
+    done = _finished_rows(out_path, checkpoint, n_calibration, eval_tokens)
+    result = run_lm_oneshot(
+        checkpoint,
+        seeds=seeds,
+        n_calibration=n_calibration,
+        eval_tokens=eval_tokens,
+        progress=log,
+        done_rows=done,
+        on_row=lambda partial: save(partial, False),
+    )
+    return save(result, True)
+
+
+def _one_blas_thread():
+    """numpy's BLAS on one thread too (the layer solvers are numpy), when threadpoolctl is installed."""
     try:
-        if not args.fast:
-            from ..reproducible import use_reproducible_cpu
-
-            use_reproducible_cpu(1)
-        done = _finished_rows(out_path, args)
-        result = run_lm_oneshot(
-            args.checkpoint,
-            seeds=args.seeds,
-            n_calibration=args.n_calibration,
-            eval_tokens=args.eval_tokens,
-            progress=lambda msg: print(msg, flush=True),
-            done_rows=done,
-            on_row=lambda partial: save(partial, False),
-        )
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    save(result, True)
-    print(f"written {args.out}")
-    return 0
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return
+    threadpool_limits(1)
 
 
-def _finished_rows(path: Path, args) -> list:
+def _finished_rows(path: Path, checkpoint, n_calibration, eval_tokens) -> list:
     """The rows of an earlier, interrupted run of the same experiment at ``path`` (kept: nothing finished is lost)."""
     if not path.is_file():
         return []
@@ -365,15 +387,11 @@ def _finished_rows(path: Path, args) -> list:
     except json.JSONDecodeError:
         raise ValueError(f"{path} exists and is not a result file; remove it or choose another --out") from None
     same = (
-        old.get("checkpoint") == Path(args.checkpoint).name
-        and old.get("n_calibration") == args.n_calibration
-        and (old.get("eval_tokens") if args.eval_tokens is not None else None) == args.eval_tokens
+        old.get("checkpoint") == Path(checkpoint).name
+        and old.get("n_calibration") == n_calibration
+        and (old.get("eval_tokens") if eval_tokens is not None else None) == eval_tokens
     )
     return old.get("rows", []) if same else []
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def calibration_size_sweep(data, sizes, *, seeds=(0, 1, 2), setting="90%", strategies=("wanda", "sparsegpt")) -> list:
