@@ -123,5 +123,9 @@ def test_the_language_model_oneshot_table_is_complete_and_a_stored_row_is_recomp
         "print(json.dumps(r))\n"
     )
     stored = next(r for r in table["rows"] if (r["seed"], r["setting"], r["strategy"]) == (1, "50%", "sparsegpt"))
-    assert out["rows"] == [stored]
+    (again,) = out["rows"]
+    # the perplexities (torch, reproducible kernels) bit for bit; the mean layer error is a numpy float64
+    # reduction whose last bits depend on memory alignment, so it is compared to 1e-12
+    assert again["perplexity"] == stored["perplexity"]
+    assert again["mean_layer_error"] == pytest.approx(stored["mean_layer_error"], rel=1e-12)
     assert out["dense_perplexity"] == table["dense_perplexity"]
