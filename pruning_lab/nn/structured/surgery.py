@@ -47,8 +47,9 @@ __all__ = [
     "structured_masks",
 ]
 
-_RESIZED = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d)
-_BN_STATE = ("weight", "bias", "running_mean", "running_var")
+_BN = (nn.BatchNorm1d, nn.BatchNorm2d)
+#: The state entries indexed by output unit (weight rows, biases, BatchNorm parameters and statistics).
+_ROW_STATE = ("weight", "bias", "running_mean", "running_var")
 
 
 def structured_masks(model, keep_sets: dict) -> dict:
@@ -65,7 +66,7 @@ def structured_masks(model, keep_sets: dict) -> dict:
             mask = torch.ones(param.shape, dtype=torch.bool, device=param.device)
             if name in layout.outputs:
                 mask[~kept[layout.outputs[name]].to(param.device)] = False
-            if attr == "weight" and name in layout.inputs and not isinstance(module, _RESIZED[2:]):
+            if attr == "weight" and name in layout.inputs and not isinstance(module, _BN):
                 mask[:, ~kept[layout.inputs[name]].to(param.device)] = False
             masks[f"{name}.{attr}"] = mask
     return masks
@@ -84,7 +85,7 @@ def remove_structured(model, keep_sets: dict):
     for key, value in model.state_dict().items():
         name, _, attr = key.rpartition(".")
         value = value.detach()
-        if name in layout.outputs and (attr in _BN_STATE):
+        if name in layout.outputs and attr in _ROW_STATE:
             value = value.index_select(0, kept[layout.outputs[name]].to(value.device))
         if name in layout.inputs and attr == "weight":
             value = value.index_select(1, kept[layout.inputs[name]].to(value.device))
@@ -122,7 +123,7 @@ def architecture_spec(model) -> dict:
     for name, module in model.named_modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             sizes[name] = list(module.weight.shape[:2])
-        elif isinstance(module, _RESIZED):
+        elif isinstance(module, _BN):
             sizes[name] = [module.num_features]
     if kind == "mlp":
         return {
