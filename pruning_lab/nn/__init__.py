@@ -10,6 +10,10 @@
 - :mod:`pruning_lab.nn.train`: the frozen ``TrainingRecipe`` and the training and evaluation
   loops (masked training).
 - :mod:`pruning_lab.nn.batchnorm`: BatchNorm statistics re-estimated after pruning, without training.
+- :mod:`pruning_lab.nn.structured`: structured pruning with physical removal (whole neurons of
+  MLPs, whole channels of ResNet-20 with option-A or option-B shortcuts), scored by ``"l1"``,
+  ``"l2"``, ``"bn"`` or ``"taylor"``; the smaller network equals the masked one, and saves and
+  loads at its own sizes.
 - :mod:`pruning_lab.nn.oneshot`: one-shot pruning with calibration data (magnitude, Wanda, OBD,
   SparseGPT-style OBS; unstructured and N:M), layer by layer with forward hooks.
 - :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
