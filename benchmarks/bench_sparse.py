@@ -14,7 +14,9 @@ dense and as CSR and converts it only when the measured speed-up exceeds 1.05.
 Both models are timed with :func:`pruning_lab.nn.measure.latency` in alternating rounds (fair when
 the machine is shared); the ratio of the medians over all passes is printed with the quartiles of
 the per-round ratios.  Then a break-even table: one ``--width`` x ``--width`` layer with random
-weights, dense against CSR, at sparsities 50 to 98 % and batch 1 and 64.
+weights, dense against CSR, at sparsities 50 to 98 % and batch 1 and 64; and the CSR products
+:class:`~pruning_lab.nn.sparse_linear.SparseLinear` could use (``addmm`` or ``addmv``, 64- or 32-bit
+indices), which justify its choice.
 
 Usage::
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 
 
 def masked_mlp(width, layers, sparsity):
@@ -92,6 +95,48 @@ def case(label, sparsity, args):
     return ratio, report
 
 
+def kernel_choice(width, repeats, threads, sparsity=0.95):
+    """Median ms of the CSR products SparseLinear could use, at batch 1 and 64: the reason for its choice."""
+    import torch
+
+    from pruning_lab.nn.sparse_linear import SparseLinear
+
+    gen = torch.Generator().manual_seed(0)
+    dense = torch.nn.Linear(width, width)
+    with torch.no_grad():
+        dense.weight.normal_(generator=gen).mul_(torch.rand(width, width, generator=gen) >= sparsity)
+    layer = SparseLinear(dense)
+    w32, b = layer.weight, layer.bias.detach()
+    w64 = dense.weight.detach().to_sparse_csr()  # to_sparse_csr's 64-bit indices
+    kernels = {
+        "addmm, int64 indices": lambda x: torch.addmm(b.unsqueeze(1), w64, x.T).T,
+        "addmm, int32 indices": lambda x: torch.addmm(b.unsqueeze(1), w32, x.T).T,
+        "addmv, int64 indices (batch 1)": lambda x: torch.addmv(b, w64, x[0]),
+        "addmv, int32 indices (batch 1): SparseLinear": lambda x: torch.addmv(b, w32, x[0]),
+    }
+    print(f"\nCSR kernels, one {width}x{width} layer at sparsity {sparsity:.0%} (median ms of {repeats})")
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for batch in (1, 64):
+            x = torch.randn(batch, width, generator=gen)
+            ref = dense(x).detach()
+            for name, kernel in kernels.items():
+                if "batch 1" in name and batch != 1:
+                    continue
+                with torch.inference_mode():
+                    times = []
+                    for i in range(repeats + 2):
+                        start = time.perf_counter()
+                        y = kernel(x)
+                        if i >= 2:
+                            times.append(time.perf_counter() - start)
+                err = float((y.reshape(ref.shape) - ref).abs().max())
+                print(f"  batch {batch:2d}  {name:<46} {1e3 * statistics.median(times):8.3f}   max |error| {err:.1e}")
+    finally:
+        torch.set_num_threads(old)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--width", type=int, default=4096, help="width of the square Linear layers")
@@ -122,6 +167,7 @@ def main(argv=None):
             f"  (c) automatic / dense {slowdown:.3f}, layers converted {sum(r.converted for r in report_c)}; "
             f"target: none converted and <= 1.05: {'PASS' if ok_c else 'FAIL'}"
         )
+        kernel_choice(args.width, args.repeats, args.threads)
         if not args.no_table:
             sparsities = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
             rows = break_even_table(

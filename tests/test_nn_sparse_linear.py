@@ -180,3 +180,10 @@ def test_break_even_table_rows():
 def test_break_even_table_rejects_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
         SL.break_even_table(*args, repeats=1)
+
+
+def test_float64_layers_are_measured_in_their_dtype():
+    dense = masked_linear(20, 10, 0.9, bias=False).double()
+    sparse = SL.SparseLinear(dense)
+    assert ME.macs(sparse, (20,), nonzero=True)[0] == sparse.nnz
+    assert len(ME.latency(sparse, (20,), repeats=2).times) == 2  # a float32 input would fail in the CSR product

@@ -55,6 +55,14 @@ def _effective(module: nn.Module, name: str) -> torch.Tensor:
     return module._parameters[name]
 
 
+def _input_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype of the model's first floating-point parameter or buffer (float32 if none)."""
+    for t in (*model.parameters(), *model.buffers()):
+        if t.is_floating_point():
+            return t.dtype
+    return torch.float32
+
+
 def _is_sparse_layer(module: nn.Module) -> bool:
     """Whether ``module`` is a linear layer with a sparse CSR weight (duck-typed: a ``weight`` in CSR layout)."""
     weight = getattr(module, "weight", None)
@@ -137,8 +145,7 @@ def macs(model: nn.Module, input_shape: Sequence[int], *, nonzero: bool = False)
     ]
     modes = [(m, m.training) for m in model.modules()]
     try:
-        param = next(iter(model.parameters()), None)
-        x = torch.zeros((1, *shape), dtype=param.dtype if param is not None else torch.float32)
+        x = torch.zeros((1, *shape), dtype=_input_dtype(model))
         model.eval()
         with torch.inference_mode():
             model(x)
@@ -235,9 +242,8 @@ def latency(
     repeats = check_int(repeats, "repeats")
     warmup = check_int(warmup, "warmup", 0)
     threads = check_int(threads, "threads")
-    param = next(iter(model.parameters()), None)
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn((batch_size, *shape), generator=gen, dtype=param.dtype if param is not None else torch.float32)
+    x = torch.randn((batch_size, *shape), generator=gen, dtype=_input_dtype(model))
     old_threads, modes = torch.get_num_threads(), [(m, m.training) for m in model.modules()]
     times = []
     try:
