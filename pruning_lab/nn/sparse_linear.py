@@ -159,9 +159,9 @@ def break_even_table(
         One row per combination, in the order of the loops (shape, sparsity, batch size).
     """
     repeats, threads = check_int(repeats, "repeats"), check_int(threads, "threads")
-    shapes = [tuple(check_int(d, "every dimension of shapes") for d in s) for s in shapes]
-    if not shapes or any(len(s) != 2 for s in shapes):
+    if not shapes or any(not isinstance(s, Sequence) or len(s) != 2 for s in shapes):
         raise ValueError(f"shapes must be a non-empty list of (out_features, in_features), got {shapes!r}")
+    shapes = [tuple(check_int(d, "every dimension of shapes") for d in s) for s in shapes]
     sparsities = [_check_fraction(s, "every sparsity") for s in sparsities]
     batch_sizes = [check_int(b, "every batch size") for b in batch_sizes]
     if not sparsities or not batch_sizes:
