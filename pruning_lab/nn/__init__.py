@@ -30,6 +30,11 @@
   ``LM_RUNS``, on Python's pydoc text (:mod:`pruning_lab.data.text`).
 - :mod:`pruning_lab.nn.reproducible`: torch set up for the same numbers, bit for bit, on every
   x86-64 CPU (the network chapters call it first).
+- :mod:`pruning_lab.nn.measure`: what a pruned network costs on a CPU: parameters (all or
+  nonzero), analytical multiply-accumulates per layer, checkpoint bytes, and latency.
+- :mod:`pruning_lab.nn.sparse_linear`: linear layers in CSR form, the measured break-even between
+  dense and sparse kernels, and ``sparsify_linears``, which converts a layer only where the sparse
+  kernel is measured to be faster.
 
 Importing ``pruning_lab.nn`` itself imports nothing (not even torch); import the modules.
 """
