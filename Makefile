@@ -106,6 +106,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_lottery.py
 	$(PY) benchmarks/bench_masked_training.py
 	$(PY) benchmarks/bench_oneshot.py
+	$(PY) benchmarks/bench_structured.py
 	$(PY) benchmarks/bench_sparse.py
 
 # Point the book at its published repository (pyproject.toml names it once; this copies it everywhere).
