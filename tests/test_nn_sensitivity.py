@@ -118,6 +118,8 @@ def test_allocation_to_masks_on_a_real_scan():
         lambda m: sensitivity_scan(m, lambda _: 0.0, [1.5]),
         lambda m: sensitivity_scan(m, lambda _: 0.0, []),
         lambda m: sensitivity_scan(m, lambda _: 0.0, [0.5], layers=["nope.weight"]),
+        lambda m: sensitivity_scan(m, lambda _: 0.0, [0.5], layers=3),
+        lambda m: sensitivity_scan(m, lambda _: 0.0, [0.5], layers="0.weight"),
         lambda m: allocate_from_sensitivity(synthetic_rows(), {"a": 100, "b": 100, "c": 100}, 0.95),
         lambda m: allocate_from_sensitivity(synthetic_rows(), {"a": 100, "z": 100}, 0.2),
         lambda m: allocate_from_sensitivity(synthetic_rows(), {"a": 0}, 0.2),

@@ -81,8 +81,12 @@ def sensitivity_scan(model, evaluate, sparsities, *, layers=None) -> list[Sensit
     params = prunable_parameters(model)
     if layers is None:
         layers = list(params)
-    elif isinstance(layers, str) or not all(name in params for name in layers) or not layers:
-        raise ValueError(f"layers must be a non-empty list of prunable weight names from {list(params)}, got {layers!r}")
+    elif (
+        isinstance(layers, str) or not isinstance(layers, (list, tuple)) or not layers or not set(layers) <= set(params)
+    ):
+        raise ValueError(
+            f"layers must be a non-empty list of prunable weight names from {list(params)}, got {layers!r}"
+        )
     dense = float(evaluate(copy.deepcopy(model)))
     rows = []
     for name in layers:
