@@ -9,8 +9,10 @@
 reads any such masks back as ``{"fc1.weight": torch.BoolTensor}``, the naming of
 :mod:`pruning_lab.nn.masks`.  With ``sparse_block_shape=(1, 4)`` and ``zeros_per_block=2`` (and
 ``sparsity_level=1``) the sparsifier's blocks are 1 output row by 4 consecutive inputs, and it zeroes
-the 2 smallest of each: the 2:4 pattern of :func:`pruning_lab.nn.masks.nm_masks`.  Used alongside
-the chapter :doc:`/book/pruning_strategies`.
+the 2 smallest :math:`w^2` of each: the 2:4 pattern of :func:`pruning_lab.nn.masks.nm_masks`.  (Its
+mask is the union of a block-level mask, which keeps the fraction ``1 - sparsity_level`` of whole
+blocks dense, and the within-block one: ``sparsity_level=1`` leaves only the 2:4 part.)  No chapter calls it
+yet; it connects the masks of the chapter :doc:`/book/pruning_strategies` to torch's own tooling.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ at first, when many redundant weights remain, and slowly near the end.  At each 
 masks become the magnitude masks of the current network at :math:`s_t` (global or layer-wise,
 :func:`pruning_lab.nn.masks.strategy_masks`), and training continues with those masks in force
 (:func:`pruning_lab.nn.train.train_classifier`).  Our reconstruction, in the spirit of Zhu & Gupta's
-"To prune, or not to prune" (2017), with one step per epoch.  Used alongside the chapter
-:doc:`/book/pruning_mnist`.
+"To prune, or not to prune" (2017), with one step per epoch.  No chapter calls it yet; it
+extends the one-shot and iterative pruning of the chapter :doc:`/book/pruning_mnist`.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ largest sparsity of each layer whose drop stays within it,
 :math:`\\tau` at which :math:`\\sum_l n_l s_l(\\tau) = S\\,N` (:math:`S` the requested total
 sparsity, :math:`N = \\sum_l n_l`); a layer that tolerates pruning gets much of it, a sensitive
 layer little.  :func:`masks_from_allocation` turns the fractions into layer-wise magnitude masks.
-Our reconstruction of sensitivity-guided allocation, used alongside the chapter
-:doc:`/book/pruning_strategies`.
+Our reconstruction of sensitivity-guided allocation.  No chapter calls it yet; it extends the
+global-against-layer-wise comparison of the chapter :doc:`/book/pruning_strategies`.
 """
 
 from __future__ import annotations
