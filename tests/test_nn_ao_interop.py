@@ -100,3 +100,13 @@ def test_refuses_a_torch_pruned_or_already_prepared_model_and_a_used_sparsifier(
         masks_to_sparsifier(model, masks)
     with pytest.raises(ValueError, match="prepared"):
         masks_to_sparsifier(tiny(), masks, sparsifier)
+
+
+def test_a_sparsity_level_below_one_keeps_whole_blocks_dense():
+    model = tiny()
+    sparsifier = WeightNormSparsifier(sparsity_level=0.5, sparse_block_shape=(1, 4), zeros_per_block=2)
+    sparsifier.prepare(model, [{"tensor_fqn": "0.weight"}])
+    sparsifier.step()
+    groups = masks_from_sparsifier(model)["0.weight"].reshape(24, -1, 4).sum(-1)
+    assert set(groups.flatten().tolist()) == {2, 4}
+    assert int((groups == 4).sum()) == groups.numel() - round(0.5 * groups.numel())
