@@ -17,6 +17,12 @@
 - :mod:`pruning_lab.nn.oneshot`: one-shot pruning with calibration data (magnitude, Wanda, OBD,
   SparseGPT-style OBS; unstructured and N:M), layer by layer with forward hooks.
 - :mod:`pruning_lab.nn.imp`: iterative magnitude pruning with rewinding (lottery tickets).
+- :mod:`pruning_lab.nn.gradual`: gradual magnitude pruning during training on the cubic sparsity
+  schedule of Zhu & Gupta (2017), masks only shrinking.
+- :mod:`pruning_lab.nn.sensitivity`: one-layer sensitivity scans and a per-layer sparsity
+  allocation from them (a common threshold on the metric drop) meeting a total sparsity.
+- :mod:`pruning_lab.nn.ao_interop`: masks in and out of :mod:`torch.ao.pruning` sparsifiers
+  (``WeightNormSparsifier`` parametrizations), including its 2:4 blocks.
 - :mod:`pruning_lab.nn.sweeps`: width sweeps (train wide, prune to a base model's size, retrain),
   one frozen run configuration per run, every finished run stored.
 - :mod:`pruning_lab.nn.pipeline`: train → prune → retrain over sparsities and strategies.
