@@ -65,7 +65,7 @@ __all__ = [
 
 #: The pruning strategies of :func:`prune_layer`.
 STRATEGIES = ("magnitude", "wanda", "obd", "sparsegpt", "obs")
-#: Over which weights a count is taken: each row (output) or the whole layer.
+#: Over which weights a count is taken, each row (output) or the whole layer.
 SCOPES = ("row", "layer")
 
 
@@ -75,10 +75,11 @@ class LayerPruneResult:
 
     Attributes
     ----------
-    weights : ndarray of shape (r, d)
-        The new weights (zero where the mask is False; OBS and SparseGPT also move the kept ones).
-    mask : ndarray of bool, shape (r, d)
-        True for the kept weights.
+    weights : numpy.ndarray
+        The new weights, shape ``(r, d)`` (zero where the mask is False; OBS and SparseGPT also
+        move the kept ones).
+    mask : numpy.ndarray
+        Bool, shape ``(r, d)``; True for the kept weights.
     """
 
     weights: np.ndarray

@@ -49,8 +49,9 @@ class LayerStats:
 
     Attributes
     ----------
-    hessian : ndarray of shape (d, d)
-        :math:`X^\\top X/N` (float64), ``d`` = inputs of the layer (a convolution: ``C*kh*kw``).
+    hessian : numpy.ndarray
+        :math:`X^\\top X/N` (float64, shape ``(d, d)``), ``d`` = inputs of the layer (a
+        convolution: ``C*kh*kw``).
     samples : int
         :math:`N`, the rows of :math:`X` (a convolution: images × output positions).
     """

@@ -199,8 +199,8 @@ def summarize(rows, metric: str = "accuracy", keys=("setting", "strategy", "retr
     return out
 
 
-#: The language-model experiment of the chapter: seeds of the calibration draws, settings, strategies,
-#: calibration windows (each ``context`` characters of the training text).
+#: The language-model experiment of the chapter, with the seeds of the calibration draws, the
+#: settings, the strategies and the calibration windows (each ``context`` characters of text).
 LM_DEFAULTS = dict(
     seeds=(0, 1, 2),
     settings=("50%", "4:8", "2:4"),
