@@ -41,7 +41,7 @@ from .networks import (
     width_sweep_summary,
     width_sweep_table,
 )
-from .oneshot import oneshot_table, plot_oneshot
+from .oneshot import oneshot_table, paired_difference, plot_oneshot
 from .sensing import (
     SENSING_COLORS,
     plot_column_profiles,
@@ -72,6 +72,7 @@ from .style import (
 
 __all__ = [
     "oneshot_table",
+    "paired_difference",
     "plot_oneshot",
     "plot_retraining_curves",
     "plot_pruned_against_small",

@@ -12,7 +12,7 @@ import numpy as np
 
 from .style import STRATEGY_LABELS, axes_or_new, strategy_color
 
-__all__ = ["oneshot_table", "plot_oneshot"]
+__all__ = ["oneshot_table", "paired_difference", "plot_oneshot"]
 
 
 def _fmt(entry, scale, digits):
@@ -22,6 +22,48 @@ def _fmt(entry, scale, digits):
     if math.isnan(se):
         return f"{scale * mean:.{digits}f}"
     return f"{scale * mean:.{digits}f} ± {scale * se:.{digits}f}"
+
+
+def paired_difference(rows, a: str, b: str, *, metric: str = "accuracy", scale: float = 1.0, **match) -> tuple:
+    """Mean and standard error of the seed-paired difference ``metric(a) - metric(b)``, times ``scale``.
+
+    The standard error is that of the ``n`` paired differences (``ddof=1``): the right error bar
+    when the seeds pair the runs (same trained model, same calibration set).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Result rows with ``"seed"``, ``"strategy"`` and ``metric``.
+    a, b : str
+        The two strategies; they must have the same seeds (at least two).
+    metric : str
+        The field compared.
+    scale : float
+        Multiplies the differences (100: accuracy points).
+    **match
+        Only rows whose fields equal these count (e.g. ``setting="90%", retrained=0``).
+
+    Returns
+    -------
+    tuple
+        ``(mean, se, n)``.
+    """
+
+    def values(strategy):
+        return {
+            r["seed"]: float(r[metric])
+            for r in rows
+            if r["strategy"] == strategy and all(r.get(k) == v for k, v in match.items())
+        }
+
+    va, vb = values(a), values(b)
+    if set(va) != set(vb) or len(va) < 2:
+        raise ValueError(
+            f"strategies {a!r} and {b!r} need the same seeds (at least two) among the rows matching {match}; "
+            f"got {sorted(va)} and {sorted(vb)}"
+        )
+    d = scale * np.array([va[s] - vb[s] for s in sorted(va)])
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size)), int(d.size)
 
 
 def oneshot_table(summary, settings, strategies, *, retrained=0, scale=100.0, digits=1, width=14) -> str:
