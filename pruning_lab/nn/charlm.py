@@ -205,6 +205,15 @@ def _optimizer(model, lr, weight_decay):
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99))
 
 
+def _check_model_and_corpus(model, corpus):
+    if not isinstance(model, CharTransformer):
+        raise TypeError(f"model must be a CharTransformer, got {type(model).__name__}")
+    if not isinstance(corpus, CharCorpus):
+        raise TypeError(f"corpus must be a pruning_lab.data.CharCorpus, got {type(corpus).__name__}")
+    if corpus.vocab_size != model.config["vocab_size"]:
+        raise ValueError(f"corpus has {corpus.vocab_size} tokens but the model {model.config['vocab_size']}")
+
+
 def train_char_lm(
     model: CharTransformer,
     corpus,
@@ -262,12 +271,7 @@ def train_char_lm(
         ``(step, loss)``: the number of steps done and the mean minibatch loss of the steps since the previous
         entry.
     """
-    if not isinstance(model, CharTransformer):
-        raise TypeError(f"model must be a CharTransformer, got {type(model).__name__}")
-    if not isinstance(corpus, CharCorpus):
-        raise TypeError(f"corpus must be a pruning_lab.data.CharCorpus, got {type(corpus).__name__}")
-    if corpus.vocab_size != model.config["vocab_size"]:
-        raise ValueError(f"corpus has {corpus.vocab_size} tokens but the model {model.config['vocab_size']}")
+    _check_model_and_corpus(model, corpus)
     steps = check_int(steps, "steps", low=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
     lr = _check_lr(lr)
@@ -471,12 +475,7 @@ def save_checkpoint(path, model: CharTransformer, corpus, config=None, extra=Non
     plain values, e.g. the perplexities).  Written to a temporary file and moved
     into place, so an interrupted save leaves no partial file.
     """
-    if not isinstance(model, CharTransformer):
-        raise TypeError(f"model must be a CharTransformer, got {type(model).__name__}")
-    if not isinstance(corpus, CharCorpus):
-        raise TypeError(f"corpus must be a pruning_lab.data.CharCorpus, got {type(corpus).__name__}")
-    if corpus.vocab_size != model.config["vocab_size"]:
-        raise ValueError(f"corpus has {corpus.vocab_size} tokens but the model {model.config['vocab_size']}")
+    _check_model_and_corpus(model, corpus)
     if isinstance(config, LMRunConfig):
         config = dataclasses.asdict(config)
     if config is not None and not isinstance(config, dict):

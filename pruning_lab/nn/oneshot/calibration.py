@@ -26,6 +26,7 @@ the chapter :doc:`/book/oneshot_pruning`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -148,7 +149,6 @@ def _batches(inputs, batch_size: int):
 
 def _collect(model, names, batches, stop_after=None):
     """Run ``batches`` through ``model`` with a Gram hook on each named layer."""
-    modules = dict(model.named_modules())
     grams = {n: None for n in names}
     counts = dict.fromkeys(names, 0)
 
@@ -163,26 +163,37 @@ def _collect(model, names, batches, stop_after=None):
 
         return hook
 
-    handles = [modules[n].register_forward_pre_hook(hook_for(n)) for n in names]
+    with _hooked(model, {n: hook_for(n) for n in names}):
+        for batch in batches:
+            try:
+                model(batch)
+            except _Stop:
+                pass
+    _check_reached(names, [n for n in names if counts[n]])
+    return {n: LayerStats((grams[n] / counts[n]).numpy(), counts[n]) for n in names}
+
+
+@contextlib.contextmanager
+def _hooked(model, hooks):
+    """``model`` in eval mode without gradients, with forward pre-hooks ``{module name: hook}``;
+    the hooks removed and the mode restored on exit."""
+    modules = dict(model.named_modules())
+    handles = [modules[n].register_forward_pre_hook(h) for n, h in hooks.items()]
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            for batch in batches:
-                try:
-                    model(batch)
-                except _Stop:
-                    pass
+            yield
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
-    out = {}
-    for n in names:
-        if counts[n] == 0:
-            raise ValueError(f"layer {n!r} was never reached by the calibration data (no input seen)")
-        out[n] = LayerStats((grams[n] / counts[n]).numpy(), counts[n])
-    return out
+
+
+def _check_reached(names, seen):
+    missing = [n for n in names if n not in seen]
+    if missing:
+        raise ValueError(f"layer {missing[0]!r} was never reached by the calibration data (no input seen)")
 
 
 def calibration_hessians(model: nn.Module, inputs, layers=None, *, batch_size: int = 256) -> dict:
@@ -202,7 +213,6 @@ def calibration_hessians(model: nn.Module, inputs, layers=None, *, batch_size: i
 def _forward_groups(model, names, batch):
     """The layers in the order a forward pass reaches them, grouped: consecutive layers that read the
     same input tensor (the query, key and value of an attention block) form one group."""
-    modules = dict(model.named_modules())
     seen, inputs = [], []  # the input tensors are kept alive, so `is` cannot confuse two of them
 
     def record(name):
@@ -213,19 +223,9 @@ def _forward_groups(model, names, batch):
 
         return hook
 
-    handles = [modules[n].register_forward_pre_hook(record(n)) for n in names]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    missing = [n for n in names if n not in seen]
-    if missing:
-        raise ValueError(f"layer {missing[0]!r} was never reached by the calibration data (no input seen)")
+    with _hooked(model, {n: record(n) for n in names}):
+        model(batch)
+    _check_reached(names, seen)
     groups = []
     for i, name in enumerate(seen):
         if i and inputs[i] is inputs[i - 1]:
