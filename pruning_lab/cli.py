@@ -10,6 +10,7 @@
                                      [--epochs E] [--retrain-epochs E] [--lr LR] [--batch-size B]
     python -m pruning_lab imp NAME [--scale book] [--store DIR] [--jobs N] [--seeds S ...]
                                    [--rewind-epochs K ...] [--rounds T] [--no-progress] [--fast]
+    python -m pruning_lab structured NAME [--store DIR] [--jobs N] [--seeds S ...] [--no-progress] [--fast]
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
     python -m pruning_lab fetch fashion-mnist [--dest DIR]
     python -m pruning_lab train-lm NAME [--out DIR] [--steps N] [--fast] [--no-progress]
@@ -23,7 +24,11 @@ Chang, Li, Oymak & Thrampoulidis 2021, chapters :doc:`/book/pruning_mnist` and
 :class:`pruning_lab.runs.RunStore`): running the same command again computes
 only what is missing.  ``imp`` does the same for the named iterative
 magnitude pruning experiments of :data:`pruning_lab.nn.sweeps.IMP_EXPERIMENTS`
-(:func:`pruning_lab.nn.sweeps.run_imp_experiment`).  Unless ``--fast`` is given, torch is first set up by
+(:func:`pruning_lab.nn.sweeps.run_imp_experiment`), and ``structured`` for the
+structured and unstructured pruning runs of
+:data:`pruning_lab.nn.structured.experiments.STRUCTURED_EXPERIMENTS` (chapter
+:doc:`/book/pruning_speed`; their store also holds the width sweep's dense
+models).  Unless ``--fast`` is given, torch is first set up by
 :func:`pruning_lab.nn.reproducible.use_reproducible_cpu` (one thread per
 process, the same numbers on every x86-64 CPU), as in the book's committed
 results; with ``--jobs`` above 1 the worker processes inherit its environment
@@ -108,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
     imp.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
 
+    st = commands.add_parser("structured", help="run a named structured-pruning experiment (skipping finished runs)")
+    st.add_argument("name", help="name of the experiment (see 'list')")
+    st.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
+    st.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per CPU)")
+    st.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
+    st.add_argument("--no-progress", action="store_true", help="no progress bar")
+    st.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
+
     table = commands.add_parser("table", help="print (or write as CSV) the finished runs of a sweep")
     table.add_argument("name", help="name of the sweep")
     table.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
@@ -189,6 +202,15 @@ def _list(out) -> None:
                 f"rewind to {', '.join(map(str, e.rewind_epochs))}, seeds {', '.join(map(str, e.seeds))}",
                 file=out,
             )
+    from .nn.structured.experiments import STRUCTURED_EXPERIMENTS
+
+    print("\nstructured-pruning experiments ('structured NAME'):", file=out)
+    for name, e in STRUCTURED_EXPERIMENTS.items():
+        print(
+            f"{name:<18} sweep {e['sweep']} ({e['scale']}), width {e['width']}, "
+            f"{len(e['runs'])} runs x {len(e['seeds'])} seeds",
+            file=out,
+        )
 
 
 def _imp(args, out) -> None:
@@ -214,6 +236,29 @@ def _imp(args, out) -> None:
     todo = [c for c in experiment.configs() if not store.has(c)]
     print(f"{experiment.name} ({experiment.scale}): {len(experiment.configs())} runs, {len(todo)} to compute", file=out)
     table = run_imp_experiment(experiment, store, n_jobs=args.jobs, progress=not args.no_progress)
+    print(f"done: {len(table)} runs in {args.store}", file=out)
+
+
+def _structured(args, out) -> None:
+    if not args.fast:
+        from .nn.reproducible import use_reproducible_cpu
+
+        use_reproducible_cpu()
+    from .nn.structured.experiments import experiment_configs, run_structured_experiment
+    from .runs import RunStore
+
+    try:
+        configs = experiment_configs(args.name, seeds=args.seeds)
+        store = RunStore(args.store)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    if not (args.jobs == -1 or args.jobs >= 1):
+        raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
+    todo = sum(not store.has(c) for c in configs)
+    print(f"structured {args.name}: {len(configs)} runs, {todo} to compute", file=out)
+    table = run_structured_experiment(
+        args.name, store, seeds=args.seeds, n_jobs=args.jobs, progress=not args.no_progress
+    )
     print(f"done: {len(table)} runs in {args.store}", file=out)
 
 
@@ -413,6 +458,7 @@ def main(argv=None) -> int:
             "list": lambda a, o: _list(o),
             "sweep": _sweep,
             "imp": _imp,
+            "structured": _structured,
             "table": _table,
             "fetch": _fetch,
             "train-lm": lambda a, o: _train_lm(a, argv, o),

@@ -129,3 +129,47 @@ def test_the_language_model_oneshot_table_is_complete_and_a_stored_row_is_recomp
     assert again["perplexity"] == stored["perplexity"]
     assert again["mean_layer_error"] == pytest.approx(stored["mean_layer_error"], rel=1e-12)
     assert out["dense_perplexity"] == table["dense_perplexity"]
+
+
+def _structured_baselines(name):
+    """The budget-matched dense runs of the smaller widths that the structured experiment is compared with."""
+    sweep = get_sweep(name, "book")
+    if name == "mnist-fc":
+        return [
+            c
+            for lr in (0.01, 0.02, 0.05, 0.1, 0.2)
+            for c in sweep.replace(
+                widths=(16, 32, 64, 128), strategies=("dense",), recipe=sweep.recipe.replace(lr=lr)
+            ).configs()
+        ]
+    return sweep.replace(widths=(3, 5, 8, 10), strategies=("dense",)).configs()
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"), [("mnist-fc", "structured-mnist-fc"), ("resnet20-fashion32", "structured-resnet20")]
+)
+def test_the_structured_experiments_and_their_baselines_are_complete(name, folder):
+    from pruning_lab.nn.structured.experiments import experiment_configs
+
+    store = RunStore(RESULTS / folder)
+    configs = experiment_configs(name) + _structured_baselines(name)
+    missing = [c for c in configs if not store.has(c)]
+    assert not missing, f"{len(missing)} runs of {folder} are not stored, e.g. {missing[0]}"
+    rows = [store.load(c) for c in configs]
+    assert all(r["reproducible"] for r in rows)
+    # the smaller networks computed what their masked versions computed before retraining
+    assert max(r.get("equivalence_error", 0.0) for r in rows) < 1e-5
+
+
+@pytest.mark.slow
+def test_a_stored_structured_run_is_recomputed_bit_for_bit():
+    out = _recompute(
+        "from pruning_lab.nn.structured.experiments import experiment_configs, run_structured_point\n"
+        "configs = experiment_configs('mnist-fc')\n"
+        "config = next(c for c in configs if (c.method, c.keep, c.seed) == ('taylor', 0.25, 1))\n"
+        f"stored = RunStore({str(RESULTS / 'structured-mnist-fc')!r}).load(config)\n"
+        "print(json.dumps({'stored': stored, 'recomputed': run_structured_point(config)}))\n"
+    )
+    stored, again = out["stored"], out["recomputed"]
+    assert set(stored) == set(again)
+    assert {k: v for k, v in stored.items() if k not in TIMING} == {k: v for k, v in again.items() if k not in TIMING}
