@@ -124,3 +124,37 @@ def test_run_structured_point_refuses_what_is_not_a_configuration():
         run_structured_point({"width": 16})
     with pytest.raises(ValueError, match="store"):
         run_structured_point(config(), store="results")
+
+
+def test_the_frontier_averages_over_seeds_and_picks_the_best_learning_rate_of_each_baseline():
+    from pruning_lab.nn.structured.experiments import frontier
+
+    runs = [
+        {
+            "experiment": "mnist-fc",
+            "kind": "structured",
+            "method": "l1",
+            "keep": 0.5,
+            "seed": s,
+            "test_error": e,
+            "params": 101770,
+            "macs": 101632,
+            "bytes": 1,
+            "spec": "{}",
+        }
+        for s, e in ((1, 0.06), (0, 0.04))
+    ]
+    dense = [
+        {"sweep": "mnist-fc", "strategy": "dense", "retrain": True, "width": 128, "lr": lr, "seed": s, "test_error": e}
+        for lr, errors in ((0.05, (0.05, 0.07)), (0.1, (0.04, 0.05)))
+        for s, e in enumerate(errors)
+    ]
+    points = frontier(runs + dense + [{"sweep": "other", "strategy": "dense", "retrain": True}], "mnist-fc")
+    pruned, small = points
+    assert (pruned["family"], pruned["seeds"], pruned["errors"]) == ("structured", [0, 1], [0.04, 0.06])
+    assert pruned["test_error"] == pytest.approx(0.05) and pruned["test_error_se"] == pytest.approx(0.01)
+    assert (small["family"], small["width"], small["lr"], small["lrs"]) == ("scratch", 128, 0.1, 2)
+    assert small["test_error"] == pytest.approx(0.045)
+    assert small["params"] == 784 * 128 + 128 + 128 * 10 + 10 == 101770
+    with pytest.raises(ValueError, match="name"):
+        frontier(runs, "vgg")

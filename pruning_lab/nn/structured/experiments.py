@@ -35,6 +35,7 @@ import json
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ...runs import RunStore, run_sweep
@@ -56,6 +57,7 @@ __all__ = [
     "STRUCTURED_EXPERIMENTS",
     "StructuredRunConfig",
     "experiment_configs",
+    "frontier",
     "random_keep_sets",
     "run_structured_experiment",
     "run_structured_point",
@@ -367,3 +369,107 @@ def run_structured_experiment(
 
     run = functools.partial(run_structured_point, store=store, data_dir=data_dir)
     return run_sweep(configs, run, store, n_jobs=n_jobs, progress=progress)
+
+
+def _mean_se(values):
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan"), int(v.size)
+
+
+def frontier(rows, name: str) -> list:
+    """The points of the chapter's accuracy-size frontier of experiment ``name``: means over seeds.
+
+    ``rows`` are the flat records of the experiment's store (:meth:`pruning_lab.runs.RunStore.table`):
+    its runs and the width sweep's budget-matched dense runs (``strategy="dense"``,
+    ``retrain=True``: trained from scratch for the same number of epochs as dense training plus
+    retraining).  One point per
+
+    - structured run ``(method, keep)``: family ``"structured"``; ``params``, ``macs``, ``bytes``
+      of the smaller network and its ``spec`` (that of seed 0's network; the sizes do not depend on
+      the seed);
+    - unstructured run ``(method, keep)``: family ``"unstructured"``; ``params`` is the number of
+      nonzero parameters, ``macs`` the MACs of a kernel that skips zeros, ``bytes`` those of
+      the dense checkpoint, ``spec`` the dense network's (a dense kernel runs it at the dense
+      speed);
+    - width of the dense runs: family ``"scratch"`` (a width below the pruned one) or ``"dense"``
+      (the pruned width itself), at the learning rate with the lowest mean test error among those
+      stored (``lr``; chosen on the test set, which can only favour these baselines).
+
+    Each point has ``test_error`` (mean), ``test_error_se`` (standard error over seeds, ``ddof=1``),
+    ``n`` (seeds), ``seeds`` and ``errors`` (per seed, in seed order, for paired comparisons).
+    """
+    if name not in STRUCTURED_EXPERIMENTS:
+        raise ValueError(f"name must be one of {', '.join(STRUCTURED_EXPERIMENTS)}, got {name!r}")
+    spec = STRUCTURED_EXPERIMENTS[name]
+    points = []
+    source = StructuredRunConfig(name, spec["sweep"], spec["scale"], spec["width"], 0, "structured", "l1", 1.0, 1)
+    source_spec = json.dumps(architecture_spec(source.width_run().build_model()), sort_keys=True)
+    runs = [r for r in rows if r.get("experiment") == name]
+    for kind, method, keep in spec["runs"]:
+        group = sorted((r for r in runs if (r["kind"], r["method"], r["keep"]) == (kind, method, keep)), key=_seed)
+        if not group:
+            continue
+        first = group[0]
+        size = "" if kind == "structured" else "nonzero_"
+        arch = first["spec"] if kind == "structured" else source_spec
+        points.append(
+            _point(
+                kind,
+                method,
+                keep,
+                spec["width"],
+                group,
+                first[f"{size}params"],
+                first[f"{size}macs"],
+                first["bytes"],
+                arch,
+            )
+        )
+    dense = [r for r in rows if r.get("sweep") == spec["sweep"] and r.get("strategy") == "dense" and r.get("retrain")]
+    for width in sorted({r["width"] for r in dense}):
+        by_lr = {}
+        for r in dense:
+            if r["width"] == width:
+                by_lr.setdefault(r["lr"], []).append(r)
+        lr, group = min(by_lr.items(), key=lambda item: (np.mean([r["test_error"] for r in item[1]]), item[0]))
+        group = sorted(group, key=_seed)
+        config = StructuredRunConfig(name, spec["sweep"], spec["scale"], width, 0, "structured", "l1", 1.0, 1)
+        model = config.width_run().build_model()
+        shape = _input_shape(config.width_run().dataset)
+        family = "dense" if width == spec["width"] else "scratch"
+        point = _point(
+            family,
+            "trained",
+            1.0,
+            width,
+            group,
+            count_params(model),
+            macs(model, shape)[0],
+            model_bytes(model),
+            json.dumps(architecture_spec(model), sort_keys=True),
+        )
+        points.append({**point, "lr": lr, "lrs": len(by_lr)})
+    return points
+
+
+def _seed(row):
+    return row["seed"]
+
+
+def _point(family, method, keep, width, group, params, n_macs, n_bytes, arch):
+    mean, se, n = _mean_se([r["test_error"] for r in group])
+    return {
+        "family": family,
+        "method": method,
+        "keep": keep,
+        "width": width,
+        "test_error": mean,
+        "test_error_se": se,
+        "n": n,
+        "seeds": [r["seed"] for r in group],
+        "errors": [r["test_error"] for r in group],
+        "params": int(params),
+        "macs": int(n_macs),
+        "bytes": int(n_bytes),
+        "spec": arch,
+    }
