@@ -20,3 +20,16 @@ def test_paired_difference_pairs_by_seed_and_filters_the_rows():
     assert se == pytest.approx(d.std(ddof=1) / np.sqrt(3))
     with pytest.raises(ValueError, match="same seeds"):
         paired_difference(rows, "a", "b", setting="2:4")
+
+
+def test_paired_difference_can_tell_the_two_apart_by_another_field():
+    rows = [
+        dict(seed=s, method=m, keep=k, test_error=e + (0.01 if m == "gradual" else 0.0))
+        for s, e in enumerate((0.05, 0.07, 0.06))
+        for m in ("oneshot", "gradual")
+        for k in (0.1, 0.05)
+    ]
+    mean, se, n = paired_difference(rows, "gradual", "oneshot", metric="test_error", by="method", keep=0.05)
+    assert (mean, se, n) == (pytest.approx(0.01), pytest.approx(0.0, abs=1e-12), 3)
+    with pytest.raises(KeyError):
+        paired_difference(rows, "gradual", "oneshot", metric="test_error")  # no "strategy" field

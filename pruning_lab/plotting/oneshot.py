@@ -24,7 +24,9 @@ def _fmt(entry, scale, digits):
     return f"{scale * mean:.{digits}f} ± {scale * se:.{digits}f}"
 
 
-def paired_difference(rows, a: str, b: str, *, metric: str = "accuracy", scale: float = 1.0, **match) -> tuple:
+def paired_difference(
+    rows, a: str, b: str, *, metric: str = "accuracy", scale: float = 1.0, by: str = "strategy", **match
+) -> tuple:
     """Mean and standard error of the seed-paired difference ``metric(a) - metric(b)``, times ``scale``.
 
     The standard error is that of the ``n`` paired differences (``ddof=1``): the right error bar
@@ -33,13 +35,16 @@ def paired_difference(rows, a: str, b: str, *, metric: str = "accuracy", scale: 
     Parameters
     ----------
     rows : list of dict
-        Result rows with ``"seed"``, ``"strategy"`` and ``metric``.
+        Result rows with ``"seed"``, the field ``by`` and ``metric``.
     a, b : str
-        The two strategies; they must have the same seeds (at least two).
+        The two values of ``by`` compared (two strategies); they must have the same seeds (at least
+        two).
     metric : str
         The field compared.
     scale : float
         Multiplies the differences (100: accuracy points).
+    by : str
+        The field that tells the two apart (default ``"strategy"``; e.g. ``"method"``).
     **match
         Only rows whose fields equal these count (e.g. ``setting="90%", retrained=0``).
 
@@ -53,7 +58,7 @@ def paired_difference(rows, a: str, b: str, *, metric: str = "accuracy", scale: 
         return {
             r["seed"]: float(r[metric])
             for r in rows
-            if r["strategy"] == strategy and all(r.get(k) == v for k, v in match.items())
+            if r[by] == strategy and all(r.get(k) == v for k, v in match.items())
         }
 
     va, vb = values(a), values(b)
