@@ -90,17 +90,18 @@ def speed_figure(table, *, shape, sparsity, batch_size, threads: int = 1, ax=Non
 def speed_panel(table, *, threads: int = 1):
     """A shape menu and sliders over the stored sparsities and batch sizes around :func:`speed_figure`.
 
-    The controls offer exactly what ``table`` holds at ``threads`` threads; each move redraws
-    from the stored numbers (nothing is timed).
+    The controls offer what ``table`` holds at ``threads`` threads (the sparsities and batch
+    sizes of all its layer shapes; :func:`~pruning_lab.nn.speed.measure_speed` measures every
+    shape at all of them); each move redraws from the stored numbers (nothing is timed).
 
     Returns
     -------
     ipywidgets.VBox
     """
     shapes = _shapes(table, threads)
-    first = break_even_rows(table, shape=shapes[0], threads=threads)
-    sparsities = sorted({r["sparsity"] for r in first})
-    batch_sizes = sorted({r["batch_size"] for r in first})
+    rows = [r for shape in shapes for r in break_even_rows(table, shape=shape, threads=threads)]
+    sparsities = sorted({r["sparsity"] for r in rows})
+    batch_sizes = sorted({r["batch_size"] for r in rows})
     import ipywidgets as widgets
 
     controls = {
@@ -122,7 +123,7 @@ def speed_panel(table, *, threads: int = 1):
         fig, ax = plt.subplots(figsize=(7.0, 4.0))
         try:
             speed_figure(table, shape=shape, sparsity=sparsity, batch_size=batch_size, threads=threads, ax=ax)
-        except ValueError as err:  # a shape measured at other sparsities or batch sizes than the first
+        except ValueError as err:  # a shape not measured at every stored sparsity and batch size
             ax.text(0.5, 0.5, str(err), ha="center", va="center", wrap=True, transform=ax.transAxes)
         fig.tight_layout()
 
