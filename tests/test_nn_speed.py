@@ -65,6 +65,22 @@ def test_the_file_holds_every_row_with_consistent_numbers(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["speed.json"]  # no temporary file left
 
 
+def test_measuring_uses_onednn_and_restores_the_setting(tmp_path, monkeypatch):
+    seen = []
+    original = speed.latency
+
+    def spy(*args, **kwargs):
+        seen.append(torch.backends.mkldnn.enabled)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(speed, "latency", spy)
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)  # as after use_reproducible_cpu
+    table = _measure(tmp_path / "speed.json", shapes=[])
+    assert seen == [torch.backends.mkldnn.is_available()] * 4
+    assert table["meta"]["mkldnn"] == torch.backends.mkldnn.is_available()
+    assert torch.backends.mkldnn.enabled is False
+
+
 def test_a_second_call_measures_nothing_already_there(tmp_path, monkeypatch):
     path = tmp_path / "speed.json"
     first = _measure(path)

@@ -18,8 +18,9 @@ reads that file.
 
 The timings use this CPU's normal fast kernels: do *not* call
 :func:`pruning_lab.nn.reproducible.use_reproducible_cpu` first (it switches off oneDNN, which
-changes the speed of convolutions).  The file records torch's version, its CPU capability and
-whether oneDNN (``mkldnn``) was on.
+changes the speed of convolutions, and sets ``MKL_CBWR``).  :func:`measure_speed` switches oneDNN
+on while it measures (where torch has it) and restores the previous setting; the file records
+torch's version, its CPU capability, whether oneDNN was on and ``MKL_CBWR``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ FORMAT = "pruning-lab-speed/1"
 #: Untimed forward passes before every latency measurement of an architecture.
 WARMUP = 3
 #: Fields of ``"meta"`` that must agree for a file to be resumed (measurements of one machine and torch).
-_MACHINE = ("torch", "cpu_capability", "processor", "machine", "mkldnn")
+_MACHINE = ("torch", "cpu_capability", "processor", "machine", "mkldnn", "mkl_cbwr")
 _BREAK_EVEN_FIELDS = ("out_features", "in_features", "sparsity", "batch_size", "threads", "repeats")
 _BREAK_EVEN_FIELDS += ("dense_median", "dense_q1", "dense_q3", "sparse_median", "sparse_q1", "sparse_q3", "speedup")
 _LATENCY_FIELDS = ("key", "label", "input_shape", "batch_size", "threads", "repeats", "warmup")
@@ -58,7 +59,7 @@ _LATENCY_FIELDS += ("params", "macs", "bytes", "median", "q1", "q3")
 def architecture_key(spec: dict) -> str:
     """A short stable name of an architecture: the first 16 hex digits of the SHA-256 of its spec.
 
-    ``spec`` is a dict of :func:`pruning_lab.nn.structured.architecture_spec`; it is encoded as
+    ``spec`` is a dict of :func:`pruning_lab.nn.structured.surgery.architecture_spec`; it is encoded as
     ``json.dumps(spec, sort_keys=True)``, so equal specs (whatever their key order) have equal keys.
     """
     if not isinstance(spec, dict) or "kind" not in spec:
@@ -135,7 +136,8 @@ def _meta_now(arguments, command):
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "processor": platform.processor(),
         "machine": platform.machine(),
-        "mkldnn": bool(torch.backends.mkldnn.enabled),
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "mkl_cbwr": os.environ.get("MKL_CBWR"),
         "python": platform.python_version(),
         "runs": [
             {
@@ -263,15 +265,16 @@ def measure_speed(
     quartiles :math:`q_1, q_3` of both and the speed-up :math:`t_{dense}/t_{CSR}` of the medians.
 
     **Latency rows**, one per architecture × batch size × thread count: the network of the spec
-    (:func:`~pruning_lab.nn.structured.build_from_spec`, weights seeded with 0) with its
+    (:func:`~pruning_lab.nn.structured.surgery.build_from_spec`, weights seeded with 0) with its
     :func:`~pruning_lab.nn.measure.count_params`, :func:`~pruning_lab.nn.measure.macs` (one
     sample), :func:`~pruning_lab.nn.measure.model_bytes`, and the median and quartiles of
     ``repeats`` timed forward passes of :func:`~pruning_lab.nn.measure.latency` after
     :data:`WARMUP` untimed ones.
 
     The file (``{"format", "complete", "meta", "break_even", "latency"}``; ``"meta"`` holds torch's
-    version, its CPU capability, ``platform.processor()`` and ``machine()``, whether oneDNN was on,
-    and per call the date, ``command`` and the arguments) is rewritten atomically after every
+    version, its CPU capability, ``platform.processor()`` and ``machine()``, whether oneDNN was on
+    (it is switched on while measuring, where available), ``MKL_CBWR``, and per call the date,
+    ``command`` and the arguments) is rewritten atomically after every
     row.  Rows are identified by their parameters (shape, sparsity, batch size, threads; or
     architecture key, batch size, threads): a call with an existing file keeps its rows, measures
     only the missing ones (an interrupted call loses nothing finished) and refuses a file measured
@@ -291,7 +294,7 @@ def measure_speed(
         Samples per forward pass.
     architectures : dict
         ``{label: (spec, input_shape)}``, a spec of
-        :func:`~pruning_lab.nn.structured.architecture_spec` and one sample's shape (may be
+        :func:`~pruning_lab.nn.structured.surgery.architecture_spec` and one sample's shape (may be
         empty: no latency rows); e.g. from :func:`store_architectures`.
     threads : sequence of int
         Intra-op thread counts.
@@ -348,7 +351,9 @@ def measure_speed(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo_be) + len(todo_lat), desc="speed", disable=not progress)
+    mkldnn = torch.backends.mkldnn.enabled
     try:
+        torch.backends.mkldnn.enabled = torch.backends.mkldnn.is_available()
         for shape, s, b, t in todo_be:
             table["break_even"].append(_break_even_row(shape, s, b, t, repeats))
             _save(path, table)
@@ -367,6 +372,7 @@ def measure_speed(
             _save(path, table)
             bar.update()
     finally:
+        torch.backends.mkldnn.enabled = mkldnn
         bar.close()
     table["complete"] = True
     _save(path, table)
