@@ -72,7 +72,7 @@ def test_speed_panel_offers_the_stored_values():
     plt.close("all")
     shape.value = (64, 32)  # redraws from the stored rows of that layer
     (fig,) = map(plt.figure, plt.get_fignums())
-    assert len(fig.axes[0].containers) == 2 and fig.axes[0].get_title().startswith("64×32, batch 1: at sparsity 0.9")
+    assert len(fig.axes[0].containers) == 2 and fig.axes[0].get_title().startswith("64×32, batch 1, sparsity 0.9\n")
     with pytest.raises(ValueError, match="threads"):
         speed_panel(TABLE, threads=4)
     plt.close("all")

@@ -79,8 +79,8 @@ def speed_figure(table, *, shape, sparsity, batch_size, threads: int = 1, ax=Non
     ax.set_ylabel("median latency of one batch (ms)")
     verdict = "faster" if speedup > 1 else "slower"
     ax.set_title(
-        f"{shape[0]}×{shape[1]}, batch {batch_size}: at sparsity {sparsity:g} CSR is {speedup:.2f}× "
-        f"the dense speed ({verdict})",
+        f"{shape[0]}×{shape[1]}, batch {batch_size}, sparsity {sparsity:g}\n"
+        f"speed-up of CSR: {speedup:.2f}× ({verdict} than dense)",
         fontsize="medium",
     )
     ax.legend(fontsize="small")
