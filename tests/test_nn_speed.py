@@ -220,6 +220,8 @@ def test_store_architectures_rejects_what_is_not_a_store(tmp_path):
         (dict(architectures={"a": ({"kind": "mlp"},)}), "architectures"),
         (dict(architectures={"a": ([1], (20,))}), "spec"),
         (dict(architectures={"a": (_fc_spec(), ())}), "input shape"),
+        (dict(architectures={"a": ({"kind": "unknown"}, (20,))}), r"architectures\['a'\] cannot be built"),
+        (dict(architectures={"a": (_fc_spec(), (21,))}), r"architectures\['a'\] cannot be built and run on \(21,\)"),
         (dict(architectures={"a": (_fc_spec(), (20,)), "b": (_fc_spec(), (20,))}), "same architecture"),
         (dict(shapes=[], architectures={}), "nothing to measure"),
         (dict(progress="yes"), "progress"),

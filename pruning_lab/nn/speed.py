@@ -348,6 +348,14 @@ def measure_speed(
         for b in batch_sizes
         if (key, b, t) not in done_lat
     ]
+    models = {}
+    for label in dict.fromkeys(label for label, _, _ in todo_lat):  # built and costed first: a bad one fails early
+        _, spec, shape = archs[label]
+        try:
+            model = _model_of(spec)
+            models[label] = (model, _cost(model, shape))
+        except (ValueError, TypeError, KeyError, RuntimeError) as err:
+            raise ValueError(f"architectures[{label!r}] cannot be built and run on {shape}: {err}") from None
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo_be) + len(todo_lat), desc="speed", disable=not progress)
@@ -358,12 +366,8 @@ def measure_speed(
             table["break_even"].append(_break_even_row(shape, s, b, t, repeats))
             _save(path, table)
             bar.update()
-        models = {}
         for label, b, t in todo_lat:
-            key, spec, shape = archs[label]
-            if label not in models:
-                model = _model_of(spec)
-                models[label] = (model, _cost(model, shape))
+            key, _, shape = archs[label]
             model, cost = models[label]
             lat = latency(model, shape, batch_size=b, repeats=repeats, warmup=WARMUP, threads=t)
             row = {"key": key, "label": label, "input_shape": list(shape), "batch_size": b, "threads": t}
