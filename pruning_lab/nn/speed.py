@@ -56,19 +56,32 @@ _LATENCY_FIELDS = ("key", "label", "input_shape", "batch_size", "threads", "repe
 _LATENCY_FIELDS += ("params", "macs", "bytes", "median", "q1", "q3")
 
 
-def architecture_key(spec: dict) -> str:
+def architecture_key(spec) -> str:
     """A short stable name of an architecture: the first 16 hex digits of the SHA-256 of its spec.
 
-    ``spec`` is a dict of :func:`pruning_lab.nn.structured.surgery.architecture_spec`; it is encoded as
-    ``json.dumps(spec, sort_keys=True)``, so equal specs (whatever their key order) have equal keys.
+    ``spec`` is a dict of :func:`pruning_lab.nn.structured.surgery.architecture_spec`, or its JSON
+    text (as run records store it); it is encoded as ``json.dumps(spec, sort_keys=True)``, so equal
+    specs (whatever their key order, dict or text) have equal keys.
     """
+    return hashlib.sha256(json.dumps(_spec_dict(spec), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _spec_dict(spec) -> dict:
+    """``spec`` as a dict (parsed when it is JSON text), checked to be JSON with a ``"kind"``."""
+    if isinstance(spec, str):
+        try:
+            spec = json.loads(spec)
+        except json.JSONDecodeError:
+            raise ValueError(
+                "spec must be a dict made by architecture_spec or its JSON text; got text that is not JSON"
+            ) from None
     if not isinstance(spec, dict) or "kind" not in spec:
         raise ValueError(f"spec must be a dict made by architecture_spec (with a 'kind'), got {type(spec).__name__}")
     try:
-        text = json.dumps(spec, sort_keys=True)
-    except TypeError as err:
+        json.dumps(spec)
+    except (TypeError, ValueError) as err:
         raise ValueError(f"spec must hold only JSON values (ints, strings, lists, dicts): {err}") from None
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return spec
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -118,6 +131,7 @@ def _check_architectures(architectures):
         if not isinstance(entry, Sequence) or isinstance(entry, (str, bytes)) or len(entry) != 2:
             raise ValueError(f"architectures[{label!r}] must be a pair (spec, input_shape), got {entry!r}")
         spec, shape = entry
+        spec = _spec_dict(spec)
         key = architecture_key(spec)
         if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence) or not shape:
             raise ValueError(f"architectures[{label!r}] needs an input shape (one sample's), got {shape!r}")
@@ -395,6 +409,23 @@ def _input_shape(model_name, dataset):
     return (d["in_features"],)
 
 
+def _model_and_data(config):
+    """``(model, dataset)`` of a run: its own fields, else those of its named width sweep (``sweep``, ``scale``)."""
+    from .sweeps.config import SWEEPS
+
+    name, dataset = config.get("model"), config.get("dataset")
+    sweep = (
+        SWEEPS.get(config.get("sweep"), {}).get(config.get("scale")) if isinstance(config.get("sweep"), str) else None
+    )
+    if sweep is not None:
+        name, dataset = name or sweep.model, dataset or sweep.dataset
+    return name, dataset
+
+
+#: Fields of a run configuration that say how it was pruned, in the order a label shows them.
+_HOW = ("keep", "fraction", "sparsity", "prune_fraction", "method", "criterion")
+
+
 def _run_architecture(file, record):
     """``(spec, input_shape, label, order)`` of one run record, or None for a run without an architecture."""
     from .sweeps.config import DATASETS
@@ -402,39 +433,46 @@ def _run_architecture(file, record):
     config, result = (record.get("config"), record.get("result")) if isinstance(record, dict) else (None, None)
     if not isinstance(config, dict) or not isinstance(result, dict):
         raise ValueError(f"store_dirs: {file} is not a run record ({{'config': ..., 'result': ...}})")
-    name, width = config.get("model"), config.get("width")
+    (name, dataset), width = _model_and_data(config), config.get("width")
     head = " ".join(str(p) for p in (name, f"w={width}" if width is not None else None) if p is not None)
     if "spec" in result:
         if "input_shape" not in result:
             raise ValueError(f"store_dirs: {file} has a 'spec' but no 'input_shape' in its result")
-        spec, shape = result["spec"], tuple(result["input_shape"])
-        how = " ".join(str(config[k]) for k in ("fraction", "sparsity", "prune_fraction", "criterion") if k in config)
-        label = " ".join(p for p in ((head or str(spec.get("kind"))), "pruned", how) if p)
-        return spec, shape, label, (str(name), width or 0, 1, label)
-    if name is None or width is None or "dataset" not in config:
+        try:
+            spec = _spec_dict(result["spec"])
+        except ValueError as err:
+            raise ValueError(f"store_dirs: {file}: {err}") from None
+        how = [f"{k}={config[k]:g}" if isinstance(config[k], float) else str(config[k]) for k in _HOW if k in config]
+        label = " ".join([head or str(spec["kind"]), "pruned", *how])
+        return spec, tuple(result["input_shape"]), label, (str(name), width or 0, 1, label)
+    if name is None or width is None or dataset is None:
         return None
-    if name not in MODELS or config["dataset"] not in DATASETS:
-        raise ValueError(f"store_dirs: {file} names an unknown model {name!r} or data set {config['dataset']!r}")
-    shape = {k: DATASETS[config["dataset"]][k] for k in ("in_features", "in_channels")}
+    if name not in MODELS or dataset not in DATASETS:
+        raise ValueError(f"store_dirs: {file} names an unknown model {name!r} or data set {dataset!r}")
+    shape = {k: DATASETS[dataset][k] for k in ("in_features", "in_channels")}
     spec = architecture_spec(build_model(name, int(width), **shape))
-    return spec, _input_shape(name, config["dataset"]), head, (str(name), width, 0, head)
+    return spec, _input_shape(name, dataset), head, (str(name), width, 0, head)
 
 
 def store_architectures(store_dirs) -> dict:
     """The distinct architectures of the runs (``run-*.json``) of run stores, labelled, for :func:`measure_speed`.
 
-    A run's architecture is ``result["spec"]`` with ``result["input_shape"]`` when its result has
-    a spec (the smaller networks of structured pruning); otherwise, for a run whose configuration
-    has ``model``, ``width`` and ``dataset`` (width sweeps, IMP experiments), the dense model
+    A run's architecture is ``result["spec"]`` (a dict or its JSON text) with
+    ``result["input_shape"]`` when its result has a spec (the smaller networks of structured
+    pruning); otherwise, for a run whose configuration has ``model``, ``width`` and ``dataset``
+    (width sweeps, IMP experiments), or ``width`` and a named width sweep ``sweep``, ``scale`` of
+    :data:`pruning_lab.nn.sweeps.config.SWEEPS` that gives them, the dense model
     ``pruning_lab.nn.models.build_model(model, width, ...)`` with the input size of the data set,
     whose input shape is ``(in_features,)`` for the fully connected models and
     ``(channels, 32, 32)``-like for ResNet-20.  Runs of other experiments are skipped.  Runs with
     the same :func:`architecture_key` count once (a masked network has its dense architecture).
 
     Labels: ``"<model> w=<width>"`` for a dense architecture, ``"<model> w=<width> pruned
-    <fraction> <criterion>"`` for a spec (the configuration's fields ``fraction``, ``sparsity``,
-    ``prune_fraction`` and ``criterion``, those present); two different architectures with the same
-    label get their key's first 6 digits appended (``" #3fa2c1"``).
+    keep=<keep> <method>"`` for a spec, from the configuration's fields ``keep``, ``fraction``,
+    ``sparsity``, ``prune_fraction``, ``method`` and ``criterion``, those present (e.g.
+    ``"resnet20 w=16 pruned keep=0.5 l1"``); two different architectures with the same label (say
+    the same sizes with other channels kept) get their key's first 6 digits appended
+    (``" #3fa2c1"``).
 
     Returns
     -------
