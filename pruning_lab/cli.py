@@ -16,6 +16,9 @@
     python -m pruning_lab train-lm NAME [--out DIR] [--steps N] [--fast] [--no-progress]
     python -m pruning_lab oneshot-lm --checkpoint FILE --out FILE [--seeds S ...] [--n-calibration N]
                                      [--eval-tokens N] [--fast]
+    python -m pruning_lab speed --out FILE [--stores DIR ...] [--threads T ...] [--repeats N]
+                                [--shapes OUTxIN ...] [--sparsities S ...] [--batch-sizes B ...]
+                                [--no-progress]
 
 ``sweep`` runs :func:`pruning_lab.nn.sweeps.run_width_sweep` for the named
 sweep of :data:`pruning_lab.nn.sweeps.SWEEPS` (the network experiments of
@@ -35,7 +38,7 @@ results; with ``--jobs`` above 1 the worker processes inherit its environment
 variables.  The override options change the named sweep (for quick
 trials): ``--epochs``, ``--lr`` and ``--batch-size`` change its
 :class:`pruning_lab.nn.train.TrainingRecipe`, the others the
-:class:`pruning_lab.nn.sweeps.WidthSweep` itself.  Errors in the request
+:class:`pruning_lab.nn.sweeps.WidthSweep` itself.
 ``fetch fashion-mnist`` runs :func:`pruning_lab.data.fetch_fashion_mnist`: it
 puts the four official Fashion-MNIST files, verified, in ``--dest`` (default:
 ``$PRUNING_LAB_FASHION_MNIST``, else the cache directory where
@@ -51,7 +54,13 @@ log), each written atomically.  ``oneshot-lm`` prunes such a checkpoint's block
 linears one-shot with magnitude, Wanda and SparseGPT at 50 %, 4:8 and 2:4 for
 each calibration seed and writes the held-out perplexities to ``--out``, row by
 row (:func:`pruning_lab.nn.oneshot.experiments.lm_command`; run again, it
-computes only the missing rows).  Errors in the request
+computes only the missing rows).  ``speed`` measures, on this CPU, dense against
+CSR linear layers of the given shapes and sparsities and the latency of every
+architecture of the run stores ``--stores``, at every batch size and thread count, and
+writes them to ``--out`` row by row (:func:`pruning_lab.nn.speed.measure_speed`; run
+again, it measures only the missing rows); it uses torch's normal fast kernels, never the
+reproducible set-up (which switches off oneDNN and so changes the speed of convolutions).
+Errors in the request
 (unknown sweep or run, a missing checkpoint, missing CIFAR-10 files, no CUDA device, bad values, a fetch
 that no source could serve) print a one-line message and exit with status 2.
 Installed as the ``pruning-lab`` command.
@@ -147,7 +156,74 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("--n-calibration", type=int, default=64, help="calibration windows per draw (default 64)")
     one.add_argument("--eval-tokens", type=int, default=None, help="score only the first held-out characters")
     one.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
+
+    speed = commands.add_parser(
+        "speed",
+        help="time dense vs CSR layers and stored architectures into a JSON file (this CPU's normal fast kernels)",
+        description="Timings use torch's normal fast kernels (oneDNN on), never the reproducible set-up of "
+        "'sweep' (which switches oneDNN off and changes the speed of convolutions). Rerun with the same --out "
+        "to measure only the missing rows.",
+    )
+    speed.add_argument("--out", required=True, help="the JSON file of the measurements (resumed if present)")
+    speed.add_argument("--stores", nargs="+", default=[], help="run-store directories whose architectures are timed")
+    speed.add_argument("--threads", type=int, nargs="+", default=[1], help="intra-op thread counts (default 1)")
+    speed.add_argument("--repeats", type=int, default=20, help="timed passes per measurement (default 20)")
+    speed.add_argument(
+        "--shapes",
+        nargs="+",
+        default=["1024x1024", "4096x4096"],
+        help="OUTxIN shapes of the random linear layers (default 1024x1024 4096x4096)",
+    )
+    speed.add_argument(
+        "--sparsities",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98],
+        help="fractions of weights removed (default 0 0.5 0.7 0.8 0.9 0.95 0.98)",
+    )
+    speed.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 64], help="batch sizes (default 1 8 64)")
+    speed.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _shape_of(text: str) -> tuple:
+    """``(out_features, in_features)`` from ``"OUTxIN"`` (e.g. ``"1024x4096"``)."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise _UsageError(f"--shapes takes OUTxIN with positive integers (e.g. 1024x1024), got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def _speed(args, argv, out) -> None:
+    """Speed measurements into ``--out`` (:func:`pruning_lab.nn.speed.measure_speed`), normal fast kernels."""
+    import shlex
+
+    shapes = [_shape_of(s) for s in args.shapes]
+    for d in args.stores:
+        if not os.path.isdir(d):
+            raise _UsageError(f"--stores: {d!r} is not a directory")
+    from .nn.speed import measure_speed, store_architectures
+
+    try:
+        architectures = store_architectures(args.stores) if args.stores else {}
+        table = measure_speed(
+            args.out,
+            shapes=shapes,
+            sparsities=args.sparsities,
+            batch_sizes=args.batch_sizes,
+            architectures=architectures,
+            threads=args.threads,
+            repeats=args.repeats,
+            progress=not args.no_progress,
+            command="python -m pruning_lab " + shlex.join(argv),
+        )
+    except (ValueError, FileNotFoundError) as err:
+        raise _UsageError(" ".join(str(err).split())) from None
+    print(
+        f"written {args.out}: {len(table['break_even'])} break-even rows, {len(table['latency'])} latency rows "
+        f"({len(architectures)} architectures)",
+        file=out,
+    )
 
 
 def _oneshot_lm(args, argv, out) -> None:
@@ -463,6 +539,7 @@ def main(argv=None) -> int:
             "fetch": _fetch,
             "train-lm": lambda a, o: _train_lm(a, argv, o),
             "oneshot-lm": lambda a, o: _oneshot_lm(a, argv, o),
+            "speed": lambda a, o: _speed(a, argv, o),
         }
         commands[args.command](args, sys.stdout)
     except _UsageError as err:

@@ -286,3 +286,72 @@ def test_train_lm_requests_that_cannot_run_exit_with_status_2(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing was written
+
+
+# ------------------------------------------------------------------------------------------ speed
+def _speed_store(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    config = {"model": "fc2", "width": 4, "dataset": "mnist", "strategy": "dense", "seed": 0}
+    (store / "run-a.json").write_text(json.dumps({"config": config, "result": {"test_error": 0.5}}))
+    return store
+
+
+SPEED_TINY = ["--shapes", "32x16", "--sparsities", "0", "0.9", "--batch-sizes", "1", "4", "--repeats", "2"]
+
+
+def test_speed_writes_the_file_then_a_rerun_measures_nothing(tmp_path, capsys, monkeypatch):
+    from pruning_lab.nn import reproducible, speed
+
+    def no_reproducible_kernels():
+        raise AssertionError("speed must time this CPU's normal kernels")
+
+    monkeypatch.setattr(reproducible, "use_reproducible_cpu", no_reproducible_kernels)
+    out = tmp_path / "speed.json"
+    argv = ["speed", "--out", str(out), "--stores", str(_speed_store(tmp_path)), *SPEED_TINY, "--no-progress"]
+    assert cli.main(argv) == 0
+    assert "4 break-even rows, 2 latency rows (1 architectures)" in capsys.readouterr().out
+    table = speed.load_speed(out)
+    assert table["complete"] and table["meta"]["runs"][0]["command"] == "python -m pruning_lab " + " ".join(argv)
+    assert table["meta"]["mkldnn"] == torch.backends.mkldnn.is_available()
+    assert {(r["out_features"], r["in_features"]) for r in table["break_even"]} == {(32, 16)}
+    assert {(r["label"], r["params"]) for r in table["latency"]} == {("fc2 w=4", 784 * 4 + 4 + 4 * 10 + 10)}
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished row was measured again")
+
+    monkeypatch.setattr(speed, "break_even_table", fail)
+    monkeypatch.setattr(speed, "latency", fail)
+    assert cli.main(argv) == 0
+    assert speed.load_speed(out)["break_even"] == table["break_even"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--shapes", "32x"], "--shapes takes OUTxIN"),
+        (["--shapes", "0x4"], "--shapes takes OUTxIN"),
+        (["--stores", "{tmp}/missing"], "--stores: "),
+        (["--sparsities", "1.0"], "sparsities"),
+        (["--batch-sizes", "0"], "batch_sizes"),
+        (["--threads", "0"], "threads"),
+        (["--repeats", "0"], "repeats"),
+    ],
+)
+def test_speed_requests_that_cannot_run_exit_with_status_2(tmp_path, capsys, extra, message):
+    out = tmp_path / "speed.json"
+    extra = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    assert cli.main(["speed", "--out", str(out), *SPEED_TINY, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_speed_into_a_directory_or_a_foreign_file_exits_with_status_2(tmp_path, capsys):
+    assert cli.main(["speed", "--out", str(tmp_path), *SPEED_TINY]) == 2
+    assert "is not a file" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text("[1, 2]")
+    assert cli.main(["speed", "--out", str(other), *SPEED_TINY]) == 2
+    assert "not a file of speed measurements" in capsys.readouterr().err
+    assert other.read_text() == "[1, 2]"

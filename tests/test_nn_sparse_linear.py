@@ -165,6 +165,10 @@ def test_break_even_table_rows():
     ]
     assert all(r.dense_seconds > 0 and r.sparse_seconds > 0 for r in rows)
     assert rows[0].ratio == pytest.approx(rows[0].dense_seconds / rows[0].sparse_seconds)
+    for r in rows:  # every timed pass is kept, and the medians are theirs
+        assert len(r.dense_times) == len(r.sparse_times) == 2 and r.threads == 1
+        assert r.dense_latency().median == r.dense_seconds and r.sparse_latency().median == r.sparse_seconds
+        assert r.dense_latency().q1 <= r.dense_seconds <= r.dense_latency().q3
 
 
 @pytest.mark.parametrize(

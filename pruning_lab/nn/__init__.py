@@ -41,6 +41,9 @@
 - :mod:`pruning_lab.nn.sparse_linear`: linear layers in CSR form, the measured break-even between
   dense and sparse kernels, and ``sparsify_linears``, which converts a layer only where the sparse
   kernel is measured to be faster.
+- :mod:`pruning_lab.nn.speed`: stored speed measurements (dense against CSR layers, and the latency
+  of the architectures of run stores), written row by row and resumable, for figures that do not
+  depend on the machine that builds the book.
 
 Importing ``pruning_lab.nn`` itself imports nothing (not even torch); import the modules.
 """

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..validation import check_int
-from .measure import latency
+from .measure import Latency, latency
 
 __all__ = ["BreakEvenRow", "LayerDecision", "SparseLinear", "break_even_table", "sparsify_linears"]
 
@@ -108,13 +108,19 @@ class SparseLinear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, nnz={self.nnz}"
 
 
-def _time_pair(dense: nn.Module, sparse: nn.Module, in_features: int, batch_size: int, repeats: int, threads: int):
-    """Median seconds of ``dense`` and ``sparse`` on one batch, timed in alternation (fair under load)."""
+def _time_pair_times(dense: nn.Module, sparse: nn.Module, in_features: int, batch_size: int, repeats: int, threads):
+    """All seconds of ``dense`` and ``sparse`` on one batch, timed in alternation (fair under load)."""
     a, b = [], []
     for i in range(repeats):
         warm = 2 if i == 0 else 0
         a.extend(latency(dense, (in_features,), batch_size=batch_size, repeats=1, warmup=warm, threads=threads).times)
         b.extend(latency(sparse, (in_features,), batch_size=batch_size, repeats=1, warmup=warm, threads=threads).times)
+    return tuple(a), tuple(b)
+
+
+def _time_pair(dense: nn.Module, sparse: nn.Module, in_features: int, batch_size: int, repeats: int, threads: int):
+    """Median seconds of ``dense`` and ``sparse`` on one batch, timed in alternation (fair under load)."""
+    a, b = _time_pair_times(dense, sparse, in_features, batch_size, repeats, threads)
     return statistics.median(a), statistics.median(b)
 
 
@@ -123,6 +129,9 @@ class BreakEvenRow:
     """One measured point of :func:`break_even_table`: dense and CSR median seconds of one layer.
 
     ``ratio`` is dense / sparse, the speed-up of the sparse path (above 1: sparse pays).
+    ``dense_times`` and ``sparse_times`` hold every timed pass (seconds) whose medians are
+    ``dense_seconds`` and ``sparse_seconds`` (empty for a row made by hand); their quartiles are
+    :meth:`dense_latency` and :meth:`sparse_latency`.
     """
 
     shape: tuple
@@ -130,11 +139,22 @@ class BreakEvenRow:
     batch_size: int
     dense_seconds: float
     sparse_seconds: float
+    dense_times: tuple = ()
+    sparse_times: tuple = ()
+    threads: int = 1
 
     @property
     def ratio(self) -> float:
         """Speed-up ``dense_seconds / sparse_seconds``."""
         return self.dense_seconds / self.sparse_seconds
+
+    def dense_latency(self) -> Latency:
+        """The :class:`~pruning_lab.nn.measure.Latency` summary (median, quartiles) of ``dense_times``."""
+        return Latency.from_times(self.dense_times, self.batch_size, self.threads)
+
+    def sparse_latency(self) -> Latency:
+        """The :class:`~pruning_lab.nn.measure.Latency` summary (median, quartiles) of ``sparse_times``."""
+        return Latency.from_times(self.sparse_times, self.batch_size, self.threads)
 
 
 def _check_fraction(value, name):
@@ -156,7 +176,8 @@ def break_even_table(
     Returns
     -------
     list of BreakEvenRow
-        One row per combination, in the order of the loops (shape, sparsity, batch size).
+        One row per combination, in the order of the loops (shape, sparsity, batch size), with
+        every timed pass kept (``dense_times``, ``sparse_times``).
     """
     repeats, threads = check_int(repeats, "repeats"), check_int(threads, "threads")
     if not shapes or any(not isinstance(s, Sequence) or len(s) != 2 for s in shapes):
@@ -175,8 +196,10 @@ def break_even_table(
                 dense.weight.mul_(torch.rand(dense.weight.shape, generator=gen) >= s)
             sparse = SparseLinear(dense)
             for b in batch_sizes:
-                d, sp = _time_pair(dense, sparse, in_f, b, repeats, threads)
-                rows.append(BreakEvenRow((out_f, in_f), s, b, d, sp))
+                a, t = _time_pair_times(dense, sparse, in_f, b, repeats, threads)
+                rows.append(
+                    BreakEvenRow((out_f, in_f), s, b, statistics.median(a), statistics.median(t), a, t, threads)
+                )
     return rows
 
 

@@ -4,8 +4,8 @@ One style for every figure (:mod:`pruning_lab.plotting.style`): white figure
 background, PNG output in notebooks, one color per pruning strategy in every
 chapter.  Call :func:`~pruning_lab.plotting.style.use_house_style` once at the top of a chapter.  The
 figures of each group of chapters live in their own submodule (``linear``, ``sensing``,
-``lottery``, ``sparse``, ``networks``; :mod:`pruning_lab.widgets` mirrors them) and are all
-importable from here: ``from pruning_lab.plotting import plot_mask_sweep``.
+``lottery``, ``sparse``, ``networks``, ``oneshot``, ``speed``; :mod:`pruning_lab.widgets` mirrors
+them) and are all importable from here: ``from pruning_lab.plotting import plot_mask_sweep``.
 """
 
 from .linear import (
@@ -60,6 +60,7 @@ from .sparse import (
     plot_robust_sweep,
     plot_sparsity_tradeoff,
 )
+from .speed import LATENCY_COLUMNS, break_even_rows, latency_rows, latency_table, plot_break_even
 from .style import (
     HOUSE_STYLE,
     STRATEGY_COLORS,
@@ -71,6 +72,11 @@ from .style import (
 )
 
 __all__ = [
+    "LATENCY_COLUMNS",
+    "break_even_rows",
+    "latency_rows",
+    "latency_table",
+    "plot_break_even",
     "oneshot_table",
     "paired_difference",
     "plot_oneshot",

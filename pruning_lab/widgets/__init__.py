@@ -4,7 +4,7 @@ Every panel (``*_panel``) redraws a figure made by a plain function (``*_figure`
 book can show that function's default figure where no kernel runs, and the panel adds only
 controls around it (:func:`~pruning_lab.widgets.panel.controls_panel`).  ``ipywidgets`` is
 imported only when a panel is built.  The submodules mirror :mod:`pruning_lab.plotting`
-(``linear``, ``sensing``, ``lottery``, ``sparse``, ``networks``), and every panel is
+(``linear``, ``sensing``, ``lottery``, ``sparse``, ``networks``, ``oneshot``, ``speed``), and every panel is
 importable from here: ``from pruning_lab.widgets import dc_panel``.
 """
 
@@ -31,6 +31,7 @@ from .oneshot import PANEL_CALIBRATION_SIZES, PANEL_PATTERNS, oneshot_figure, on
 from .panel import controls_panel
 from .sensing import sensing_figure, sensing_panel
 from .sparse import group_lasso_figure, group_lasso_panel
+from .speed import speed_figure, speed_panel
 
 __all__ = [
     "PANEL_CALIBRATION_SIZES",
@@ -53,6 +54,8 @@ __all__ = [
     "random_features_panel",
     "sensing_figure",
     "sensing_panel",
+    "speed_figure",
+    "speed_panel",
     "strategy_figure",
     "strategy_panel",
     "strategy_problem",
