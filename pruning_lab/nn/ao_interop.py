@@ -11,8 +11,9 @@ reads any such masks back as ``{"fc1.weight": torch.BoolTensor}``, the naming of
 ``sparsity_level=1``) the sparsifier's blocks are 1 output row by 4 consecutive inputs, and it zeroes
 the 2 smallest :math:`w^2` of each: the 2:4 pattern of :func:`pruning_lab.nn.masks.nm_masks`.  (Its
 mask is the union of a block-level mask, which keeps the fraction ``1 - sparsity_level`` of whole
-blocks dense, and the within-block one: ``sparsity_level=1`` leaves only the 2:4 part.)  No chapter calls it
-yet; it connects the masks of the chapter :doc:`/book/pruning_strategies` to torch's own tooling.
+blocks dense, and the within-block one: ``sparsity_level=1`` leaves only the 2:4 part.)  It connects the
+masks of the chapters :doc:`/book/pruning_strategies` and :doc:`/book/pruning_speed` to torch's own
+tooling.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ at first, when many redundant weights remain, and slowly near the end.  At each 
 masks become the magnitude masks of the current network at :math:`s_t` (global or layer-wise,
 :func:`pruning_lab.nn.masks.strategy_masks`), and training continues with those masks in force
 (:func:`pruning_lab.nn.train.train_classifier`).  Our reconstruction, in the spirit of Zhu & Gupta's
-"To prune, or not to prune" (2017), with one step per epoch.  No chapter calls it yet; it
-extends the one-shot and iterative pruning of the chapter :doc:`/book/pruning_mnist`.
+"To prune, or not to prune" (2017), with one step per epoch.  The chapter :doc:`/book/pruning_speed`
+compares gradual with one-shot pruning (its experiments run the same schedule inside a single
+learning-rate schedule, :mod:`pruning_lab.nn.structured.experiments`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ This module measures both sides of that statement.
 - :func:`model_bytes`: the size of the state dict as written by ``torch.save``.
 - :func:`latency`: wall-clock times of forward passes (inference mode, eval mode, a fixed number
   of threads, warm-up not counted), summarized by :class:`Latency`.
+
+Used in the chapter :doc:`/book/pruning_speed`.
 """
 
 from __future__ import annotations

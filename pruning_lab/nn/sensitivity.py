@@ -12,7 +12,8 @@ largest sparsity of each layer whose drop stays within it,
 :math:`\\tau` at which :math:`\\sum_l n_l s_l(\\tau) = S\\,N` (:math:`S` the requested total
 sparsity, :math:`N = \\sum_l n_l`); a layer that tolerates pruning gets much of it, a sensitive
 layer little.  :func:`masks_from_allocation` turns the fractions into layer-wise magnitude masks.
-Our reconstruction of sensitivity-guided allocation.  No chapter calls it yet; it extends the
+Our reconstruction of sensitivity-guided allocation.  An exercise of the chapter
+:doc:`/book/pruning_speed` compares it with uniform and global pruning; it extends the
 global-against-layer-wise comparison of the chapter :doc:`/book/pruning_strategies`.
 """
 

@@ -16,6 +16,8 @@ and uses SIMD far better, so at moderate sparsity the sparse one is slower.  Hen
 The indices are stored as 32-bit integers when they fit (halving the index traffic of
 ``to_sparse_csr``'s 64-bit ones, which we measured to matter), and the CSR arrays are buffers, so
 the layer can be copied and saved like any module.  Inference only: there is no gradient.
+
+Used in the chapter :doc:`/book/pruning_speed`.
 """
 
 from __future__ import annotations

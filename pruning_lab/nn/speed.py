@@ -21,6 +21,8 @@ The timings use this CPU's normal fast kernels: do *not* call
 changes the speed of convolutions, and sets ``MKL_CBWR``).  :func:`measure_speed` switches oneDNN
 on while it measures (where torch has it) and restores the previous setting; the file records
 torch's version, its CPU capability, whether oneDNN was on and ``MKL_CBWR``.
+
+Used in the chapter :doc:`/book/pruning_speed`.
 """
 
 from __future__ import annotations

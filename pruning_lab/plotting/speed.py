@@ -4,6 +4,8 @@ The table is the dict written by :func:`pruning_lab.nn.speed.measure_speed` and 
 :func:`pruning_lab.nn.speed.load_speed` (torch-free here: only the numbers are read).  The
 speed-up of the sparse path is :math:`t_{dense}/t_{CSR}`, the ratio of the median times; above 1
 the CSR kernel is faster.
+
+Used in the chapter :doc:`/book/pruning_speed`.
 """
 
 from __future__ import annotations

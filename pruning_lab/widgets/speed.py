@@ -6,6 +6,8 @@ layer against sparsity, with quartile bars, and marks one sparsity, whose speed-
 :math:`t_{dense}/t_{CSR}` it states; :func:`speed_panel` puts sliders over the stored
 sparsities and batch sizes and a shape menu around it.  Nothing is timed here: the numbers are
 the stored ones.  Mirrors :mod:`pruning_lab.plotting.speed`.
+
+Used in the chapter :doc:`/book/pruning_speed`.
 """
 
 from __future__ import annotations

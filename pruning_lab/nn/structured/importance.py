@@ -13,7 +13,7 @@ The score of unit :math:`j` of a channel space is a sum over the layers that pro
 
 A group's unit scores are the sums over its positions in every space it spans (coupled filters
 of a residual stream add up).  :func:`keep_sets` keeps the same fraction of every group.  Used by
-:mod:`pruning_lab.nn.structured.surgery`; no chapter uses structured pruning yet (the
+:mod:`pruning_lab.nn.structured.surgery` and the chapter :doc:`/book/pruning_speed` (the
 unstructured counterpart is in :doc:`/book/resnet_cifar`).
 """
 

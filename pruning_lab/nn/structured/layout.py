@@ -29,8 +29,8 @@ spaces; its keep-set is a sorted subset of :math:`\{0,\dots,n_g-1\}`.
 
 :func:`channel_layout` reads the layout of a model; the importance criteria
 (:mod:`pruning_lab.nn.structured.importance`) score its groups and the surgery
-(:mod:`pruning_lab.nn.structured.surgery`) removes them.  No chapter uses structured pruning
-yet; it complements the unstructured masks of the chapters :doc:`/book/pruning_mnist` and
+(:mod:`pruning_lab.nn.structured.surgery`) removes them.  Used in the chapter :doc:`/book/pruning_speed`;
+it complements the unstructured masks of the chapters :doc:`/book/pruning_mnist` and
 :doc:`/book/resnet_cifar`, whose pruned networks are no smaller than the dense ones.
 """
 

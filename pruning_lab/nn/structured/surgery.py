@@ -18,8 +18,8 @@ pruned network without size mismatches.  The smaller network of an
 :class:`~pruning_lab.nn.models.MLP` (:class:`~pruning_lab.nn.models.LeNet300100` included) is an
 ``MLP``; that of a ResNet-20 is a :class:`~pruning_lab.nn.models.ResNet20` whose modules were
 resized (option A: its stride-2 shortcuts are
-:class:`~pruning_lab.nn.structured.layout.ChannelMapShortcut`).  No chapter uses structured
-pruning yet; its unstructured counterpart is in :doc:`/book/resnet_cifar`.
+:class:`~pruning_lab.nn.structured.layout.ChannelMapShortcut`).  Used in the chapter
+:doc:`/book/pruning_speed`; its unstructured counterpart is in :doc:`/book/resnet_cifar`.
 """
 
 from __future__ import annotations
