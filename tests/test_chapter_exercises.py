@@ -41,6 +41,7 @@ WITH_HINTS = (
     "resnet_cifar",
     "lasso_to_sapp",
     "lottery_tickets",
+    "pruning_speed",
 )
 
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)

@@ -94,6 +94,7 @@ FITS_THE_PAGE = (
     "resnet_cifar",
     "lasso_to_sapp",
     "lottery_tickets",
+    "pruning_speed",
 )
 
 

@@ -177,31 +177,31 @@ def test_store_architectures_of_a_width_sweep_and_of_a_structured_run(tmp_path):
     spec["sizes"]["layer1.0.conv1"] = [2, 4]  # half the internal channels of one block: read, not built
     # a structured-pruning run: no model or data set of its own, the named width sweep's; the spec as JSON text
     config = {"experiment": "x", "sweep": "resnet20-mnist32", "scale": "book", "width": 4, "seed": 0}
-    config |= {"kind": "structured", "method": "l1", "keep": 0.5, "retrain_epochs": 1}
+    config |= {"kind": "structured", "method": "l1", "fraction": 0.5, "retrain_epochs": 1}
     result = {"spec": json.dumps(spec, sort_keys=True), "input_shape": [3, 32, 32]}
     _write_run(store, "d", config, result)
-    unstructured = {**config, "kind": "unstructured", "method": "oneshot", "keep": 0.1}
+    unstructured = {**config, "kind": "unstructured", "method": "oneshot", "fraction": 0.1}
     _write_run(store, "e", unstructured, {"test_error": 0.3})  # the dense network of the sweep, width 4
     _write_run(store, "f", {"other": 1}, {"x": 1})  # another experiment: skipped
     archs = speed.store_architectures([store])
-    assert list(archs) == ["fc2 w=16", "resnet20 w=2", "resnet20 w=4", "resnet20 w=4 pruned keep=0.5 l1"]
+    assert list(archs) == ["fc2 w=16", "resnet20 w=2", "resnet20 w=4", "resnet20 w=4 pruned fraction=0.5 l1"]
     dense_spec, shape = archs["fc2 w=16"]
     assert shape == (784,) and dense_spec == architecture_spec(build_model("fc2", 16, in_features=784))
     r_spec, r_shape = archs["resnet20 w=2"]
     assert r_shape == (3, 32, 32) and r_spec == architecture_spec(build_model("resnet20", 2, in_channels=3))
     assert archs["resnet20 w=4"][0] == architecture_spec(build_model("resnet20", 4, in_channels=3))
-    assert archs["resnet20 w=4 pruned keep=0.5 l1"] == (spec, (3, 32, 32))
+    assert archs["resnet20 w=4 pruned fraction=0.5 l1"] == (spec, (3, 32, 32))
     assert speed.architecture_key(result["spec"]) == speed.architecture_key(spec)  # text or dict: one key
     assert speed.store_architectures(store) == archs  # one directory may be given as it is
 
 
 def test_store_architectures_labels_two_architectures_of_one_label_apart(tmp_path):
-    config = {"model": "fc2", "width": 8, "keep": 0.5, "method": "l1", "seed": 0}
+    config = {"model": "fc2", "width": 8, "fraction": 0.5, "method": "l1", "seed": 0}
     _write_run(tmp_path, "a", config, {"spec": _fc_spec(4), "input_shape": [20]})
     _write_run(tmp_path, "b", {**config, "seed": 1}, {"spec": _fc_spec(5), "input_shape": [20]})
     archs = speed.store_architectures(tmp_path)
     keys = [speed.architecture_key(_fc_spec(w)) for w in (4, 5)]
-    assert sorted(archs) == sorted(f"fc2 w=8 pruned keep=0.5 l1 #{k[:6]}" for k in keys)
+    assert sorted(archs) == sorted(f"fc2 w=8 pruned fraction=0.5 l1 #{k[:6]}" for k in keys)
 
 
 def test_store_architectures_rejects_what_is_not_a_store(tmp_path):

@@ -28,7 +28,7 @@ def config(**changes):
         seed=0,
         kind="structured",
         method="l1",
-        keep=0.5,
+        fraction=0.5,
         retrain_epochs=1,
     )
     return StructuredRunConfig(**{**fields, **changes})
@@ -40,9 +40,9 @@ def config(**changes):
         (dict(kind="channels"), "kind"),
         (dict(method="oneshot"), "method"),
         (dict(kind="unstructured", method="l1"), "method"),
-        (dict(keep=0.0), "keep"),
-        (dict(keep=1.5), "keep"),
-        (dict(keep=True), "keep"),
+        (dict(fraction=0.0), "fraction"),
+        (dict(fraction=1.5), "fraction"),
+        (dict(fraction=True), "fraction"),
         (dict(width=0), "width"),
         (dict(seed=-1), "seed"),
         (dict(retrain_epochs=0), "retrain_epochs"),
@@ -91,8 +91,8 @@ def test_a_structured_run_retrains_the_smaller_network_that_computes_the_masked_
 
 
 def test_one_shot_and_gradual_unstructured_runs_end_with_the_same_number_of_kept_weights():
-    oneshot = run_structured_point(config(kind="unstructured", method="oneshot", keep=0.1, retrain_epochs=3))
-    gradual = run_structured_point(config(kind="unstructured", method="gradual", keep=0.1, retrain_epochs=3))
+    oneshot = run_structured_point(config(kind="unstructured", method="oneshot", fraction=0.1, retrain_epochs=3))
+    gradual = run_structured_point(config(kind="unstructured", method="gradual", fraction=0.1, retrain_epochs=3))
     total = 784 * 16 + 16 * 10
     assert oneshot["kept"] == gradual["kept"] == round(0.1 * total)
     assert oneshot["params"] == gradual["params"] == oneshot["dense_params"]  # the zeros are still stored
@@ -115,7 +115,7 @@ def test_gradual_pruning_keeps_the_pruned_weights_at_zero(monkeypatch):
         return out
 
     monkeypatch.setattr(E, "_gradual", spy)
-    out = run_structured_point(config(kind="unstructured", method="gradual", keep=0.2, retrain_epochs=2))
+    out = run_structured_point(config(kind="unstructured", method="gradual", fraction=0.2, retrain_epochs=2))
     assert seen["zeros"] >= (784 * 16 + 16 * 10) - out["kept"]
 
 
@@ -134,7 +134,7 @@ def test_the_frontier_averages_over_seeds_and_picks_the_best_learning_rate_of_ea
             "experiment": "mnist-fc",
             "kind": "structured",
             "method": "l1",
-            "keep": 0.5,
+            "fraction": 0.5,
             "seed": s,
             "test_error": e,
             "params": 101770,

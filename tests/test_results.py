@@ -141,7 +141,7 @@ def _structured_baselines(name):
             for c in sweep.replace(
                 widths=(16, 32, 64, 128), strategies=("dense",), recipe=sweep.recipe.replace(lr=lr)
             ).configs()
-        ]
+        ] + sweep.replace(widths=(256,), strategies=("dense",)).configs()
     return sweep.replace(widths=(3, 5, 8, 10), strategies=("dense",)).configs()
 
 
@@ -166,7 +166,7 @@ def test_a_stored_structured_run_is_recomputed_bit_for_bit():
     out = _recompute(
         "from pruning_lab.nn.structured.experiments import experiment_configs, run_structured_point\n"
         "configs = experiment_configs('mnist-fc')\n"
-        "config = next(c for c in configs if (c.method, c.keep, c.seed) == ('taylor', 0.25, 1))\n"
+        "config = next(c for c in configs if (c.method, c.fraction, c.seed) == ('taylor', 0.25, 1))\n"
         f"stored = RunStore({str(RESULTS / 'structured-mnist-fc')!r}).load(config)\n"
         "print(json.dumps({'stored': stored, 'recomputed': run_structured_point(config)}))\n"
     )

@@ -470,9 +470,9 @@ def store_architectures(store_dirs) -> dict:
     the same :func:`architecture_key` count once (a masked network has its dense architecture).
 
     Labels: ``"<model> w=<width>"`` for a dense architecture, ``"<model> w=<width> pruned
-    keep=<keep> <method>"`` for a spec, from the configuration's fields ``keep``, ``fraction``,
+    fraction=<fraction> <method>"`` for a spec, from the configuration's fields ``keep``, ``fraction``,
     ``sparsity``, ``prune_fraction``, ``method`` and ``criterion``, those present (e.g.
-    ``"resnet20 w=16 pruned keep=0.5 l1"``); two different architectures with the same label (say
+    ``"resnet20 w=16 pruned fraction=0.5 l1"``); two different architectures with the same label (say
     the same sizes with other channels kept) get their key's first 6 digits appended
     (``" #3fa2c1"``).
 

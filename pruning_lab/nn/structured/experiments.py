@@ -4,7 +4,7 @@ A run starts from a trained dense model of a width sweep (:mod:`pruning_lab.nn.s
 data, recipe and dense checkpoints as the chapters :doc:`/book/pruning_mnist` and
 :doc:`/book/resnet_cifar`) and prunes it in one of two ways:
 
-- ``kind="structured"``: every group of neurons or channels keeps the fraction ``keep`` of its
+- ``kind="structured"``: every group of neurons or channels keeps the fraction ``fraction`` of its
   units (:func:`~pruning_lab.nn.structured.importance.keep_sets`, criterion ``method``: ``"l1"``,
   ``"l2"``, ``"bn"``, ``"taylor"``, or ``"random"``, a seeded uniformly random keep-set: the
   control that tells whether the criterion matters); the units are physically removed
@@ -12,7 +12,7 @@ data, recipe and dense checkpoints as the chapters :doc:`/book/pruning_mnist` an
   retrained for ``retrain_epochs`` epochs by the sweep's recipe.  Training the small network is
   training the masked one: the removed units contribute exactly zero to every output, so the
   kept weights see the same gradients (up to the order of floating-point sums).
-- ``kind="unstructured"``: global magnitude pruning keeps the fraction ``keep`` of the prunable
+- ``kind="unstructured"``: global magnitude pruning keeps the fraction ``fraction`` of the prunable
   weights, ``method="oneshot"`` (prune, then ``retrain_epochs`` epochs with the mask) or
   ``method="gradual"`` (the same epochs and learning-rate schedule, the sparsity rising on the cubic
   schedule of Zhu & Gupta, :func:`pruning_lab.nn.gradual.cubic_sparsity`, at the end of epochs
@@ -93,7 +93,7 @@ class StructuredRunConfig:
     method : str
         A criterion of :data:`~pruning_lab.nn.structured.importance.CRITERIA` or ``"random"``
         (structured); ``"oneshot"`` or ``"gradual"`` (unstructured).
-    keep : float
+    fraction : float
         Fraction kept, in :math:`(0, 1]`: of every group's units (structured) or of the prunable
         weights (unstructured).
     retrain_epochs : int
@@ -107,7 +107,7 @@ class StructuredRunConfig:
     seed: int
     kind: str
     method: str
-    keep: float
+    fraction: float
     retrain_epochs: int
 
     def __post_init__(self):
@@ -120,10 +120,10 @@ class StructuredRunConfig:
             raise ValueError(
                 f"method of kind {self.kind!r} must be one of {', '.join(METHODS[self.kind])}, got {self.method!r}"
             )
-        keep = self.keep
-        if isinstance(keep, bool) or not isinstance(keep, (int, float)) or not 0 < float(keep) <= 1:
-            raise ValueError(f"keep must be a number in (0, 1], got {keep!r}")
-        object.__setattr__(self, "keep", float(keep))
+        fraction = self.fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < float(fraction) <= 1:
+            raise ValueError(f"fraction (kept) must be a number in (0, 1], got {fraction!r}")
+        object.__setattr__(self, "fraction", float(fraction))
         check_int(self.width, "width")
         check_int(self.seed, "seed", 0)
         check_int(self.retrain_epochs, "retrain_epochs")
@@ -141,7 +141,7 @@ class StructuredRunConfig:
 
 
 #: The experiments of the chapter :doc:`/book/pruning_speed` (``python -m pruning_lab structured NAME``).
-#: ``runs`` lists ``(kind, method, keep)``; the trained-small baselines are the budget-matched dense
+#: ``runs`` lists ``(kind, method, fraction)``; the trained-small baselines are the budget-matched dense
 #: runs of the same sweep at the smaller widths (same store).
 STRUCTURED_EXPERIMENTS = {
     "mnist-fc": dict(
@@ -177,14 +177,14 @@ def experiment_configs(name: str, *, seeds=None) -> list:
     seeds = spec["seeds"] if seeds is None else tuple(check_int(s, "every seed", 0) for s in seeds)
     return [
         StructuredRunConfig(
-            name, spec["sweep"], spec["scale"], spec["width"], seed, kind, method, keep, spec["retrain_epochs"]
+            name, spec["sweep"], spec["scale"], spec["width"], seed, kind, method, fraction, spec["retrain_epochs"]
         )
-        for kind, method, keep in spec["runs"]
+        for kind, method, fraction in spec["runs"]
         for seed in seeds
     ]
 
 
-def random_keep_sets(model, keep: float, seed: int) -> dict:
+def random_keep_sets(model, fraction: float, seed: int) -> dict:
     """Uniformly random keep-sets of the groups of ``model``: the :func:`keep_count` of each, sorted, seeded.
 
     The control of the criteria: the same number of units per group as
@@ -197,7 +197,7 @@ def random_keep_sets(model, keep: float, seed: int) -> dict:
     sizes = layout.group_sizes()
     for group in layout.groups:
         n = sizes[group]
-        kept[group] = torch.sort(torch.randperm(n, generator=gen)[: keep_count(n, keep)]).values
+        kept[group] = torch.sort(torch.randperm(n, generator=gen)[: keep_count(n, fraction)]).values
     return kept
 
 
@@ -217,11 +217,11 @@ def _sizes(model, shape, prefix, *, nonzero=False):
 
 def _structured(config, model, recipe, X, y, Xt, yt, shape):
     if config.method == "random":
-        kept = random_keep_sets(model, config.keep, config.seed)
+        kept = random_keep_sets(model, config.fraction, config.seed)
     else:
         n = min(_TAYLOR_BATCH, len(y))
         data = (torch.as_tensor(X[:n]), torch.as_tensor(y[:n])) if config.method == "taylor" else None
-        kept = keep_sets(model, config.keep, config.method, data=data)
+        kept = keep_sets(model, config.fraction, config.method, data=data)
     masked = zero_pruned_weights(copy.deepcopy(model), structured_masks(model, kept)).eval()
     small = remove_structured(model, kept).eval()
     probe = torch.as_tensor(Xt[:64])
@@ -240,7 +240,7 @@ def _structured(config, model, recipe, X, y, Xt, yt, shape):
 def _unstructured(config, model, recipe, X, y, Xt, yt, shape):
     prunable = _masks.prunable_parameters(model)
     total = sum(w.numel() for w in prunable.values())
-    keep = max(1, round(config.keep * total))
+    keep = max(1, round(config.fraction * total))
     if config.method == "oneshot":
         masks = _masks.strategy_masks(model, "global", keep=keep)
         zero_pruned_weights(model, masks)
@@ -384,10 +384,10 @@ def frontier(rows, name: str) -> list:
     ``retrain=True``: trained from scratch for the same number of epochs as dense training plus
     retraining).  One point per
 
-    - structured run ``(method, keep)``: family ``"structured"``; ``params``, ``macs``, ``bytes``
+    - structured run ``(method, fraction)``: family ``"structured"``; ``params``, ``macs``, ``bytes``
       of the smaller network and its ``spec`` (that of seed 0's network; the sizes do not depend on
       the seed);
-    - unstructured run ``(method, keep)``: family ``"unstructured"``; ``params`` is the number of
+    - unstructured run ``(method, fraction)``: family ``"unstructured"``; ``params`` is the number of
       nonzero parameters, ``macs`` the MACs of a kernel that skips zeros, ``bytes`` those of
       the dense checkpoint, ``spec`` the dense network's (a dense kernel runs it at the dense
       speed);
@@ -405,8 +405,10 @@ def frontier(rows, name: str) -> list:
     source = StructuredRunConfig(name, spec["sweep"], spec["scale"], spec["width"], 0, "structured", "l1", 1.0, 1)
     source_spec = json.dumps(architecture_spec(source.width_run().build_model()), sort_keys=True)
     runs = [r for r in rows if r.get("experiment") == name]
-    for kind, method, keep in spec["runs"]:
-        group = sorted((r for r in runs if (r["kind"], r["method"], r["keep"]) == (kind, method, keep)), key=_seed)
+    for kind, method, fraction in spec["runs"]:
+        group = sorted(
+            (r for r in runs if (r["kind"], r["method"], r["fraction"]) == (kind, method, fraction)), key=_seed
+        )
         if not group:
             continue
         first = group[0]
@@ -416,7 +418,7 @@ def frontier(rows, name: str) -> list:
             _point(
                 kind,
                 method,
-                keep,
+                fraction,
                 spec["width"],
                 group,
                 first[f"{size}params"],
@@ -456,12 +458,12 @@ def _seed(row):
     return row["seed"]
 
 
-def _point(family, method, keep, width, group, params, n_macs, n_bytes, arch):
+def _point(family, method, fraction, width, group, params, n_macs, n_bytes, arch):
     mean, se, n = _mean_se([r["test_error"] for r in group])
     return {
         "family": family,
         "method": method,
-        "keep": keep,
+        "fraction": fraction,
         "width": width,
         "test_error": mean,
         "test_error_se": se,
