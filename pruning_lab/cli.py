@@ -202,7 +202,8 @@ def _speed(args, argv, out) -> None:
     for d in args.stores:
         if not os.path.isdir(d):
             raise _UsageError(f"--stores: {d!r} is not a directory")
-    from .nn.speed import measure_speed, store_architectures
+    from .nn.architectures import store_architectures
+    from .nn.speed import measure_speed
 
     try:
         architectures = store_architectures(args.stores) if args.stores else {}

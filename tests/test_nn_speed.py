@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from pruning_lab.nn import speed
+from pruning_lab.nn import architectures, speed
 from pruning_lab.nn.measure import count_params, macs, model_bytes
 from pruning_lab.nn.models import build_model
 from pruning_lab.nn.structured import architecture_spec, build_from_spec
@@ -57,7 +57,7 @@ def test_the_file_holds_every_row_with_consistent_numbers(tmp_path):
     for r in lat:
         spec = _archs()[r["label"]][0]
         model = build_from_spec(spec)
-        assert r["key"] == speed.architecture_key(spec) and r["input_shape"] == [20]
+        assert r["key"] == architectures.architecture_key(spec) and r["input_shape"] == [20]
         assert r["params"] == count_params(model) and r["macs"] == macs(model, (20,))[0]
         assert r["bytes"] == model_bytes(model) and r["warmup"] == speed.WARMUP
         assert 0 < r["q1"] <= r["median"] <= r["q3"]
@@ -145,21 +145,21 @@ def test_a_file_of_another_set_up_is_not_extended(tmp_path):
 
 def test_architecture_key_is_stable_and_order_free():
     spec = _fc_spec(8)
-    key = speed.architecture_key(spec)
+    key = architectures.architecture_key(spec)
     assert len(key) == 16 and int(key, 16) >= 0
-    assert speed.architecture_key(dict(reversed(list(spec.items())))) == key
-    assert speed.architecture_key(json.loads(json.dumps(spec))) == key
-    assert speed.architecture_key(_fc_spec(9)) != key
+    assert architectures.architecture_key(dict(reversed(list(spec.items())))) == key
+    assert architectures.architecture_key(json.loads(json.dumps(spec))) == key
+    assert architectures.architecture_key(_fc_spec(9)) != key
     # the key is the documented hash, so it does not change between sessions
     import hashlib
 
     assert key == hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     with pytest.raises(ValueError, match="spec"):
-        speed.architecture_key([1, 2])
+        architectures.architecture_key([1, 2])
     with pytest.raises(ValueError, match="spec"):
-        speed.architecture_key({"kind": "mlp", "bad": object()})
+        architectures.architecture_key({"kind": "mlp", "bad": object()})
     with pytest.raises(ValueError, match="spec"):
-        speed.architecture_key("{not json")
+        architectures.architecture_key("{not json")
 
 
 def _write_run(directory, name, config, result):
@@ -183,7 +183,7 @@ def test_store_architectures_of_a_width_sweep_and_of_a_structured_run(tmp_path):
     unstructured = {**config, "kind": "unstructured", "method": "oneshot", "fraction": 0.1}
     _write_run(store, "e", unstructured, {"test_error": 0.3})  # the dense network of the sweep, width 4
     _write_run(store, "f", {"other": 1}, {"x": 1})  # another experiment: skipped
-    archs = speed.store_architectures([store])
+    archs = architectures.store_architectures([store])
     assert list(archs) == ["fc2 w=16", "resnet20 w=2", "resnet20 w=4", "resnet20 w=4 pruned fraction=0.5 l1"]
     dense_spec, shape = archs["fc2 w=16"]
     assert shape == (784,) and dense_spec == architecture_spec(build_model("fc2", 16, in_features=784))
@@ -191,32 +191,34 @@ def test_store_architectures_of_a_width_sweep_and_of_a_structured_run(tmp_path):
     assert r_shape == (3, 32, 32) and r_spec == architecture_spec(build_model("resnet20", 2, in_channels=3))
     assert archs["resnet20 w=4"][0] == architecture_spec(build_model("resnet20", 4, in_channels=3))
     assert archs["resnet20 w=4 pruned fraction=0.5 l1"] == (spec, (3, 32, 32))
-    assert speed.architecture_key(result["spec"]) == speed.architecture_key(spec)  # text or dict: one key
-    assert speed.store_architectures(store) == archs  # one directory may be given as it is
+    assert architectures.architecture_key(result["spec"]) == architectures.architecture_key(
+        spec
+    )  # text or dict: one key
+    assert architectures.store_architectures(store) == archs  # one directory may be given as it is
 
 
 def test_store_architectures_labels_two_architectures_of_one_label_apart(tmp_path):
     config = {"model": "fc2", "width": 8, "fraction": 0.5, "method": "l1", "seed": 0}
     _write_run(tmp_path, "a", config, {"spec": _fc_spec(4), "input_shape": [20]})
     _write_run(tmp_path, "b", {**config, "seed": 1}, {"spec": _fc_spec(5), "input_shape": [20]})
-    archs = speed.store_architectures(tmp_path)
-    keys = [speed.architecture_key(_fc_spec(w)) for w in (4, 5)]
+    archs = architectures.store_architectures(tmp_path)
+    keys = [architectures.architecture_key(_fc_spec(w)) for w in (4, 5)]
     assert sorted(archs) == sorted(f"fc2 w=8 pruned fraction=0.5 l1 #{k[:6]}" for k in keys)
 
 
 def test_store_architectures_rejects_what_is_not_a_store(tmp_path):
     with pytest.raises(ValueError, match="store_dirs"):
-        speed.store_architectures([tmp_path / "missing"])
+        architectures.store_architectures([tmp_path / "missing"])
     with pytest.raises(ValueError, match="no run records"):
-        speed.store_architectures([tmp_path])
+        architectures.store_architectures([tmp_path])
     with pytest.raises(ValueError, match="store_dirs"):
-        speed.store_architectures([])
+        architectures.store_architectures([])
     (tmp_path / "run-x.json").write_text("{not json")
     with pytest.raises(ValueError, match="not JSON"):
-        speed.store_architectures([tmp_path])
+        architectures.store_architectures([tmp_path])
     _write_run(tmp_path, "x", {"model": "fc2"}, {"spec": _fc_spec()})
     with pytest.raises(ValueError, match="input_shape"):
-        speed.store_architectures([tmp_path])
+        architectures.store_architectures([tmp_path])
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ reads that file.
   number of threads.  Each finished row is written to the file at once (atomically), and a second
   call with the same file measures only the rows that are missing.
 - :func:`load_speed` reads such a file back, checked.
-- :func:`store_architectures` collects the distinct architectures of the runs of run stores (a
-  width sweep's dense models, or the smaller networks of structured pruning), each identified by
-  :func:`architecture_key`.
+- :func:`~pruning_lab.nn.architectures.store_architectures` collects the distinct architectures
+  of the runs of run stores (a width sweep's dense models, or the smaller networks of structured
+  pruning), each identified by :func:`~pruning_lab.nn.architectures.architecture_key`.
 
 The timings use this CPU's normal fast kernels: do *not* call
 :func:`pruning_lab.nn.reproducible.use_reproducible_cpu` first (it switches off oneDNN, which
@@ -28,7 +28,6 @@ Used in the chapter :doc:`/book/pruning_speed`.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -39,12 +38,12 @@ import torch
 
 from ..runs import atomic_write
 from ..validation import check_int
+from .architectures import _spec_dict, architecture_key
 from .measure import count_params, latency, macs, model_bytes
-from .models import MODELS, build_model
 from .sparse_linear import break_even_table
-from .structured.surgery import architecture_spec, build_from_spec
+from .structured.surgery import build_from_spec
 
-__all__ = ["FORMAT", "WARMUP", "architecture_key", "load_speed", "measure_speed", "store_architectures"]
+__all__ = ["FORMAT", "WARMUP", "load_speed", "measure_speed"]
 
 #: The ``"format"`` field of a speed file.
 FORMAT = "pruning-lab-speed/1"
@@ -56,34 +55,6 @@ _BREAK_EVEN_FIELDS = ("out_features", "in_features", "sparsity", "batch_size", "
 _BREAK_EVEN_FIELDS += ("dense_median", "dense_q1", "dense_q3", "sparse_median", "sparse_q1", "sparse_q3", "speedup")
 _LATENCY_FIELDS = ("key", "label", "input_shape", "batch_size", "threads", "repeats", "warmup")
 _LATENCY_FIELDS += ("params", "macs", "bytes", "median", "q1", "q3")
-
-
-def architecture_key(spec) -> str:
-    """A short stable name of an architecture: the first 16 hex digits of the SHA-256 of its spec.
-
-    ``spec`` is a dict of :func:`pruning_lab.nn.structured.surgery.architecture_spec`, or its JSON
-    text (as run records store it); it is encoded as ``json.dumps(spec, sort_keys=True)``, so equal
-    specs (whatever their key order, dict or text) have equal keys.
-    """
-    return hashlib.sha256(json.dumps(_spec_dict(spec), sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _spec_dict(spec) -> dict:
-    """``spec`` as a dict (parsed when it is JSON text), checked to be JSON with a ``"kind"``."""
-    if isinstance(spec, str):
-        try:
-            spec = json.loads(spec)
-        except json.JSONDecodeError:
-            raise ValueError(
-                "spec must be a dict made by architecture_spec or its JSON text; got text that is not JSON"
-            ) from None
-    if not isinstance(spec, dict) or "kind" not in spec:
-        raise ValueError(f"spec must be a dict made by architecture_spec (with a 'kind'), got {type(spec).__name__}")
-    try:
-        json.dumps(spec)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"spec must hold only JSON values (ints, strings, lists, dicts): {err}") from None
-    return spec
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -311,7 +282,7 @@ def measure_speed(
     architectures : dict
         ``{label: (spec, input_shape)}``, a spec of
         :func:`~pruning_lab.nn.structured.surgery.architecture_spec` and one sample's shape (may be
-        empty: no latency rows); e.g. from :func:`store_architectures`.
+        empty: no latency rows); e.g. from :func:`~pruning_lab.nn.architectures.store_architectures`.
     threads : sequence of int
         Intra-op thread counts.
     repeats : int
@@ -397,113 +368,3 @@ def measure_speed(
     table["complete"] = True
     _save(path, table)
     return table
-
-
-# ------------------------------------------------------------------------------------------ run stores
-def _input_shape(model_name, dataset):
-    """One sample's shape for a width-sweep model on a data set of :data:`pruning_lab.nn.sweeps.DATASETS`."""
-    from .sweeps.config import DATASETS
-
-    d = DATASETS[dataset]
-    if MODELS[model_name].image_input:
-        side = int(round((d["in_features"] / d["in_channels"]) ** 0.5))
-        return (d["in_channels"], side, side)
-    return (d["in_features"],)
-
-
-def _model_and_data(config):
-    """``(model, dataset)`` of a run: its own fields, else those of its named width sweep (``sweep``, ``scale``)."""
-    from .sweeps.config import SWEEPS
-
-    name, dataset = config.get("model"), config.get("dataset")
-    sweep = (
-        SWEEPS.get(config.get("sweep"), {}).get(config.get("scale")) if isinstance(config.get("sweep"), str) else None
-    )
-    if sweep is not None:
-        name, dataset = name or sweep.model, dataset or sweep.dataset
-    return name, dataset
-
-
-#: Fields of a run configuration that say how it was pruned, in the order a label shows them.
-_HOW = ("keep", "fraction", "sparsity", "prune_fraction", "method", "criterion")
-
-
-def _run_architecture(file, record):
-    """``(spec, input_shape, label, order)`` of one run record, or None for a run without an architecture."""
-    from .sweeps.config import DATASETS
-
-    config, result = (record.get("config"), record.get("result")) if isinstance(record, dict) else (None, None)
-    if not isinstance(config, dict) or not isinstance(result, dict):
-        raise ValueError(f"store_dirs: {file} is not a run record ({{'config': ..., 'result': ...}})")
-    (name, dataset), width = _model_and_data(config), config.get("width")
-    head = " ".join(str(p) for p in (name, f"w={width}" if width is not None else None) if p is not None)
-    if "spec" in result:
-        if "input_shape" not in result:
-            raise ValueError(f"store_dirs: {file} has a 'spec' but no 'input_shape' in its result")
-        try:
-            spec = _spec_dict(result["spec"])
-        except ValueError as err:
-            raise ValueError(f"store_dirs: {file}: {err}") from None
-        how = [f"{k}={config[k]:g}" if isinstance(config[k], float) else str(config[k]) for k in _HOW if k in config]
-        label = " ".join([head or str(spec["kind"]), "pruned", *how])
-        return spec, tuple(result["input_shape"]), label, (str(name), width or 0, 1, label)
-    if name is None or width is None or dataset is None:
-        return None
-    if name not in MODELS or dataset not in DATASETS:
-        raise ValueError(f"store_dirs: {file} names an unknown model {name!r} or data set {dataset!r}")
-    shape = {k: DATASETS[dataset][k] for k in ("in_features", "in_channels")}
-    spec = architecture_spec(build_model(name, int(width), **shape))
-    return spec, _input_shape(name, dataset), head, (str(name), width, 0, head)
-
-
-def store_architectures(store_dirs) -> dict:
-    """The distinct architectures of the runs (``run-*.json``) of run stores, labelled, for :func:`measure_speed`.
-
-    A run's architecture is ``result["spec"]`` (a dict or its JSON text) with
-    ``result["input_shape"]`` when its result has a spec (the smaller networks of structured
-    pruning); otherwise, for a run whose configuration has ``model``, ``width`` and ``dataset``
-    (width sweeps, IMP experiments), or ``width`` and a named width sweep ``sweep``, ``scale`` of
-    :data:`pruning_lab.nn.sweeps.config.SWEEPS` that gives them, the dense model
-    ``pruning_lab.nn.models.build_model(model, width, ...)`` with the input size of the data set,
-    whose input shape is ``(in_features,)`` for the fully connected models and
-    ``(channels, 32, 32)``-like for ResNet-20.  Runs of other experiments are skipped.  Runs with
-    the same :func:`architecture_key` count once (a masked network has its dense architecture).
-
-    Labels: ``"<model> w=<width>"`` for a dense architecture, ``"<model> w=<width> pruned
-    fraction=<fraction> <method>"`` for a spec, from the configuration's fields ``keep``, ``fraction``,
-    ``sparsity``, ``prune_fraction``, ``method`` and ``criterion``, those present (e.g.
-    ``"resnet20 w=16 pruned fraction=0.5 l1"``); two different architectures with the same label (say
-    the same sizes with other channels kept) get their key's first 6 digits appended
-    (``" #3fa2c1"``).
-
-    Returns
-    -------
-    dict
-        ``{label: (spec, input_shape)}``, ordered by model, width, dense before pruned, label.
-    """
-    dirs = [store_dirs] if isinstance(store_dirs, (str, os.PathLike)) else store_dirs
-    if not isinstance(dirs, Sequence) or not dirs:
-        raise ValueError(f"store_dirs must be a directory or a non-empty list of them, got {store_dirs!r}")
-    found = {}
-    for d in dirs:
-        d = Path(d)
-        if not d.is_dir():
-            raise ValueError(f"store_dirs: {str(d)!r} is not a directory")
-        files = sorted(d.glob("run-*.json"))
-        if not files:
-            raise ValueError(f"store_dirs: {str(d)!r} holds no run records (run-*.json)")
-        for file in files:
-            try:
-                record = json.loads(file.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ValueError(f"store_dirs: {file} is not JSON") from None
-            arch = _run_architecture(file, record)
-            if arch is not None:
-                found.setdefault(architecture_key(arch[0]), arch)
-    labels = {}
-    for _, _, label, _ in found.values():
-        labels[label] = labels.get(label, 0) + 1
-    out = {}
-    for key, (spec, shape, label, _) in sorted(found.items(), key=lambda item: item[1][3]):
-        out[label if labels[label] == 1 else f"{label} #{key[:6]}"] = (spec, tuple(int(v) for v in shape))
-    return out
