@@ -8,11 +8,15 @@ shortcuts) are scored, selected and removed:
 - :mod:`pruning_lab.nn.structured.layout`: which units are removed together (channel spaces and
   groups; the option-A shortcut followed through the stages) and ``ChannelMapShortcut``.
 - :mod:`pruning_lab.nn.structured.importance`: the criteria ``"l1"``, ``"l2"``, ``"bn"``,
-  ``"taylor"`` and the keep-sets of a kept fraction.
+  ``"taylor"``, ``"attention"`` and the keep-sets of a kept fraction.
+- :mod:`pruning_lab.nn.structured.attention`: the unit attention behind ``"attention"``
+  (fully connected networks only), a softmax over the neurons of each hidden layer trained with
+  the weights.
 - :mod:`pruning_lab.nn.structured.surgery`: the equivalent masks, the smaller network, and
   ``save_pruned`` / ``load_pruned``.
 """
 
+from .attention import UnitAttention, attach_unit_attention, attention_scores, check_data
 from .importance import CRITERIA, check_fraction, group_importance, keep_count, keep_sets
 from .layout import ACTIVATIONS, ChannelLayout, ChannelMapShortcut, channel_layout
 from .surgery import (
@@ -31,9 +35,13 @@ __all__ = [
     "CRITERIA",
     "ChannelLayout",
     "ChannelMapShortcut",
+    "UnitAttention",
     "architecture_spec",
+    "attach_unit_attention",
+    "attention_scores",
     "build_from_spec",
     "channel_layout",
+    "check_data",
     "check_fraction",
     "group_importance",
     "keep_count",

@@ -9,7 +9,11 @@ The score of unit :math:`j` of a channel space is a sum over the layers that pro
 - ``"bn"``: :math:`\sum |\gamma_j|` over the BatchNorms of the space (an error if it has none);
 - ``"taylor"``: :math:`\sum \bigl|\sum_i w_{ji}\,\partial L/\partial w_{ji}\bigr|`, the
   first-order change of the cross-entropy :math:`L` on a batch ``data = (X, y)`` when the row is
-  removed, computed in evaluation mode on a copy of the model.
+  removed, computed in evaluation mode on a copy of the model;
+- ``"attention"`` (fully connected networks only): the unit attention :math:`A_u = n_g\,
+  \mathrm{softmax}(L)_u` learned on ``data = (X, y)`` together with the weights of a copy of the
+  model (:func:`~pruning_lab.nn.structured.attention.attention_scores`, default settings; our
+  reconstruction, in the spirit of SequentialAttention++ :cite:`yasuda2024sequentialattention`).
 
 A group's unit scores are the sums over its positions in every space it spans (coupled filters
 of a residual stream add up).  :func:`keep_sets` keeps the same fraction of every group.  Used by
@@ -26,12 +30,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .attention import attention_scores, check_data
 from .layout import channel_layout
 
 __all__ = ["CRITERIA", "check_fraction", "group_importance", "keep_count", "keep_sets"]
 
 #: The importance criteria of :func:`group_importance`.
-CRITERIA = ("l1", "l2", "bn", "taylor")
+CRITERIA = ("l1", "l2", "bn", "taylor", "attention")
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 
@@ -51,11 +56,13 @@ def group_importance(model, criterion: str, *, data=None) -> dict:
     """Scores of the units of every group of ``model``: ``{group: 1-D float64 tensor}`` (module docstring).
 
     ``criterion`` is one of :data:`~pruning_lab.nn.structured.importance.CRITERIA`;
-    ``data = (X, y)`` (inputs and class labels) is needed by ``"taylor"`` only.  The model is
-    not changed.
+    ``data = (X, y)`` (inputs and class labels) is needed by ``"taylor"`` and ``"attention"``
+    only.  The model is not changed.
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
+    if criterion == "attention":
+        return attention_scores(model, data)
     layout = channel_layout(model)
     space_scores = _space_scores(model, layout, criterion, data)
     return {
@@ -105,13 +112,7 @@ def _space_scores(model, layout, criterion, data):
 
 def _taylor_gradients(model, names, data):
     """:math:`\\partial L/\\partial W` of the listed layers, on a copy of the model in evaluation mode."""
-    if data is None:
-        raise ValueError("criterion 'taylor' needs data=(X, y), a batch of inputs and labels")
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(f"data must be a pair (X, y) of tensors, got {type(data).__name__}")
-    X, y = data
-    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)) or len(X) != len(y) or len(y) == 0:
-        raise ValueError("data must be a pair (X, y) of tensors with the same non-zero number of rows")
+    X, y = check_data(data, "taylor")
     clone = copy.deepcopy(model).eval()
     modules = dict(clone.named_modules())
     params = [modules[n].weight for n in names]
