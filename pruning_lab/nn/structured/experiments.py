@@ -6,8 +6,10 @@ data, recipe and dense checkpoints as the chapters :doc:`/book/pruning_mnist` an
 
 - ``kind="structured"``: every group of neurons or channels keeps the fraction ``fraction`` of its
   units (:func:`~pruning_lab.nn.structured.importance.keep_sets`, criterion ``method``: ``"l1"``,
-  ``"l2"``, ``"bn"``, ``"taylor"``, or ``"random"``, a seeded uniformly random keep-set: the
-  control that tells whether the criterion matters); the units are physically removed
+  ``"l2"``, ``"bn"``, ``"taylor"`` (gradients on 512 training examples), ``"attention"`` (fully
+  connected networks: SA++-style unit attention trained on the training set,
+  :func:`~pruning_lab.nn.structured.attention.attention_scores`), or ``"random"``, a seeded
+  uniformly random keep-set: the control that tells whether the criterion matters); the units are physically removed
   (:func:`~pruning_lab.nn.structured.surgery.remove_structured`), and the *smaller network* is
   retrained for ``retrain_epochs`` epochs by the sweep's recipe.  Training the small network is
   training the masked one: the removed units contribute exactly zero to every output, so the
@@ -151,7 +153,7 @@ STRUCTURED_EXPERIMENTS = {
         seeds=(0, 1, 2),
         retrain_epochs=5,
         runs=tuple(
-            [("structured", m, k) for m in ("l1", "taylor", "random") for k in (0.5, 0.25, 0.125, 0.0625)]
+            [("structured", m, k) for m in ("l1", "taylor", "attention", "random") for k in (0.5, 0.25, 0.125, 0.0625)]
             + [("unstructured", m, k) for m in ("oneshot", "gradual") for k in (0.1, 0.05, 0.02)]
         ),
     ),
@@ -220,7 +222,11 @@ def _structured(config, model, recipe, X, y, Xt, yt, shape):
         kept = random_keep_sets(model, config.fraction, config.seed)
     else:
         n = min(_TAYLOR_BATCH, len(y))
-        data = (torch.as_tensor(X[:n]), torch.as_tensor(y[:n])) if config.method == "taylor" else None
+        data = None
+        if config.method == "taylor":  # the gradient on one batch
+            data = (torch.as_tensor(X[:n]), torch.as_tensor(y[:n]))
+        elif config.method == "attention":  # attention logits trained on the training set
+            data = (torch.as_tensor(X), torch.as_tensor(y))
         kept = keep_sets(model, config.fraction, config.method, data=data)
     masked = zero_pruned_weights(copy.deepcopy(model), structured_masks(model, kept)).eval()
     small = remove_structured(model, kept).eval()
