@@ -142,7 +142,12 @@ def _structured_baselines(name):
                 widths=(16, 32, 64, 128), strategies=("dense",), recipe=sweep.recipe.replace(lr=lr)
             ).configs()
         ] + sweep.replace(widths=(256,), strategies=("dense",)).configs()
-    return sweep.replace(widths=(3, 5, 8, 10), strategies=("dense",)).configs()
+    tuned = [
+        c
+        for lr in (0.003, 0.0003)
+        for c in sweep.replace(widths=(5,), strategies=("dense",), recipe=sweep.recipe.replace(lr=lr)).configs()
+    ]
+    return sweep.replace(widths=(3, 5, 8, 10), strategies=("dense",)).configs() + tuned
 
 
 @pytest.mark.parametrize(
