@@ -40,6 +40,7 @@ LAYERS = {
     "sensing": 3,
     "lottery": 3,
     "sparse": 3,
+    "selection": 3,
     "lowrank": 3,
     "nn": 3,
     "plotting": 4,
