@@ -64,8 +64,8 @@ class WeightedSample:
         deterministically, such as DS-2's medoids).
     weights : ndarray
         Weight of each entry of ``indices``.
-    probabilities : ndarray of shape (n,)
-        The sampling distribution :math:`p` over all rows (sums to 1).
+    probabilities : ndarray
+        The sampling distribution :math:`p` over all :math:`n` rows (sums to 1).
     centers : ndarray of int
         Rows whose loss (DS-1) or whose row itself (DS-2) served as a cluster center; empty for the
         baselines.
@@ -112,9 +112,9 @@ def kmeans(X, k: int, *, seed=0, iters: int = 100):
 
     Lloyd alternates :math:`\mathrm{label}_i=\arg\min_j\lVert x_i-c_j\rVert^2` and
     :math:`c_j=\operatorname{mean}\{x_i:\mathrm{label}_i=j\}` for at most ``iters`` rounds (stopping
-    when the labels no longer change).  A cluster that empties is re-seeded at the point farthest from
-    its center.  ``seed`` is an int or a :class:`numpy.random.Generator`; ``k`` may not exceed the
-    number of distinct rows of ``X``.
+    when the labels no longer change).  An emptied cluster takes, among the rows of clusters with two or
+    more rows, the one farthest from its center.  ``seed`` is an int or a ``numpy.random.Generator``;
+    ``k`` may not exceed the number of distinct rows of ``X``.
 
     Returns
     -------
@@ -132,10 +132,7 @@ def kmeans(X, k: int, *, seed=0, iters: int = 100):
     for _ in range(iters):
         d2 = _sq_dist(X, centers)
         new = d2.argmin(1)
-        for j in np.setdiff1d(np.arange(k), new):  # empty cluster: move its center to the farthest point
-            far = int(d2[np.arange(len(new)), new].argmax())
-            new[far] = j
-            d2[far] = 0.0
+        new = _fill_empty(new, d2[np.arange(len(new)), new], k)
         if np.array_equal(new, labels):
             break
         labels = new
@@ -144,6 +141,16 @@ def kmeans(X, k: int, *, seed=0, iters: int = 100):
         np.add.at(centers, labels, X)
         centers /= counts[:, None]
     return centers, labels
+
+
+def _fill_empty(labels, cost, k):
+    """Give each empty cluster the costliest row among clusters with two or more rows (n >= k, so one exists)."""
+    labels, cost = labels.copy(), cost.copy()
+    for j in np.setdiff1d(np.arange(k), labels):
+        counts = np.bincount(labels, minlength=k)
+        far = int(np.where(counts[labels] > 1, cost, -1.0).argmax())
+        labels[far], cost[far] = j, 0.0
+    return labels
 
 
 def snap_to_data(X, centers) -> np.ndarray:
@@ -371,7 +378,7 @@ def weighted_least_squares(X, y, idx, weights) -> np.ndarray:
     r"""Weighted least squares on a sample: :math:`\arg\min_x\sum_j w_j(\langle a_{i_j},x\rangle-b_{i_j})^2`.
 
     ``idx`` are row indices (repeats allowed, each counted), ``weights`` their weights (finite,
-    >= 0).  Solved by :func:`numpy.linalg.lstsq` on the rows scaled by :math:`\sqrt{w_j}` (the
+    >= 0).  Solved by ``numpy.linalg.lstsq`` on the rows scaled by :math:`\sqrt{w_j}` (the
     minimum-norm solution when the sample does not determine :math:`x`).
     """
     X = _check_data(X, "X")
@@ -484,11 +491,13 @@ class SelectionCurve:
         The sampling methods (rows of the arrays).
     sizes : ndarray of int
         The numbers of draws :math:`s` (columns of the arrays).
-    mean, se : ndarray of shape (len(methods), len(sizes))
-        Mean of :math:`1-R^2` over the draws and its standard error (standard deviation / sqrt(draws)).
-    seconds : ndarray of shape (len(methods), len(sizes))
+    mean : ndarray
+        Mean of :math:`1-R^2` over the draws, one row per method and one column per size.
+    se : ndarray
+        Its standard error (standard deviation over the draws / sqrt(draws)).
+    seconds : ndarray
         Mean wall-clock seconds per draw: sampling (clustering included) plus the weighted fit.
-    rows : ndarray of shape (len(methods), len(sizes))
+    rows : ndarray
         Rows in each fit (``s``, or ``s + k`` for ``"ds2_medoids"``).
     full : float
         :math:`1-R^2` of least squares on all the data (the floor).
