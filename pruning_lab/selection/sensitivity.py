@@ -289,7 +289,10 @@ def ds1_sample(embeddings, losses_at, k: int, s: int, *, holder: float = 1.0, z:
     :math:`v` vanishing where :math:`p=0`.  With probability :math:`\ge` a constant (Theorem 2),
     :math:`\lvert\sum_D\ell-\sum_Sw\ell\rvert\le\varepsilon(\sum_D\ell+2\Lambda\sum_i\Phi(C_i))` for
     :math:`s=` :func:`ds1_sample_size` :math:`(\varepsilon)`.  One :math:`\Lambda` for all clusters
-    is our simplification of the per-cluster :math:`\Lambda_i` (the paper's experiments also use one).
+    is our simplification of the per-cluster :math:`\Lambda_i` (the paper's experiments also use one),
+    and reassigning the rows to the snapped centers is our choice (so that :math:`c_e` is the nearest
+    queried row).  Not implemented: the paper's multi-round variant (Theorem 7), its estimate of
+    :math:`\Lambda_i` (Lemma 8) and the uniform warm-up points of its image experiments.
 
     Parameters
     ----------
@@ -406,7 +409,7 @@ def ds2_sample(X, k: int, s: int, *, y=None, holder: float = np.inf, medoids: st
 
     In the :math:`\Lambda\to\infty` limit the medoids have :math:`p=0`, so the paper's estimator
     misses their terms; whether it adds them is not stated.  ``medoids`` chooses (our
-    reconstruction): ``"unit"`` adds every medoid once with weight 1 and draws the :math:`s` rows from
+    reconstruction, in the spirit of the paper's unbiased estimator): ``"unit"`` adds every medoid once with weight 1 and draws the :math:`s` rows from
     the other rows only (:math:`p` renormalized), which makes
     :math:`\sum_Sw_iv_i` unbiased for every :math:`v`; ``"none"`` draws from :math:`p` as printed.
 
