@@ -409,9 +409,11 @@ def ds2_sample(X, k: int, s: int, *, y=None, holder: float = np.inf, medoids: st
 
     In the :math:`\Lambda\to\infty` limit the medoids have :math:`p=0`, so the paper's estimator
     misses their terms; whether it adds them is not stated.  ``medoids`` chooses (our
-    reconstruction, in the spirit of the paper's unbiased estimator): ``"unit"`` adds every medoid once with weight 1 and draws the :math:`s` rows from
-    the other rows only (:math:`p` renormalized), which makes
-    :math:`\sum_Sw_iv_i` unbiased for every :math:`v`; ``"none"`` draws from :math:`p` as printed.
+    reconstruction, in the spirit of the paper's unbiased estimator): ``"unit"`` adds every medoid
+    once with weight 1 and draws the :math:`s` rows from the other rows only (:math:`p`
+    renormalized), which makes :math:`\sum_Sw_iv_i` unbiased for every :math:`v`; ``"none"`` draws
+    from :math:`p` as printed.  (Weighting each medoid by its cluster size instead is another
+    variant, biased in general, not implemented here.)
 
     Parameters
     ----------
