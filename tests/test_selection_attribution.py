@@ -178,6 +178,10 @@ def test_signed_and_absolute_ranking_differ_on_a_negative_feature():
     # signed greedy selection never picks the feature that lowers F while others raise it
     res = greedy_pig(model.output, model.input_gradient, x, base, 2)
     assert res.order.tolist() == [2, 0] and np.all(np.diff(res.values) > 0)
+    # once the positive features are revealed (attribution 0), the negative one is still the one taken
+    model = LinearModel(np.array([1.0, -1.0, -2.0]))
+    res = greedy_pig(model.output, model.input_gradient, x, base, 3)
+    assert res.order.tolist() == [0, 1, 2]
 
 
 def test_support_recovery_on_a_sparse_linear_model():
@@ -225,6 +229,10 @@ def test_curves_end_at_the_full_prediction_and_start_at_the_baseline():
     assert softmax_auc(one.predict_proba, [1.0], [0.0], [0], 1, normalize=True) == pytest.approx(
         0.5 * (one.output(np.zeros((1, 1)), 1)[0] / one.output(np.ones((1, 1)), 1)[0] + 1.0)
     )
+    # and the KL curve is (KL(p(x) || p(x')), 0): area = half the divergence, in this direction
+    p, q = one.predict_proba(np.ones((1, 1)))[0], one.predict_proba(np.zeros((1, 1)))[0]
+    assert kl_auc(one.predict_proba, [1.0], [0.0], [0]) == pytest.approx(0.5 * np.sum(p * np.log(p / q)), rel=1e-12)
+    assert np.sum(p * np.log(p / q)) != pytest.approx(np.sum(q * np.log(q / p)), rel=1e-3)
     assert kl_auc(model.predict_proba, x, base, order) > 0
     assert kl_auc(model.predict_proba, x, x, order) == pytest.approx(0.0, abs=1e-15)
 

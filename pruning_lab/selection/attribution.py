@@ -7,7 +7,7 @@ completeness, :math:`\sum_i\mathrm{IG}_i=F(x)-F(x')`.  Taking the top :math:`k` 
 one-shot (non-adaptive) answer to the subset-selection problem
 :math:`\max_{\lvert S\rvert\le k}G(S)`, :math:`G(S)=F(x_S\oplus x'_{\bar S})` (the features of
 :math:`S` at their input values, the others at the baseline).  Greedy PIG (Axiotis, Abu-El-Haija,
-Chen, Fahrbach et al., 2023) makes it adaptive: select a few features, reveal them (move them into the
+Chen, Fahrbach & Fu, 2023, arXiv:2311.06192) makes it adaptive: select a few features, reveal them (move them into the
 baseline), recompute IG from the new baseline, repeat.  The verified parts are this structure and the
 metrics named in the paper's reviews (Softmax-AUC and KL-AUC); the exact pseudocode here — signed
 ranking, the score rule, the quadrature — is **our reconstruction, in the spirit of Greedy PIG, not
