@@ -235,7 +235,22 @@ def iht_logistic(A, y, k, *, step="loss", eta0=1.0, iters=100):
     :math:`x_{t+1}=H_k\bigl(x_t-\eta_t\nabla f(x_t)\bigr)`, where :math:`H_k` keeps the :math:`k`
     largest :math:`\lvert x_j\rvert` and :math:`\eta_t` is the step rule ``step`` of :func:`gd`
     (default the loss-normalized step: our reconstruction of the sparse variant of Axiotis &
-    Sviridenko, ICML 2023).  ``eta0`` and ``iters`` as in :func:`gd`; starts at zero.
+    Sviridenko, ICML 2023).  Starts at zero.
+
+    Parameters
+    ----------
+    A : array of shape (n, d)
+        The data, one example per row.
+    y : array of shape (n,)
+        Labels in :math:`\{-1,+1\}`.
+    k : int
+        The number of nonzero weights kept.
+    step : {"constant", "normalized", "loss"}
+        The step rule of :func:`gd`.
+    eta0 : float
+        The base step :math:`\eta_0>0`.
+    iters : int
+        The number of iterations.
 
     Returns
     -------
@@ -271,6 +286,21 @@ def omp_logistic(A, y, k, *, step="loss", eta0=1.0, iters=100):
     descent step because :math:`\nabla^2f\preceq\rho^2 f\,I` holds for any data).  The sparse variant
     with the loss-normalized inner step is our reconstruction, in the spirit of Axiotis & Sviridenko
     (ICML 2023).
+
+    Parameters
+    ----------
+    A : array of shape (n, d)
+        The data, one example per row.
+    y : array of shape (n,)
+        Labels in :math:`\{-1,+1\}`.
+    k : int
+        The number of nonzero weights kept.
+    step : {"constant", "normalized", "loss"}
+        The step rule of :func:`gd`.
+    eta0 : float
+        The base step :math:`\eta_0>0`.
+    iters : int
+        The number of gradient steps of each refit.
 
     Returns
     -------
