@@ -159,3 +159,16 @@ def test_smooth_block_selection_with_smoothness_keeps_contiguous_blocks_and_is_o
         sm.smooth_block_selection(scores, k=2, smoothness=-1.0)
     with pytest.raises(ValueError, match="k"):
         sm.smooth_block_selection(scores, k=13)
+
+
+def test_max_flow_and_min_norm_point_survive_a_wide_dynamic_range():
+    """Tables scaled by 1e-4 .. 1e4 in one instance: both methods still agree with brute force (relative 1e-9)."""
+    rng = np.random.default_rng(9)
+    for _ in range(6):
+        n = int(rng.integers(8, 12))
+        unary, pairwise = _random_instance(rng, n, scale=rng.choice([1e-3, 1e3]))
+        pairwise = [(i, j, table * rng.choice([1e-4, 1.0, 1e4])) for i, j, table in pairwise]
+        F = _F(unary, pairwise)
+        _, best = sm.brute_force_minimize(F, n)
+        assert sm.minimize_pairwise(unary, pairwise)[1] == pytest.approx(best, rel=1e-9, abs=1e-9)
+        assert sm.min_norm_point(F, n).value == pytest.approx(best, rel=1e-9, abs=1e-9)

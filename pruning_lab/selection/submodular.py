@@ -299,13 +299,11 @@ class MinNormPoint:
 
 def _affine_minimizer(points):
     """Weights alpha (summing to one) of the point of smallest norm in the affine hull of the rows."""
-    m = points.shape[0]
-    system = np.zeros((m + 1, m + 1))
-    system[:m, :m] = points @ points.T
-    system[:m, m] = system[m, :m] = 1.0
-    rhs = np.zeros(m + 1)
-    rhs[m] = 1.0
-    return np.linalg.lstsq(system, rhs, rcond=None)[0][:m]
+    if points.shape[0] == 1:
+        return np.ones(1)
+    # y = p_0 + sum_k beta_k (p_k - p_0): least squares on the vectors themselves (no Gram matrix)
+    beta = np.linalg.lstsq((points[1:] - points[0]).T, -points[0], rcond=None)[0]
+    return np.concatenate([[1.0 - beta.sum()], beta])
 
 
 def _best_level_set(F, x):
