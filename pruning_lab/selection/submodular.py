@@ -24,12 +24,12 @@ choosing blocks (or channels) on a line or a grid whose neighbours should agree.
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..validation import check_array, check_int, check_nonnegative
+from ._maxflow import FlowGraph
 
 __all__ = [
     "BlockSelection",
@@ -97,73 +97,11 @@ def _value(unary, terms, mask):
     return float(unary @ x + sum(t[x[i], x[j]] for i, j, t in terms))
 
 
-class _FlowGraph:
-    """A residual graph for Dinic's maximum flow with float capacities."""
-
-    def __init__(self, n_nodes):
-        self.adj = [[] for _ in range(n_nodes)]
-        self.to, self.cap = [], []
-
-    def add(self, u, v, c):
-        self.adj[u].append(len(self.to))
-        self.to.append(v)
-        self.cap.append(float(c))
-        self.adj[v].append(len(self.to))
-        self.to.append(u)
-        self.cap.append(0.0)
-
-    def _levels(self, s, tol):
-        level = [-1] * len(self.adj)
-        level[s] = 0
-        queue = deque([s])
-        while queue:
-            u = queue.popleft()
-            for e in self.adj[u]:
-                if self.cap[e] > tol and level[self.to[e]] < 0:
-                    level[self.to[e]] = level[u] + 1
-                    queue.append(self.to[e])
-        return level
-
-    def _augment(self, s, t, level, pointer, tol):
-        """Find one augmenting path in the level graph (iteratively) and push its bottleneck."""
-        path, u = [], s
-        while u != t:
-            while pointer[u] < len(self.adj[u]):
-                e = self.adj[u][pointer[u]]
-                if self.cap[e] > tol and level[self.to[e]] == level[u] + 1:
-                    break
-                pointer[u] += 1
-            else:
-                if u == s:
-                    return False
-                level[u] = -1  # dead end: retreat
-                u = self.to[path.pop() ^ 1]
-                continue
-            path.append(self.adj[u][pointer[u]])
-            u = self.to[path[-1]]
-        push = min(self.cap[e] for e in path)
-        for e in path:
-            self.cap[e] -= push
-            self.cap[e ^ 1] += push
-        return True
-
-    def source_side(self, s, t):
-        """Run the maximum flow and return the nodes reachable from s in the residual graph."""
-        tol = 1e-12 * max(1.0, sum(self.cap))
-        while True:
-            level = self._levels(s, tol)
-            if level[t] < 0:
-                return np.array(level) >= 0
-            pointer = [0] * len(self.adj)
-            while self._augment(s, t, level, pointer, tol):
-                pass
-
-
 def _min_cut(unary, terms):
     """Minimal minimizer of u.x + sum theta(x_i, x_j) by one s-t minimum cut (source side = S)."""
     n = unary.shape[0]
     coef = unary.copy()
-    graph = _FlowGraph(n + 2)
+    graph = FlowGraph(n + 2)
     s, t = n, n + 1
     for i, j, table in terms:
         a, b, c, d = table[0, 0], table[0, 1], table[1, 0], table[1, 1]
