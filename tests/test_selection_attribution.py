@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from pruning_lab.selection.attribution import (
-    LinearModel,
-    SoftmaxRegression,
     deletion_curve,
     greedy_pig,
     ig_topk,
@@ -17,6 +15,7 @@ from pruning_lab.selection.attribution import (
     recovery_rate,
     softmax_auc,
 )
+from pruning_lab.selection.attribution_models import LinearModel, SoftmaxRegression
 
 
 def _quadratic(A, c):

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from pruning_lab.selection import clustering as C
+from pruning_lab.selection import experiments as E
 from pruning_lab.selection import sensitivity as S
 
 
@@ -25,25 +27,25 @@ def _same_partition(a, b):
 
 def test_kmeans_recovers_well_separated_blobs_and_is_deterministic():
     X, truth = _blobs()
-    centers, labels = S.kmeans(X, 4, seed=3)
+    centers, labels = C.kmeans(X, 4, seed=3)
     assert _same_partition(labels, truth)
     for j in range(4):  # the centers are the cluster means
         np.testing.assert_allclose(centers[j], X[labels == j].mean(0))
-    centers2, labels2 = S.kmeans(X, 4, seed=3)
+    centers2, labels2 = C.kmeans(X, 4, seed=3)
     np.testing.assert_array_equal(labels, labels2)
     np.testing.assert_array_equal(centers, centers2)
 
 
 def test_kmeans_with_k_equal_n_puts_each_row_alone():
     X, _ = _blobs(per=3)
-    centers, labels = S.kmeans(X, len(X), seed=0)
+    centers, labels = C.kmeans(X, len(X), seed=0)
     assert sorted(labels.tolist()) == list(range(len(X)))
     np.testing.assert_allclose(centers[labels], X)
 
 
 def test_kmedoids_medoids_are_data_rows_and_recover_blobs():
     X, truth = _blobs(seed=1)
-    med, labels = S.kmedoids(X, 4, seed=0)
+    med, labels = C.kmedoids(X, 4, seed=0)
     assert _same_partition(labels, truth)
     assert len(set(med.tolist())) == 4
     np.testing.assert_array_equal(labels[med], np.arange(4))
@@ -51,38 +53,38 @@ def test_kmedoids_medoids_are_data_rows_and_recover_blobs():
         members = np.flatnonzero(labels == j)
         cost = np.linalg.norm(X[members][:, None] - X[members][None], axis=2).sum(1)
         assert cost[members.tolist().index(med[j])] == pytest.approx(cost.min())
-    med2, labels2 = S.kmedoids(X, 4, seed=0)
+    med2, labels2 = C.kmedoids(X, 4, seed=0)
     np.testing.assert_array_equal(med, med2)
     np.testing.assert_array_equal(labels, labels2)
 
 
 def test_snap_to_data_returns_nearest_rows_without_repeats():
     X, _ = _blobs()
-    centers, _ = S.kmeans(X, 4, seed=0)
-    rows = S.snap_to_data(X, centers)
+    centers, _ = C.kmeans(X, 4, seed=0)
+    rows = C.snap_to_data(X, centers)
     assert len(rows) == 4
     dist = np.linalg.norm(X[:, None] - centers[None], axis=2)
     np.testing.assert_array_equal(np.sort(rows), np.sort(dist.argmin(0)))
     # two centers near the same row snap to one index
-    assert len(S.snap_to_data(X, np.stack([X[5] + 1e-3, X[5] - 1e-3]))) == 1
+    assert len(C.snap_to_data(X, np.stack([X[5] + 1e-3, X[5] - 1e-3]))) == 1
 
 
 def test_clustering_rejects_bad_inputs():
     X, _ = _blobs(per=2)
     with pytest.raises(ValueError, match="k"):
-        S.kmeans(X, len(X) + 1)
+        C.kmeans(X, len(X) + 1)
     with pytest.raises(ValueError, match="k"):
-        S.kmedoids(X, 0)
+        C.kmedoids(X, 0)
     with pytest.raises(ValueError, match="distinct rows"):
-        S.kmeans(np.ones((5, 2)), 2)
+        C.kmeans(np.ones((5, 2)), 2)
     with pytest.raises(ValueError, match="X"):
-        S.kmeans(np.array([[0.0, np.nan], [1.0, 1.0]]), 1)
+        C.kmeans(np.array([[0.0, np.nan], [1.0, 1.0]]), 1)
     with pytest.raises(ValueError, match="X"):
-        S.kmedoids(np.zeros(4), 1)
+        C.kmedoids(np.zeros(4), 1)
     with pytest.raises(ValueError, match="iters"):
-        S.kmeans(X, 2, iters=0)
+        C.kmeans(X, 2, iters=0)
     with pytest.raises(ValueError, match="centers"):
-        S.snap_to_data(X, np.zeros((1, 3)))
+        C.snap_to_data(X, np.zeros((1, 3)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ def test_ds1_estimate_is_unbiased():
 
 @pytest.mark.parametrize("method", ["uniform", "leverage", "ds2_unit", "ds2_finite"])
 def test_baselines_and_ds2_estimates_are_unbiased(method):
-    X, y, _ = S.clustered_regression(120, 3, 6, seed=1)
+    X, y, _ = E.clustered_regression(120, 3, 6, seed=1)
     v = np.random.default_rng(3).standard_normal(len(X)) + 1.0
     est = []
     for seed in range(400):
@@ -125,7 +127,7 @@ def test_baselines_and_ds2_estimates_are_unbiased(method):
 
 def test_a_wrong_weight_is_detected_by_the_unbiasedness_check():
     # the check above can fail: with weights 1/p (forgetting the 1/s) the estimate is s times too large
-    X, y, _ = S.clustered_regression(120, 3, 6, seed=1)
+    X, y, _ = E.clustered_regression(120, 3, 6, seed=1)
     v = np.ones(len(X))
     est = []
     for seed in range(200):
@@ -177,10 +179,10 @@ def test_ds1_sample_size_matches_the_formula():
 
 
 def test_ds2_distance_only_probabilities_and_medoid_variants():
-    X, y, _ = S.clustered_regression(150, 3, 5, seed=2)
+    X, y, _ = E.clustered_regression(150, 3, 5, seed=2)
     unit = S.ds2_sample(X, 10, 40, seed=5)
     none = S.ds2_sample(X, 10, 40, medoids="none", seed=5)
-    med, labels = S.kmedoids(X, 10, seed=np.random.default_rng(5))
+    med, labels = C.kmedoids(X, 10, seed=np.random.default_rng(5))
     np.testing.assert_array_equal(unit.centers, med)
     dist = np.linalg.norm(X - X[med][labels], axis=1)
     np.testing.assert_allclose(none.probabilities, dist / dist.sum())
@@ -193,7 +195,7 @@ def test_ds2_distance_only_probabilities_and_medoid_variants():
 
 
 def test_ds1_and_ds2_reject_bad_inputs():
-    X, y, _ = S.clustered_regression(40, 2, 4, seed=0)
+    X, y, _ = E.clustered_regression(40, 2, 4, seed=0)
     ok = lambda rows: np.ones(len(rows))  # noqa: E731
     with pytest.raises(ValueError, match="k"):
         S.ds1_sample(X, ok, 41, 5)
@@ -274,18 +276,18 @@ def test_uniform_sample_and_its_errors():
 
 
 def test_clustered_regression_shapes_and_seed():
-    X, y, labels = S.clustered_regression(200, 4, 7, seed=3)
+    X, y, labels = E.clustered_regression(200, 4, 7, seed=3)
     assert X.shape == (200, 4) and y.shape == (200,)
     assert sorted(set(labels.tolist())) == list(range(7))
-    np.testing.assert_array_equal(X, S.clustered_regression(200, 4, 7, seed=3)[0])
+    np.testing.assert_array_equal(X, E.clustered_regression(200, 4, 7, seed=3)[0])
     with pytest.raises(ValueError, match="clusters"):
-        S.clustered_regression(5, 2, 6)
+        E.clustered_regression(5, 2, 6)
 
 
 def test_regression_selection_curve_returns_what_it_documents():
-    X, y, _ = S.clustered_regression(200, 3, 6, seed=0)
+    X, y, _ = E.clustered_regression(200, 3, 6, seed=0)
     methods = ("uniform", "leverage", "ds2", "ds2_medoids")
-    curve = S.regression_selection_curve(X, y, [10, 30], methods=methods, draws=4, seed=0, clusters=8)
+    curve = E.regression_selection_curve(X, y, [10, 30], methods=methods, draws=4, seed=0, clusters=8)
     assert curve.methods == methods
     np.testing.assert_array_equal(curve.sizes, [10, 30])
     for field in (curve.mean, curve.se, curve.seconds, curve.rows):
@@ -293,23 +295,23 @@ def test_regression_selection_curve_returns_what_it_documents():
     np.testing.assert_array_equal(curve.rows, [[10, 30], [10, 30], [10, 30], [18, 38]])
     # least squares on all rows is the smallest possible 1 - R^2
     assert np.all(curve.mean >= curve.full - 1e-12) and np.all(curve.se >= 0) and np.all(curve.seconds > 0)
-    full = S.one_minus_r2(X, y, np.linalg.lstsq(X, y, rcond=None)[0])
+    full = E.one_minus_r2(X, y, np.linalg.lstsq(X, y, rcond=None)[0])
     assert curve.full == pytest.approx(full)
-    again = S.regression_selection_curve(X, y, [10, 30], methods=methods, draws=4, seed=0, clusters=8)
+    again = E.regression_selection_curve(X, y, [10, 30], methods=methods, draws=4, seed=0, clusters=8)
     np.testing.assert_array_equal(curve.mean, again.mean)
     with pytest.raises(ValueError, match="methods"):
-        S.regression_selection_curve(X, y, [10], methods=("magic",))
+        E.regression_selection_curve(X, y, [10], methods=("magic",))
     with pytest.raises(ValueError, match="draws"):
-        S.regression_selection_curve(X, y, [10], draws=1)
+        E.regression_selection_curve(X, y, [10], draws=1)
     with pytest.raises(ValueError, match="sizes"):
-        S.regression_selection_curve(X, y, [0])
+        E.regression_selection_curve(X, y, [0])
     with pytest.raises(ValueError, match="y"):
-        S.one_minus_r2(X, np.ones(200), np.zeros(3))
+        E.one_minus_r2(X, np.ones(200), np.zeros(3))
 
 
 def test_an_empty_kmeans_cluster_takes_the_farthest_row_of_a_shared_cluster():
     # cluster 2 is empty; row 3 is the costliest row overall but alone in cluster 1, so row 1 moves
-    labels = S._fill_empty(np.array([0, 0, 0, 1]), np.array([0.1, 0.5, 0.2, 9.0]), 3)
+    labels = C._fill_empty(np.array([0, 0, 0, 1]), np.array([0.1, 0.5, 0.2, 9.0]), 3)
     np.testing.assert_array_equal(labels, [0, 2, 0, 1])
-    labels = S._fill_empty(np.array([0, 0, 0, 0]), np.array([0.1, 0.5, 0.2, 0.3]), 3)
+    labels = C._fill_empty(np.array([0, 0, 0, 0]), np.array([0.1, 0.5, 0.2, 0.3]), 3)
     np.testing.assert_array_equal(np.bincount(labels, minlength=3) > 0, [True, True, True])

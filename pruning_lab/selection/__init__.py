@@ -4,15 +4,111 @@ The same idea as the rest of the book — keep a small, well-chosen subset, chos
 cheap score — applied to other things than weights.  The submodules, one idea each:
 
 * :mod:`pruning_lab.selection.sensitivity`: data selection by clustering-based sensitivity
-  sampling (DS-1, DS-2) against uniform and leverage-score sampling;
+  sampling (DS-1, DS-2) against uniform and leverage-score sampling, with the clustering of
+  :mod:`pruning_lab.selection.clustering` and the regression experiment of
+  :mod:`pruning_lab.selection.experiments`;
 * :mod:`pruning_lab.selection.attribution`: integrated gradients and Greedy PIG (feature
-  attribution and selection);
+  attribution and selection), on the models of :mod:`pruning_lab.selection.attribution_models`;
 * :mod:`pruning_lab.selection.logistic`: gradient descent with a loss-normalized step on separable
   logistic regression, and its use for sparse logistic regression;
 * :mod:`pruning_lab.selection.submodular`: decomposable submodular minimization by maximum flow
   (exact, and its parametric path).
 
-Import the submodule you need, e.g. ``from pruning_lab.selection import submodular``.
+This module gathers the public functions and classes of the submodules (their constants, such as
+``METHODS``, stay in the submodule that defines them).  These are package parts still without a
+chapter; the reconstructions among them are labelled in their docstrings.
 """
 
-__all__: list = []
+from .attribution import (
+    PIGResult,
+    deletion_curve,
+    greedy_pig,
+    ig_topk,
+    insertion_curve,
+    integrated_gradients,
+    kl_auc,
+    recovery_rate,
+    softmax_auc,
+)
+from .attribution_models import LinearModel, SoftmaxRegression
+from .clustering import kmeans, kmedoids, snap_to_data
+from .experiments import SelectionCurve, clustered_regression, one_minus_r2, regression_selection_curve
+from .logistic import (
+    gd,
+    iht_logistic,
+    is_separable,
+    logistic_gradient,
+    logistic_hessian,
+    logistic_loss,
+    omp_logistic,
+    smoothness_constant,
+)
+from .sensitivity import (
+    WeightedSample,
+    ds1_probabilities,
+    ds1_sample,
+    ds1_sample_size,
+    ds2_sample,
+    leverage_sample,
+    leverage_scores,
+    uniform_sample,
+    weighted_least_squares,
+)
+from .submodular import (
+    BlockSelection,
+    MinNormPoint,
+    brute_force_minimize,
+    greedy_vertex,
+    min_norm_point,
+    minimize_pairwise,
+    pairwise_value,
+    parametric_path,
+    smooth_block_selection,
+)
+
+__all__ = [
+    "BlockSelection",
+    "LinearModel",
+    "MinNormPoint",
+    "PIGResult",
+    "SelectionCurve",
+    "SoftmaxRegression",
+    "WeightedSample",
+    "brute_force_minimize",
+    "clustered_regression",
+    "deletion_curve",
+    "ds1_probabilities",
+    "ds1_sample",
+    "ds1_sample_size",
+    "ds2_sample",
+    "gd",
+    "greedy_pig",
+    "greedy_vertex",
+    "ig_topk",
+    "iht_logistic",
+    "insertion_curve",
+    "integrated_gradients",
+    "is_separable",
+    "kl_auc",
+    "kmeans",
+    "kmedoids",
+    "leverage_sample",
+    "leverage_scores",
+    "logistic_gradient",
+    "logistic_hessian",
+    "logistic_loss",
+    "min_norm_point",
+    "minimize_pairwise",
+    "omp_logistic",
+    "one_minus_r2",
+    "pairwise_value",
+    "parametric_path",
+    "recovery_rate",
+    "regression_selection_curve",
+    "smooth_block_selection",
+    "smoothness_constant",
+    "snap_to_data",
+    "softmax_auc",
+    "uniform_sample",
+    "weighted_least_squares",
+]
