@@ -110,7 +110,9 @@ def _run_architecture(file, record):
 
 
 def store_architectures(store_dirs) -> dict:
-    """The distinct architectures of the runs (``run-*.json``) of run stores, labelled, for :func:`measure_speed`.
+    """The distinct architectures of the runs (``run-*.json``) of run stores, labelled, to be timed.
+
+    The result is the ``architectures`` argument of :func:`~pruning_lab.nn.speed.measure_speed`.
 
     A run's architecture is ``result["spec"]`` (a dict or its JSON text) with
     ``result["input_shape"]`` when its result has a spec (the smaller networks of structured

@@ -75,7 +75,9 @@ def plot_break_even(table, *, shape, batch_sizes=None, threads: int = 1, ax=None
 
 
 def latency_rows(table, *, threads=None, batch_sizes=None) -> list:
-    """The latency rows of ``table`` as dicts with :data:`LATENCY_COLUMNS` (seconds turned into milliseconds).
+    """The latency rows of ``table`` as dicts, seconds turned into milliseconds.
+
+    Their keys are :data:`~pruning_lab.plotting.speed.LATENCY_COLUMNS`.
 
     Optionally only those at ``threads`` and at the batch sizes ``batch_sizes``; in the order of
     the file's architectures, then batch size, then threads.
@@ -109,10 +111,10 @@ def latency_rows(table, *, threads=None, batch_sizes=None) -> list:
 def latency_table(table, *, threads=None, batch_sizes=None):
     """The latency rows of ``table`` (:func:`latency_rows`) as a pandas ``DataFrame``, one column per field.
 
-    Columns :data:`LATENCY_COLUMNS`: label, batch size, threads, parameters, multiply-accumulates
-    of one sample, checkpoint bytes, and the median and quartiles of the latency of one batch in
-    milliseconds.  pandas is imported here (it comes with the book's environment, not with the
-    package).
+    Columns :data:`~pruning_lab.plotting.speed.LATENCY_COLUMNS`: label, batch size, threads,
+    parameters, multiply-accumulates of one sample, checkpoint bytes, and the median and
+    quartiles of the latency of one batch in milliseconds.  pandas is imported here (it comes
+    with the book's environment, not with the package).
     """
     try:
         import pandas as pd

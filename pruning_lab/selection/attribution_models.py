@@ -23,7 +23,7 @@ class LinearModel:
 
     ``link="identity"`` gives :math:`F=w^\top x+b` (gradient :math:`w`); ``link="logistic"`` gives
     :math:`F=\sigma(w^\top x+b)` (gradient :math:`\sigma(1-\sigma)w`).  ``model.output`` and
-    ``model.input_gradient`` are the ``f`` and ``f_grad`` of :func:`greedy_pig`.
+    ``model.input_gradient`` are the ``f`` and ``f_grad`` of :func:`~pruning_lab.selection.attribution.greedy_pig`.
     """
 
     w: np.ndarray
@@ -63,7 +63,7 @@ class SoftmaxRegression:
 
     ``SoftmaxRegression(W, b)`` wraps given weights (W of shape (d, classes)); :meth:`fit` trains them
     by full-batch gradient descent.  :meth:`output` and :meth:`input_gradient` give the ``f`` and
-    ``f_grad`` of a class's probability or log-probability for :func:`greedy_pig`.
+    ``f_grad`` of a class's probability or log-probability for :func:`~pruning_lab.selection.attribution.greedy_pig`.
     """
 
     def __init__(self, W=None, b=None):

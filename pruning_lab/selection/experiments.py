@@ -79,7 +79,7 @@ def regression_selection_curve(X, y, sizes, methods=("uniform", "leverage", "ds2
     For each method and size :math:`s`, ``draws`` times: draw a weighted sample, fit
     :func:`~pruning_lab.selection.sensitivity.weighted_least_squares` on it, and score the fit
     with :func:`one_minus_r2` on all of ``(X, y)``; the time of sampling plus fitting is
-    measured per draw.  Methods (:data:`METHODS`): ``"uniform"``
+    measured per draw.  Methods (:data:`~pruning_lab.selection.experiments.METHODS`): ``"uniform"``
     (:func:`~pruning_lab.selection.sensitivity.uniform_sample`), ``"leverage"``
     (:func:`~pruning_lab.selection.sensitivity.leverage_sample`), ``"ds2"``
     (:func:`~pruning_lab.selection.sensitivity.ds2_sample` with distances only and
@@ -97,7 +97,7 @@ def regression_selection_curve(X, y, sizes, methods=("uniform", "leverage", "ds2
     sizes : sequence of int
         Numbers of draws :math:`s`, each >= 1.
     methods : sequence of str
-        Methods from :data:`METHODS`.
+        Methods from :data:`~pruning_lab.selection.experiments.METHODS`.
     draws : int
         Repetitions per method and size (>= 2, for a standard error).
     seed : int or numpy.random.Generator

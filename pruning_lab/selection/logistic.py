@@ -5,7 +5,7 @@ The loss, for data :math:`a_1,\dots,a_n\in\mathbb R^d` (the rows of ``A``) and l
 
 .. math:: f(x)=\frac1n\sum_{i=1}^n\log\bigl(1+e^{-y_i\langle a_i,x\rangle}\bigr),
 
-computed stably with :func:`numpy.logaddexp`.  With :math:`\rho=\max_i\lVert a_i\rVert_2` and
+computed stably with ``numpy.logaddexp``.  With :math:`\rho=\max_i\lVert a_i\rVert_2` and
 :math:`\sigma'(z)\le\log(1+e^{-z})` for every :math:`z`, the Hessian obeys
 :math:`\nabla^2 f(x)\preceq\rho^2 f(x)\,I`: the local smoothness is proportional to the loss itself.
 That motivates the variable step
@@ -121,7 +121,7 @@ def is_separable(A, y) -> bool:
     r"""Whether the data are linearly separable through the origin.
 
     That is, whether some :math:`x` has :math:`y_i\langle a_i,x\rangle\ge1` for all :math:`i`.
-    An exact feasibility check by a linear program (:func:`scipy.optimize.linprog`, HiGHS).  Strict
+    An exact feasibility check by a linear program (``scipy.optimize.linprog``, HiGHS).  Strict
     separation :math:`y_i\langle a_i,x\rangle>0` for all :math:`i` is equivalent, by scaling.
     """
     A, y = _check_data(A, y)

@@ -67,7 +67,7 @@ __all__ = [
 
 #: The two ways of pruning of a run.
 KINDS = ("structured", "unstructured")
-#: The methods of each kind: the criteria of the keep-sets (and ``"random"``), or the schedules.
+#: The methods of each kind, the criteria of the keep-sets (and ``"random"``) or the schedules.
 METHODS = {"structured": (*CRITERIA, "random"), "unstructured": ("oneshot", "gradual")}
 
 _TAYLOR_BATCH = 512  # training examples of the first-order Taylor scores
@@ -187,7 +187,9 @@ def experiment_configs(name: str, *, seeds=None) -> list:
 
 
 def random_keep_sets(model, fraction: float, seed: int) -> dict:
-    """Uniformly random keep-sets of the groups of ``model``: the :func:`keep_count` of each, sorted, seeded.
+    """Uniformly random keep-sets of the groups of ``model``, as many units as the criteria keep, seeded.
+
+    Each group keeps :func:`~pruning_lab.nn.structured.importance.keep_count` units, sorted.
 
     The control of the criteria: the same number of units per group as
     :func:`~pruning_lab.nn.structured.importance.keep_sets`, chosen without looking at the weights.
