@@ -105,3 +105,28 @@ def test_latency_table_is_a_data_frame_of_the_rows():
         "q3_ms",
     ]
     assert frame.to_dict("records") == latency_rows(TABLE)
+
+
+def test_break_even_sparsity_is_where_csr_stays_faster():
+    from pruning_lab.plotting import break_even_sparsity
+
+    # batch 1: dense 2, CSR 3(1 - s): speed-ups 2/3, 4/3, 20/3 at sparsities 0, 0.5, 0.9 -> from 0.5
+    assert break_even_sparsity(TABLE, shape=(64, 32), batch_size=1) == 0.5
+    # exactly as fast is not faster
+    even = {"break_even": [_be(8, 8, 0.0, 1, 1.0, 2.0), _be(8, 8, 0.5, 1, 1.0, 1.0), _be(8, 8, 0.9, 1, 2.0, 1.0)]}
+    assert break_even_sparsity(even, shape=(8, 8), batch_size=1) == 0.9
+    # a dip below 1 after a faster row: only the run that lasts to the sparsest row counts
+    dip = {"break_even": [_be(8, 8, 0.0, 1, 2.0, 1.0), _be(8, 8, 0.5, 1, 1.0, 2.0), _be(8, 8, 0.9, 1, 2.0, 1.0)]}
+    assert break_even_sparsity(dip, shape=(8, 8), batch_size=1) == 0.9
+    never = {"break_even": [_be(8, 8, s, 1, 1.0, 2.0) for s in SPARSITIES]}
+    assert break_even_sparsity(never, shape=(8, 8), batch_size=1) is None
+    with pytest.raises(ValueError, match="batch_size"):
+        break_even_sparsity(TABLE, shape=(64, 32), batch_size=64)
+
+
+def test_latency_of_reads_one_stored_median():
+    from pruning_lab.plotting import latency_of
+
+    assert latency_of(TABLE, "k2", batch_size=8) == 2e-3 and latency_of(TABLE, "k2") == 1.5e-3
+    with pytest.raises(ValueError, match="k3"):
+        latency_of(TABLE, "k3")

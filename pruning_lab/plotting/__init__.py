@@ -60,7 +60,15 @@ from .sparse import (
     plot_robust_sweep,
     plot_sparsity_tradeoff,
 )
-from .speed import LATENCY_COLUMNS, break_even_rows, latency_rows, latency_table, plot_break_even
+from .speed import (
+    LATENCY_COLUMNS,
+    break_even_rows,
+    break_even_sparsity,
+    latency_of,
+    latency_rows,
+    latency_table,
+    plot_break_even,
+)
 from .style import (
     HOUSE_STYLE,
     STRATEGY_COLORS,
@@ -74,6 +82,8 @@ from .style import (
 __all__ = [
     "LATENCY_COLUMNS",
     "break_even_rows",
+    "break_even_sparsity",
+    "latency_of",
     "latency_rows",
     "latency_table",
     "plot_break_even",

@@ -14,7 +14,15 @@ import numpy as np
 
 from .style import axes_or_new
 
-__all__ = ["LATENCY_COLUMNS", "break_even_rows", "latency_rows", "latency_table", "plot_break_even"]
+__all__ = [
+    "LATENCY_COLUMNS",
+    "break_even_rows",
+    "break_even_sparsity",
+    "latency_of",
+    "latency_rows",
+    "latency_table",
+    "plot_break_even",
+]
 
 #: Columns of :func:`latency_rows` and :func:`latency_table`, in order.
 LATENCY_COLUMNS = ("label", "batch_size", "threads", "params", "macs", "bytes", "median_ms", "q1_ms", "q3_ms")
@@ -40,6 +48,41 @@ def break_even_rows(table, *, shape, threads: int = 1) -> list:
         have = sorted({(r["out_features"], r["in_features"], r["threads"]) for r in rows})
         raise ValueError(f"shape {tuple(shape)} with threads={threads} is not in the table; it has {have}")
     return sorted(out, key=lambda r: (r["batch_size"], r["sparsity"]))
+
+
+def break_even_sparsity(table, *, shape, batch_size: int, threads: int = 1):
+    """The smallest stored sparsity from which CSR is faster at every larger stored sparsity, or None.
+
+    Read from the break-even rows of one layer ``shape``, ``batch_size`` and ``threads``
+    (:func:`break_even_rows`): the sparsity :math:`s_i` of the first row such that every row
+    from it on has a speed-up :math:`t_{dense}/t_{CSR} > 1`; ``None`` if the last (sparsest) row
+    is not faster.  ``ValueError`` if the table has no row at that batch size.
+    """
+    rows = [r for r in break_even_rows(table, shape=shape, threads=threads) if r["batch_size"] == batch_size]
+    if not rows:
+        raise ValueError(f"batch_size {batch_size!r} is not in the table for shape {tuple(shape)}")
+    start = None
+    for row in reversed(rows):
+        if row["speedup"] <= 1:
+            break
+        start = row["sparsity"]
+    return start
+
+
+def latency_of(table, key: str, *, batch_size: int = 1, threads: int = 1) -> float:
+    """The stored median latency, in seconds, of the architecture ``key`` at one batch size and thread count.
+
+    ``key`` is :func:`pruning_lab.nn.architectures.architecture_key` of the architecture.
+    ``ValueError`` naming the key when the table has no such row (or more than one).
+    """
+    rows = [
+        r for r in _rows(table, "latency") if (r["key"], r["batch_size"], r["threads"]) == (key, batch_size, threads)
+    ]
+    if len(rows) != 1:
+        raise ValueError(
+            f"key {key!r} at batch_size={batch_size}, threads={threads} has {len(rows)} rows in the table, expected 1"
+        )
+    return float(rows[0]["median"])
 
 
 def plot_break_even(table, *, shape, batch_sizes=None, threads: int = 1, ax=None):
