@@ -69,6 +69,7 @@ from .speed import (
     latency_table,
     plot_break_even,
 )
+from .structured import frontier_comparison
 from .style import (
     HOUSE_STYLE,
     STRATEGY_COLORS,
@@ -83,6 +84,7 @@ __all__ = [
     "LATENCY_COLUMNS",
     "break_even_rows",
     "break_even_sparsity",
+    "frontier_comparison",
     "latency_of",
     "latency_rows",
     "latency_table",
