@@ -4,7 +4,8 @@ One style for every figure (:mod:`pruning_lab.plotting.style`): white figure
 background, PNG output in notebooks, one color per pruning strategy in every
 chapter.  Call :func:`~pruning_lab.plotting.style.use_house_style` once at the top of a chapter.  The
 figures of each group of chapters live in their own submodule (``linear``, ``sensing``,
-``lottery``, ``sparse``, ``networks``, ``oneshot``, ``speed``; :mod:`pruning_lab.widgets` mirrors
+``lottery``, ``sparse``, ``networks``, ``oneshot``, ``speed``, ``structured``, ``selection``;
+:mod:`pruning_lab.widgets` mirrors
 them) and are all importable from here: ``from pruning_lab.plotting import plot_mask_sweep``.
 """
 
@@ -42,6 +43,15 @@ from .networks import (
     width_sweep_table,
 )
 from .oneshot import oneshot_table, paired_difference, plot_oneshot
+from .selection import (
+    SELECTION_COLORS,
+    SELECTION_LABELS,
+    curve_table,
+    plot_block_masks,
+    plot_loss_curves,
+    plot_selection_curve,
+    plot_sparse_tradeoff,
+)
 from .sensing import (
     SENSING_COLORS,
     plot_column_profiles,
@@ -82,6 +92,13 @@ from .style import (
 
 __all__ = [
     "LATENCY_COLUMNS",
+    "SELECTION_COLORS",
+    "SELECTION_LABELS",
+    "curve_table",
+    "plot_block_masks",
+    "plot_loss_curves",
+    "plot_selection_curve",
+    "plot_sparse_tradeoff",
     "break_even_rows",
     "break_even_sparsity",
     "frontier_comparison",

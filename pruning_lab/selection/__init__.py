@@ -10,13 +10,15 @@ cheap score — applied to other things than weights.  The submodules, one idea 
 * :mod:`pruning_lab.selection.attribution`: integrated gradients and Greedy PIG (feature
   attribution and selection), on the models of :mod:`pruning_lab.selection.attribution_models`;
 * :mod:`pruning_lab.selection.logistic`: gradient descent with a loss-normalized step on separable
-  logistic regression, and its use for sparse logistic regression;
+  logistic regression, and its use for sparse logistic regression, with the experiments of
+  :mod:`pruning_lab.selection.logistic_experiments`;
 * :mod:`pruning_lab.selection.submodular`: decomposable submodular minimization by maximum flow
-  (exact, and its parametric path).
+  (exact, and its parametric path), with the block-selection experiment of
+  :mod:`pruning_lab.selection.block_experiments`.
 
 This module gathers the public functions and classes of the submodules (their constants, such as
-``METHODS``, stay in the submodule that defines them).  These are package parts still without a
-chapter; the reconstructions among them are labelled in their docstrings.
+``METHODS``, stay in the submodule that defines them).  Used in the chapter :doc:`/book/beyond_weights`;
+the reconstructions among them are labelled in their docstrings.
 """
 
 from .attribution import (
@@ -31,6 +33,7 @@ from .attribution import (
     softmax_auc,
 )
 from .attribution_models import LinearModel, SoftmaxRegression
+from .block_experiments import BlockExperiment, block_scores, block_selection_experiment, planted_block_layer
 from .clustering import kmeans, kmedoids, snap_to_data
 from .experiments import SelectionCurve, clustered_regression, one_minus_r2, regression_selection_curve
 from .logistic import (
@@ -42,6 +45,14 @@ from .logistic import (
     logistic_loss,
     omp_logistic,
     smoothness_constant,
+)
+from .logistic_experiments import (
+    LogisticCurves,
+    SparseTradeoff,
+    gd_curves,
+    max_margin,
+    separable_sphere,
+    sparse_logistic_tradeoff,
 )
 from .sensitivity import (
     WeightedSample,
@@ -67,13 +78,18 @@ from .submodular import (
 )
 
 __all__ = [
+    "BlockExperiment",
     "BlockSelection",
     "LinearModel",
+    "LogisticCurves",
     "MinNormPoint",
     "PIGResult",
     "SelectionCurve",
     "SoftmaxRegression",
+    "SparseTradeoff",
     "WeightedSample",
+    "block_scores",
+    "block_selection_experiment",
     "brute_force_minimize",
     "clustered_regression",
     "deletion_curve",
@@ -82,6 +98,7 @@ __all__ = [
     "ds1_sample_size",
     "ds2_sample",
     "gd",
+    "gd_curves",
     "greedy_pig",
     "greedy_vertex",
     "ig_topk",
@@ -97,18 +114,22 @@ __all__ = [
     "logistic_gradient",
     "logistic_hessian",
     "logistic_loss",
+    "max_margin",
     "min_norm_point",
     "minimize_pairwise",
     "omp_logistic",
     "one_minus_r2",
     "pairwise_value",
     "parametric_path",
+    "planted_block_layer",
     "recovery_rate",
     "regression_selection_curve",
+    "separable_sphere",
     "smooth_block_selection",
     "smoothness_constant",
     "snap_to_data",
     "softmax_auc",
+    "sparse_logistic_tradeoff",
     "uniform_sample",
     "weighted_least_squares",
 ]

@@ -4,8 +4,8 @@ Every panel (``*_panel``) redraws a figure made by a plain function (``*_figure`
 book can show that function's default figure where no kernel runs, and the panel adds only
 controls around it (:func:`~pruning_lab.widgets.panel.controls_panel`).  ``ipywidgets`` is
 imported only when a panel is built.  The submodules mirror :mod:`pruning_lab.plotting`
-(``linear``, ``sensing``, ``lottery``, ``sparse``, ``networks``, ``oneshot``, ``speed``), and every panel is
-importable from here: ``from pruning_lab.widgets import dc_panel``.
+(``linear``, ``sensing``, ``lottery``, ``sparse``, ``networks``, ``oneshot``, ``speed``,
+``selection``), and every panel is importable from here: ``from pruning_lab.widgets import dc_panel``.
 """
 
 from .linear import (
@@ -29,6 +29,7 @@ from .networks import (
 )
 from .oneshot import PANEL_CALIBRATION_SIZES, PANEL_PATTERNS, oneshot_figure, oneshot_panel
 from .panel import controls_panel
+from .selection import block_selection_figure, block_selection_panel
 from .sensing import sensing_figure, sensing_panel
 from .sparse import group_lasso_figure, group_lasso_panel
 from .speed import speed_figure, speed_panel
@@ -54,6 +55,8 @@ __all__ = [
     "random_features_panel",
     "sensing_figure",
     "sensing_panel",
+    "block_selection_figure",
+    "block_selection_panel",
     "speed_figure",
     "speed_panel",
     "strategy_figure",
