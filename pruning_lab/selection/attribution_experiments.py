@@ -289,9 +289,8 @@ def _fit_model(model, data, rng):
 
 
 def _check_images(data):
-    for name in ("X_train", "y_train", "X_test", "y_test"):
-        if not hasattr(data, name):
-            raise TypeError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test); no {name}")
+    if not all(hasattr(data, name) for name in ("X_train", "y_train", "X_test", "y_test")):
+        raise TypeError(f"data must be a pruning_lab.data.Dataset (X_train, y_train, X_test, y_test), got {data!r}")
     X_train = check_array(data.X_train, "data.X_train", ndim=2)
     X_test = check_array(data.X_test, "data.X_test", shape=(None, X_train.shape[1]))
     for X in (X_train, X_test):
@@ -347,11 +346,13 @@ def mnist_attribution_experiment(
     :class:`~pruning_lab.selection.attribution_models.OneHiddenLayerMLP` (128 ReLU units, Adam, 20
     epochs), or ``"softmax"``, a :class:`~pruning_lab.selection.attribution_models.SoftmaxRegression`
     (300 steps).  For ``n_images`` test images drawn without replacement, the target is the predicted
-    class c, :math:`F` its log-probability (``output="log_proba"``) or probability (``"proba"``), and the
-    baseline the black image :math:`x'=0`.  Only the ink pixels (:math:`x_i\neq0`) are ranked: a pixel at
-    the baseline has attribution exactly 0 and revealing it changes nothing.  Orderings of all the ink
-    pixels: ``ig`` (one-shot integrated gradients, signed), ``greedy_pig_z{z}`` (our reconstruction of
-    Greedy PIG with z pixels per round, one per entry of ``per_round``) and ``random``.
+    class c, :math:`F` its log-probability (``"log_proba"``: unlike the probability, it does not saturate
+    at 1 on a confident digit, where the gradient would vanish along most of the path) or probability
+    (``"proba"``), and the baseline the black image :math:`x'=0`.  Only the ink pixels
+    (:math:`x_i\neq0`) are ranked: a pixel at the baseline has attribution 0 and revealing it changes
+    nothing.  Orderings of all the ink pixels: ``ig`` (one-shot integrated gradients, signed),
+    ``greedy_pig_z{z}`` (our reconstruction of Greedy PIG, z pixels per round, signed; one per entry of
+    ``per_round``) and ``random``.
 
     Scores (:data:`MNIST_METRICS`), each an area over the fraction of ink pixels revealed:
     ``softmax_auc`` (:func:`~pruning_lab.selection.attribution.softmax_auc` of class c, higher is better),
@@ -380,10 +381,9 @@ def mnist_attribution_experiment(
     -------
     MnistAttributionResult
     """
-    if model not in ("mlp", "softmax"):
-        raise ValueError(f"model must be 'mlp' or 'softmax', got {model!r}")
-    if output not in ("log_proba", "proba"):
-        raise ValueError(f"output must be 'log_proba' or 'proba', got {output!r}")
+    for name, value, allowed in (("model", model, ("mlp", "softmax")), ("output", output, ("log_proba", "proba"))):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
     rounds, steps = _check_rounds(per_round), check_int(steps, "steps", low=1)
     data = load_mnist(standardize=False) if data is None else data
     X_test = _check_images(data)
