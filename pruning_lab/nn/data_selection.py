@@ -2,8 +2,8 @@ r"""Choosing which examples to train on: clustering-based sensitivity sampling (
 
 The image-classification recipe of Axiotis et al. (ICML 2024, arXiv:2402.17327, §5.2.2), scaled to
 the 4,000 training digits of :func:`pruning_lab.data.load_mnist`.  For a budget of :math:`k` examples:
-(1) train an initial model (the MLP :math:`784\to128\to10`, ReLU, Adam at :math:`10^{-3}`, batch
-32, 10 epochs: :data:`PAPER_RECIPE`) on :math:`k'=\lfloor k/5\rfloor` uniform examples of the pool;
+(1) train an initial model (the MLP :math:`784\to128\to10`, ReLU, Adam at :math:`10^{-3}`, batch 32,
+10 epochs: :data:`~pruning_lab.nn.data_selection.PAPER_RECIPE`) on :math:`k'=\lfloor k/5\rfloor` uniform examples;
 (2) embed the pool with its hidden layer, :math:`E(e)=\mathrm{relu}(W_1x_e+b_1)`; (3) DS-1
 (:mod:`pruning_lab.selection.sensitivity`): k-means with :math:`k''=\lfloor k/5\rfloor` clusters,
 centers snapped to examples, the initial model's :math:`\ell` queried **at the centers only**, and
@@ -44,7 +44,7 @@ __all__ = [
     "select_examples",
 ]
 
-#: Methods of :func:`select_examples`: uniform sampling and DS-1 with the two losses of the paper.
+#: The selection methods, uniform sampling and DS-1 with the paper's two losses (cross-entropy, gradient norm).
 SELECTION_METHODS = ("uniform", "loss", "gradient")
 #: The paper's training recipe of its image experiments (Adam, rate :math:`10^{-3}`, batch 32, 10 epochs).
 PAPER_RECIPE = TrainingRecipe(optimizer="adam", lr=1e-3, batch_size=32, epochs=10, momentum=0.9)
@@ -100,18 +100,18 @@ class DataSelection:
     Attributes
     ----------
     method : str
-        One of :data:`SELECTION_METHODS`.
-    indices : ndarray of int, shape (k,)
-        Rows to train on, repeats counted: DS-1's :math:`k'` initial rows then its :math:`k-k'`
+        One of :data:`~pruning_lab.nn.data_selection.SELECTION_METHODS`.
+    indices : ndarray of int
+        The :math:`k` rows to train on, repeats counted: DS-1's :math:`k'` initial rows then its :math:`k-k'`
         draws (with replacement, so rows may repeat); ``"uniform"``'s :math:`k` distinct rows.
-    weights : ndarray, shape (k,)
-        Importance weights, :math:`n/k` for an initial row and :math:`1/(k\,p_e)` for a draw (so
+    weights : ndarray
+        Their importance weights, :math:`n/k` for an initial row and :math:`1/(k\,p_e)` for a draw (so
         :math:`\sum_jw_j\ell_{i_j}` is unbiased for :math:`\sum_{e\in D}\ell(e)`; our reconstruction),
         then scaled to mean 1; all ones for ``"uniform"``.
     initial, queried : ndarray of int
         The :math:`k'` rows the initial model was trained on, and the rows where :math:`\ell` was
         queried (the snapped centers, at most :math:`k''`); both empty for ``"uniform"``.
-    probabilities : ndarray, shape (n,)
+    probabilities : ndarray
         The sampling distribution :math:`p` over the pool (:math:`1/n` for ``"uniform"``).
     holder_share : float
         Fraction of the mass :math:`Z` from the Hölder term :math:`\Lambda\lVert e-c_e\rVert^2` (0 for ``"uniform"``).
@@ -169,7 +169,7 @@ def _check_pool(X, y):
 
 
 def _ds1_selections(model, X, y, initial, k, methods, holder, seed):
-    """The DS-1 :class:`DataSelection` of each method, from the initial model and its training rows."""
+    """The DS-1 ``DataSelection`` of each method, from the initial model and its training rows."""
     n, k1 = X.shape[0], len(initial)
     E = hidden_embeddings(model, X)
     E = E / max(np.sqrt(((E - E.mean(0)) ** 2).sum(1).mean()), np.finfo(float).tiny)
@@ -219,7 +219,7 @@ def select_examples(
     k : int
         The budget, in ``1..n``; at least 5 for DS-1 (:math:`k'=k''=\lfloor k/5\rfloor\ge1`).
     methods : sequence of str
-        Distinct names from :data:`SELECTION_METHODS`.
+        Distinct names from :data:`~pruning_lab.nn.data_selection.SELECTION_METHODS`.
     seed : int
         Seed of the permutation, the initial model (weights and minibatch order) and DS-1.
     holder : float
@@ -230,7 +230,7 @@ def select_examples(
     Returns
     -------
     dict of str to DataSelection
-        One :class:`DataSelection` per method, in the order of ``methods``.
+        One :class:`~pruning_lab.nn.data_selection.DataSelection` per method, in the order of ``methods``.
     """
     X, y = _check_pool(X, y)
     n = X.shape[0]
@@ -256,20 +256,21 @@ class SelectionCurve:
 
     Draw :math:`i` of every method and size shares its seeds (the permutation of the pool, so the
     initial model and uniform examples; DS-1's clustering and random numbers; the final model's
-    initial weights and minibatch order): differences within a draw are paired (:meth:`difference`).
+    initial weights and minibatch order): differences within a draw are paired
+    (:meth:`~pruning_lab.nn.data_selection.SelectionCurve.difference`).
 
     Attributes
     ----------
     methods, sizes : tuple
         The methods (rows of the arrays) and the budgets :math:`k` (columns).
-    accuracy, distinct : ndarray of shape (methods, sizes, draws)
-        Test accuracy of each final model; number of distinct examples among its :math:`k`.
-    mean, se : ndarray of shape (methods, sizes)
-        Mean accuracy over the draws; its standard error :math:`\mathrm{sd}/\sqrt{\mathrm{draws}}` (NaN for one draw).
-    seconds : ndarray of shape (draws,)
+    accuracy, distinct : ndarray
+        Per method, size and draw: test accuracy of the final model; distinct examples among its :math:`k`.
+    mean, se : ndarray
+        Per method and size: mean accuracy over the draws; standard error :math:`\mathrm{sd}/\sqrt{\mathrm{draws}}`.
+    seconds : ndarray
         Wall-clock time of each draw (all sizes and methods; the only field that depends on the machine).
     weighted, holder : bool, float
-        The arguments of :func:`mnist_selection_curve` (importance weights used; Hölder constant).
+        Whether importance weights were used; the Hölder constant (normalized units).
     """
 
     methods: tuple
@@ -296,8 +297,7 @@ class SelectionCurve:
 
 
 def _standard_error(a):
-    draws = a.shape[-1]
-    return a.std(-1, ddof=1) / np.sqrt(draws) if draws > 1 else np.full(a.shape[:-1], np.nan)
+    return a.std(-1, ddof=1) / np.sqrt(a.shape[-1]) if a.shape[-1] > 1 else np.full(a.shape[:-1], np.nan)
 
 
 def _check_sizes(sizes, n, methods):
@@ -330,12 +330,12 @@ def mnist_selection_curve(
 ) -> SelectionCurve:
     r"""Test accuracy of the MLP trained on :math:`k` selected MNIST digits, per method and budget.
 
-    For each draw and budget :math:`k`: :func:`select_examples` on the 4,000 training digits of
-    :func:`pruning_lab.data.load_mnist`, then per method the MLP :math:`784\to128\to10` trained from
+    For each draw and budget :math:`k`: :func:`~pruning_lab.nn.data_selection.select_examples` on the 4,000
+    training digits of :func:`pruning_lab.data.load_mnist`, then per method the MLP :math:`784\to128\to10` trained from
     scratch by ``recipe`` on the selected examples, and its accuracy on the 1,000 held-out digits.
     By default **without** importance weights (mean cross-entropy over the :math:`k` examples,
     repeats counted): the paper's image experiments train on the selected subset and mention no
-    weights (our reading); ``weighted=True`` uses :attr:`DataSelection.weights`.  Runs on one
+    weights (our reading); ``weighted=True`` uses the selections' ``weights``.  Runs on one
     torch thread (the caller's setting restored); the same arguments give the same accuracies.
     Scaled from the paper: a pool of 4,000 digits (not 60,000), :math:`k` = 100..800 (not
     1,000..5,000), 10 draws (not 100).
@@ -345,13 +345,13 @@ def mnist_selection_curve(
     sizes : sequence of int
         Distinct budgets :math:`k` in ``1..4000`` (at least 5 with a DS-1 method).
     methods : sequence of str
-        Distinct names from :data:`SELECTION_METHODS`.
+        Distinct names from :data:`~pruning_lab.nn.data_selection.SELECTION_METHODS`.
     draws : int
         Number of paired draws, >= 1.
     seed : int
         Seed of the whole curve; draw :math:`i` uses seeds derived from ``(seed, i)``.
     holder : float
-        Hölder constant of DS-1 in normalized units (see :func:`select_examples`).
+        Hölder constant of DS-1 in normalized units (see :func:`~pruning_lab.nn.data_selection.select_examples`).
     weighted : bool
         Train the final DS-1 models with the importance weights (``"uniform"`` has unit weights).
     recipe : TrainingRecipe
