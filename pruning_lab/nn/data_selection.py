@@ -77,7 +77,7 @@ def example_losses(model: torch.nn.Module, X, y, kind: str = "loss") -> np.ndarr
         return F.cross_entropy(torch.func.functional_call(model, theta, (x[None],)), t[None])
 
     grads = torch.func.vmap(torch.func.grad(one), in_dims=(None, 0, 0))(params, X, y)
-    return sum(g.double().flatten(1).pow(2).sum(1) for g in grads.values()).numpy()
+    return sum(g.flatten(1).square().sum(1, dtype=torch.float64) for g in grads.values()).numpy()
 
 
 def hidden_embeddings(model: torch.nn.Sequential, X) -> np.ndarray:
