@@ -297,6 +297,45 @@ def test_identity_transform_changes_nothing_and_sees_each_minibatch(data):
         assert torch.equal(pa, pb)
 
 
+def test_sample_weights_all_ones_match_unweighted_and_zero_weights_silence_examples(data):
+    recipe = TrainingRecipe(optimizer="adam", lr=1e-3, epochs=2, batch_size=32, seed=2)
+    plain = masked_net(seed=4)[0]
+    ones = copy.deepcopy(plain)
+    zero_a, zero_b = copy.deepcopy(plain), copy.deepcopy(plain)
+    h_plain = train_classifier(plain, data.X_train, data.y_train, recipe)
+    h_ones = train_classifier(ones, data.X_train, data.y_train, recipe, sample_weight=np.ones(400))
+    np.testing.assert_allclose(h_ones, h_plain, rtol=1e-5)
+    for a, b in zip(plain.parameters(), ones.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    # examples of weight 0 do not move the model: relabelling them changes nothing
+    w = np.where(np.arange(400) % 3 == 0, 0.0, 2.5)
+    relabelled = np.where(w == 0, (data.y_train + 1) % 3, data.y_train)
+    train_classifier(zero_a, data.X_train, data.y_train, recipe, sample_weight=w)
+    train_classifier(zero_b, data.X_train, relabelled, recipe, sample_weight=w)
+    for a, b in zip(zero_a.parameters(), zero_b.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not torch.equal(zero_a[0].weight, plain[0].weight)
+
+
+def test_sample_weights_give_the_weighted_mean_gradient(data):
+    net = masked_net(seed=5)[0]
+    start = copy.deepcopy(net)
+    w = np.random.default_rng(0).uniform(0, 3, 400)
+    recipe = TrainingRecipe(lr=0.1, momentum=0.0, epochs=1, batch_size=400, seed=0)
+    train_classifier(net, data.X_train, data.y_train, recipe, sample_weight=w)
+    X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
+    per_example = torch.nn.functional.cross_entropy(start(X), y, reduction="none")
+    (torch.as_tensor(w, dtype=torch.float32) * per_example).sum().div(400).backward()
+    for p0, p1 in zip(start.parameters(), net.parameters(), strict=True):
+        torch.testing.assert_close(p1, p0.detach() - 0.1 * p0.grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.ones(399), -np.ones(400), np.full(400, np.nan), "heavy"])
+def test_sample_weights_reject_bad_values(data, bad):
+    with pytest.raises(ValueError, match="sample_weight"):
+        train_classifier(MLP(20, [8], 3), data.X_train, data.y_train, sample_weight=bad)
+
+
 def test_cosine_schedule_values_and_agreement_with_torch_scheduler(data):
     assert learning_rate(0, 10, 0.3, "cosine") == 0.3
     assert learning_rate(5, 10, 0.3, "cosine") == pytest.approx(0.15)

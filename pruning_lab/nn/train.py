@@ -27,6 +27,7 @@ its masks in force, without a ``masks`` argument: its effective weights are
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -262,6 +263,22 @@ def _masked_step(model, opt, loss_fn, xb, yb, pairs) -> float:
     return loss.item()
 
 
+def _sample_weights(sample_weight, n):
+    try:
+        w = torch.as_tensor(np.asarray(sample_weight, dtype=np.float32))
+    except (TypeError, ValueError):
+        w = None
+    if w is None or w.shape != (n,) or not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
+        shape = None if w is None else tuple(w.shape)
+        raise ValueError(f"sample_weight must be {n} finite numbers >= 0 (one per example), got shape {shape}")
+    return w
+
+
+def _weighted_cross_entropy(logits, target, weights):
+    """The minibatch loss :math:`\\frac1{|B|}\\sum_{i\\in B}w_i\\ell_i` (:math:`\\ell_i`: per-example cross-entropy)."""
+    return (weights * nn.functional.cross_entropy(logits, target, reduction="none")).mean()
+
+
 def train_classifier(
     model: nn.Module,
     X,
@@ -273,6 +290,7 @@ def train_classifier(
     device="cpu",
     progress: bool = False,
     on_epoch_end=None,
+    sample_weight=None,
 ) -> list[float]:
     """Train ``model`` in place by ``recipe`` (minibatch SGD with momentum, cross-entropy loss), masks in force.
 
@@ -320,6 +338,11 @@ def train_classifier(
         ``on_epoch_end(epoch, model, optimizer)`` called after epoch
         ``1, ..., epochs`` (for snapshots; the model is then in training mode,
         ``optimizer`` is the ``torch.optim`` optimizer with its state).
+    sample_weight : array_like of shape (n,), optional
+        Per-example weights :math:`w_i\\ge0` (finite): the loss of a minibatch :math:`B` is then
+        :math:`\\frac1{|B|}\\sum_{i\\in B}w_i\\ell_i` instead of the mean cross-entropy (all ones
+        gives the unweighted loss up to rounding).  Used by :mod:`pruning_lab.nn.data_selection`
+        for importance-weighted training.
 
     Returns
     -------
@@ -336,6 +359,7 @@ def train_classifier(
     model.to(device)
     X, y = X.to(device), y.to(device)
     pairs = [] if masks is None else _resolve_masks(model, masks)
+    weights = None if sample_weight is None else _sample_weights(sample_weight, X.shape[0]).to(device)
     with torch.no_grad():
         for param, mask in pairs:  # as zero_pruned_weights, reusing the resolved masks of the loop below
             param.mul_(mask)
@@ -357,7 +381,8 @@ def train_classifier(
             if recipe.lr_schedule != "constant":
                 for group in opt.param_groups:
                     group["lr"] = learning_rate(step, total_steps, recipe.lr, recipe.lr_schedule)
-            total += _masked_step(model, opt, loss_fn, xb, y[idx], pairs) * idx.numel()
+            fn = loss_fn if weights is None else functools.partial(_weighted_cross_entropy, weights=weights[idx])
+            total += _masked_step(model, opt, fn, xb, y[idx], pairs) * idx.numel()
             step += 1
         history.append(total / n)
         if on_epoch_end is not None:
