@@ -42,6 +42,7 @@ WITH_HINTS = (
     "lasso_to_sapp",
     "lottery_tickets",
     "pruning_speed",
+    "beyond_weights",
 )
 
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n(.*?)^\1\s*$", re.S | re.M)

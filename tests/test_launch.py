@@ -95,6 +95,7 @@ FITS_THE_PAGE = (
     "lasso_to_sapp",
     "lottery_tickets",
     "pruning_speed",
+    "beyond_weights",
 )
 
 

@@ -134,3 +134,10 @@ def test_iht_and_omp_recover_the_support_of_a_sparse_teacher(step):
         support, x, losses = L.omp_logistic(A, y, 3, step=step, iters=40)
         np.testing.assert_array_equal(np.sort(support), truth)
         assert np.all(np.diff(losses) < 0) and np.count_nonzero(x) == 3
+
+
+def test_normalized_step_keeps_going_when_the_squares_of_the_gradient_underflow():
+    # below a gradient of ~1e-154 its squares underflow to 0; the step must still see its norm
+    A, y = _separable(3)
+    _, losses = L.gd(A, y, step="normalized", iters=3000)
+    assert losses[2000] < 1e-130 and losses[-1] < 1e-200

@@ -44,6 +44,9 @@
 - :mod:`pruning_lab.nn.speed`: stored speed measurements (dense against CSR layers, and the latency
   of the architectures of run stores), written row by row and resumable, for figures that do not
   depend on the machine that builds the book.
+- :mod:`pruning_lab.nn.data_selection`: data selection on MNIST digits by clustering-based
+  sensitivity sampling (the loss or the gradient norm of an initial model, queried at cluster
+  centers only) against uniform sampling, with the curve of accuracy against examples selected.
 
 Importing ``pruning_lab.nn`` itself imports nothing (not even torch); import the modules.
 """

@@ -13,7 +13,7 @@ examples.  :math:`\ell` is the cross-entropy (``"loss"``) or the squared norm of
 gradient with respect to all parameters (``"gradient"``); ``"uniform"`` takes :math:`k` examples
 uniformly without replacement.  The paper reports, at :math:`k=2000` on full MNIST (100 runs), test
 accuracies .9130 (uniform), .9203 (loss) and .9207 (gradient): its numbers, not computed here.  Our
-choices are labelled where they are made.  For a later chapter on selecting data.
+choices are labelled where they are made.  Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ __all__ = [
     "PAPER_RECIPE",
     "SELECTION_METHODS",
     "DataSelection",
-    "SelectionCurve",
+    "DataSelectionCurve",
     "example_losses",
     "hidden_embeddings",
     "mnist_selection_curve",
@@ -251,13 +251,13 @@ def select_examples(
 
 
 @dataclass(frozen=True)
-class SelectionCurve:
+class DataSelectionCurve:
     r"""Test accuracy against the budget :math:`k` for each selection method, over paired draws.
 
     Draw :math:`i` of every method and size shares its seeds (the permutation of the pool, so the
     initial model and uniform examples; DS-1's clustering and random numbers; the final model's
     initial weights and minibatch order): differences within a draw are paired
-    (:meth:`~pruning_lab.nn.data_selection.SelectionCurve.difference`).
+    (:meth:`~pruning_lab.nn.data_selection.DataSelectionCurve.difference`).
 
     Attributes
     ----------
@@ -327,7 +327,7 @@ def mnist_selection_curve(
     recipe: TrainingRecipe = PAPER_RECIPE,
     data=None,
     progress: bool = False,
-) -> SelectionCurve:
+) -> DataSelectionCurve:
     r"""Test accuracy of the MLP trained on :math:`k` selected MNIST digits, per method and budget.
 
     For each draw and budget :math:`k`: :func:`~pruning_lab.nn.data_selection.select_examples` on the 4,000
@@ -363,7 +363,7 @@ def mnist_selection_curve(
 
     Returns
     -------
-    SelectionCurve
+    DataSelectionCurve
         Accuracies per method, size and draw with their means and standard errors.
     """
     from ..data import Dataset, load_mnist
@@ -394,6 +394,6 @@ def mnist_selection_curve(
             seconds[i] = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
-    return SelectionCurve(
+    return DataSelectionCurve(
         methods, sizes, acc, distinct, acc.mean(2), _standard_error(acc), seconds, bool(weighted), holder
     )

@@ -8,7 +8,8 @@ cheap score — applied to other things than weights.  The submodules, one idea 
   :mod:`pruning_lab.selection.clustering` and the regression experiment of
   :mod:`pruning_lab.selection.experiments`;
 * :mod:`pruning_lab.selection.attribution`: integrated gradients and Greedy PIG (feature
-  attribution and selection), on the models of :mod:`pruning_lab.selection.attribution_models`;
+  attribution and selection), on the models of :mod:`pruning_lab.selection.attribution_models`,
+  with the experiments of :mod:`pruning_lab.selection.attribution_experiments`;
 * :mod:`pruning_lab.selection.logistic`: gradient descent with a loss-normalized step on separable
   logistic regression, and its use for sparse logistic regression, with the experiments of
   :mod:`pruning_lab.selection.logistic_experiments`;
@@ -32,7 +33,15 @@ from .attribution import (
     recovery_rate,
     softmax_auc,
 )
-from .attribution_models import LinearModel, SoftmaxRegression
+from .attribution_experiments import (
+    FeatureSelectionResult,
+    MnistAttributionResult,
+    ProxyDesign,
+    ScoreTable,
+    feature_selection_experiment,
+    mnist_attribution_experiment,
+)
+from .attribution_models import FeatureMaskObjective, LinearModel, OneHiddenLayerMLP, SoftmaxRegression
 from .block_experiments import BlockExperiment, block_scores, block_selection_experiment, planted_block_layer
 from .clustering import kmeans, kmedoids, snap_to_data
 from .experiments import SelectionCurve, clustered_regression, one_minus_r2, regression_selection_curve
@@ -80,10 +89,16 @@ from .submodular import (
 __all__ = [
     "BlockExperiment",
     "BlockSelection",
+    "FeatureMaskObjective",
+    "FeatureSelectionResult",
     "LinearModel",
     "LogisticCurves",
     "MinNormPoint",
+    "MnistAttributionResult",
+    "OneHiddenLayerMLP",
     "PIGResult",
+    "ProxyDesign",
+    "ScoreTable",
     "SelectionCurve",
     "SoftmaxRegression",
     "SparseTradeoff",
@@ -97,6 +112,7 @@ __all__ = [
     "ds1_sample",
     "ds1_sample_size",
     "ds2_sample",
+    "feature_selection_experiment",
     "gd",
     "gd_curves",
     "greedy_pig",
@@ -117,6 +133,7 @@ __all__ = [
     "max_margin",
     "min_norm_point",
     "minimize_pairwise",
+    "mnist_attribution_experiment",
     "omp_logistic",
     "one_minus_r2",
     "pairwise_value",

@@ -19,6 +19,8 @@ Models are plain callables on a batch ``X`` of shape (m, d): ``f(X)`` returns th
 :class:`~pruning_lab.selection.attribution_models.LinearModel` and
 :class:`~pruning_lab.selection.attribution_models.SoftmaxRegression`.  Numpy only.  Written for the book's chapter on
 selection beyond weights (feature attribution), which is not written yet.
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

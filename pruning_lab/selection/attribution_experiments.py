@@ -12,7 +12,7 @@ baselines, in two seeded experiments that keep every per-draw (per-image) score,
 * :func:`mnist_attribution_experiment`: orderings of the ink pixels of test digits by integrated gradients,
   Greedy PIG and at random, scored by Softmax-AUC, KL-AUC and insertion/deletion areas.
 
-Numpy only.  Written for the chapter on selection beyond weights (not written yet).
+Numpy only.  Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ logistic regression fitted by full-batch gradient descent, seeded), :class:`OneH
 ReLU network fitted by Adam, seeded) and :class:`FeatureMaskObjective` (the fit of a linear model as
 a function of a feature mask, our design for post-hoc feature selection) give ``output`` and
 ``input_gradient`` as :mod:`pruning_lab.selection.attribution` needs them.
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

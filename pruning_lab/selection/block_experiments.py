@@ -9,6 +9,8 @@ nonzero ones) either by score alone (top-k) or by
 :math:`\gamma` for every pair of grid neighbours that is split.  :func:`block_selection_experiment`
 measures, over repeated draws, the fraction of the true blocks kept and the relative error of the
 kept estimate, and picks :math:`\gamma` on separate validation draws.
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

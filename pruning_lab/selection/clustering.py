@@ -2,6 +2,8 @@ r"""Clustering for data selection: k-means (k-means++ seeding, Lloyd iterations)
 
 Written in numpy so that the selection code needs no scikit-learn; seeded and deterministic.
 Used by :mod:`pruning_lab.selection.sensitivity` (the clusters of DS-1 and DS-2).
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ r"""The regression experiment of data selection: 1 - R² against sample size, ov
 (:mod:`pruning_lab.selection.sensitivity`) by the weighted least-squares fit on the selected rows;
 :func:`clustered_regression` makes the synthetic clustered design (labelled synthetic wherever it
 is used).
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

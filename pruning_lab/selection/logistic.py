@@ -17,6 +17,8 @@ Converges Linearly for Logistic Regression on Separable Data*, ICML 2023, arXiv:
 linear rate for a variable learning rate; the schedule here, and its sparse variants by iterative
 hard thresholding and orthogonal matching pursuit, are **our reconstruction, in the spirit of** that
 paper, whose exact schedule and constants we have not verified).
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations
@@ -152,9 +154,10 @@ def _require_separable(A, y, step):
 def _step(A, y, x, step, eta0, rho):
     """One gradient step with the chosen rule; returns the new x (None when the gradient vanished)."""
     g = _gradient(A, y, x)
-    norm = np.linalg.norm(g)
-    if norm == 0 or not np.isfinite(norm):
+    scale = np.max(np.abs(g))
+    if scale == 0 or not np.isfinite(scale):
         return None
+    norm = scale * np.linalg.norm(g / scale)  # scaled: the squares of a tiny gradient underflow
     if step == "constant":
         return x - eta0 * 4.0 / rho**2 * g
     if step == "normalized":

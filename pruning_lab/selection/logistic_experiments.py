@@ -6,6 +6,8 @@ rules of :func:`~pruning_lab.selection.logistic.gd` over repeated draws (log los
 iterations, and the per-iteration rate); :func:`sparse_logistic_tradeoff` compares them inside
 iterative hard thresholding and orthogonal matching pursuit (loss against sparsity).  The designs
 are ours; the step rule ``"loss"`` is our reconstruction of Axiotis & Sviridenko (ICML 2023).
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

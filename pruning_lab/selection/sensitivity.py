@@ -15,6 +15,8 @@ update, :mod:`pruning_lab.selection.clustering`) is written in numpy; the paper 
 Everything is seeded.
 :func:`~pruning_lab.selection.experiments.clustered_regression` is a **synthetic** stand-in for
 the paper's gas-sensor regression data, not that data set.  For a later chapter on selecting data.
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations

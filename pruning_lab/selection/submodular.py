@@ -19,6 +19,8 @@ Because :math:`F-\lambda\lvert S\rvert` is submodular for every :math:`\lambda`,
 callable, :func:`min_norm_point` runs the Fujishige–Wolfe minimum-norm-point algorithm on the base
 polytope with Edmonds' greedy vertex oracle.  :func:`smooth_block_selection` applies all of this to
 choosing blocks (or channels) on a line or a grid whose neighbours should agree.
+
+Used in the chapter :doc:`/book/beyond_weights`.
 """
 
 from __future__ import annotations
