@@ -257,7 +257,7 @@ def feature_selection_experiment(design=None, *, n=200, draws=50, per_round=(1, 
     * ``weight``: the largest standardized weights :math:`\lvert w_j\rvert\operatorname{sd}(x_j)` of the fit;
     * ``random``: k features uniformly at random.
 
-    Scores per draw (:data:`FEATURE_METRICS`): ``recovery``
+    Scores per draw (:data:`~pruning_lab.selection.attribution_experiments.FEATURE_METRICS`): ``recovery``
     (:func:`~pruning_lab.selection.attribution.recovery_rate` of :math:`S^*`), ``mask_r2``
     (:math:`G(\mathbb 1_S)`, the objective reached) and ``refit_r2`` (in-sample :math:`R^2` of least
     squares refitted on the selected features).  Deterministic given ``seed``.  Returns a
@@ -354,7 +354,8 @@ def mnist_attribution_experiment(
     ``greedy_pig_z{z}`` (our reconstruction of Greedy PIG, z pixels per round, signed; one per entry of
     ``per_round``) and ``random``.
 
-    Scores (:data:`MNIST_METRICS`), each an area over the fraction of ink pixels revealed:
+    Scores (:data:`~pruning_lab.selection.attribution_experiments.MNIST_METRICS`), each an area over
+    the fraction of ink pixels revealed:
     ``softmax_auc`` (:func:`~pruning_lab.selection.attribution.softmax_auc` of class c, higher is better),
     ``kl_auc`` (:func:`~pruning_lab.selection.attribution.kl_auc`, lower is better), ``insertion_auc`` and
     ``deletion_auc`` (areas under the insertion and deletion curves of :math:`F`; higher, respectively

@@ -50,8 +50,8 @@ def planted_block_layer(grid=(8, 32), block: int = 4, *, regions: int = 2, layou
 
     Returns
     -------
-    W : ndarray of shape (grid[0]*block, grid[1]*block)
-        The layer.
+    W : ndarray
+        Shape (grid[0]*block, grid[1]*block): the layer.
     truth : ndarray of bool, shape grid
         Its nonzero blocks.
     """
@@ -100,18 +100,18 @@ class BlockExperiment:
     ----------
     smoothness : ndarray
         The values of :math:`\gamma` tried (0 is top-k).
-    recovered : ndarray of shape (smoothness, draws)
-        Fraction of the true blocks kept, on the test draws.
-    error : ndarray of shape (smoothness, draws)
-        :math:`\lVert W-\hat W\odot M\rVert_F^2/\lVert W\rVert_F^2` of the kept estimate.
-    top_k_recovered, top_k_error : ndarray of shape (smoothness, draws)
-        The same for top-k with as many blocks as the smooth selection kept (equal counts).
-    kept : ndarray of shape (smoothness, draws)
-        Blocks kept (the target is the number of true blocks; the path may jump over it).
+    recovered : ndarray
+        Shape (smoothness, draws): fraction of the true blocks kept, on the test draws.
+    error : ndarray
+        Shape (smoothness, draws): :math:`\lVert W-\hat W\odot M\rVert_F^2/\lVert W\rVert_F^2` of the kept estimate.
+    top_k_recovered, top_k_error : ndarray
+        Shape (smoothness, draws): the same for top-k with as many blocks as the smooth selection kept (equal counts).
+    kept : ndarray
+        Shape (smoothness, draws): blocks kept (the target is the number of true blocks; the path may jump over it).
     chosen : float
         The :math:`\gamma` with the best mean recovery on the validation draws.
-    validation_recovered : ndarray of shape (smoothness,)
-        That mean recovery, per :math:`\gamma`.
+    validation_recovered : ndarray
+        Shape (smoothness,): that mean recovery, per :math:`\gamma`.
     """
 
     smoothness: np.ndarray

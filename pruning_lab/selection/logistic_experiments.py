@@ -59,12 +59,12 @@ def separable_sphere(n: int = 400, d: int = 20, *, margin: float = 0.2, support:
 
     Returns
     -------
-    A : ndarray of shape (m, d)
-        The kept points.
-    y : ndarray of shape (m,)
-        Their labels in {-1, +1}.
-    w : ndarray of shape (d,)
-        The labelling direction.
+    A : ndarray
+        Shape (m, d): the kept points.
+    y : ndarray
+        Shape (m,): their labels in {-1, +1}.
+    w : ndarray
+        Shape (d,): the labelling direction.
     """
     n = check_int(n, "n", 2)
     d = check_int(d, "d", 1)
@@ -133,15 +133,16 @@ class LogisticCurves:
     ----------
     rules : tuple of (str, float)
         The step rules and their :math:`\eta_0`.
-    log10_loss : ndarray of shape (rules, draws, iters + 1)
-        :math:`\log_{10}f(x_t)` of every run (a loss below ``LOSS_FLOOR`` counts as the floor).
-    rate : ndarray of shape (rules, draws)
-        Mean decrease of :math:`\ln f` per iteration over the second half of each run (while above
+    log10_loss : ndarray
+        Shape (rules, draws, iters + 1): :math:`\log_{10}f(x_t)` of every run (a loss below
+        ``LOSS_FLOOR`` counts as the floor).
+    rate : ndarray
+        Shape (rules, draws): mean decrease of :math:`\ln f` per iteration over the second half of each run (while above
         :math:`10^{-250}`; ``nan`` when the run left too few such iterations).
-    margin : ndarray of shape (draws,)
-        The largest margin :math:`\gamma^*` of each draw (:func:`max_margin`).
-    rho : ndarray of shape (draws,)
-        :math:`\rho=\max_i\lVert a_i\rVert` of each draw.
+    margin : ndarray
+        Shape (draws,): the largest margin :math:`\gamma^*` of each draw (:func:`max_margin`).
+    rho : ndarray
+        Shape (draws,): :math:`\rho=\max_i\lVert a_i\rVert` of each draw.
     """
 
     rules: tuple
@@ -218,10 +219,11 @@ class SparseTradeoff:
         The step rules and their :math:`\eta_0`.
     ks : ndarray of int
         The sparsities.
-    log10_loss : ndarray of shape (methods, rules, ks, draws)
-        :math:`\log_{10}` of the final training loss of every run (floored at ``LOSS_FLOOR``).
-    recovered : ndarray of shape (methods, rules, ks, draws)
-        Fraction of the labelling direction's support found in the returned support.
+    log10_loss : ndarray
+        Shape (methods, rules, ks, draws): :math:`\log_{10}` of the final training loss of every run
+        (floored at ``LOSS_FLOOR``).
+    recovered : ndarray
+        Shape (methods, rules, ks, draws): fraction of the labelling direction's support found in the returned support.
     support : int
         Nonzero coordinates of the labelling direction.
     """
