@@ -315,3 +315,20 @@ def test_an_empty_kmeans_cluster_takes_the_farthest_row_of_a_shared_cluster():
     np.testing.assert_array_equal(labels, [0, 2, 0, 1])
     labels = C._fill_empty(np.array([0, 0, 0, 0]), np.array([0.1, 0.5, 0.2, 0.3]), 3)
     np.testing.assert_array_equal(np.bincount(labels, minlength=3) > 0, [True, True, True])
+
+
+def test_weighted_fit_and_r2_agree_with_scikit_learn():
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import r2_score
+
+    from pruning_lab.selection import one_minus_r2
+
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((60, 4)), rng.standard_normal(60)
+    sample = S.leverage_sample(X, 30, seed=3)
+    ours = S.weighted_least_squares(X, y, sample.indices, sample.weights)
+    # repeated rows of the sample carry their weights once each: sklearn sums them the same way
+    ref = LinearRegression(fit_intercept=False).fit(X[sample.indices], y[sample.indices], sample_weight=sample.weights)
+    np.testing.assert_allclose(ours, ref.coef_, rtol=1e-10, atol=1e-12)
+    full = LinearRegression(fit_intercept=False).fit(X, y)
+    assert one_minus_r2(X, y, full.coef_) == pytest.approx(1 - r2_score(y, full.predict(X)), rel=1e-12)
