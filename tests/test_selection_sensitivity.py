@@ -318,6 +318,7 @@ def test_an_empty_kmeans_cluster_takes_the_farthest_row_of_a_shared_cluster():
 
 
 def test_weighted_fit_and_r2_agree_with_scikit_learn():
+    pytest.importorskip("sklearn", reason="scikit-learn is not part of the theory environment")
     from sklearn.linear_model import LinearRegression
     from sklearn.metrics import r2_score
 
