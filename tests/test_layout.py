@@ -29,6 +29,7 @@ PACKAGE = ROOT / "pruning_lab"
 LAYERS = {
     "validation": 0,
     "runs": 1,
+    "_atomic": 1,
     "data": 1,
     "problems": 1,
     "lsq": 1,

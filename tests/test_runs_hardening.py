@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pruning_lab import runs
+from pruning_lab import _atomic
 from pruning_lab.runs import ResultCache, RunStore, atomic_write, canonical_config, config_key, run_sweep, write_csv
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -82,7 +82,7 @@ def test_temporaries_of_killed_writers_are_removed_on_open(tmp_path, opener):
     assert len(_hidden(tmp_path)) == 2  # the kill leaked both
     old_style = tmp_path / ".run-0123456789abcdef.json-k2j4l5m6.tmp"  # mkstemp's name, earlier versions
     old_style.write_text("leaked long ago")
-    os.utime(old_style, (time.time() - 2 * runs._STALE_SECONDS,) * 2)
+    os.utime(old_style, (time.time() - 2 * _atomic.STALE_SECONDS,) * 2)
     young = tmp_path / ".run-fedcba9876543210.json-a1b2c3d4.tmp"  # maybe an old version writing right now
     young.write_text("being written")
     with atomic_write(tmp_path / "run-1111111111111111.json") as live:  # a live writer (this process)
