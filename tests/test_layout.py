@@ -47,6 +47,7 @@ LAYERS = {
     "plotting": 4,
     "widgets": 5,
     "cli": 6,
+    "cli_errors": 6,
     "__main__": 6,
     "": 6,
 }
