@@ -15,6 +15,13 @@ reuses everything that had finished.
   per finished run, keyed by the run's full configuration; :func:`run_sweep` runs whatever is not
   stored yet (in parallel if asked), saving each run the moment it finishes.  Killing a sweep
   loses only the runs in flight; running it again computes only those.
+
+Files follow the user's umask (a store shared by a group stays readable).  A temporary file
+left by a killed writer is removed the next time the directory is opened as a store or cache:
+at once if its writer was a process of this machine that has died, else after a day.  Nothing
+read is trusted: an invalid run file or cache file (unreadable, of the wrong shape, or named by
+another configuration's key) is named in a warning, left out of tables and recomputed by a
+sweep; :meth:`RunStore.load` raises ``ValueError`` naming it.
 """
 
 from __future__ import annotations
