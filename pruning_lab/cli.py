@@ -61,8 +61,10 @@ writes them to ``--out`` row by row (:func:`pruning_lab.nn.speed.measure_speed`;
 again, it measures only the missing rows); it uses torch's normal fast kernels, never the
 reproducible set-up (which switches off oneDNN and so changes the speed of convolutions).
 Errors in the request
-(unknown sweep or run, a missing checkpoint, missing CIFAR-10 files, no CUDA device, bad values, a fetch
-that no source could serve) print a one-line message and exit with status 2.
+(unknown sweep or run, a missing checkpoint, missing or non-official CIFAR-10 files, no CUDA device, bad
+values, a fetch that no source could serve, a run store or CSV file that cannot be written, checked before
+anything is trained) print a one-line message and exit with status 2 (``pruning_lab.cli_errors``);
+Ctrl-C prints how many runs were saved and exits with status 130.
 Installed as the ``pruning-lab`` command.
 """
 
@@ -72,13 +74,14 @@ import argparse
 import os
 import sys
 
+from . import cli_errors
+
 __all__ = ["main"]
 
 DEFAULT_STORE = "pruning-lab-runs"
 
 
-class _UsageError(Exception):
-    """A request that cannot be run as given (exit status 2)."""
+_UsageError = cli_errors.UsageError  # a request that cannot be run as given (exit status 2)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -310,6 +313,7 @@ def _imp(args, out) -> None:
         raise _UsageError(str(err)) from None
     if not (args.jobs == -1 or args.jobs >= 1):
         raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
+    cli_errors.check_store(store)
     todo = [c for c in experiment.configs() if not store.has(c)]
     print(f"{experiment.name} ({experiment.scale}): {len(experiment.configs())} runs, {len(todo)} to compute", file=out)
     table = run_imp_experiment(experiment, store, n_jobs=args.jobs, progress=not args.no_progress)
@@ -331,6 +335,7 @@ def _structured(args, out) -> None:
         raise _UsageError(str(err)) from None
     if not (args.jobs == -1 or args.jobs >= 1):
         raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
+    cli_errors.check_store(store)
     todo = sum(not store.has(c) for c in configs)
     print(f"structured {args.name}: {len(configs)} runs, {todo} to compute", file=out)
     table = run_structured_experiment(
@@ -387,7 +392,10 @@ def _sweep(args, out) -> None:
         )
     if not (args.jobs == -1 or args.jobs >= 1):
         raise _UsageError(f"--jobs must be >= 1 or -1 (one per CPU), got {args.jobs}")
+    cli_errors.check_store(store)
     todo = [c for c in sweep.configs() if not store.has(c)]
+    if todo and sweep.dataset == "cifar10":
+        cli_errors.check_cifar10(args.data_dir)
     print(
         f"{sweep.name} ({sweep.scale}): {len(sweep.configs())} runs, {len(todo)} to compute; store {args.store}",
         file=out,
@@ -422,11 +430,18 @@ def _table(args, out) -> None:
     if not store.directory.is_dir():
         raise _UsageError(f"no run store at {args.store!r}; run 'sweep {args.name} --store {args.store}' first")
     match = {"sweep": args.name} if args.scale is None else {"sweep": args.name, "scale": args.scale}
-    rows = store.table(sort_by=("scale", "strategy", "retrain", "width", "seed"), **match)
+    try:
+        rows = store.table(sort_by=("scale", "strategy", "retrain", "width", "seed"), **match)
+    except OSError as err:
+        raise _UsageError(f"cannot read the run store {args.store!r}: {err.strerror or err}") from None
     if not rows:
         raise _UsageError(f"the store {args.store!r} holds no runs of sweep {args.name!r}")
     if args.csv is not None:
-        write_csv(rows, args.csv)
+        try:
+            write_csv(rows, args.csv)
+        except (ValueError, OSError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+            raise _UsageError(f"--csv {args.csv!r}: cannot write the table there ({reason})") from None
         print(f"wrote {len(rows)} runs to {args.csv}", file=out)
         return
     print(" ".join(f"{c:>17}" for c in _COLUMNS), file=out)
@@ -522,32 +537,46 @@ def _train_lm(args, argv, out) -> None:
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
-    0 on success, 2 for a request that cannot be run (with a message on
-    standard error).
+    0 on success, 2 for a request that cannot be run or a file that cannot be
+    written (one line on standard error), 130 when interrupted (Ctrl-C: one
+    line saying how many runs were saved; running the same command again
+    computes the rest).  Warnings are printed as one line each.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed its message
         return int(exit_.code or 0)
+    commands = {
+        "list": lambda a, o: _list(o),
+        "sweep": _sweep,
+        "imp": _imp,
+        "structured": _structured,
+        "table": _table,
+        "fetch": _fetch,
+        "train-lm": lambda a, o: _train_lm(a, argv, o),
+        "oneshot-lm": lambda a, o: _oneshot_lm(a, argv, o),
+        "speed": lambda a, o: _speed(a, argv, o),
+    }
+    store = args.store if args.command in ("sweep", "imp", "structured") else None
+    before = 0 if store is None else cli_errors.count_runs(store)
     try:
-        commands = {
-            "list": lambda a, o: _list(o),
-            "sweep": _sweep,
-            "imp": _imp,
-            "structured": _structured,
-            "table": _table,
-            "fetch": _fetch,
-            "train-lm": lambda a, o: _train_lm(a, argv, o),
-            "oneshot-lm": lambda a, o: _oneshot_lm(a, argv, o),
-            "speed": lambda a, o: _speed(a, argv, o),
-        }
-        commands[args.command](args, sys.stdout)
+        with cli_errors.one_line_warnings(args.command):
+            commands[args.command](args, sys.stdout)
     except _UsageError as err:
         print(f"pruning-lab {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        saved = "" if store is None else f"; {cli_errors.count_runs(store) - before} runs saved in {store!r}"
+        again = "" if store is None else " (run the same command again to compute the rest)"
+        print(f"pruning-lab {args.command}: interrupted{saved}{again}", file=sys.stderr)
+        return cli_errors.INTERRUPTED
     except BrokenPipeError:  # the reader of our output has gone (`pruning-lab table ... | head`): stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
         return 1
+    except OSError as err:  # the file system refused (disk full, a store made read-only while running...)
+        where = f": {err.filename!r}" if err.filename else ""
+        print(f"pruning-lab {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
     return 0

@@ -15,6 +15,13 @@ reuses everything that had finished.
   per finished run, keyed by the run's full configuration; :func:`run_sweep` runs whatever is not
   stored yet (in parallel if asked), saving each run the moment it finishes.  Killing a sweep
   loses only the runs in flight; running it again computes only those.
+
+Files follow the user's umask (a store shared by a group stays readable).  A temporary file
+left by a killed writer is removed the next time the directory is opened as a store or cache:
+at once if its writer was a process of this machine that has died, else after a day.  Nothing
+read is trusted: an invalid run file or cache file (unreadable, of the wrong shape, or named by
+another configuration's key) is named in a warning, left out of tables and recomputed by a
+sweep; :meth:`RunStore.load` raises ``ValueError`` naming it.
 """
 
 from __future__ import annotations
@@ -27,11 +34,14 @@ import io
 import json
 import numbers
 import os
-import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from ._atomic import exit_with_driver, remove_stale_temporaries, temporary_file
 
 __all__ = [
     "RESULTS_ENV",
@@ -55,22 +65,26 @@ _PREFIX = "r_"  # stored names: never clash with np.savez's own arguments or wit
 def atomic_write(path):
     """Context manager yielding a temporary path next to ``path``; moved onto ``path`` on success.
 
-    The temporary file lives in the same directory (a name starting with a
-    dot), so ``os.replace`` is an atomic rename: readers see either the old
-    file or the complete new one.  On any exception, ``KeyboardInterrupt``
-    included, the temporary file is removed and ``path`` is left untouched.
-    Used for the files of :class:`ResultCache` and :class:`RunStore`, and for the model
-    checkpoints of :mod:`pruning_lab.nn.sweeps`.
+    The temporary file lives in the same directory, named
+    ``.<name>.pl-<host>-<pid>-<random>.tmp``, so ``os.replace`` is an atomic
+    rename: readers see either the old file or the complete new one.  It is
+    created with mode ``0o666`` filtered by the umask, as ``open`` creates
+    files, so a store shared through group or world permissions stays
+    readable.  On any exception, ``KeyboardInterrupt`` included, the
+    temporary file is removed and ``path`` is left untouched; a temporary
+    file left by a killed process is removed the next time a
+    :class:`RunStore` or :class:`ResultCache` opens the directory.  Used for
+    the files of :class:`ResultCache` and :class:`RunStore`, and for the
+    model checkpoints of :mod:`pruning_lab.nn.sweeps`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    os.close(fd)
+    tmp = temporary_file(path)
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -113,22 +127,63 @@ def _flat_dict(mapping, what, *, finite):
     return out
 
 
+def _integral(value):
+    """Integral floats as ints, also inside lists: equal numbers get one encoding (``1.0`` as ``1``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def _json(flat: dict) -> str:
+    return json.dumps(flat, sort_keys=True, separators=(",", ":"))
+
+
+def _encodings(mapping, what: str) -> tuple:
+    """``(canonical, as given)``: the JSON text with integral floats as ints, and with floats kept as floats."""
+    flat = _flat_dict(mapping, what, finite=True)
+    return _json({k: _integral(v) for k, v in flat.items()}), _json(flat)
+
+
 def _canonical(mapping, what: str) -> str:
-    return json.dumps(_flat_dict(mapping, what, finite=True), sort_keys=True, separators=(",", ":"))
+    return _encodings(mapping, what)[0]
 
 
 def _key(encoded: str) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()[:16]
 
 
+def _locate(directory: Path, prefix: str, suffix: str, mapping, what: str) -> Path:
+    """The file of ``mapping``: named by its key, or by its earlier versions' key if only that file exists.
+
+    Earlier versions hashed the JSON text with floats kept as floats
+    (``0.0``); a file they wrote under that key is found, and replaced in
+    place when saved again, so stores written before keep working.
+    """
+    canonical, given = _encodings(mapping, what)
+    path = directory / f"{prefix}-{_key(canonical)}{suffix}"
+    if given != canonical and not path.exists():
+        legacy = directory / f"{prefix}-{_key(given)}{suffix}"
+        if legacy.exists():
+            return legacy
+    return path
+
+
 def canonical_config(config) -> str:
-    """The canonical JSON encoding of a configuration: sorted keys, no spaces, no NaN.
+    """The canonical JSON encoding of a configuration: sorted keys, no spaces, no NaN, integral floats as ints.
 
     ``config`` is a dict of str to JSON scalars (None, bool, int, float, str)
     or lists of them, or a dataclass instance whose fields are such values (a
     frozen run configuration: its fields are its key); numpy scalars and arrays
     count as their Python values, tuples as lists, so equal configurations always
-    give the same string.  Anything else raises ``ValueError``.
+    give the same string.  Equal numbers are encoded alike: a float with an
+    integral value is written as that integer (``1.0`` as ``1``, ``-0.0`` as
+    ``0``), so ``{"a": 1}`` and ``{"a": 1.0}`` are one configuration.  Booleans
+    stay distinct from numbers (``True`` is not ``1``): a switch and a count
+    are different settings, and JSON keeps them apart.  Anything else raises
+    ``ValueError``.  (Earlier versions kept ``1.0`` as a float; their files are
+    still found, see :class:`RunStore`.)
     """
     return _canonical(config, "config")
 
@@ -138,13 +193,22 @@ def config_key(config) -> str:
     return _key(canonical_config(config))
 
 
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
 class ResultCache:
     """A directory of ``.npz`` results keyed by their parameters.
+
+    A file that cannot be read (truncated, not an ``.npz``, holding pickled
+    objects) is reported in a warning naming it, deleted and recomputed by
+    :meth:`cached`.  Opening a cache removes the temporary files that killed
+    writers left in its directory (see :func:`atomic_write`).
 
     Parameters
     ----------
     directory : str or Path
-        Where the results live (created if missing).
+        Where the results live (created on the first save).
     namespace : str
         Prefix of the file names, e.g. the name of the sweep, so that several
         sweeps can share a directory.
@@ -162,26 +226,36 @@ class ResultCache:
         if self.directory.exists() and not self.directory.is_dir():
             raise ValueError(f"cache directory {str(self.directory)!r} exists and is not a directory")
         self.namespace = namespace
+        if self.directory.is_dir():
+            remove_stale_temporaries(self.directory)
 
     @staticmethod
-    def _encode(params: dict) -> str:
+    def _check(params: dict) -> dict:
         if not isinstance(params, dict):
             raise ValueError(f"params must be a dict, got {type(params).__name__}")
-        return _canonical(params, "params")
+        return params
 
     def path(self, params: dict) -> Path:
         """The file that holds (or will hold) the result for ``params`` (named by :func:`config_key`)."""
-        return self.directory / f"{self.namespace}-{_key(self._encode(params))}.npz"
+        return _locate(self.directory, self.namespace, ".npz", self._check(params), "params")
 
     def load(self, params: dict) -> dict | None:
-        """The stored result for ``params``, or ``None`` if it has not been computed."""
+        """The stored result for ``params``, or ``None`` if it has not been computed (or its file was corrupt)."""
         path = self.path(params)
         if not path.exists():
             return None
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["__params__"]) != self._encode(params):
-                raise ValueError(f"cache file {path.name} holds another result (hash collision); delete it")
-            return {k[len(_PREFIX) :]: data[k] for k in data.files if k.startswith(_PREFIX)}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                stored = _canonical(json.loads(str(data["__params__"])), "params")
+                result = {k[len(_PREFIX) :]: data[k] for k in data.files if k.startswith(_PREFIX)}
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            _warn(f"cache file {path.name} in {str(self.directory)!r} is corrupt ({err}); deleted, to be recomputed")
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        if stored != _canonical(params, "params"):
+            raise ValueError(f"cache file {path.name} holds another result (hash collision); delete it")
+        return result
 
     def save(self, params: dict, result: dict) -> Path:
         """Store ``result`` (a dict of arrays) atomically; returns the file written."""
@@ -193,7 +267,7 @@ class ResultCache:
             if arr.dtype.hasobject:
                 raise ValueError(f"result[{key!r}] is not an array of numbers, strings or booleans")
             arrays[_PREFIX + key] = arr
-        encoded = self._encode(params)
+        encoded = _encodings(self._check(params), "params")[1]  # as given: its file's name is checked against it
         path = self.path(params)
         with atomic_write(path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, __params__=np.array(encoded), **arrays)
@@ -211,13 +285,13 @@ class ResultCache:
 
 # -- a store of finished runs, one JSON file each ------------------------------------
 def _matches(flat, match):
+    def same(value, want):
+        return _json({"v": _integral(value)}) == _json({"v": _integral(_scalar(want, key))})
+
     for key, want in match.items():
         if key not in flat:
             return False
-        if isinstance(want, (set, frozenset)):
-            if not any(flat[key] == _scalar(w, key) for w in want):
-                return False
-        elif flat[key] != _scalar(want, key):
+        if not any(same(flat[key], w) for w in (want if isinstance(want, (set, frozenset)) else [want])):
             return False
     return True
 
@@ -228,12 +302,23 @@ class RunStore:
     A run is a configuration ``config`` (a flat dict of JSON scalars or lists,
     see :func:`canonical_config`) and its ``result`` (a flat dict of numbers,
     strings or lists).  The file ``run-<key>.json`` (``key`` =
-    :func:`config_key`) holds both; the stored configuration is compared with
-    the requested one on load, so a hash collision or a file copied by hand
-    is detected.  Files are written through :func:`atomic_write`: an
-    interrupted save leaves the store as it was.  Side artifacts (model
-    checkpoints) keyed by a configuration go to :meth:`artifact_path`.  Used
-    by :func:`run_sweep` and the width sweeps of the chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
+    :func:`config_key`) holds both.  Files are written through
+    :func:`atomic_write`: an interrupted save leaves the store as it was, and
+    opening a store removes the temporary files that killed writers left.
+    Side artifacts (model checkpoints) keyed by a configuration go to
+    :meth:`artifact_path`.  Used by :func:`run_sweep` and the width sweeps of
+    the chapters :doc:`/book/pruning_mnist` and :doc:`/book/resnet_cifar`.
+
+    Nothing in a file is trusted: a run file must be UTF-8 JSON holding a flat
+    ``config`` and a flat ``result``, and its name must be the key of its
+    configuration (a file copied by hand onto another run's name, or a hash
+    collision, is caught).  A file that fails this is *invalid*:
+    :meth:`records` and :meth:`table` warn, naming it, and leave it out;
+    :meth:`has` warns and answers ``False`` (so :func:`run_sweep` recomputes
+    the run and its save replaces the file); :meth:`load` raises
+    ``ValueError`` naming the file and what to do.  A run stored by an earlier
+    version under the key of its integral floats (see :func:`canonical_config`)
+    is found under that name.
 
     Parameters
     ----------
@@ -247,13 +332,35 @@ class RunStore:
         self.directory = Path(directory)
         if self.directory.exists() and not self.directory.is_dir():
             raise ValueError(f"store directory {str(self.directory)!r} exists and is not a directory")
+        self._legacy_files = None
+        if self.directory.is_dir():
+            remove_stale_temporaries(self.directory)
 
     def __repr__(self):
         return f"RunStore({str(self.directory)!r})"
 
     def path(self, config) -> Path:
         """The JSON file that holds (or will hold) the run of ``config``."""
-        return self.directory / f"run-{config_key(config)}.json"
+        path = _locate(self.directory, "run", ".json", config, "config")
+        if path.exists() or not self.directory.is_dir():
+            return path
+        return self._legacy().get(canonical_config(config), path)
+
+    def _legacy(self) -> dict:
+        """Canonical config -> file, for the files named by an earlier version's key (read once per object).
+
+        New files are always named by :func:`config_key`, so the index stays
+        valid while this process and others add runs.
+        """
+        if self._legacy_files is None:
+            index = {}
+            for path in sorted(self.directory.glob("run-*.json")):
+                with contextlib.suppress(ValueError):
+                    canonical = _canonical(self._read(path)["config"], "config")
+                    if path.name != f"run-{_key(canonical)}.json":
+                        index.setdefault(canonical, path)
+            self._legacy_files = index
+        return self._legacy_files
 
     def artifact_path(self, config, suffix: str) -> Path:
         """The file of a side artifact of ``config`` (e.g. ``suffix=".pt"`` for a checkpoint).
@@ -263,34 +370,53 @@ class RunStore:
         """
         if not isinstance(suffix, str) or not suffix.startswith(".") or not suffix[1:].isalnum():
             raise ValueError(f"suffix must be a dot followed by letters or digits, such as '.pt', got {suffix!r}")
-        return self.directory / f"artifact-{config_key(config)}{suffix}"
+        return _locate(self.directory, "artifact", suffix, config, "config")
+
+    def check_writable(self) -> None:
+        """Create the directory if needed and write (then delete) a probe file; ``OSError`` if that fails.
+
+        A long sweep calls this before its first run, so that a store it cannot
+        write is reported at once rather than after the first model is trained.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        temporary_file(self.directory / "write-probe").unlink()
 
     def _read(self, path: Path) -> dict:
+        """The record of the run file ``path``: ``{"config": ..., "result": ...}``; ``ValueError`` if invalid."""
+        where = f"run file {path.name} in {str(self.directory)!r}"
         try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
+            record = json.loads(path.read_bytes().decode("utf-8"))
+            if not isinstance(record, dict) or set(record) != {"config", "result"}:
+                raise ValueError("it does not hold exactly a config and a result")
+            _flat_dict(record["result"], "result", finite=False)
+            canonical, given = _encodings(record["config"], "config")
+        except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise ValueError(f"{where} cannot be read ({err}); delete it to recompute that run") from None
+        if path.name not in (f"run-{_key(canonical)}.json", f"run-{_key(given)}.json"):
             raise ValueError(
-                f"run file {path.name} in {str(self.directory)!r} cannot be read ({err}); "
-                "delete it to recompute that run"
-            ) from None
-        if not isinstance(record, dict) or set(record) != {"config", "result"}:
-            raise ValueError(f"run file {path.name} does not hold a config and a result; delete it")
+                f"{where} holds the run of another configuration (copied by hand, or a hash collision), "
+                f"{canonical[:200]}; delete it (its own run is recomputed by the sweep)"
+            )
         return record
 
     def has(self, config) -> bool:
-        """Whether the run of ``config`` is stored (checks the configuration, like :meth:`load`)."""
-        return self.load(config) is not None
+        """Whether the run of ``config`` is stored; an invalid file there gives a warning and ``False``."""
+        if not self.path(config).is_file():
+            return False
+        try:
+            return self.load(config) is not None
+        except ValueError as err:
+            _warn(f"{err}; it will be replaced when that run is saved")
+            return False
 
     def load(self, config) -> dict | None:
-        """The stored result of ``config``, or ``None`` if that run has not finished."""
-        encoded, path = canonical_config(config), self.path(config)
+        """The stored result of ``config``, or ``None`` if that run has not finished (``ValueError``: invalid file)."""
+        path = self.path(config)
         if not path.is_file():
             return None
         record = self._read(path)
-        if canonical_config(record["config"]) != encoded:
-            raise ValueError(
-                f"run file {path.name} holds another configuration (hash collision or a file copied by hand); delete it"
-            )
+        if _canonical(record["config"], "config") != canonical_config(config):
+            raise ValueError(f"run file {path.name} holds another configuration (a hash collision); delete it")
         return record["result"]
 
     def save(self, config, result) -> Path:
@@ -300,18 +426,24 @@ class RunStore:
         allowed; NaN and infinity are kept); its keys must differ from the
         configuration's, so that a run reads as one flat dict.
         """
-        config = json.loads(canonical_config(config))
+        canonical, given = _encodings(config, "config")
+        config = json.loads(given)  # as given (1.0 stays 1.0): the file's name is checked against it
         result = _flat_dict(result, "result", finite=False)
         clash = sorted(set(config) & set(result))
         if clash:
             raise ValueError(f"result keys {clash} are also configuration keys; rename them")
         text = json.dumps({"config": config, "result": result}, sort_keys=True, indent=1)
-        path = self.path(config)
+        path = replaced = self.path(config)
+        if path.name not in (f"run-{_key(canonical)}.json", f"run-{_key(given)}.json"):
+            path = self.directory / f"run-{_key(canonical)}.json"  # an earlier version's file of other types
         with atomic_write(path) as tmp:
             with open(tmp, "w") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
+        if replaced != path:
+            replaced.unlink(missing_ok=True)
+            self._legacy_files.pop(canonical, None)
         return path
 
     def records(self, **match) -> list:
@@ -320,16 +452,29 @@ class RunStore:
         Keyword arguments filter on values: ``records(strategy="global")``
         keeps runs whose ``strategy`` equals ``"global"``; a set gives several
         allowed values (``width={8, 16}``).  Runs lacking a filtered key are
-        left out.
+        left out.  An invalid file (see :class:`RunStore`) is left out with a
+        warning naming it; two files of one configuration (an earlier
+        version's and this one's) give one row, with a warning.
         """
         if not self.directory.is_dir():
             return []
-        rows = []
-        for path in self.directory.glob("run-*.json"):
-            record = self._read(path)
+        rows = {}
+        for path in sorted(self.directory.glob("run-*.json")):
+            try:
+                record = self._read(path)
+            except ValueError as err:
+                _warn(f"{err}; left out of the table")
+                continue
+            canonical = _canonical(record["config"], "config")
+            if canonical in rows:
+                kept = path if path.name == f"run-{_key(canonical)}.json" else rows[canonical][0]
+                first = rows[canonical][0].name
+                _warn(f"run files {first} and {path.name} hold the same configuration; using {kept.name}")
+                if kept is not path:
+                    continue
             if _matches(record["config"], match):
-                rows.append((canonical_config(record["config"]), {**record["config"], **record["result"]}))
-        return [row for _, row in sorted(rows, key=lambda r: r[0])]
+                rows[canonical] = (path, {**record["config"], **record["result"]})
+        return [rows[c][1] for c in sorted(rows)]
 
     def table(self, *, sort_by=(), **match) -> list:
         """:meth:`records` (same filters), sorted by the keys ``sort_by`` (e.g. ``("strategy", "width")``).
@@ -371,6 +516,8 @@ def write_csv(rows, path, columns=None) -> Path:
             ["" if row.get(c) is None else json.dumps(row[c]) if isinstance(row[c], list) else row[c] for c in columns]
         )
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path must name a CSV file, but {str(path)!r} is a directory")
     with atomic_write(path) as tmp:
         tmp.write_text(buffer.getvalue())
     return path
@@ -407,8 +554,10 @@ def find_results(name: str, root=None) -> Path:
     )
 
 
-def _run_and_save(run, store, config):
-    """Worker body: compute one run and store it at once (in the worker's process)."""
+def _run_and_save(run, store, config, driver=None):
+    """Worker body: compute one run and store it at once (in the worker's process, watching the ``driver``)."""
+    if driver is not None:
+        exit_with_driver(driver)
     store.save(config, run(dict(config) if isinstance(config, dict) else config))
     return config
 
@@ -471,7 +620,7 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
         else:
             from joblib import Parallel, delayed
 
-            jobs = (delayed(_run_and_save)(run, store, c) for c in todo)
+            jobs = (delayed(_run_and_save)(run, store, c, os.getpid()) for c in todo)
             for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
                 bar.update()
     return [{**json.loads(e), **store.load(unique[e])} for e in encoded]

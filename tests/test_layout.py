@@ -29,6 +29,7 @@ PACKAGE = ROOT / "pruning_lab"
 LAYERS = {
     "validation": 0,
     "runs": 1,
+    "_atomic": 1,
     "data": 1,
     "problems": 1,
     "lsq": 1,
@@ -46,6 +47,7 @@ LAYERS = {
     "plotting": 4,
     "widgets": 5,
     "cli": 6,
+    "cli_errors": 6,
     "__main__": 6,
     "": 6,
 }

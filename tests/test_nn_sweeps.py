@@ -280,12 +280,30 @@ def test_without_a_store_and_a_foreign_checkpoint(tiny_run, tmp_path):
     source = store.artifact_path(key, ".pt")
     other.artifact_path(dataclasses.replace(key, width=4), ".pt").parent.mkdir(parents=True, exist_ok=True)
     other.artifact_path(dataclasses.replace(key, width=4), ".pt").write_bytes(source.read_bytes())
-    with pytest.raises(ValueError, match="another configuration"):
-        run_width_point(dataclasses.replace(config, width=4), store=other)
+    with pytest.warns(UserWarning, match="another configuration; the dense model is retrained"):
+        foreign = run_width_point(dataclasses.replace(config, width=4), store=other)
+    key4 = dataclasses.replace(key, width=4)
+    assert torch.load(other.artifact_path(key4, ".pt"), weights_only=True)["config"] == canonical_config(key4)
+    assert without_timing([foreign]) == without_timing([run_width_point(dataclasses.replace(config, width=4))])
     with pytest.raises(ValueError, match="config must be a WidthRunConfig"):
         run_width_point({"width": 4})
     with pytest.raises(ValueError, match="store must be a RunStore"):
         run_width_point(config, store=str(tmp_path))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", None], ids=["empty", "garbage", "truncated"])
+def test_a_corrupt_checkpoint_is_named_and_retrained(tmp_path, content):
+    sweep = tiny(widths=(4,), strategies=("global",), seeds=(0,))
+    store = RunStore(tmp_path)
+    (config,) = [c for c in sweep.configs() if not c.retrain]
+    first = run_width_point(config, store=store)
+    checkpoint = store.artifact_path(config.dense_key(), ".pt")
+    saved = checkpoint.read_bytes()
+    checkpoint.write_bytes(saved[: len(saved) // 2] if content is None else content)
+    with pytest.warns(UserWarning, match=f"checkpoint {checkpoint.name} .*cannot be read.*retrained"):
+        again = run_width_point(config, store=store)
+    assert without_timing([again]) == without_timing([first])  # the same dense model, retrained
+    assert torch.load(checkpoint, weights_only=True)["config"] == canonical_config(config.dense_key())
 
 
 @pytest.mark.slow

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
+import pickle
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -62,17 +65,40 @@ def _train(model, X, y, config, recipe, masks=None):
     )
 
 
+def _load_checkpoint(path, key, model):
+    """``(seconds, metrics)`` of the dense checkpoint ``path`` loaded into ``model``; ``None`` if it is invalid.
+
+    An unreadable checkpoint, or one of another configuration, is named in a
+    warning and retrained (the new checkpoint replaces it), like an invalid run
+    file of the store (:class:`pruning_lab.runs.RunStore`).
+    """
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        stored = canonical_config(json.loads(saved["config"]))
+        if stored == canonical_config(key):
+            model.load_state_dict(saved["state_dict"])
+            return saved["seconds"], saved["metrics"]
+        problem = "belongs to another configuration"
+    except (OSError, EOFError, RuntimeError, pickle.UnpicklingError, KeyError, TypeError, ValueError) as err:
+        problem = f"cannot be read ({' '.join(str(err).split())[:200]})"
+    warnings.warn(
+        f"checkpoint {path.name} in {str(path.parent)!r} {problem}; the dense model is retrained and replaces it",
+        UserWarning,
+        stacklevel=3,
+    )
+    return None
+
+
 def _dense_model(config, store, X, y, Xt, yt):
     """``(model, seconds, metrics)`` of the trained dense model: from its checkpoint, or trained and checkpointed."""
     key = config.dense_key()
     model = config.build_model()
     path = None if store is None else store.artifact_path(key, ".pt")
     if path is not None and path.is_file():
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        if saved.get("config") != canonical_config(key):
-            raise ValueError(f"checkpoint {path.name} belongs to another configuration; delete it")
-        model.load_state_dict(saved["state_dict"])
-        return model.to(config.device).eval(), saved["seconds"], saved["metrics"]
+        loaded = _load_checkpoint(path, key, model)
+        if loaded is not None:
+            return model.to(config.device).eval(), *loaded
+        model = config.build_model()  # a fresh initialisation, not a partly loaded one
     start = time.perf_counter()
     _train(model, X, y, config, config.recipe)
     seconds = time.perf_counter() - start
