@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from ..layerwise import parse_pattern, select_mask
-from ..validation import check_int, check_sparsity
+from ..validation import check_int, check_int_array, check_sparsity
 from ._kth_largest import flat_weight, top_masks
 
 __all__ = [
@@ -268,9 +268,7 @@ def layerwise_counts(sizes, keep: int) -> np.ndarray:
     numpy.ndarray of int
         :math:`k_l` per layer.
     """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
-        raise ValueError(f"sizes must be a non-empty list of positive layer sizes, got {sizes.tolist()}")
+    sizes = check_int_array(sizes, "sizes", 1, "layer sizes").astype(np.int64)
     total = int(sizes.sum())
     keep = check_int(keep, "keep", 0, total)
     exact = sizes * keep  # s n_l (integers: the remainders below are exact)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lsq import restricted_fit
-from ..validation import as_rng, check_array, check_nonnegative
+from ..validation import as_rng, check_array, check_int_array, check_nonnegative
 from .base import SparseFit, _check_count, _check_xy, _grad, _Groups, _lipschitz, _loss
 from .greedy import _greedy, _omp_pick
 
@@ -132,7 +132,9 @@ def group_soft_threshold(x, groups, t: float, *, unpenalized=()) -> np.ndarray:
 
 def _penalized(g: _Groups, unpenalized) -> np.ndarray:
     pen = np.ones(g.t, dtype=bool)
-    idx = np.asarray(list(unpenalized), dtype=int) if len(unpenalized) else np.zeros(0, dtype=int)
+    idx = np.zeros(0, dtype=int)
+    if len(unpenalized):
+        idx = check_int_array(list(unpenalized), "unpenalized", 0, "group indices")
     if idx.size and (idx.min() < 0 or idx.max() >= g.t):
         raise ValueError(f"unpenalized group indices must lie in 0..{g.t - 1}")
     pen[idx] = False
