@@ -389,7 +389,9 @@ def _check_sweep(problem, strategies, sparsities, trials, n):
     if isinstance(strategies, str):
         strategies = (strategies,)
     strategies = tuple(_check_strategy(s) for s in strategies)
-    sparsities = np.array([check_sparsity(s, problem.p) for s in np.atleast_1d(sparsities).tolist()], dtype=int)
+    sparsities = np.array(
+        [check_sparsity(s, problem.p, "sparsities") for s in np.atleast_1d(sparsities).tolist()], dtype=int
+    )
     if sparsities.size == 0 or not strategies:
         raise ValueError("sparsities and strategies must each name at least one value")
     return strategies, sparsities, _check_count(trials, "trials"), _check_count(n, "n (training-set size)")

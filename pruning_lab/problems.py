@@ -23,6 +23,7 @@ from .validation import (
     as_rng,
     check_array,
     check_covariance,
+    check_int,
     check_nonnegative,
     check_support,
 )
@@ -308,8 +309,7 @@ def equicorrelated_covariance(p: int, rho: float) -> np.ndarray:
     Every feature has variance 1 and every pair correlation ``rho``; ``rho = 1``
     gives perfectly correlated features (Lemma 1 of :cite:`chang2021provable`).
     """
-    if not isinstance(p, (int, np.integer)) or p < 1:
-        raise ValueError(f"p must be a positive integer, got {p!r}")
+    p = check_int(p, "p")
     rho = check_nonnegative(rho, "rho (correlation)")
     if rho > 1:
         raise ValueError(f"rho (correlation) must lie in [0, 1], got {rho}")

@@ -17,7 +17,7 @@ def test_two_level_world_spreads_the_signal():
     world = two_level_world(500, 20, spike=10.0, signal_spike=0.6, signal_bulk=0.4)
     assert np.isclose(np.sum(world.beta[:20] ** 2), 0.6) and np.isclose(np.sum(world.beta[20:] ** 2), 0.4)
     assert np.all(world.covariance[:20] == 10.0) and np.all(world.covariance[20:] == 1.0)
-    with pytest.raises(ValueError, match="0 <= k <= P"):
+    with pytest.raises(ValueError, match=r"k must be an integer in 0\.\.10, got 11"):
         two_level_world(10, 11)
 
 

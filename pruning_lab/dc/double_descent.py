@@ -16,6 +16,7 @@ ridge, and the chapter's other experiments, are in :mod:`pruning_lab.dc.experime
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,8 +93,20 @@ def two_level_world(
     pruning_lab.problems.LinearGaussianProblem
         The world, with its covariance stored as a diagonal.
     """
-    if not (isinstance(P, (int, np.integer)) and isinstance(k, (int, np.integer)) and 0 <= k <= P and P >= 1):
-        raise ValueError(f"need integers 0 <= k <= P with P >= 1, got P={P!r}, k={k!r}")
+    P = check_int(P, "P")
+    k = check_int(k, "k", 0, P)
+    spike = check_nonnegative(spike, "spike")
+    if spike == 0:
+        raise ValueError("spike (variance of the spiked features) must be > 0, got 0")
+    signal_spike, signal_bulk = (
+        check_nonnegative(signal_spike, "signal_spike"),
+        check_nonnegative(signal_bulk, "signal_bulk"),
+    )
+    for name, value in (("beta_spike", beta_spike), ("beta_bulk", beta_bulk)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
+        ):
+            raise ValueError(f"{name} must be a finite real number or None, got {value!r}")
     b_spike = np.sqrt(signal_spike / max(k, 1)) if beta_spike is None else float(beta_spike)
     b_bulk = np.sqrt(signal_bulk / max(P - k, 1)) if beta_bulk is None else float(beta_bulk)
     beta = np.r_[np.full(k, b_spike), np.full(P - k, b_bulk)]
@@ -103,8 +116,9 @@ def two_level_world(
 
 def learner_problem(world: LinearGaussianProblem, p: int) -> LinearGaussianProblem:
     """The problem faced by a learner that sees the first ``p`` features of ``world``."""
-    if not isinstance(p, (int, np.integer)) or not 1 <= p <= world.p:
-        raise ValueError(f"p must be an integer in 1..{world.p}, got {p!r}")
+    if not isinstance(world, LinearGaussianProblem):
+        raise TypeError(f"world must be a pruning_lab.problems.LinearGaussianProblem, got {type(world).__name__}")
+    p = check_int(p, "p", 1, world.p)
     return world.restrict(np.arange(int(p)))
 
 

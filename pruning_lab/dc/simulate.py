@@ -16,6 +16,7 @@ from .. import lsq
 from ..pipeline import prune_weights
 from ..problems import LinearGaussianProblem
 from ..validation import as_rng, check_array, check_int, check_nonnegative, check_sparsity
+from .theory import _check_problem
 
 __all__ = [
     "Agreement",
@@ -96,6 +97,7 @@ def _check_trials(trials) -> int:
 
 def simulate_min_norm(problem: LinearGaussianProblem, n: int, trials: int, rng=0, progress: bool = False):
     """Min-norm solutions on ``trials`` simulated training sets: returns (weights (trials, p), risks (trials,))."""
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     weights = np.empty((trials, problem.p))
     for t in tqdm(range(trials), desc="trials", disable=not progress):
@@ -149,6 +151,7 @@ def simulate_retraining(
         Risks ``"pruned"`` (pruned, not retrained; OBS includes its weight update),
         ``"same"`` (retrained on the training samples) and ``"fresh"`` (retrained on the fresh batch).
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     s = check_sparsity(s, problem.p)
     out = {"pruned": [], "same": [], "fresh": []}
@@ -226,8 +229,8 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, stra
     """
     if not isinstance(problem, LinearGaussianProblem):
         raise TypeError(f"problem must be a pruning_lab.problems.LinearGaussianProblem, got {type(problem).__name__}")
-    weights = check_array(weights, "weights", shape=(None, problem.p))
-    if weights.shape[0] < 2:
+    weights = check_array(weights, "weights", ndim=2)
+    if weights.shape[1] != problem.p or weights.shape[0] < 2:
         raise ValueError(f"weights must have shape (trials >= 2, {problem.p}), got {weights.shape}")
     if strategy not in ("magnitude", "hessian"):
         raise ValueError(f"strategy must be 'magnitude' or 'hessian', got {strategy!r}")
@@ -274,6 +277,7 @@ def simulate_small_model(
     pruning_lab.dc.simulate.MonteCarlo
         Mean and standard error of the risk over the trials.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     ridge = check_nonnegative(ridge, "ridge (the penalty mu)")
     support = np.asarray(support)
@@ -291,6 +295,7 @@ def simulate_ridge(problem: LinearGaussianProblem, n: int, ridge: float, trials:
     Returns the mean and standard error of the exact risk; what :func:`pruning_lab.dc.theory.dc_params`
     with ``ridge`` predicts.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     risks = []
     for _ in range(trials):
@@ -334,6 +339,7 @@ def simulate_pruning(
     dict of str to pruning_lab.dc.simulate.MonteCarlo
         Risks ``"dense"`` (the trained model) and ``"pruned"``.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     ridge = check_nonnegative(ridge, "ridge (the penalty mu)")
     s = check_sparsity(s, problem.p)
@@ -402,6 +408,7 @@ def simulate_refit_alignment(
         ``{"same": {...}, "fresh": {...}}``, each mapping ``"captured"``, ``"weak_share"`` and
         ``"excess"`` to a :class:`MonteCarlo`.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 1 <= s < min(n, problem.p + 1):
         raise ValueError(f"s must be an integer with 1 <= s < n = {n} and s <= p = {problem.p}, got {s!r}")

@@ -29,6 +29,7 @@ internal module ``pruning_lab.nn._kth_largest``.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy as np
@@ -66,10 +67,20 @@ SCOPES = ("global", "layerwise")
 
 
 # -- the prunable tensors -----------------------------------------------------------
-def _slots(model, include_bias=False):
-    """``[(name, module, attr)]`` of the prunable tensors, in module order."""
+def check_materialized(model) -> None:
+    """ValueError unless ``model`` is a ``torch.nn.Module`` whose parameters and buffers hold data (not ``meta``)."""
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
+        raise ValueError(
+            "model has tensors on the meta device (shapes without data); materialize it first "
+            "(model.to_empty(device='cpu'), then initialize or load its weights)"
+        )
+
+
+def _slots(model, include_bias=False):
+    """``[(name, module, attr)]`` of the prunable tensors, in module order."""
+    check_materialized(model)
     slots, seen = [], set()
     for mod_name, module in model.named_modules():
         if not isinstance(module, PRUNABLE_MODULES):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import math
 import numbers
 from dataclasses import dataclass
@@ -38,7 +37,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..validation import check_int, check_nonnegative
+from ..validation import check_array, check_int, check_nonnegative
+from .masks import check_materialized
 
 __all__ = [
     "LR_SCHEDULES",
@@ -168,13 +168,7 @@ def _tensors(X, y, device=None):
 
 
 def _model_device(model):
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
-        raise ValueError(
-            "model has tensors on the meta device (shapes without data); materialize it first "
-            "(model.to_empty(device='cpu'), then initialize or load its weights)"
-        )
+    check_materialized(model)
     first = next(model.parameters(), None)
     return None if first is None else first.device
 
@@ -225,6 +219,7 @@ def learning_rate(step: int, total_steps: int, lr: float, schedule: str = "const
         raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {schedule!r}")
     total_steps = check_int(total_steps, "total_steps", low=1)
     step = check_int(step, "step", low=0, high=total_steps)
+    lr = check_nonnegative(lr, "lr (learning rate)")
     if schedule == "constant":
         return float(lr)
     return 0.5 * float(lr) * (1.0 + math.cos(math.pi * step / total_steps))
@@ -313,14 +308,10 @@ def _masked_step(model, opt, loss_fn, xb, yb, pairs) -> float:
 
 
 def _sample_weights(sample_weight, n):
-    try:
-        w = torch.as_tensor(np.asarray(sample_weight, dtype=np.float32))
-    except (TypeError, ValueError):
-        w = None
-    if w is None or w.shape != (n,) or not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
-        shape = None if w is None else tuple(w.shape)
-        raise ValueError(f"sample_weight must be {n} finite numbers >= 0 (one per example), got shape {shape}")
-    return w
+    w = check_array(sample_weight, "sample_weight", shape=(n,))
+    if np.any(w < 0):
+        raise ValueError(f"sample_weight must be {n} finite numbers >= 0 (one per example), got min {w.min()}")
+    return torch.as_tensor(w, dtype=torch.float32)
 
 
 def _weighted_cross_entropy(logits, target, weights):
