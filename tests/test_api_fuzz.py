@@ -21,7 +21,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from pruning_lab import dc, layerwise, lottery, lsq, pipeline, plotting, prune, selection, sensing, sparse
-from pruning_lab.problems import LinearGaussianProblem, equicorrelated_covariance
+from pruning_lab.problems import LinearGaussianProblem, diagonal_spiked_covariance, equicorrelated_covariance
 from pruning_lab.random_features import RandomFeaturesProblem, relu_feature_moments
 
 try:
@@ -222,6 +222,12 @@ SPECS = [
         equicorrelated_covariance,
         dict(p=P, rho=0.3),
         dict(p=bad_ints(1), rho=bad_reals(0.0, high=1.0)),
+    ),
+    Spec(
+        "diagonal_spiked_covariance",
+        diagonal_spiked_covariance,
+        dict(p=P, n_spike=2, spike=5.0),
+        dict(p=bad_ints(1), n_spike=bad_ints(0, high=P), spike=bad_reals(), bulk=bad_reals()),
     ),
     # ---- pipeline
     Spec(
@@ -608,6 +614,32 @@ SPECS = [
 ]
 
 
+MEAS = sensing.sample_measurements(10, 4, rng=0)
+SPECS += [
+    Spec(
+        "Measurements.apply",
+        MEAS.apply,
+        dict(M=np.eye(4)),
+        dict(M=bad_arrays(np.eye(4), skip=("nan", "inf"), extra={"wrong_size": np.eye(3)})),
+    ),
+    Spec(
+        "Measurements.adjoint",
+        MEAS.adjoint,
+        dict(w=np.ones(10)),
+        dict(w=bad_arrays(np.ones(10), skip=("nan", "inf"), extra={"short": np.ones(9), "scalar": 1.0})),
+    ),
+    Spec(
+        "noise_sweep",
+        lottery.noise_sweep,
+        dict(r_values=[2], n_values=[20], noise_levels=[0.01], d=6, K=2, trials=1, max_iter=3),
+        dict(
+            noise_levels=bad_arrays([0.01], extra={"zero": [0.0], "negative": [-0.01], "matrix": [[0.01]]}),
+            r_values={"float": [2.5], "zero": [0], "empty": []},
+            n_values={"float": [20.5], "empty": [], "string": ["20"]},
+        ),
+    ),
+]
+
 # ---- plotting (cheap calls only)
 SPECS += [
     Spec(
@@ -621,7 +653,10 @@ SPECS += [
 
 # ---- networks (torch), with a tiny model
 if torch is not None:
+    from pruning_lab.data import Dataset
     from pruning_lab.nn import gradual, imp, masks, models, train
+    from pruning_lab.nn.pipeline import mask_sweep
+    from pruning_lab.nn.sensitivity import sensitivity_scan
 
     torch.set_num_threads(1)
 
@@ -635,6 +670,7 @@ if torch is not None:
     NY = np.arange(10) % 3
     RECIPE = train.TrainingRecipe(epochs=1, batch_size=5)
     MASKS = masks.random_masks(_tiny(), 0.5, generator=0)
+    NDATA = Dataset(NX, NY, NX, NY, name="tiny")
     BAD_MODELS = {"string": "model", "none": None, "meta": META}
     BAD_X = bad_arrays(NX, extra={"wide": np.ones((10, 5), np.float32), "empty": np.zeros((0, 4), np.float32)})
     BAD_Y = {
@@ -742,6 +778,26 @@ if torch is not None:
             gradual.cubic_sparsity,
             dict(step=3, start=0, end=10, final=0.9),
             dict(step=bad_ints(0), start=bad_ints(0), end=bad_ints(1), final=bad_reals(high=1.0)),
+        ),
+        Spec(
+            "mask_sweep",
+            mask_sweep,
+            dict(model=TINY, data=NDATA, sparsities=[0.5], strategies=("global",), recipe=RECIPE),
+            dict(
+                sparsities=bad_arrays([0.5], extra={"above": [1.5], "negative": [-0.1], "empty": []}),
+                strategies={"unknown": ("nope",)},
+                recipe={"dict": {"epochs": 1}},
+            ),
+            names={"strategies": ("strategies", "strategy")},  # "unknown pruning strategy 'nope'"
+        ),
+        Spec(
+            "sensitivity_scan",
+            sensitivity_scan,
+            dict(model=TINY, evaluate=lambda m: 0.0, sparsities=[0.5]),
+            dict(
+                sparsities=bad_arrays([0.5], skip=("inf",), extra={"above": [1.5], "empty": []}),
+                model=BAD_MODELS,
+            ),
         ),
         Spec(
             "build_model",
