@@ -293,7 +293,7 @@ def _curves(points, x, axis, n, strategy, label):
 
 
 def _check_retrain_sizes(values, name):
-    return check_int_array(values, name, 1)
+    return check_int_array(values, name, 0)
 
 
 def retraining_sweep(
