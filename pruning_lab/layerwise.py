@@ -502,6 +502,9 @@ def prune_layer(
     W = check_array(weights, "weights", ndim=2)
     d = W.shape[1]
     H = check_array(hessian, "hessian", ndim=2, shape=(d, d))
+    damp = check_nonnegative(damp, "damp")  # checked for every strategy, also those that do not use it
+    block_size = check_int(block_size, "block_size")
+    mask_block = None if mask_block is None else check_int(mask_block, "mask_block")
     if strategy == "sparsegpt":
         return sparsegpt(
             W,

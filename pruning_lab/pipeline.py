@@ -107,7 +107,9 @@ def prune_weights(strategy: str, w, s: int, *, X=None, problem=None, rng=None) -
     if strategy == "hessian":
         return prune.hessian_prune(w, s, lsq.empirical_hessian_diag(X))
     if strategy == "obs":
-        X = np.asarray(X, dtype=float)
+        X = check_array(X, "X", ndim=2)
+        if X.shape[0] == 0:
+            raise ValueError("X must have at least one row")
         return prune.obs_prune(w, X.T @ X / X.shape[0], s, damping=_obs_damping(X))
     if strategy == "oracle":
         return prune.oracle_prune(w, s, problem)
@@ -134,6 +136,18 @@ class PipelineResult:
     pruned: np.ndarray
     mask: np.ndarray
     retrained: np.ndarray | None = None
+
+
+def _retrain_batch(retrain_data, p: int):
+    """``retrain_data`` checked as a pair ``(X2, y2)`` with ``p`` columns and matching rows."""
+    if not isinstance(retrain_data, (tuple, list)) or len(retrain_data) != 2:
+        got = f"{len(retrain_data)} items" if isinstance(retrain_data, (tuple, list)) else type(retrain_data).__name__
+        raise ValueError(f"retrain_data must be a pair (X2, y2) of a batch to retrain on, got {got}")
+    X2 = check_array(retrain_data[0], "retrain_data X2", ndim=2, shape=(None, p))
+    y2 = check_array(retrain_data[1], "retrain_data y2", ndim=1, shape=(X2.shape[0],))
+    if X2.shape[0] == 0:
+        raise ValueError("retrain_data X2 must have at least one row")
+    return X2, y2
 
 
 def train_prune_retrain(
@@ -172,11 +186,13 @@ def train_prune_retrain(
     PipelineResult
         The dense, pruned and retrained weights and the mask.
     """
+    X = check_array(X, "X", ndim=2)
+    y = check_array(y, "y", ndim=1)
+    X2, y2 = (X, y) if retrain_data is None or not retrain else _retrain_batch(retrain_data, X.shape[1])
     dense = lsq.min_norm_solution(X, y)
     result = prune_weights(strategy, dense, s, X=X, problem=problem, rng=rng)
     retrained = None
     if retrain:
-        X2, y2 = (X, y) if retrain_data is None else retrain_data
         retrained = lsq.restricted_fit(X2, y2, result.mask)
     return PipelineResult(dense, result.weights, result.mask, retrained)
 
@@ -350,8 +366,8 @@ def _check_penalties(values, k: int, name: str) -> np.ndarray:
     if values is None:
         return None
     try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
+        arr = check_array(values, name, finite=False)
+    except ValueError:
         raise ValueError(f"{name} must be a penalty > 0 or one per sparsity, got {values!r}") from None
     if arr.ndim == 0:
         arr = np.full(k, float(arr))
@@ -373,7 +389,9 @@ def _check_sweep(problem, strategies, sparsities, trials, n):
     if isinstance(strategies, str):
         strategies = (strategies,)
     strategies = tuple(_check_strategy(s) for s in strategies)
-    sparsities = np.array([check_sparsity(s, problem.p) for s in np.atleast_1d(sparsities).tolist()], dtype=int)
+    sparsities = np.array(
+        [check_sparsity(s, problem.p, "sparsities") for s in np.atleast_1d(sparsities).tolist()], dtype=int
+    )
     if sparsities.size == 0 or not strategies:
         raise ValueError("sparsities and strategies must each name at least one value")
     return strategies, sparsities, _check_count(trials, "trials"), _check_count(n, "n (training-set size)")

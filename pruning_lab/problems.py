@@ -23,6 +23,7 @@ from .validation import (
     as_rng,
     check_array,
     check_covariance,
+    check_int,
     check_nonnegative,
     check_support,
 )
@@ -276,10 +277,8 @@ def diagonal_spiked_covariance(p: int, n_spike: int, spike: float, bulk: float =
     This is the "spiked diagonal" covariance of the DC paper's linear
     experiments; returned as a 1-D array (the diagonal).
     """
-    if not isinstance(p, (int, np.integer)) or p < 1:
-        raise ValueError(f"p must be a positive integer, got {p!r}")
-    if not isinstance(n_spike, (int, np.integer)) or not 0 <= n_spike <= p:
-        raise ValueError(f"n_spike must be an integer in 0..{p}, got {n_spike!r}")
+    p = check_int(p, "p")
+    n_spike = check_int(n_spike, "n_spike", 0, p)
     spike = check_nonnegative(spike, "spike")
     bulk = check_nonnegative(bulk, "bulk")
     lam = np.full(int(p), bulk)
@@ -308,8 +307,7 @@ def equicorrelated_covariance(p: int, rho: float) -> np.ndarray:
     Every feature has variance 1 and every pair correlation ``rho``; ``rho = 1``
     gives perfectly correlated features (Lemma 1 of :cite:`chang2021provable`).
     """
-    if not isinstance(p, (int, np.integer)) or p < 1:
-        raise ValueError(f"p must be a positive integer, got {p!r}")
+    p = check_int(p, "p")
     rho = check_nonnegative(rho, "rho (correlation)")
     if rho > 1:
         raise ValueError(f"rho (correlation) must lie in [0, 1], got {rho}")

@@ -130,6 +130,11 @@ def oracle_prune(w, s: int, problem=None, *, saliency=None) -> PruneResult:
     if (problem is None) == (saliency is None):
         raise ValueError("give exactly one of problem or saliency to oracle_prune")
     if saliency is None:
+        if not callable(getattr(problem, "oracle_saliency", None)):
+            raise TypeError(
+                f"problem must be a pruning_lab.problems.LinearGaussianProblem (or give saliency), "
+                f"got {type(problem).__name__}"
+            )
         saliency = problem.oracle_saliency()
     saliency = check_array(saliency, "saliency", ndim=1, shape=(w.shape[-1],))
     mask = np.broadcast_to(top_s_mask(saliency, s), w.shape).copy()

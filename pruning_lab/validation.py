@@ -38,12 +38,25 @@ def check_array(x, name: str, *, ndim=None, shape=None, finite: bool = True) -> 
     """Return ``x`` as a float array after checking its dimension, shape and finiteness.
 
     ``ndim`` may be an int or a tuple of allowed ints; ``shape`` may contain
-    ``None`` for a free axis.
+    ``None`` for a free axis.  Complex arrays (numpy would drop their imaginary
+    part with a mere warning), strings and ``None`` entries are rejected.
     """
     try:
-        arr = np.asarray(x, dtype=float)
+        raw = np.asarray(x)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be an array of numbers: {err}") from None
+        raise ValueError(f"{name} must be an array of real numbers: {err}") from None
+    if raw.dtype.kind == "c":
+        raise ValueError(f"{name} must be an array of real numbers, got a complex array (dtype {raw.dtype})")
+    if raw.dtype.kind not in "biufO":
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {raw.dtype}")
+    if raw.dtype.kind == "O":  # e.g. None (which numpy would turn into NaN) or a complex number among reals
+        bad = [v for v in raw.flat if not isinstance(v, numbers.Real)]
+        if bad:
+            raise ValueError(f"{name} must be an array of real numbers, got an entry {bad[0]!r}")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be an array of real numbers: {err}") from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -86,7 +99,7 @@ def check_int_array(values, name: str, low: int = 1, what: str | None = None) ->
     """
     what = f"whole numbers >= {low}" if what is None else f"{what} (whole numbers >= {low})"
     arr = np.asarray(values)
-    if arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a non-empty list of {what}, got {values!r}")
     if np.any(~np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < low):
         raise ValueError(f"{name} must be a non-empty list of {what}, got {arr.tolist()}")

@@ -17,7 +17,7 @@ def test_two_level_world_spreads_the_signal():
     world = two_level_world(500, 20, spike=10.0, signal_spike=0.6, signal_bulk=0.4)
     assert np.isclose(np.sum(world.beta[:20] ** 2), 0.6) and np.isclose(np.sum(world.beta[20:] ** 2), 0.4)
     assert np.all(world.covariance[:20] == 10.0) and np.all(world.covariance[20:] == 1.0)
-    with pytest.raises(ValueError, match="0 <= k <= P"):
+    with pytest.raises(ValueError, match=r"k must be an integer in 0\.\.10, got 11"):
         two_level_world(10, 11)
 
 
@@ -89,7 +89,7 @@ def test_sparse_double_descent_rejects_bad_inputs():
     world = two_level_world(100, 5)
     with pytest.raises(ValueError, match="non-empty"):
         sparse_double_descent(world, 50, 10, [])
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="s must be an integer >= 0"):
         sparse_double_descent(world, 50, -1, [60])
 
 
@@ -166,3 +166,42 @@ def test_regime_map_rejects_bad_inputs(kwargs, match):
         regime_map(100, **kwargs)
     with pytest.raises(ValueError, match="n must be an integer"):
         regime_map(1, [0.5], [1.0])
+
+
+@pytest.mark.parametrize("ps", [[2.5, 3], [3.7], [0], [[3, 4]]])
+def test_sparse_double_descent_rejects_non_integer_learner_sizes_instead_of_truncating(ps):
+    world = two_level_world(40, 4)
+    with pytest.raises(ValueError, match="ps must be a non-empty list of learner sizes"):
+        sparse_double_descent(world, 10, 2, ps)
+
+
+def test_sparse_double_descent_rejects_bad_sizes_and_counts():
+    world = two_level_world(40, 4)
+    with pytest.raises(ValueError, match=r"ps \(learner sizes\) must lie in 1..world.p = 40"):
+        sparse_double_descent(world, 10, 2, [5, 41])
+    for name, kw in [("n", dict(n=2.5)), ("s", dict(s=-1)), ("trials", dict(trials=1.5))]:
+        args = dict(n=10, s=2, ps=[5]) | kw
+        with pytest.raises(ValueError, match=f"{name} must be an integer"):
+            sparse_double_descent(world, **args)
+    with pytest.raises(TypeError, match="world must be a pruning_lab.problems.LinearGaussianProblem"):
+        sparse_double_descent("world", 10, 2, [5])
+
+
+@pytest.mark.parametrize("kappas", [[np.nan], [0.5, np.inf], np.array([0.5 + 1j])])
+def test_dense_risk_curve_rejects_non_finite_or_complex_ratios(kappas):
+    with pytest.raises(ValueError, match="kappas"):
+        dense_risk_curve(10, kappas, trials=0)
+
+
+@pytest.mark.parametrize(
+    "kw, name",
+    [
+        (dict(n=-3), "n must be an integer >= 1"),
+        (dict(sigma=np.nan), "sigma must be finite"),
+        (dict(trials=-1), "trials must be an integer >= 0"),
+    ],
+)
+def test_dense_risk_curve_rejects_bad_scalars(kw, name):
+    args = dict(n=10, kappas=[0.5], trials=0) | kw
+    with pytest.raises(ValueError, match=name):
+        dense_risk_curve(**args)

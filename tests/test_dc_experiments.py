@@ -262,3 +262,19 @@ def test_log_axes_of_these_figures_are_labelled_with_plain_numbers():
         boxes = sorted((b.x0, b.x1) if k == 0 else (b.y0, b.y1) for b in (t.get_window_extent() for t in shown))
         assert all(a[1] <= b[0] + 0.5 for a, b in zip(boxes, boxes[1:]))  # no two labels overlap
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("call", ["ridge_curves", "retraining_sweep", "correlated_sweep"])
+def test_sweeps_reject_non_integer_sizes_instead_of_truncating(call):
+    world = two_level_world(40, 4)
+    with pytest.raises(ValueError, match=r"(ps|ss) must be a non-empty list of"):
+        {
+            "ridge_curves": lambda: ridge_curves(world, 10, 2, [5.5]),
+            "retraining_sweep": lambda: retraining_sweep(world, 10, 2, [20.5], draws=2, trials=1),
+            "correlated_sweep": lambda: correlated_sweep([0.5], [3.5], p=20, n=10, draws=2, trials=1),
+        }[call]()
+
+
+def test_correlated_sweep_rejects_complex_correlations():
+    with pytest.raises(ValueError, match="rhos must be an array of real numbers"):
+        correlated_sweep(np.array([0.5 + 0.1j]), [3], p=20, n=10, draws=2, trials=1)

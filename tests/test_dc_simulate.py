@@ -162,3 +162,20 @@ def test_refit_alignment_rejects_bad_inputs(kwargs, match):
     args = dict(s=16, strategy="magnitude", weak=None) | kwargs
     with pytest.raises(ValueError, match=match):
         simulate_refit_alignment(problem, 40, args["s"], args["strategy"], trials=2, weak=args["weak"])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_threshold_pruning_rejects_non_finite_weights(bad):
+    problem = LinearGaussianProblem.isotropic(np.ones(4) / 2, 0.5)
+    weights = np.ones((3, 4))
+    weights[1, 2] = bad
+    with pytest.raises(ValueError, match="weights contains 1 NaN or infinite"):
+        simulate_threshold_pruning(problem, weights, [0.1])
+
+
+def test_threshold_pruning_rejects_complex_thresholds_and_a_non_problem():
+    problem = LinearGaussianProblem.isotropic(np.ones(4) / 2, 0.5)
+    with pytest.raises(ValueError, match="ts must be an array of real numbers"):
+        simulate_threshold_pruning(problem, np.ones((3, 4)), np.array([0.1 + 1j]))
+    with pytest.raises(TypeError, match="problem must be a pruning_lab.problems.LinearGaussianProblem"):
+        simulate_threshold_pruning("world", np.ones((3, 4)), [0.1])

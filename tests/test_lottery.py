@@ -624,3 +624,19 @@ def _call(name):
 def test_bad_inputs_raise_value_error(name, match):
     with pytest.raises(ValueError, match=match):
         _call(name)()
+
+
+def test_agd_pruned_from_an_all_zero_start_with_auto_step_size_raises_a_value_error():
+    teacher, X, y, _ = _problem(d=12, K=2, r=4, n=40)
+    W0 = np.zeros_like(teacher.weights)
+    with pytest.raises(ValueError, match=r"W0 gives the loss zero curvature .*eta='auto'"):
+        agd_pruned(X, y, teacher.mask, W0)
+    res = agd_pruned(X, y, teacher.mask, W0, eta=0.5, max_iter=3)  # a given step size is still fine
+    assert res.iterations >= 1
+
+
+@pytest.mark.parametrize("r", [[1, 2], [[1, 2]], np.ones((3, 3), dtype=int)])
+def test_magnitude_mask_rejects_a_list_of_widths_of_the_wrong_length(r):
+    W = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match="r must be one positive integer width or K = 3 of them"):
+        magnitude_mask(W, r)

@@ -246,3 +246,18 @@ def test_random_control_keeps_each_layers_count_and_trains_from_the_rewind_point
     assert _random_like(res.masks[1], res_seed).keys() == masks.keys()
     with pytest.raises(ValueError, match="random_control"):
         iterative_magnitude_pruning(tiny(5), DATA, RECIPE, rounds=1, random_control="yes")
+
+
+def test_prune_remaining_refuses_a_torch_pruned_model_as_imp_does():
+    net = tiny()
+    old = M.random_masks(net, 0.5, generator=0)
+    M.apply_masks(net, old)
+    with pytest.raises(ValueError, match="model is pruned by torch.nn.utils.prune hooks"):
+        prune_remaining(net, old, 0.2)
+
+
+def test_prune_remaining_refuses_a_model_on_the_meta_device():
+    net = tiny()
+    old = M.random_masks(net, 0.5, generator=0)
+    with pytest.raises(ValueError, match="model has tensors on the meta device"):
+        prune_remaining(net.to("meta"), old, 0.2)

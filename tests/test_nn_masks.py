@@ -479,3 +479,10 @@ def test_strategy_masks_reject_bad_arguments():
         M.strategy_masks(net, "random", keep=10, seed=-1)
     with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
         M.strategy_masks("net", "global", keep=10)
+
+
+@pytest.mark.parametrize("sizes", [[3.7, 2], [2, 0], [], [[3, 2]], np.array([3 + 0j, 2])])
+def test_layerwise_counts_rejects_sizes_that_are_not_positive_whole_numbers(sizes):
+    # [3.7, 2] used to be truncated to [3, 2]
+    with pytest.raises(ValueError, match="sizes must be a non-empty list of layer sizes"):
+        M.layerwise_counts(sizes, 2)

@@ -450,3 +450,71 @@ def test_zero_pruned_weights_zeroes_exactly_the_masked_entries_and_checks_names(
         zero_pruned_weights(model, {"1.weight": mask})
     with pytest.raises(ValueError, match="shape"):
         zero_pruned_weights(model, {"0.weight": mask.T})
+
+
+# -- inputs that used to give silent wrong results or torch-internal errors -----------------
+def _tiny():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 3))
+
+
+def _tiny_data(n=10):
+    X = np.random.default_rng(0).standard_normal((n, 4)).astype(np.float32)
+    return X, np.arange(n) % 3
+
+
+@pytest.mark.parametrize("bad", [-5, 0, 2.5, True])
+def test_accuracy_rejects_a_bad_batch_size_instead_of_returning_zero(bad):
+    X, y = _tiny_data()
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+        accuracy(_tiny(), X, y, batch_size=bad)
+
+
+@pytest.mark.parametrize(
+    "X_change, y_change, match",
+    [
+        (None, lambda y: y + 0.5, "y must hold integer class labels"),
+        (lambda X: X + 1j, None, r"X must be an array of real numbers .*complex"),
+        (None, lambda y: np.stack([y, y], 1), "y must be a 1-D array of integer class labels"),
+        (None, lambda y: y.astype(str), "y must be a 1-D array of integer class labels"),
+        (lambda X: X[:, :3], None, r"X \(examples of shape \(3,\), float32\) does not fit the model"),
+        (None, lambda y: y + 5, "y contains the label 7 but the model has 3 outputs"),
+        (None, lambda y: y - 1, "y must hold class labels >= 0"),
+    ],
+)
+@pytest.mark.parametrize("entry", ["train", "evaluate", "accuracy"])
+def test_bad_examples_or_labels_raise_a_value_error_naming_them(entry, X_change, y_change, match):
+    X, y = _tiny_data()
+    X = X if X_change is None else X_change(X)
+    y = y if y_change is None else y_change(y)
+    model = _tiny()
+    before = copy.deepcopy(model.state_dict())
+    call = {
+        "train": lambda: train_classifier(model, X, y, TrainingRecipe(epochs=1, batch_size=5)),
+        "evaluate": lambda: evaluate(model, X, y),
+        "accuracy": lambda: accuracy(model, X, y),
+    }[entry]
+    with pytest.raises(ValueError, match=match):
+        call()
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing trained
+
+
+@pytest.mark.parametrize("entry", ["train", "evaluate", "accuracy"])
+def test_a_model_on_the_meta_device_is_refused(entry):
+    X, y = _tiny_data()
+    model = _tiny().to("meta")
+    call = {
+        "train": lambda: train_classifier(model, X, y, TrainingRecipe(epochs=1)),
+        "evaluate": lambda: evaluate(model, X, y),
+        "accuracy": lambda: accuracy(model, X, y),
+    }[entry]
+    with pytest.raises(ValueError, match="model has tensors on the meta device"):
+        call()
+
+
+def test_whole_float_labels_and_torch_inputs_are_still_accepted():
+    X, y = _tiny_data()
+    model = _tiny()
+    a = accuracy(model, X, y)
+    assert accuracy(model, torch.as_tensor(X), torch.as_tensor(y)) == a
+    assert accuracy(model, X, y.astype(float)) == a

@@ -464,7 +464,7 @@ def test_bad_training_data_raise():
     X, y = _spiked().sample(10, 0)
     with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
         pipeline.train_prune_retrain(X, y[:9], 3)
-    with pytest.raises(ValueError, match="X has 5 rows but y has 4"):
+    with pytest.raises(ValueError, match=r"retrain_data y2 must have shape \(5,\), got \(4,\)"):
         pipeline.train_prune_retrain(X, y, 3, retrain_data=(X[:5], y[:4]))
 
 
@@ -519,3 +519,26 @@ def test_bad_retraining_diagnostics_inputs_raise():
         pipeline.retraining_diagnostics(prob, 10, [31], trials=1)
     with pytest.raises(ValueError, match="at least one"):
         pipeline.retraining_diagnostics(prob, 10, [], trials=1)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("X only", "retrain_data must be a pair"),
+        ("three", "retrain_data must be a pair"),
+        ("array", "retrain_data must be a pair"),
+        ("wide", r"retrain_data X2 must have shape \(any, 30\)"),
+        ("nan", "retrain_data y2 contains 1 NaN"),
+    ],
+)
+def test_train_prune_retrain_checks_the_retraining_batch(bad, match):
+    X, y = _spiked().sample(10, 0)
+    data = {
+        "X only": (X,),
+        "three": (X, y, y),
+        "array": X,
+        "wide": (np.ones((10, 41)), y),
+        "nan": (X, np.r_[np.nan, y[1:]]),
+    }[bad]
+    with pytest.raises(ValueError, match=match):
+        pipeline.train_prune_retrain(X, y, 3, retrain_data=data)

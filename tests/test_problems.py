@@ -351,9 +351,9 @@ def test_rho_outside_unit_interval_raises(rho):
 
 
 def test_covariance_constructors_reject_bad_arguments():
-    with pytest.raises(ValueError, match="p must be a positive integer"):
+    with pytest.raises(ValueError, match="p must be an integer >= 1"):
         equicorrelated_covariance(0, 0.5)
-    with pytest.raises(ValueError, match="p must be a positive integer"):
+    with pytest.raises(ValueError, match="p must be an integer >= 1"):
         diagonal_spiked_covariance(0, 0, 1.0)
     with pytest.raises(ValueError, match="n_spike must be an integer in 0..5"):
         diagonal_spiked_covariance(5, 6, 1.0)

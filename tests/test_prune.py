@@ -509,3 +509,22 @@ def test_random_prune_bad_rng_raises():
 def test_obs_path_rejects_an_empty_list_of_sparsities():
     with pytest.raises(ValueError, match="at least one"):
         P.obs_path(np.ones(3), np.eye(3), [])
+
+
+@pytest.mark.parametrize("op", ["magnitude", "threshold", "top_s"])
+def test_complex_weights_are_rejected_not_cast_to_real(op):
+    # numpy would keep the real parts (1, 2) and so keep the 2, although |1 + 5j| is the larger weight
+    w = np.array([1 + 5j, 2])
+    call = {
+        "magnitude": lambda: P.magnitude_prune(w, 1),
+        "threshold": lambda: P.threshold_prune(w, 0.5),
+        "top_s": lambda: P.top_s_mask(w, 1),
+    }[op]
+    with pytest.raises(ValueError, match="must be an array of real numbers, got a complex array"):
+        call()
+
+
+@pytest.mark.parametrize("problem", ["x", 3, np.ones(8)])
+def test_oracle_prune_rejects_a_problem_that_is_not_a_problem(problem):
+    with pytest.raises(TypeError, match="problem must be a pruning_lab.problems.LinearGaussianProblem"):
+        P.oracle_prune(np.ones(8), 3, problem)

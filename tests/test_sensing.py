@@ -687,3 +687,10 @@ def test_sensing_figure_and_panel():
     assert [type(w) for w in sliders] == [ipywidgets.FloatLogSlider, ipywidgets.FloatLogSlider, ipywidgets.IntSlider]
     assert [w.value for w in sliders] == [pytest.approx(0.05), pytest.approx(0.01), 6]
     plt.close("all")
+
+
+@pytest.mark.parametrize("d, r", [(5, 20), (5, 6), (5, -1), (5, 2.0)])
+def test_min_measurements_rejects_a_rank_outside_0_to_d(d, r):
+    # r > d used to give a negative count (-90 for d = 5, r = 20)
+    with pytest.raises(ValueError, match=r"r \(rank\) must be an integer in 0\.\.5"):
+        S.min_measurements(d, r)

@@ -328,3 +328,12 @@ def test_bad_inputs_raise():
         sp.css_group_omp(np.ones((4, 3)), 4)
     with pytest.raises(ValueError, match="2-D"):
         sp.omp(np.ones(5), y, 1)
+
+
+def test_ompr_start_and_unpenalized_groups_must_be_whole_indices():
+    X, y, *_ = _grouped_problem()
+    groups = [list(range(3 * i, 3 * i + 3)) for i in range(20)]
+    with pytest.raises(ValueError, match="start must be a non-empty list of group indices"):
+        sp.ompr(X, y, 2, groups, start=[0.5, 1.7], n_iter=1)
+    with pytest.raises(ValueError, match="unpenalized must be a non-empty list of group indices"):
+        sp.lambda_max(X, y, groups, unpenalized=[1.5])

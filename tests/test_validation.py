@@ -86,10 +86,30 @@ def test_check_array_finite_false_allows_nan():
     assert np.isnan(out[0])
 
 
-@pytest.mark.parametrize("bad", ["abc", [[1, 2], [3]], [1 + 2j], {"a": 1}])
+@pytest.mark.parametrize("bad", ["abc", [[1, 2], [3]], [1 + 2j], {"a": 1}, None])
 def test_check_array_rejects_non_numbers(bad):
-    with pytest.raises(ValueError, match="x must be an array of numbers"):
+    with pytest.raises(ValueError, match="x must be an array of real numbers"):
         check_array(bad, "x")
+
+
+@pytest.mark.parametrize("bad", [np.array([1 + 5j, 2]), np.array([1.0, 2.0], dtype=complex), np.complex64(3)])
+def test_check_array_rejects_complex_arrays_instead_of_dropping_the_imaginary_part(bad):
+    # numpy would cast these to real with only a ComplexWarning, silently keeping the wrong weights
+    with pytest.raises(ValueError, match="x must be an array of real numbers, got a complex array"):
+        check_array(bad, "x")
+
+
+@pytest.mark.parametrize("bad", ["1.5", ["1", "2"], np.array([b"3"])])
+def test_check_array_rejects_strings_of_digits(bad):
+    # numpy would parse these as numbers
+    with pytest.raises(ValueError, match="x must be an array of real numbers, got dtype"):
+        check_array(bad, "x")
+
+
+def test_check_array_accepts_bools_ints_and_object_arrays_of_reals():
+    np.testing.assert_array_equal(check_array([True, False], "x"), [1.0, 0.0])
+    np.testing.assert_array_equal(check_array(np.array([1, 2], dtype=np.uint8), "x"), [1.0, 2.0])
+    np.testing.assert_array_equal(check_array(np.array([1, 2.5], dtype=object), "x"), [1.0, 2.5])
 
 
 # ---------------------------------------------------------- check_nonnegative
@@ -251,3 +271,11 @@ def test_check_int_array_accepts_whole_numbers_and_rejects_the_rest():
             check_int_array(bad, "ps")
     with pytest.raises(ValueError, match=r"ps must be a non-empty list of positive widths \(whole numbers >= 1\)"):
         check_int_array([0], "ps", 1, "positive widths")
+
+
+@pytest.mark.parametrize("bad", [np.array([3 + 0j, 2]), np.array([3 + 1j])])
+def test_check_int_array_rejects_complex_entries(bad):
+    from pruning_lab.validation import check_int_array
+
+    with pytest.raises(ValueError, match="ps must be a non-empty list of whole numbers"):
+        check_int_array(bad, "ps")

@@ -16,6 +16,7 @@ ridge, and the chapter's other experiments, are in :mod:`pruning_lab.dc.experime
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ from tqdm.auto import tqdm
 from ..pipeline import compare_strategies
 from ..problems import LinearGaussianProblem
 from ..prune import top_s_mask
-from ..validation import as_rng
+from ..validation import as_rng, check_array, check_int, check_int_array, check_nonnegative
 from .pruning import DC_STRATEGIES, oracle_prune_risk, retrain_risk, threshold_prune_risk
 from .simulate import Agreement, MonteCarlo, agreement, simulate_min_norm, simulate_small_model
 from .theory import dc_params, isotropic_risk, optimal_ridge, oracle_small_model_risk
@@ -92,8 +93,20 @@ def two_level_world(
     pruning_lab.problems.LinearGaussianProblem
         The world, with its covariance stored as a diagonal.
     """
-    if not (isinstance(P, (int, np.integer)) and isinstance(k, (int, np.integer)) and 0 <= k <= P and P >= 1):
-        raise ValueError(f"need integers 0 <= k <= P with P >= 1, got P={P!r}, k={k!r}")
+    P = check_int(P, "P")
+    k = check_int(k, "k", 0, P)
+    spike = check_nonnegative(spike, "spike")
+    if spike == 0:
+        raise ValueError("spike (variance of the spiked features) must be > 0, got 0")
+    signal_spike, signal_bulk = (
+        check_nonnegative(signal_spike, "signal_spike"),
+        check_nonnegative(signal_bulk, "signal_bulk"),
+    )
+    for name, value in (("beta_spike", beta_spike), ("beta_bulk", beta_bulk)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value)
+        ):
+            raise ValueError(f"{name} must be a finite real number or None, got {value!r}")
     b_spike = np.sqrt(signal_spike / max(k, 1)) if beta_spike is None else float(beta_spike)
     b_bulk = np.sqrt(signal_bulk / max(P - k, 1)) if beta_bulk is None else float(beta_bulk)
     beta = np.r_[np.full(k, b_spike), np.full(P - k, b_bulk)]
@@ -103,8 +116,9 @@ def two_level_world(
 
 def learner_problem(world: LinearGaussianProblem, p: int) -> LinearGaussianProblem:
     """The problem faced by a learner that sees the first ``p`` features of ``world``."""
-    if not isinstance(p, (int, np.integer)) or not 1 <= p <= world.p:
-        raise ValueError(f"p must be an integer in 1..{world.p}, got {p!r}")
+    if not isinstance(world, LinearGaussianProblem):
+        raise TypeError(f"world must be a pruning_lab.problems.LinearGaussianProblem, got {type(world).__name__}")
+    p = check_int(p, "p", 1, world.p)
     return world.restrict(np.arange(int(p)))
 
 
@@ -208,11 +222,15 @@ def sparse_double_descent(
         tuned ridge on the same ``s`` features (:func:`pruning_lab.dc.theory.optimal_ridge`; NaN
         when ``s = 0``).
     """
-    ps = np.asarray(ps, dtype=int)
-    if ps.ndim != 1 or ps.size == 0:
-        raise ValueError("ps must be a non-empty list of learner sizes")
-    if not isinstance(s, (int, np.integer)) or s < 0:
-        raise ValueError(f"s must be a non-negative integer, got {s!r}")
+    if not isinstance(world, LinearGaussianProblem):
+        raise TypeError(f"world must be a pruning_lab.problems.LinearGaussianProblem, got {type(world).__name__}")
+    ps = check_int_array(ps, "ps", 1, "learner sizes")
+    if np.any(ps > world.p):
+        raise ValueError(f"ps (learner sizes) must lie in 1..world.p = {world.p}, got {ps.tolist()}")
+    n = check_int(n, "n", low=1)
+    s = check_int(s, "s", low=0)
+    trials = check_int(trials, "trials", low=0)
+    retrain_draws = check_int(retrain_draws, "retrain_draws", low=0)
     rng = as_rng(rng)
     keys = ("dense",) + DC_STRATEGIES + ("retrained",)
     theory = {k: np.full(ps.size, np.nan) for k in keys}
@@ -290,9 +308,12 @@ def dense_risk_curve(n: int, kappas, *, r2: float = 1.0, sigma: float = 0.5, tri
         ``dc``, ``asymptotic``, ``simulated`` and ``simulated_sem``, each of shape ``(len(kappas),)``.
     """
 
-    kappas = np.asarray(kappas, dtype=float)
-    if kappas.ndim != 1 or kappas.size == 0 or np.any(kappas <= 0):
+    kappas = check_array(kappas, "kappas", ndim=1)
+    if kappas.size == 0 or np.any(kappas <= 0):
         raise ValueError("kappas must be a non-empty list of positive ratios p/n")
+    n = check_int(n, "n", low=1)
+    r2, sigma = check_nonnegative(r2, "r2"), check_nonnegative(sigma, "sigma")
+    trials = check_int(trials, "trials", low=0)
     rng = as_rng(rng)
     out = {k: np.full(kappas.size, np.nan) for k in ("dc", "asymptotic", "simulated", "sem")}
     for j, kappa in enumerate(kappas):
@@ -371,11 +392,11 @@ class RegimeMap:
 
 
 def _check_map_inputs(n, s_ratios, spikes, strategy, baseline):
-    s_ratios = np.asarray(s_ratios, dtype=float)
-    spikes = np.asarray(spikes, dtype=float)
-    if s_ratios.ndim != 1 or s_ratios.size == 0 or np.any(~np.isfinite(s_ratios)) or np.any(s_ratios <= 0):
+    s_ratios = check_array(s_ratios, "s_ratios", ndim=1)
+    spikes = check_array(spikes, "spikes", ndim=1)
+    if s_ratios.size == 0 or np.any(s_ratios <= 0):
         raise ValueError("s_ratios must be a non-empty list of positive ratios s/n")
-    if spikes.ndim != 1 or spikes.size == 0 or np.any(~np.isfinite(spikes)) or np.any(spikes <= 0):
+    if spikes.size == 0 or np.any(spikes <= 0):
         raise ValueError("spikes must be a non-empty list of positive spike variances")
     if not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
@@ -387,7 +408,10 @@ def _check_map_inputs(n, s_ratios, spikes, strategy, baseline):
 
 
 def _best_pruned(world, n, s, P, ps, strategy):
-    grid = np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int)) if ps is None else np.asarray(ps, int)
+    if ps is None:
+        grid = np.unique(np.geomspace(max(s, n + 2), P, 40).round().astype(int))
+    else:
+        grid = check_int_array(ps, "ps", 1, "learner sizes")
     grid = grid[(grid >= s) & ~((grid >= n - 1) & (grid <= n))]
     if grid.size == 0:
         raise ValueError(f"no learner size in ps is >= s = {s} and away from the threshold p = n")

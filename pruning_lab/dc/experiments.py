@@ -21,7 +21,7 @@ from scipy import optimize
 
 from ..problems import LinearGaussianProblem, equicorrelated_covariance
 from ..prune import top_s_mask
-from ..validation import as_rng, check_int, check_nonnegative, check_sparsity
+from ..validation import as_rng, check_array, check_int, check_int_array, check_nonnegative, check_sparsity
 from .double_descent import learner_problem
 from .pruning import DC_STRATEGIES, dc_prune_risk_mc, oracle_prune_risk, retrain_risk, threshold_prune_risk
 from .simulate import (
@@ -125,9 +125,7 @@ def ridge_curves(world, n: int, s: int, ps, *, strategy: str = "hessian") -> Rid
     pruning to ``s`` weights (:func:`optimal_prune_ridge`).  Ridge has a finite risk at every ``p``,
     the interpolation threshold included.  Used in the chapter :doc:`/book/predicting_pruning`.
     """
-    ps = np.asarray(ps, dtype=int)
-    if ps.ndim != 1 or ps.size == 0:
-        raise ValueError("ps must be a non-empty list of learner sizes")
+    ps = check_int_array(ps, "ps", 1, "learner sizes")
     out = {k: np.full(ps.size, np.nan) for k in ("dense", "dense_mu", "pruned", "pruned_mu")}
     for j, p in enumerate(ps):
         learner = learner_problem(world, int(p))
@@ -295,10 +293,7 @@ def _curves(points, x, axis, n, strategy, label):
 
 
 def _check_retrain_sizes(values, name):
-    values = np.asarray(values, dtype=int)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"{name} must be a non-empty list of integers")
-    return values
+    return check_int_array(values, name, 0)
 
 
 def retraining_sweep(
@@ -464,8 +459,8 @@ def correlated_sweep(
     CorrelatedSweep
         One :class:`RetrainingCurves` per correlation, along ``s``.
     """
-    rhos = np.asarray(rhos, dtype=float)
-    if rhos.ndim != 1 or rhos.size == 0 or np.any(~np.isfinite(rhos)) or np.any((rhos < 0) | (rhos >= 1)):
+    rhos = check_array(rhos, "rhos", ndim=1)
+    if rhos.size == 0 or np.any((rhos < 0) | (rhos >= 1)):
         raise ValueError("rhos must be a non-empty list of correlations in [0, 1)")
     ss = _check_retrain_sizes(ss, "ss")
     if np.any(ss < 1) or np.any(ss > p) or np.any((ss >= n - 1) & (ss <= n)):

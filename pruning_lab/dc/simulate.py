@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 from .. import lsq
 from ..pipeline import prune_weights
 from ..problems import LinearGaussianProblem
-from ..validation import as_rng, check_nonnegative, check_sparsity
+from ..validation import as_rng, check_array, check_int, check_nonnegative, check_sparsity
+from .theory import _check_problem
 
 __all__ = [
     "Agreement",
@@ -72,8 +73,8 @@ def agreement(theory, simulated, where=None) -> Agreement:
     out.  The chapters :doc:`/book/predicting_pruning` and :doc:`/book/random_features` summarize
     their theory-against-simulation figures with it.
     """
-    theory = np.asarray(theory, dtype=float)
-    simulated = np.asarray(simulated, dtype=float)
+    theory = check_array(theory, "theory", finite=False)
+    simulated = check_array(simulated, "simulated", finite=False)
     if theory.shape != simulated.shape:
         raise ValueError(f"theory and simulated must have the same shape, got {theory.shape} and {simulated.shape}")
     where = np.ones(theory.shape, dtype=bool) if where is None else np.asarray(where)
@@ -96,6 +97,7 @@ def _check_trials(trials) -> int:
 
 def simulate_min_norm(problem: LinearGaussianProblem, n: int, trials: int, rng=0, progress: bool = False):
     """Min-norm solutions on ``trials`` simulated training sets: returns (weights (trials, p), risks (trials,))."""
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     weights = np.empty((trials, problem.p))
     for t in tqdm(range(trials), desc="trials", disable=not progress):
@@ -149,6 +151,7 @@ def simulate_retraining(
         Risks ``"pruned"`` (pruned, not retrained; OBS includes its weight update),
         ``"same"`` (retrained on the training samples) and ``"fresh"`` (retrained on the fresh batch).
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     s = check_sparsity(s, problem.p)
     out = {"pruned": [], "same": [], "fresh": []}
@@ -196,7 +199,8 @@ def simulate_lemma1(p: int, s: int, n: int, sigma: float, beta, trials: int = 20
     """
     rng, trials = as_rng(rng), _check_trials(trials)
     sigma = check_nonnegative(sigma, "sigma")
-    beta = np.asarray(beta, dtype=float)
+    p, n = check_int(p, "p", low=1), check_int(n, "n", low=1)
+    beta = check_array(beta, "beta", ndim=1)
     if beta.shape != (p,):
         raise ValueError(f"beta must have shape ({p},), got {beta.shape}")
     s = check_sparsity(s, p)
@@ -223,13 +227,15 @@ def simulate_threshold_pruning(problem: LinearGaussianProblem, weights, ts, stra
     (``"hessian"``, population :math:`\lambda_i=\Sigma_{ii}`).  Returns arrays
     over ``ts``: ``"kept"`` (mean number kept), ``"risk"`` and ``"risk_sem"``.
     """
-    weights = np.asarray(weights, dtype=float)
-    if weights.ndim != 2 or weights.shape[1] != problem.p or weights.shape[0] < 2:
+    if not isinstance(problem, LinearGaussianProblem):
+        raise TypeError(f"problem must be a pruning_lab.problems.LinearGaussianProblem, got {type(problem).__name__}")
+    weights = check_array(weights, "weights", ndim=2)
+    if weights.shape[1] != problem.p or weights.shape[0] < 2:
         raise ValueError(f"weights must have shape (trials >= 2, {problem.p}), got {weights.shape}")
     if strategy not in ("magnitude", "hessian"):
         raise ValueError(f"strategy must be 'magnitude' or 'hessian', got {strategy!r}")
-    ts = np.asarray(ts, dtype=float)
-    if ts.ndim != 1 or ts.size == 0 or np.any(~np.isfinite(ts)) or np.any(ts < 0):
+    ts = check_array(ts, "ts", ndim=1)
+    if ts.size == 0 or np.any(ts < 0):
         raise ValueError("ts must be a non-empty list of finite thresholds >= 0")
     lam = problem.covariance_diag()
     score = np.abs(weights) * (1.0 if strategy == "magnitude" else np.sqrt(lam))
@@ -271,6 +277,7 @@ def simulate_small_model(
     pruning_lab.dc.simulate.MonteCarlo
         Mean and standard error of the risk over the trials.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     ridge = check_nonnegative(ridge, "ridge (the penalty mu)")
     support = np.asarray(support)
@@ -288,6 +295,7 @@ def simulate_ridge(problem: LinearGaussianProblem, n: int, ridge: float, trials:
     Returns the mean and standard error of the exact risk; what :func:`pruning_lab.dc.theory.dc_params`
     with ``ridge`` predicts.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     risks = []
     for _ in range(trials):
@@ -331,6 +339,7 @@ def simulate_pruning(
     dict of str to pruning_lab.dc.simulate.MonteCarlo
         Risks ``"dense"`` (the trained model) and ``"pruned"``.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     ridge = check_nonnegative(ridge, "ridge (the penalty mu)")
     s = check_sparsity(s, problem.p)
@@ -399,6 +408,7 @@ def simulate_refit_alignment(
         ``{"same": {...}, "fresh": {...}}``, each mapping ``"captured"``, ``"weak_share"`` and
         ``"excess"`` to a :class:`MonteCarlo`.
     """
+    _check_problem(problem)
     rng, trials = as_rng(rng), _check_trials(trials)
     if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 1 <= s < min(n, problem.p + 1):
         raise ValueError(f"s must be an integer with 1 <= s < n = {n} and s <= p = {problem.p}, got {s!r}")

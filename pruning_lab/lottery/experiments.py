@@ -22,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..runs import ResultCache
-from ..validation import check_int_array, check_nonnegative
+from ..validation import check_array, check_int_array, check_nonnegative
 from .model import _check_int, local_curvature, make_teacher, output_rms, population_hessian, population_rmse
 from .train import (
     PAPER_BETA,
@@ -506,8 +506,8 @@ def noise_sweep(
         ``errors`` of shape ``(len(noise_levels), len(n_values), len(r_values), trials)``.
     """
     r_values, n_values = check_int_array(r_values, "r_values"), check_int_array(n_values, "n_values")
-    levels = np.asarray(noise_levels, dtype=float)
-    if levels.ndim != 1 or np.any(~np.isfinite(levels)) or np.any(levels <= 0):
+    levels = check_array(noise_levels, "noise_levels", ndim=1)
+    if np.any(levels <= 0):
         raise ValueError(f"noise_levels must be positive numbers, got {noise_levels!r}")
     errors = np.empty((len(levels), len(n_values), len(r_values), trials))
     rts = np.zeros(len(r_values))

@@ -76,11 +76,14 @@ def _check_weights(W, name: str = "W", d: int | None = None, ndim=2) -> np.ndarr
     return W
 
 
-def _check_data(X, y=None):
+_NO_LABELS = object()
+
+
+def _check_data(X, y=_NO_LABELS):
     X = check_array(X, "X", ndim=2)
     if X.shape[0] < 1:
         raise ValueError("X must contain at least one sample (row)")
-    if y is None:
+    if y is _NO_LABELS:
         return X
     y = check_array(y, "y", ndim=1)
     if y.shape[0] != X.shape[0]:

@@ -320,7 +320,13 @@ def _step_sizes(eta, X: np.ndarray, M: np.ndarray, W0: np.ndarray) -> np.ndarray
         return etas
     eta = _check_eta(eta)
     if eta == "auto":
-        return np.array([1.0 / top_curvature(W0[b], X[b], M[b]) for b in range(B)])
+        curvatures = np.array([top_curvature(W0[b], X[b], M[b]) for b in range(B)])
+        if not np.all(curvatures > 0):
+            raise ValueError(
+                "W0 gives the loss zero curvature (e.g. an all-zero start, where every ReLU is off), so "
+                "eta='auto' (1/L_hat at W0) is undefined; start from a nonzero W0 or give a number eta > 0"
+            )
+        return 1.0 / curvatures
     return np.full(B, K / 14.0 if eta == "theory" else eta)
 
 
@@ -466,7 +472,10 @@ def magnitude_mask(W, r, within=None) -> np.ndarray:
     W = _check_weights(W)
     d, K = W.shape
     allowed = np.ones((d, K), dtype=bool) if within is None else check_mask(within, (d, K), "within")
-    widths = np.broadcast_to(np.asarray(r), (K,))
+    widths = np.asarray(r)
+    if widths.ndim > 1 or widths.ndim == 1 and widths.shape != (K,):
+        raise ValueError(f"r must be one positive integer width or K = {K} of them, got shape {widths.shape}")
+    widths = np.broadcast_to(widths, (K,))
     if not np.issubdtype(widths.dtype, np.integer) or np.any(widths < 1):
         raise ValueError(f"r must be a positive integer width (or K of them), got {r!r}")
     if np.any(widths > allowed.sum(axis=0)):

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from ..validation import check_int
 from . import masks as masks_mod
 from .masks import SCOPES
-from .train import TrainingRecipe, evaluate, train_classifier, zero_pruned_weights
+from .train import TrainingRecipe, _model_device, evaluate, train_classifier, zero_pruned_weights
 
 __all__ = ["IMPResult", "iterative_magnitude_pruning", "prune_remaining", "reinitialize"]
 
@@ -186,6 +186,7 @@ def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope:
             f"prune_fraction must be a number in [0, 1] (fraction of the remaining weights "
             f"removed per round), got {prune_fraction!r}"
         )
+    _check_unpruned(model)
     params = masks_mod.prunable_parameters(model)
     if not isinstance(masks, dict) or set(masks) != set(params):
         got = sorted(masks) if isinstance(masks, dict) else type(masks).__name__
@@ -204,15 +205,19 @@ def prune_remaining(model: nn.Module, masks: dict, prune_fraction: float, scope:
     return _nested(masks_mod.layerwise_magnitude_masks(scored, keep=counts), masks, counts)
 
 
-def _check_protocol(model, data, recipe, rounds, prune_fraction, scope, rewind_epoch, reinit):
-    """The checked ``(rounds, rewind_epoch)``; ValueError for any bad argument of the IMP protocol."""
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+def _check_unpruned(model):
+    """ValueError unless ``model`` is a torch module with data (not on the meta device) and no torch pruning hooks."""
+    _model_device(model)
     if masks_mod.masks_from_model(model):
         raise ValueError(
             "model is pruned by torch.nn.utils.prune hooks; pass an unpruned network "
             "(torch.nn.utils.prune.remove each pruned parameter first)"
         )
+
+
+def _check_protocol(model, data, recipe, rounds, prune_fraction, scope, rewind_epoch, reinit):
+    """The checked ``(rounds, rewind_epoch)``; ValueError for any bad argument of the IMP protocol."""
+    _check_unpruned(model)
     for attr in ("X_train", "y_train", "X_test", "y_test"):
         if not hasattr(data, attr):
             raise ValueError(

@@ -29,6 +29,7 @@ internal module ``pruning_lab.nn._kth_largest``.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy as np
@@ -37,7 +38,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from ..layerwise import parse_pattern, select_mask
-from ..validation import check_int, check_sparsity
+from ..validation import check_int, check_int_array, check_sparsity
 from ._kth_largest import flat_weight, top_masks
 
 __all__ = [
@@ -66,10 +67,20 @@ SCOPES = ("global", "layerwise")
 
 
 # -- the prunable tensors -----------------------------------------------------------
-def _slots(model, include_bias=False):
-    """``[(name, module, attr)]`` of the prunable tensors, in module order."""
+def check_materialized(model) -> None:
+    """ValueError unless ``model`` is a ``torch.nn.Module`` whose parameters and buffers hold data (not ``meta``)."""
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
+        raise ValueError(
+            "model has tensors on the meta device (shapes without data); materialize it first "
+            "(model.to_empty(device='cpu'), then initialize or load its weights)"
+        )
+
+
+def _slots(model, include_bias=False):
+    """``[(name, module, attr)]`` of the prunable tensors, in module order."""
+    check_materialized(model)
     slots, seen = [], set()
     for mod_name, module in model.named_modules():
         if not isinstance(module, PRUNABLE_MODULES):
@@ -268,9 +279,7 @@ def layerwise_counts(sizes, keep: int) -> np.ndarray:
     numpy.ndarray of int
         :math:`k_l` per layer.
     """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
-        raise ValueError(f"sizes must be a non-empty list of positive layer sizes, got {sizes.tolist()}")
+    sizes = check_int_array(sizes, "sizes", 1, "layer sizes").astype(np.int64)
     total = int(sizes.sum())
     keep = check_int(keep, "keep", 0, total)
     exact = sizes * keep  # s n_l (integers: the remainders below are exact)

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..validation import check_array
 from . import masks as masks_mod
 from .masks import STRATEGIES
 from .train import TrainingRecipe, accuracy, train_classifier
@@ -74,8 +75,8 @@ def mask_sweep(
     -------
     MaskSweepResult
     """
-    sparsities = np.asarray(sparsities, dtype=float)
-    if sparsities.ndim != 1 or sparsities.size == 0 or np.any((sparsities < 0) | (sparsities > 1)):
+    sparsities = check_array(sparsities, "sparsities", ndim=1)
+    if sparsities.size == 0 or np.any((sparsities < 0) | (sparsities > 1)):
         raise ValueError("sparsities must be a non-empty list of fractions in [0, 1]")
     for strategy in strategies:
         if strategy not in STRATEGIES:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..validation import check_array
 from .masks import layerwise_magnitude_masks, prunable_parameters
 from .train import zero_pruned_weights
 
@@ -56,8 +57,8 @@ class SensitivityRow:
 
 def _sparsity_grid(sparsities):
     try:
-        grid = np.asarray(sparsities, dtype=float)
-    except (TypeError, ValueError) as err:
+        grid = check_array(sparsities, "sparsities", finite=False)
+    except ValueError as err:
         raise ValueError("sparsities must be a sequence of numbers in [0, 1]") from err
     if grid.ndim != 1 or grid.size == 0 or not np.all((grid >= 0) & (grid <= 1)):
         raise ValueError(f"sparsities must be a non-empty sequence of numbers in [0, 1], got {sparsities!r}")

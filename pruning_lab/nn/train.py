@@ -37,7 +37,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..validation import check_int, check_nonnegative
+from ..validation import check_array, check_int, check_nonnegative
+from .masks import check_materialized
 
 __all__ = [
     "LR_SCHEDULES",
@@ -138,8 +139,23 @@ class TrainingRecipe:
 
 
 def _tensors(X, y, device=None):
-    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    """``X`` as float32 and ``y`` as int64 tensors, checked: real inputs, one whole-number label >= 0 per example."""
+    X_arr = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+    if X_arr.dtype.kind not in "biuf":
+        raise ValueError(f"X must be an array of real numbers of shape (n, ...), got dtype {X_arr.dtype}")
+    if X_arr.ndim == 0:
+        raise ValueError("X must be an array of shape (n, ...) (one row per example), got a scalar")
+    y_arr = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if y_arr.dtype.kind not in "iuf" or y_arr.ndim != 1:
+        raise ValueError(
+            f"y must be a 1-D array of integer class labels, got dtype {y_arr.dtype} and shape {y_arr.shape}"
+        )
+    if y_arr.dtype.kind == "f" and y_arr.size and not np.all(np.isfinite(y_arr) & (y_arr == np.round(y_arr))):
+        raise ValueError("y must hold integer class labels; it contains non-integer values")
+    if y_arr.size and y_arr.min() < 0:
+        raise ValueError(f"y must hold class labels >= 0, got the label {y_arr.min()}")
+    X = torch.as_tensor(X_arr, dtype=torch.float32)
+    y = torch.as_tensor(y_arr, dtype=torch.long)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} examples but y has {y.shape[0]}; they must match")
     if X.shape[0] == 0:
@@ -152,10 +168,37 @@ def _tensors(X, y, device=None):
 
 
 def _model_device(model):
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_materialized(model)
     first = next(model.parameters(), None)
     return None if first is None else first.device
+
+
+def _check_fits(model, X, y):
+    """The model maps a minibatch of ``X`` to logits ``(batch, classes)`` with more classes than ``max(y)``.
+
+    One forward pass on the first example, in ``eval()`` mode without gradients (no running statistic
+    or random number is used); the model's mode is restored.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(X[:1])
+    except (RuntimeError, ValueError, TypeError, IndexError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(
+            f"X (examples of shape {tuple(X.shape[1:])}, float32) does not fit the model: {first}"
+        ) from None
+    finally:
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"model must map a batch of X to logits of shape (batch, classes), got {shape}")
+    classes, top = out.shape[1], int(y.max())
+    if top >= classes:
+        raise ValueError(
+            f"y contains the label {top} but the model has {classes} outputs; labels must lie in 0..{classes - 1}"
+        )
 
 
 def learning_rate(step: int, total_steps: int, lr: float, schedule: str = "constant") -> float:
@@ -176,6 +219,7 @@ def learning_rate(step: int, total_steps: int, lr: float, schedule: str = "const
         raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {schedule!r}")
     total_steps = check_int(total_steps, "total_steps", low=1)
     step = check_int(step, "step", low=0, high=total_steps)
+    lr = check_nonnegative(lr, "lr (learning rate)")
     if schedule == "constant":
         return float(lr)
     return 0.5 * float(lr) * (1.0 + math.cos(math.pi * step / total_steps))
@@ -264,14 +308,10 @@ def _masked_step(model, opt, loss_fn, xb, yb, pairs) -> float:
 
 
 def _sample_weights(sample_weight, n):
-    try:
-        w = torch.as_tensor(np.asarray(sample_weight, dtype=np.float32))
-    except (TypeError, ValueError):
-        w = None
-    if w is None or w.shape != (n,) or not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
-        shape = None if w is None else tuple(w.shape)
-        raise ValueError(f"sample_weight must be {n} finite numbers >= 0 (one per example), got shape {shape}")
-    return w
+    w = check_array(sample_weight, "sample_weight", shape=(n,))
+    if np.any(w < 0):
+        raise ValueError(f"sample_weight must be {n} finite numbers >= 0 (one per example), got min {w.min()}")
+    return torch.as_tensor(w, dtype=torch.float32)
 
 
 def _weighted_cross_entropy(logits, target, weights):
@@ -358,6 +398,7 @@ def train_classifier(
     X, y = _tensors(X, y)
     model.to(device)
     X, y = X.to(device), y.to(device)
+    _check_fits(model, X, y)
     pairs = [] if masks is None else _resolve_masks(model, masks)
     weights = None if sample_weight is None else _sample_weights(sample_weight, X.shape[0]).to(device)
     with torch.no_grad():
@@ -410,6 +451,7 @@ def evaluate(model: nn.Module, X, y, batch_size: int = 4096) -> dict:
     """
     batch_size = check_int(batch_size, "batch_size", low=1)
     X, y = _tensors(X, y, _model_device(model))
+    _check_fits(model, X, y)
     was_training = model.training
     model.eval()
     loss, correct = 0.0, 0
@@ -425,7 +467,9 @@ def evaluate(model: nn.Module, X, y, batch_size: int = 4096) -> dict:
 @torch.no_grad()
 def accuracy(model: nn.Module, X, y, batch_size: int = 4096) -> float:
     """Fraction of examples whose arg-max prediction equals the label, :math:`\\frac1n\\sum_i 1[\\hat y_i = y_i]`."""
+    batch_size = check_int(batch_size, "batch_size", low=1)
     X, y = _tensors(X, y, _model_device(model))
+    _check_fits(model, X, y)
     was_training = model.training
     model.eval()
     correct = 0

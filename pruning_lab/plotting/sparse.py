@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
+from ..validation import check_nonnegative
 from .style import axes_or_new, log_scale
 
 __all__ = [
@@ -169,6 +170,9 @@ def plot_mask_penalties(a_max: float = 3.0, *, ax=None):
     """
     from ..sparse.regularizers import q_l1_mask, q_softmax_logsum
 
+    a_max = check_nonnegative(a_max, "a_max")
+    if a_max == 0:
+        raise ValueError("a_max (right end of the plotted range) must be > 0")
     ax = axes_or_new(ax)
     a = np.linspace(0.0, a_max, 301)
     ax.plot(a, 2 * a, color="#1f77b4", label=r"plain mask: $2a$ (group LASSO)")

@@ -11,6 +11,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.ticker import LogFormatter
 
+from ..validation import check_nonnegative
+
 __all__ = [
     "HOUSE_STYLE",
     "STRATEGY_COLORS",
@@ -124,6 +126,9 @@ def log_scale(ax, which: str = "y", base: float = 10):
     """
     if which not in ("x", "y", "both"):
         raise ValueError(f"which must be 'x', 'y' or 'both', got {which!r}")
+    base = check_nonnegative(base, "base")
+    if base <= 1:
+        raise ValueError(f"base (of the logarithm) must be > 1, got {base}")
     for name in ("x", "y") if which == "both" else (which,):
         getattr(ax, f"set_{name}scale")("log", base=base)
         axis = getattr(ax, f"{name}axis")

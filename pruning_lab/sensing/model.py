@@ -178,7 +178,7 @@ class Measurements:
 
     def apply(self, M) -> np.ndarray:
         r"""The measurement operator :math:`(\langle A_i,M\rangle)_{i\le n}`; ``M`` is (d, d) or a stack (m, d, d)."""
-        M = np.asarray(M, dtype=float)
+        M = check_array(M, "M")
         if M.shape[-2:] != (self.d, self.d):
             raise ValueError(f"M must be ({self.d}, {self.d}) or a stack of such matrices, got shape {M.shape}")
         if self.kind == "sym_gauss":
@@ -187,8 +187,8 @@ class Measurements:
 
     def adjoint(self, w) -> np.ndarray:
         r"""The adjoint :math:`\sum_iw_iA_i` (d, d); ``w`` is (n,) or a stack (m, n)."""
-        w = np.asarray(w, dtype=float)
-        if w.shape[-1] != self.n:
+        w = check_array(w, "w")
+        if w.ndim == 0 or w.shape[-1] != self.n:
             raise ValueError(f"w must have n = {self.n} entries on its last axis, got shape {w.shape}")
         if self.kind == "sym_gauss":
             return _unpack_weighted(w @ self.data, self.d)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..validation import as_rng, check_array, check_nonnegative
+from ..validation import as_rng, check_array, check_int, check_nonnegative
 from .model import Measurements, _check_count, _check_factor, _check_matrix, recovery_error
 from .objective import SensingObjective
 
@@ -426,7 +426,8 @@ def min_measurements(d: int, r: int) -> int:
 
     Fewer measurements cannot determine :math:`M=UU^\top` with :math:`U\in\mathbb R^{d\times r}`.
     """
-    d, r = _check_count(d, "d"), _check_count(r, "r", 0)
+    d = _check_count(d, "d")
+    r = check_int(r, "r (rank)", 0, d)
     return r * d - r * (r - 1) // 2
 
 

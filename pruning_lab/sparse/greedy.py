@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lsq import min_norm_solution, restricted_fit
-from ..validation import check_array, check_sparsity
+from ..validation import check_array, check_int_array, check_sparsity
 from .base import SparseFit, _check_count, _check_xy, _grad, _Groups, _loss
 
 __all__ = ["CSSResult", "css_group_omp", "group_omp", "omp", "ompr"]
@@ -147,7 +147,7 @@ def ompr(X, y, k: int, groups=None, *, n_iter: int = 50, start=None) -> SparseFi
     if start is None:
         S = list(group_omp(X, y, groups, k).support)
     else:
-        S = [int(i) for i in np.asarray(start, dtype=int).ravel()]
+        S = check_int_array(np.ravel(start), "start", 0, "group indices").tolist() if np.size(start) else []
         if len(S) != k or len(set(S)) != k or (k and (min(S) < 0 or max(S) >= g.t)):
             raise ValueError(f"start must be {k} distinct group indices in 0..{g.t - 1}")
     b = restricted_fit(X, y, g.coords(S))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lsq import restricted_fit
-from ..validation import as_rng, check_array, check_nonnegative
+from ..validation import as_rng, check_array, check_int_array, check_nonnegative
 from .base import SparseFit, _check_count, _check_xy, _grad, _Groups, _lipschitz, _loss
 from .greedy import _greedy, _omp_pick
 
@@ -132,7 +132,9 @@ def group_soft_threshold(x, groups, t: float, *, unpenalized=()) -> np.ndarray:
 
 def _penalized(g: _Groups, unpenalized) -> np.ndarray:
     pen = np.ones(g.t, dtype=bool)
-    idx = np.asarray(list(unpenalized), dtype=int) if len(unpenalized) else np.zeros(0, dtype=int)
+    idx = np.zeros(0, dtype=int)
+    if len(unpenalized):
+        idx = check_int_array(list(unpenalized), "unpenalized", 0, "group indices")
     if idx.size and (idx.min() < 0 or idx.max() >= g.t):
         raise ValueError(f"unpenalized group indices must lie in 0..{g.t - 1}")
     pen[idx] = False
@@ -217,6 +219,7 @@ def group_lasso(
     lam = check_nonnegative(lam, "lam (regularization strength)")
     pen = _penalized(g, unpenalized)
     b0 = np.zeros(X.shape[1]) if w0 is None else check_array(w0, "w0", ndim=1, shape=(X.shape[1],))
+    tol, max_iter = check_nonnegative(tol, "tol"), _check_count(max_iter, "max_iter", 10**8)
     b, it, conv, res = _prox_grad(X, y, lam, g, pen, b0, tol, max_iter)
     obj = _loss(X, y, b) + lam * float(np.sum(g.norms(b)[pen]))
     active = tuple(int(i) for i in np.flatnonzero(g.norms(b) > 0))
@@ -278,8 +281,10 @@ def group_lasso_path(
     """
     X, y = _check_xy(X, y)
     g = _Groups(groups, X.shape[1])
+    tol, max_iter = check_nonnegative(tol, "tol"), _check_count(max_iter, "max_iter", 10**8)
     if lams is None:
         n_lams = _check_count(n_lams, "n_lams", 10**6)
+        eps = check_nonnegative(eps, "eps")
         if not 0 < eps < 1:
             raise ValueError(f"eps must lie in (0, 1), got {eps}")
         lmax = lambda_max(X, y, groups)
