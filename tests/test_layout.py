@@ -29,6 +29,7 @@ PACKAGE = ROOT / "pruning_lab"
 LAYERS = {
     "validation": 0,
     "runs": 1,
+    "backends": 1,  # executors of run_sweep (serial, joblib, Dask) and their claims; runs imports them
     "data": 1,
     "problems": 1,
     "lsq": 1,
@@ -57,6 +58,8 @@ EXTRAS_OF = {
     "pruning_lab.cli": {"nn"},
     "pruning_lab.__main__": {"nn"},
     "pruning_lab.runs": {"nn"},  # run_sweep's worker processes (joblib), used by the network sweeps
+    "pruning_lab.backends": {"nn"},  # the joblib backend
+    "pruning_lab.backends.cluster": {"dask"},  # the Dask backend, imported only when asked for
     "pruning_lab.data": {"data"},
     "pruning_lab.widgets": {"widgets"},
     "pruning_lab.widgets.networks": {"widgets", "nn"},  # the MNIST panel trains networks
@@ -187,7 +190,8 @@ def test_theory_modules_import_without_torch_or_optional_packages():
         "import importlib, sys\n"
         f"for name in {names!r}:\n"
         "    importlib.import_module(name)\n"
-        "heavy = sorted(m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib', 'dask', 'distributed')"
+        " if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -261,6 +265,7 @@ def test_every_import_is_a_base_dependency_or_in_the_modules_extras():
         "pruning_lab.data",
         "pruning_lab.widgets.networks",
         "pruning_lab.widgets.linear",
+        "pruning_lab.backends.cluster",
     ],
 )
 def test_an_extra_brings_everything_the_code_behind_it_imports(start):
@@ -275,7 +280,9 @@ def test_an_extra_brings_everything_the_code_behind_it_imports(start):
         todo.extend(
             t
             for t in _first_party(name)
-            if t in MODULES and not (t == "pruning_lab.runs" and "nn" not in _extras_of(start))
+            if t in MODULES
+            and not (t == "pruning_lab.runs" and "nn" not in _extras_of(start))
+            and not (t == "pruning_lab.backends.cluster" and "dask" not in _extras_of(start))
         )
     assert sorted(needed - _allowed(_extras_of(start))) == []
 
@@ -285,3 +292,4 @@ def test_the_extras_are_declared():
     assert {"nn", "data", "widgets"} <= set(extras)
     assert {"torch", "joblib", "mlxtend"} <= {_dist(r) for r in extras["nn"]}
     assert {_dist(r) for r in extras["data"]} == {"mlxtend"}
+    assert {"dask", "distributed"} <= {_dist(r) for r in extras["dask"]}
