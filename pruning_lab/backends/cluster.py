@@ -26,7 +26,7 @@ import uuid
 
 from .claims import LEASE_SECONDS, claimed_run
 
-__all__ = ["connect", "dask_outcomes"]
+__all__ = ["connect", "dask_client", "dask_outcomes"]
 
 
 def _sees(probe: str, token: str) -> bool:
@@ -120,6 +120,31 @@ def connect(scheduler, store=None):
             owned.close()
 
 
+@contextlib.contextmanager
+def dask_client(scheduler=None, *, local_workers=None, store=None):
+    """A Dask client: on a new local cluster of ``local_workers`` processes, or :func:`connect` to ``scheduler``.
+
+    The local cluster (one thread per worker process, no dashboard) is shut down on exit.  The
+    command line's ``--dask-local N`` and ``--scheduler ADDRESS``; ``store`` is checked as in
+    :func:`connect`.
+    """
+    if local_workers is None:
+        with connect(scheduler, store) as client:
+            yield client
+        return
+    if isinstance(local_workers, bool) or not isinstance(local_workers, int) or local_workers < 1:
+        raise ValueError(f"local_workers must be a positive number of worker processes, got {local_workers!r}")
+    if scheduler is not None:
+        raise ValueError("give scheduler or local_workers, not both")
+    from distributed import LocalCluster
+
+    with (
+        LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        connect(cluster, store) as client,
+    ):
+        yield client
+
+
 def _dask_body(config, run, store, lease_seconds):
     """On a worker: :func:`~pruning_lab.backends.claims.claimed_run`, with the worker's address in the lease."""
     from distributed import get_worker
@@ -144,7 +169,7 @@ def dask_outcomes(todo, run, store, *, client, lease_seconds=LEASE_SECONDS):
     by_key = dict(zip(keys, todo))
     futures = client.map(_dask_body, todo, key=keys, run=run, store=store, lease_seconds=lease_seconds)
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             yield by_key[future.key], future.result()
     finally:
         client.cancel([f for f in futures if not f.done()])
