@@ -19,8 +19,17 @@ import time
 
 import pytest
 
-from pruning_lab.backends import Claim, check_backend, claim_is_live, claimed_run, execute, lease_path, read_claim
-from pruning_lab.runs import RunStore, run_sweep
+from pruning_lab.backends import (
+    Claim,
+    check_backend,
+    claim_is_live,
+    claimed_run,
+    compute_cached,
+    execute,
+    lease_path,
+    read_claim,
+)
+from pruning_lab.runs import ResultCache, RunStore, run_sweep
 
 
 def _lease(path, **fields):
@@ -166,7 +175,8 @@ def test_a_driver_takes_over_when_the_holder_lease_lapses(tmp_path, monkeypatch)
 
 DRIVER = """
 import os, sys, time, uuid
-from pruning_lab.runs import RunStore, run_sweep
+from pruning_lab.backends import compute_cached
+from pruning_lab.runs import ResultCache, RunStore, run_sweep
 
 def run(config):
     open(os.path.join(sys.argv[2], f"{config['x']}-{uuid.uuid4().hex}"), "w").close()
@@ -213,3 +223,19 @@ def test_bad_backend_requests_name_the_argument(tmp_path):
     with pytest.raises(ValueError, match="seconds must be a positive"):
         Claim.acquire(tmp_path / "run-x.lease", seconds=-1)
     assert not store.directory.exists()  # nothing ran
+
+
+def _cell(config):
+    return {"v": [config["x"], config["x"] ** 2]}
+
+
+def test_compute_cached_fills_a_result_cache_once(tmp_path):
+    pytest.importorskip("joblib")
+    cache = ResultCache(tmp_path / "c", "demo")
+    configs = [{"x": i} for i in range(4)]
+    compute_cached(configs[:2], _cell, cache, backend="serial")
+    mtimes = {c["x"]: cache.path(c).stat().st_mtime_ns for c in configs[:2]}
+    compute_cached(configs, _cell, cache, backend="joblib")
+    assert [cache.load(c)["v"].tolist() for c in configs] == [[i, i * i] for i in range(4)]
+    assert {c["x"]: cache.path(c).stat().st_mtime_ns for c in configs[:2]} == mtimes  # not recomputed
+    assert sorted(p.suffix for p in cache.directory.iterdir()) == [".npz"] * 4

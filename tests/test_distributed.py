@@ -166,3 +166,28 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     assert cli.main([*argv, "--dask-local", "0"]) == 2
     assert "--dask-local must be a positive number" in capsys.readouterr().err
     assert cli.main([*argv, "--dask-local", "2", "--scheduler", address]) == 2  # argparse: one or the other
+
+
+def test_the_theory_sweeps_on_the_cluster_equal_the_serial_ones(cluster, tmp_path):
+    import numpy as np
+
+    from pruning_lab.lottery.experiments import phase_diagram
+    from pruning_lab.random_features import random_features_curve
+
+    small = dict(d=30, K=3, trials=3, max_iter=1500)
+    serial = phase_diagram([4, 8], [30, 90], **small)
+    cache = tmp_path / "phase"
+    on_dask = phase_diagram([4, 8], [30, 90], cache_dir=cache, backend="dask", scheduler=cluster, **small)
+    np.testing.assert_array_equal(on_dask.errors, serial.errors)
+    assert len(list(cache.glob("lottery-phase-*.npz"))) == 4 and not list(cache.glob("*.lease"))
+
+    args = dict(ss=[5, 9], layers=2, trials=2, draws=10, rng=3)
+    serial = random_features_curve(5, 20, [8, 20], **args)
+    on_dask = random_features_curve(
+        5, 20, [8, 20], cache_dir=tmp_path / "rf", backend="dask", scheduler=cluster, **args
+    )
+    for name in ("theory", "simulated", "simulated_sem"):
+        for key, value in getattr(serial, name).items():
+            np.testing.assert_array_equal(getattr(on_dask, name)[key], value, err_msg=f"{name}[{key}]")
+    with pytest.raises(ValueError, match="cache_dir is needed with backend='dask'"):
+        phase_diagram([4], [30], backend="dask", scheduler=cluster, **small)

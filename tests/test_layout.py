@@ -281,7 +281,9 @@ def test_an_extra_brings_everything_the_code_behind_it_imports(start):
             t
             for t in _first_party(name)
             if t in MODULES
-            and not (t == "pruning_lab.runs" and "nn" not in _extras_of(start))
+            and not (
+                (t == "pruning_lab.runs" or t.startswith("pruning_lab.backends")) and "nn" not in _extras_of(start)
+            )
             and not (t == "pruning_lab.backends.cluster" and "dask" not in _extras_of(start))
         )
     assert sorted(needed - _allowed(_extras_of(start))) == []

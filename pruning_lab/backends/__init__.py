@@ -10,7 +10,7 @@ only when asked for.  Used for the network sweeps of the chapter :doc:`/book/pru
 """
 
 from .claims import LEASE_SECONDS, Claim, claim_is_live, claimed_run, lease_path, read_claim
-from .execute import BACKENDS, POLL_SECONDS, check_backend, execute_runs
+from .execute import BACKENDS, POLL_SECONDS, check_backend, compute_cached, execute_runs
 
 __all__ = [
     "BACKENDS",
@@ -20,6 +20,7 @@ __all__ = [
     "check_backend",
     "claim_is_live",
     "claimed_run",
+    "compute_cached",
     "execute_runs",
     "lease_path",
     "read_claim",

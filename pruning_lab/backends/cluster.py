@@ -166,7 +166,7 @@ def dask_outcomes(todo, run, store, *, client, lease_seconds=LEASE_SECONDS):
     from distributed import as_completed
 
     if not store.directory.is_absolute():  # a worker's working directory is not the driver's
-        store = type(store)(store.directory.resolve())
+        store = store.absolute() if hasattr(store, "absolute") else type(store)(store.directory.resolve())
     keys = [f"{store.path(c).stem}-{uuid.uuid4().hex[:8]}" for c in todo]
     by_key = dict(zip(keys, todo))
     futures = client.map(_dask_body, todo, key=keys, run=run, store=store, lease_seconds=lease_seconds)

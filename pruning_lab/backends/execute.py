@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .claims import LEASE_SECONDS, claim_is_live, claimed_run, lease_path, read_claim
 
-__all__ = ["BACKENDS", "POLL_SECONDS", "check_backend", "execute_runs"]
+__all__ = ["BACKENDS", "POLL_SECONDS", "check_backend", "compute_cached", "execute_runs"]
 
 #: The executors of :func:`execute_runs` (``backend`` of :func:`pruning_lab.runs.run_sweep`).
 BACKENDS = ("serial", "joblib", "dask")
@@ -150,3 +150,59 @@ def _execute(pending, run, store, backend, n_jobs, scheduler, progress, lease_se
                 else:
                     bar.update()
             pending = _wait_for_others(held, store, bar, POLL_SECONDS)
+
+
+class _CacheRuns:
+    """A :class:`pruning_lab.runs.ResultCache` seen as a store of runs (what :func:`execute_runs` uses)."""
+
+    def __init__(self, cache):
+        self.cache, self.directory = cache, cache.directory
+
+    def has(self, config) -> bool:
+        return self.cache.path(config).is_file()
+
+    def save(self, config, result):
+        return self.cache.save(config, result)
+
+    def path(self, config):
+        return self.cache.path(config)
+
+    def absolute(self):
+        return _CacheRuns(type(self.cache)(self.directory.resolve(), self.cache.namespace))
+
+
+def compute_cached(configs, compute, cache, *, backend="serial", scheduler=None, progress=False):
+    """Fill ``cache`` with ``compute(config)`` for every configuration it lacks, with ``backend``, under claims.
+
+    Afterwards ``cache.cached(config, ...)`` finds every cell.  How the theory sweeps run on a
+    cluster (the lottery phase diagram of the chapter :doc:`/book/lottery_tickets`, the
+    random-features curves of :doc:`/book/random_features`).
+
+    Parameters
+    ----------
+    configs : list of dict
+        The cells' parameters (the cache's keys).
+    compute : callable
+        ``compute(config) -> dict`` of arrays; picklable (a module-level function) for
+        ``"joblib"`` and ``"dask"``.
+    cache : pruning_lab.runs.ResultCache
+        Where each cell is saved by whoever computes it (on storage every worker sees, for ``"dask"``).
+    backend : str
+        One of :data:`BACKENDS`; ``"joblib"`` uses one process per CPU.
+    scheduler : str or distributed.Client or None
+        The Dask scheduler of ``backend="dask"``.
+    progress : bool
+        Show a ``tqdm`` bar over the missing cells.
+    """
+    backend = check_backend(backend, n_jobs=-1 if backend == "joblib" else 1, scheduler=scheduler)
+    store = _CacheRuns(cache)
+    todo = list({store.path(c).name: c for c in configs if not store.has(c)}.values())
+    execute_runs(
+        todo,
+        compute,
+        store,
+        backend=backend,
+        n_jobs=-1 if backend == "joblib" else 1,
+        scheduler=scheduler,
+        progress=progress,
+    )
