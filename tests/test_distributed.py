@@ -191,3 +191,10 @@ def test_the_theory_sweeps_on_the_cluster_equal_the_serial_ones(cluster, tmp_pat
             np.testing.assert_array_equal(getattr(on_dask, name)[key], value, err_msg=f"{name}[{key}]")
     with pytest.raises(ValueError, match="cache_dir is needed with backend='dask'"):
         phase_diagram([4], [30], backend="dask", scheduler=cluster, **small)
+
+
+def test_resources_no_worker_offers_are_a_clear_error(cluster, markers, tmp_path):
+    with dask.annotate(resources={"GPU": 1}):
+        with pytest.raises(ValueError, match=r"resources: no Dask worker offers \{'GPU': 1\}"):
+            run_sweep(_configs(markers, 2), work, RunStore(tmp_path / "s"), backend="dask", scheduler=cluster)
+    assert _done(markers) == []

@@ -58,7 +58,7 @@ def _check_workers(client, store) -> None:
     import dask
 
     wanted = dask.get_annotations().get("resources") or {}
-    workers = client.scheduler_info(n_workers=-1)["workers"] if wanted else {}
+    workers = client.scheduler_info()["workers"] if wanted else {}
     offers = [w.get("resources", {}) for w in workers.values()]
     if wanted and offers and not any(all(o.get(k, 0) >= v for k, v in wanted.items()) for o in offers):
         raise ValueError(
