@@ -78,8 +78,11 @@ def connect(scheduler, store=None):
     :class:`pruning_lab.runs.RunStore`), checks that every connected worker sees it.
     Used by :func:`pruning_lab.runs.run_sweep` (chapter :doc:`/book/pruning_mnist`'s sweeps on a cluster).
     """
-    from distributed import Client
-    from distributed.deploy import Cluster
+    try:
+        from distributed import Client
+        from distributed.deploy import Cluster
+    except ImportError:
+        raise ImportError("backend='dask' needs dask and distributed: pip install 'pruning-lab[dask]'") from None
 
     owned = None
     if scheduler is None:
