@@ -50,7 +50,9 @@ def bench_run(config):
 
 
 def _calibrate(seconds: float) -> int:
-    n = 200_000
+    """Steps of the recurrence that take about ``seconds`` here (the matrix product is a few ms more)."""
+    _work(10_000, 0)  # warm-up: numpy's generator and BLAS
+    n = 1_000_000
     start = time.perf_counter()
     _work(n, 0)
     per_step = (time.perf_counter() - start) / n
