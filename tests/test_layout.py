@@ -1,11 +1,11 @@
 """Tests of the package's shape: layers, the torch-free promise, and extras that match the imports.
 
 * Layers, bottom to top: ``validation`` → the shared substrate (``problems``, ``lsq``, ``prune``, then
-  ``pipeline``) and the support modules ``runs`` and ``data`` → the theory topics and ``nn`` →
-  ``plotting`` → ``widgets`` → ``cli``.  No module imports a module of a higher layer, no theory
-  module imports ``nn``, and the import graph has no cycle.
+  ``pipeline``) and the support modules ``runs`` (with its executors ``backends``) and ``data`` → the
+  theory topics and ``nn`` → ``plotting`` → ``widgets`` → ``cli``.  No module imports a module of a
+  higher layer, no theory module imports ``nn``, and the import graph has no cycle.
 * Importing every module outside ``pruning_lab.nn`` and the command line (in a fresh interpreter)
-  imports neither torch nor the optional packages (mlxtend, ipywidgets, joblib).
+  imports neither torch nor the optional packages (mlxtend, ipywidgets, joblib, dask, distributed).
 * Every third-party package a module imports is a base dependency or belongs to an extra declared
   for that module in ``pyproject.toml``; the extras ``nn``, ``data`` and ``widgets`` bring everything
   that the code behind them imports, transitively.
