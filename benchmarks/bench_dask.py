@@ -55,8 +55,10 @@ def _calibrate(seconds: float) -> int:
     n = 1_000_000
     start = time.perf_counter()
     _work(n, 0)
-    per_step = (time.perf_counter() - start) / n
-    return max(1, int(seconds / per_step))
+    n = int(seconds / ((time.perf_counter() - start) / n))
+    start = time.perf_counter()  # one whole run at that size, and the size rescaled to it
+    _work(n, 0)
+    return max(1, int(n * seconds / (time.perf_counter() - start)))
 
 
 def main():
