@@ -12,7 +12,7 @@ drivers from computing the same run are lease files that every executor must see
 :func:`connect` checks before anything runs that every connected worker sees the store (a probe
 file written by the driver), and a worker that cannot see it refuses to create it.
 
-Connect with :func:`connect` (an address, a :class:`distributed.Client`, or a cluster object such
+Connect with :func:`connect` (an address, a ``distributed.Client``, or a cluster object such
 as a ``LocalCluster`` or a dask-jobqueue ``SLURMCluster``); resources requested with
 ``dask.annotate(resources={"GPU": 1})`` around :func:`pruning_lab.runs.run_sweep` are honoured
 (each run then holds one ``GPU`` of a worker started with ``--resources GPU=1``).
@@ -69,7 +69,7 @@ def _check_workers(client, store) -> None:
 
 @contextlib.contextmanager
 def connect(scheduler, store=None):
-    """A :class:`distributed.Client` for ``scheduler``, closed on exit if it was opened here.
+    """A ``distributed.Client`` for ``scheduler``, closed on exit if it was opened here.
 
     ``scheduler`` is an address (``"tcp://host:8786"``), a ``Client``, a cluster object (a
     ``LocalCluster``, a dask-jobqueue cluster...), or ``None`` for the current default client.
