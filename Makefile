@@ -108,6 +108,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_oneshot.py
 	$(PY) benchmarks/bench_structured.py
 	$(PY) benchmarks/bench_sparse.py
+	$(PY) benchmarks/bench_dask.py
 
 # Point the book at its published repository (pyproject.toml names it once; this copies it everywhere).
 set-repository:

@@ -20,7 +20,8 @@ Theory modules (numpy/scipy only, never torch):
 
 Support: :mod:`pruning_lab.plotting` (house style), :mod:`pruning_lab.widgets`
 (ipywidgets panels), :mod:`pruning_lab.data` (data loaders),
-:mod:`pruning_lab.runs` (on-disk cache and run store of long sweeps),
+:mod:`pruning_lab.runs` (on-disk cache and run store of long sweeps, run serially, over local
+processes or on a Dask cluster by :mod:`pruning_lab.backends`),
 :mod:`pruning_lab.cli` (``python -m pruning_lab``: run named sweeps at full scale).
 Neural-network code lives in :mod:`pruning_lab.nn`, the only subpackage that
 imports torch; it is not imported by ``import pruning_lab``.

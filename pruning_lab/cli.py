@@ -12,6 +12,7 @@
                                    [--rewind-epochs K ...] [--rounds T] [--no-progress] [--fast]
     python -m pruning_lab structured NAME [--store DIR] [--jobs N] [--seeds S ...] [--no-progress] [--fast]
     python -m pruning_lab table NAME [--store DIR] [--scale SCALE] [--csv FILE]
+    (sweep, imp and structured also take [--scheduler ADDRESS | --dask-local N])
     python -m pruning_lab fetch fashion-mnist [--dest DIR]
     python -m pruning_lab train-lm NAME [--out DIR] [--steps N] [--fast] [--no-progress]
     python -m pruning_lab oneshot-lm --checkpoint FILE --out FILE [--seeds S ...] [--n-calibration N]
@@ -35,7 +36,12 @@ models).  Unless ``--fast`` is given, torch is first set up by
 :func:`pruning_lab.nn.reproducible.use_reproducible_cpu` (one thread per
 process, the same numbers on every x86-64 CPU), as in the book's committed
 results; with ``--jobs`` above 1 the worker processes inherit its environment
-variables.  The override options change the named sweep (for quick
+variables.  With ``--scheduler ADDRESS`` (a running Dask scheduler) or
+``--dask-local N`` (a local Dask cluster of N worker processes) the runs
+are tasks on that cluster (:mod:`pruning_lab.backends.cluster`; extra
+``dask``), saved by the workers into ``--store``, which every worker must
+see at the same path; each run is claimed by a lease file first, so two
+commands on one store never compute the same run.  The override options change the named sweep (for quick
 trials): ``--epochs``, ``--lr`` and ``--batch-size`` change its
 :class:`pruning_lab.nn.train.TrainingRecipe`, the others the
 :class:`pruning_lab.nn.sweeps.WidthSweep` itself.
@@ -71,6 +77,7 @@ Installed as the ``pruning-lab`` command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -84,6 +91,21 @@ DEFAULT_STORE = "pruning-lab-runs"
 _UsageError = cli_errors.UsageError  # a request that cannot be run as given (exit status 2)
 
 
+def _add_dask_options(parser) -> None:
+    """``--scheduler ADDRESS`` or ``--dask-local N``: run on a Dask cluster (the runs are saved by its workers)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on the Dask cluster of this scheduler (e.g. tcp://host:8786); its workers save the runs into "
+        "--store, which they must all see at the same path",
+    )
+    group.add_argument(
+        "--dask-local", type=int, default=None, metavar="N", help="run on a local Dask cluster of N processes"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pruning-lab", description="Width sweeps of the Pruning Lab book.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scale", default="book", help="'book' (CPU, minutes) or 'full' (the paper's widths)")
     sweep.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
     sweep.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per CPU)")
+    _add_dask_options(sweep)
     sweep.add_argument("--device", choices=("cpu", "cuda"), default=None, help="torch device (default: the sweep's)")
     sweep.add_argument("--data-dir", default=None, help="CIFAR-10 directory (or set PRUNING_LAB_CIFAR10)")
     sweep.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the sweep's)")
@@ -119,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--scale", default="book", help="scale of the experiment (default book)")
     imp.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
     imp.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per CPU)")
+    _add_dask_options(imp)
     imp.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
     imp.add_argument("--rewind-epochs", type=int, nargs="+", default=None, help="override: rewind epochs")
     imp.add_argument("--rounds", type=int, default=None, help="override: pruning rounds")
@@ -129,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("name", help="name of the experiment (see 'list')")
     st.add_argument("--store", default=DEFAULT_STORE, help=f"directory of the run store (default {DEFAULT_STORE})")
     st.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per CPU)")
+    _add_dask_options(st)
     st.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the experiment's)")
     st.add_argument("--no-progress", action="store_true", help="no progress bar")
     st.add_argument("--fast", action="store_true", help="this CPU's fastest kernels (see 'sweep --fast')")
@@ -257,6 +282,33 @@ def _oneshot_lm(args, argv, out) -> None:
     print(f"written {args.out}", file=out)
 
 
+@contextlib.contextmanager
+def _where(args, store, *, gpu=False):
+    """The ``backend``/``scheduler`` arguments of the sweep from ``--scheduler``/``--dask-local`` (``{}``: none)."""
+    if args.scheduler is None and args.dask_local is None:
+        yield {}
+        return
+    option = "--scheduler" if args.scheduler is not None else "--dask-local"
+    if args.jobs != 1:
+        raise _UsageError(f"--jobs cannot be combined with {option}: the Dask workers set the parallelism")
+    if args.dask_local is not None and args.dask_local < 1:
+        raise _UsageError(f"--dask-local must be a positive number of worker processes, got {args.dask_local}")
+    try:
+        import dask
+
+        from .backends.cluster import dask_client
+    except ImportError:
+        raise _UsageError(f"{option} needs dask and distributed: pip install 'pruning-lab[dask]'") from None
+    with contextlib.ExitStack() as stack:
+        if gpu:  # one GPU per run: the workers are started with --resources GPU=<their GPUs>
+            stack.enter_context(dask.annotate(resources={"GPU": 1}))
+        try:
+            client = stack.enter_context(dask_client(args.scheduler, local_workers=args.dask_local, store=store))
+        except (ConnectionError, ValueError) as err:
+            raise _UsageError(" ".join(str(err).split())) from None
+        yield {"backend": "dask", "scheduler": client}
+
+
 def _list(out) -> None:
     from .nn.sweeps import IMP_EXPERIMENTS, SWEEPS
 
@@ -316,7 +368,8 @@ def _imp(args, out) -> None:
     cli_errors.check_store(store)
     todo = [c for c in experiment.configs() if not store.has(c)]
     print(f"{experiment.name} ({experiment.scale}): {len(experiment.configs())} runs, {len(todo)} to compute", file=out)
-    table = run_imp_experiment(experiment, store, n_jobs=args.jobs, progress=not args.no_progress)
+    with _where(args, store) as where:
+        table = run_imp_experiment(experiment, store, n_jobs=args.jobs, progress=not args.no_progress, **where)
     print(f"done: {len(table)} runs in {args.store}", file=out)
 
 
@@ -338,9 +391,10 @@ def _structured(args, out) -> None:
     cli_errors.check_store(store)
     todo = sum(not store.has(c) for c in configs)
     print(f"structured {args.name}: {len(configs)} runs, {todo} to compute", file=out)
-    table = run_structured_experiment(
-        args.name, store, seeds=args.seeds, n_jobs=args.jobs, progress=not args.no_progress
-    )
+    with _where(args, store) as where:
+        table = run_structured_experiment(
+            args.name, store, seeds=args.seeds, n_jobs=args.jobs, progress=not args.no_progress, **where
+        )
     print(f"done: {len(table)} runs in {args.store}", file=out)
 
 
@@ -382,7 +436,8 @@ def _sweep(args, out) -> None:
         store = RunStore(args.store)
     except ValueError as err:
         raise _UsageError(str(err)) from None
-    if sweep.device == "cuda" and not torch.cuda.is_available():
+    on_dask = args.scheduler is not None or args.dask_local is not None  # CUDA is the workers' business then
+    if sweep.device == "cuda" and not on_dask and not torch.cuda.is_available():
         raise _UsageError("--device cuda was requested but torch finds no CUDA device; use --device cpu")
     if sweep.dataset == "cifar10" and find_cifar10(args.data_dir) is None:
         raise _UsageError(
@@ -401,7 +456,10 @@ def _sweep(args, out) -> None:
         file=out,
     )
     try:
-        table = run_width_sweep(sweep, store, n_jobs=args.jobs, progress=not args.no_progress, data_dir=args.data_dir)
+        with _where(args, store, gpu=sweep.device == "cuda") as where:
+            table = run_width_sweep(
+                sweep, store, n_jobs=args.jobs, progress=not args.no_progress, data_dir=args.data_dir, **where
+            )
     except FileNotFoundError as err:
         raise _UsageError(str(err)) from None
     print(f"done: {len(table)} runs in {args.store}", file=out)

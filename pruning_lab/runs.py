@@ -39,9 +39,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ._atomic import exit_with_driver, remove_stale_temporaries, temporary_file
+from ._atomic import remove_stale_temporaries, temporary_file
+from .backends import check_backend, execute_runs
 
 __all__ = [
     "RESULTS_ENV",
@@ -554,15 +554,9 @@ def find_results(name: str, root=None) -> Path:
     )
 
 
-def _run_and_save(run, store, config, driver=None):
-    """Worker body: compute one run and store it at once (in the worker's process, watching the ``driver``)."""
-    if driver is not None:
-        exit_with_driver(driver)
-    store.save(config, run(dict(config) if isinstance(config, dict) else config))
-    return config
-
-
-def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) -> list:
+def run_sweep(
+    configs, run, store, *, n_jobs: int = 1, progress: bool = True, backend: str | None = None, scheduler=None
+) -> list:
     """Run ``run(config)`` for every configuration not yet in ``store``; return the table of all of them.
 
     Each run's result is saved by :meth:`RunStore.save` as soon as it
@@ -572,8 +566,14 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
     missing ones.  With ``n_jobs > 1`` the runs are spread over joblib
     worker processes (``Parallel(return_as="generator_unordered")``); ``run``
     must then be picklable (a module-level function or a
-    ``functools.partial`` of one).  Used by
-    :func:`pruning_lab.nn.sweeps.run_width_sweep`.
+    ``functools.partial`` of one).  With ``backend="dask"`` the runs are
+    tasks on a Dask cluster (:mod:`pruning_lab.backends.cluster`, extra
+    ``dask``), each saved by the worker that computed it into ``store``,
+    which must be on storage every worker mounts.  Every backend claims a
+    run before it starts (a lease file next to its run file, renewed while
+    it runs, :mod:`pruning_lab.backends.claims`), so two drivers on one
+    store compute each run once and a dead worker's run is taken over.
+    Used by :func:`pruning_lab.nn.sweeps.run_width_sweep`.
 
     Parameters
     ----------
@@ -588,6 +588,13 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
         Number of worker processes (1: run in this process; -1: one per CPU).
     progress : bool
         Show a ``tqdm`` bar over the runs still to do.
+    backend : {None, "serial", "joblib", "dask"}
+        Where the runs execute; ``None``: ``"serial"`` if ``n_jobs == 1``, else ``"joblib"``
+        (``"dask"`` if a ``scheduler`` is given).
+    scheduler : str or distributed.Client or cluster, optional
+        With ``backend="dask"``: the scheduler's address (``"tcp://host:8786"``), a client, or a
+        cluster object; ``None``: the active Dask client.  An unreachable address raises
+        ``ConnectionError`` naming it.
 
     Returns
     -------
@@ -611,16 +618,7 @@ def run_sweep(configs, run, store, *, n_jobs: int = 1, progress: bool = True) ->
     unique = {}  # a dict config runs as its canonical (JSON) values, a dataclass config as itself
     for e, config in zip(encoded, configs):
         unique.setdefault(e, json.loads(e) if isinstance(config, dict) else config)
+    backend = check_backend(backend, n_jobs=n_jobs, scheduler=scheduler)
     todo = [c for c in unique.values() if not store.has(c)]
-    with tqdm(total=len(todo), desc="runs", disable=not progress) as bar:
-        if n_jobs == 1 or len(todo) <= 1:
-            for config in todo:
-                _run_and_save(run, store, config)
-                bar.update()
-        else:
-            from joblib import Parallel, delayed
-
-            jobs = (delayed(_run_and_save)(run, store, c, os.getpid()) for c in todo)
-            for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-                bar.update()
+    execute_runs(todo, run, store, backend=backend, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
     return [{**json.loads(e), **store.load(unique[e])} for e in encoded]

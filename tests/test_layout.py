@@ -1,11 +1,11 @@
 """Tests of the package's shape: layers, the torch-free promise, and extras that match the imports.
 
 * Layers, bottom to top: ``validation`` → the shared substrate (``problems``, ``lsq``, ``prune``, then
-  ``pipeline``) and the support modules ``runs`` and ``data`` → the theory topics and ``nn`` →
-  ``plotting`` → ``widgets`` → ``cli``.  No module imports a module of a higher layer, no theory
-  module imports ``nn``, and the import graph has no cycle.
+  ``pipeline``) and the support modules ``runs`` (with its executors ``backends``) and ``data`` → the
+  theory topics and ``nn`` → ``plotting`` → ``widgets`` → ``cli``.  No module imports a module of a
+  higher layer, no theory module imports ``nn``, and the import graph has no cycle.
 * Importing every module outside ``pruning_lab.nn`` and the command line (in a fresh interpreter)
-  imports neither torch nor the optional packages (mlxtend, ipywidgets, joblib).
+  imports neither torch nor the optional packages (mlxtend, ipywidgets, joblib, dask, distributed).
 * Every third-party package a module imports is a base dependency or belongs to an extra declared
   for that module in ``pyproject.toml``; the extras ``nn``, ``data`` and ``widgets`` bring everything
   that the code behind them imports, transitively.
@@ -30,6 +30,7 @@ LAYERS = {
     "validation": 0,
     "runs": 1,
     "_atomic": 1,
+    "backends": 1,  # executors of run_sweep (serial, joblib, Dask) and their claims; runs imports them
     "data": 1,
     "problems": 1,
     "lsq": 1,
@@ -59,6 +60,8 @@ EXTRAS_OF = {
     "pruning_lab.cli": {"nn"},
     "pruning_lab.__main__": {"nn"},
     "pruning_lab.runs": {"nn"},  # run_sweep's worker processes (joblib), used by the network sweeps
+    "pruning_lab.backends": {"nn"},  # the joblib backend
+    "pruning_lab.backends.cluster": {"dask"},  # the Dask backend, imported only when asked for
     "pruning_lab.data": {"data"},
     "pruning_lab.widgets": {"widgets"},
     "pruning_lab.widgets.networks": {"widgets", "nn"},  # the MNIST panel trains networks
@@ -189,7 +192,8 @@ def test_theory_modules_import_without_torch_or_optional_packages():
         "import importlib, sys\n"
         f"for name in {names!r}:\n"
         "    importlib.import_module(name)\n"
-        "heavy = sorted(m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'mlxtend', 'ipywidgets', 'joblib', 'dask', 'distributed')"
+        " if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -263,6 +267,7 @@ def test_every_import_is_a_base_dependency_or_in_the_modules_extras():
         "pruning_lab.data",
         "pruning_lab.widgets.networks",
         "pruning_lab.widgets.linear",
+        "pruning_lab.backends.cluster",
     ],
 )
 def test_an_extra_brings_everything_the_code_behind_it_imports(start):
@@ -277,7 +282,11 @@ def test_an_extra_brings_everything_the_code_behind_it_imports(start):
         todo.extend(
             t
             for t in _first_party(name)
-            if t in MODULES and not (t == "pruning_lab.runs" and "nn" not in _extras_of(start))
+            if t in MODULES
+            and not (
+                (t == "pruning_lab.runs" or t.startswith("pruning_lab.backends")) and "nn" not in _extras_of(start)
+            )
+            and not (t == "pruning_lab.backends.cluster" and "dask" not in _extras_of(start))
         )
     assert sorted(needed - _allowed(_extras_of(start))) == []
 
@@ -287,3 +296,4 @@ def test_the_extras_are_declared():
     assert {"nn", "data", "widgets"} <= set(extras)
     assert {"torch", "joblib", "mlxtend"} <= {_dist(r) for r in extras["nn"]}
     assert {_dist(r) for r in extras["data"]} == {"mlxtend"}
+    assert {"dask", "distributed"} <= {_dist(r) for r in extras["dask"]}

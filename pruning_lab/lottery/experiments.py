@@ -16,11 +16,13 @@ same function with larger arguments, and an interrupted sweep resumes where it s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..backends import compute_cached
 from ..runs import ResultCache
 from ..validation import check_array, check_int_array, check_nonnegative
 from .model import _check_int, local_curvature, make_teacher, output_rms, population_hessian, population_rmse
@@ -149,6 +151,30 @@ class PhaseDiagram:
         return float(np.sum(n50[ok] * rt[ok]) / np.sum(rt[ok] ** 2))
 
 
+def _phase_cell(config: dict) -> dict:
+    """One cell of :func:`phase_diagram`: its ``trials`` problems, from the cell's configuration alone."""
+    c = config
+    r, n = c["r"], c["n"]
+    teachers, X, y, W0 = _draw(
+        c["d"],
+        c["K"],
+        r,
+        n,
+        c["trials"],
+        c["seed"],
+        1,
+        (r, n),
+        spread=c["spread"],
+        groups=c["groups"],
+        rel_dist=c["rel_dist"],
+    )
+    results = agd_pruned_batch(X, y, _stack(teachers, "mask"), W0, beta=c["beta"], max_iter=c["max_iter"], tol=c["tol"])
+    return {
+        "errors": np.array([relative_error(res.weights, T.weights) for res, T in zip(results, teachers)]),
+        "r_tilde": np.array([T.r_tilde for T in teachers]),
+    }
+
+
 def phase_diagram(
     r_values,
     n_values,
@@ -166,6 +192,8 @@ def phase_diagram(
     seed: int = 0,
     cache_dir=None,
     progress: bool = False,
+    backend=None,
+    scheduler=None,
 ) -> PhaseDiagram:
     r"""Sample-complexity phase diagram (paper Fig. 4, scaled down): success over (:math:`\tilde r`, :math:`N`).
 
@@ -217,6 +245,13 @@ def phase_diagram(
         Directory of the on-disk cache (``None``: no cache).
     progress : bool
         Show a ``tqdm`` bar over the cells.
+    backend : {None, "serial", "joblib", "dask"}
+        With a ``cache_dir``: compute the missing cells with this executor first, each claimed
+        and saved into the cache by whoever computes it (:func:`pruning_lab.backends.compute_cached`;
+        ``"dask"``: on a Dask cluster whose workers see ``cache_dir``).  ``None``: one after the
+        other in this process, as the chapter does.
+    scheduler : str or distributed.Client or None
+        The Dask scheduler of ``backend="dask"`` (see :func:`pruning_lab.runs.run_sweep`).
 
     Returns
     -------
@@ -232,34 +267,15 @@ def phase_diagram(
     errors = np.empty((len(r_values), len(n_values), trials))
     rt = np.empty_like(errors)
     cells = [(i, j) for i in range(len(r_values)) for j in range(len(n_values))]
-    for i, j in tqdm(cells, desc="cells", disable=not progress):
-        r, n = int(r_values[i]), int(n_values[j])
-        config = dict(
-            version=_CACHE_VERSION,
-            d=d,
-            K=K,
-            trials=trials,
-            rel_dist=float(rel_dist),
-            beta=float(beta),
-            max_iter=int(max_iter),
-            tol=float(tol),
-            spread=float(spread),
-            groups=int(groups),
-            seed=int(seed),
-            r=r,
-            n=n,
-        )
-
-        def compute(r=r, n=n):
-            teachers, X, y, W0 = _draw(
-                d, K, r, n, trials, seed, 1, (r, n), spread=spread, groups=groups, rel_dist=rel_dist
-            )
-            results = agd_pruned_batch(X, y, _stack(teachers, "mask"), W0, beta=beta, max_iter=max_iter, tol=tol)
-            return {
-                "errors": np.array([relative_error(res.weights, T.weights) for res, T in zip(results, teachers)]),
-                "r_tilde": np.array([T.r_tilde for T in teachers]),
-            }
-
+    fixed = dict(d=d, K=K, trials=trials, rel_dist=float(rel_dist), beta=float(beta), max_iter=int(max_iter))
+    fixed.update(tol=float(tol), spread=float(spread), groups=int(groups), seed=int(seed), version=_CACHE_VERSION)
+    configs = [{**fixed, "r": int(r_values[i]), "n": int(n_values[j])} for i, j in cells]
+    if backend is not None:  # the missing cells on the backend's executors, each saved into the cache there
+        if cache is None:
+            raise ValueError(f"cache_dir is needed with backend={backend!r}: the executors save each cell there")
+        compute_cached(configs, _phase_cell, cache, backend=backend, scheduler=scheduler, progress=progress)
+    for (i, j), config in zip(tqdm(cells, desc="cells", disable=not progress or backend is not None), configs):
+        compute = functools.partial(_phase_cell, config)
         cell = compute() if cache is None else cache.cached(config, compute)
         errors[i, j], rt[i, j] = cell["errors"], cell["r_tilde"]
     return PhaseDiagram(r_values, n_values, errors, rt, threshold, K)

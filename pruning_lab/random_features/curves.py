@@ -21,12 +21,14 @@ analogue of Figs. 2 and 4 of :cite:`chang2021provable`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .. import dc, lsq
+from ..backends import compute_cached
 from ..dc.simulate import agreement
 from ..pipeline import prune_weights
 from ..runs import ResultCache
@@ -273,6 +275,23 @@ def _average(th: dict, sims: dict, count: int):
     return theory, simulated, sem
 
 
+def _curve_unit(params: dict) -> dict:
+    """One (layer, width) unit of :func:`random_features_curve`, from its parameters alone."""
+    c = params
+    wide = RandomFeaturesProblem.draw(
+        c["d"], c["p_max"], v_norm=c["v_norm"], noise=c["noise"], rng=np.random.default_rng([c["seed"], c["layer"]])
+    )
+    return random_features_point(
+        wide.with_width(c["p"]),
+        c["n"],
+        np.asarray(c["ss"]),
+        strategy=c["strategy"],
+        trials=c["trials"],
+        draws=c["draws"],
+        rng=np.random.default_rng([c["seed"], c["layer"], c["p"]]),
+    )
+
+
 def random_features_curve(
     d: int,
     n: int,
@@ -289,6 +308,8 @@ def random_features_curve(
     p_max: int | None = None,
     cache_dir=None,
     progress: bool = False,
+    backend=None,
+    scheduler=None,
 ) -> RandomFeaturesCurve:
     r"""Pruned and retrained risk of ReLU random features against the width: ELP + DC theory and simulation.
 
@@ -330,6 +351,13 @@ def random_features_curve(
         (:class:`pruning_lab.runs.ResultCache`) and reused on a rerun.
     progress : bool
         Show a ``tqdm`` bar over the (layer, width) units.
+    backend : {None, "serial", "joblib", "dask"}
+        With a ``cache_dir``: compute the missing units with this executor first, each claimed
+        and saved into the cache by whoever computes it (:func:`pruning_lab.backends.compute_cached`;
+        ``"dask"``: on a Dask cluster whose workers see ``cache_dir``).  ``None``: one after the
+        other in this process.
+    scheduler : str or distributed.Client or None
+        The Dask scheduler of ``backend="dask"`` (see :func:`pruning_lab.runs.run_sweep`).
 
     Returns
     -------
@@ -349,37 +377,16 @@ def random_features_curve(
     sims = {key: np.zeros((layers, trials, ps.size)) for key, _ in _SIM_P}
     sims.update({key: np.zeros((layers, trials, ss.size, ps.size)) for key, _ in _SIM_SP})
     units = [(layer, k) for layer in range(layers) for k in range(ps.size)]
-    for layer, k in tqdm(units, desc="(layer, width)", disable=not progress):
-        params = dict(
-            d=int(d),
-            n=int(n),
-            p_max=p_max,
-            p=int(ps[k]),
-            ss=ss.tolist(),
-            strategy=strategy,
-            trials=int(trials),
-            draws=int(draws),
-            v_norm=v_norm,
-            noise=noise,
-            seed=seed,
-            layer=layer,
-            version=2,  # units with the tuned-ridge dense model and the kept neurons' noise
-        )
-
-        def compute(layer=layer, k=k):
-            wide = RandomFeaturesProblem.draw(
-                d, p_max, v_norm=v_norm, noise=noise, rng=np.random.default_rng([seed, layer])
-            )
-            return random_features_point(
-                wide.with_width(int(ps[k])),
-                n,
-                ss,
-                strategy=strategy,
-                trials=trials,
-                draws=draws,
-                rng=np.random.default_rng([seed, layer, int(ps[k])]),
-            )
-
+    fixed = dict(d=int(d), n=int(n), p_max=p_max, ss=ss.tolist(), strategy=strategy, trials=int(trials))
+    fixed.update(draws=int(draws), v_norm=v_norm, noise=noise, seed=seed)
+    configs = [{**fixed, "p": int(ps[k]), "layer": layer, "version": 2} for layer, k in units]  # 2: tuned ridge
+    if backend is not None:  # the missing units on the backend's executors, each saved into the cache there
+        if cache is None:
+            raise ValueError(f"cache_dir is needed with backend={backend!r}: the executors save each unit there")
+        compute_cached(configs, _curve_unit, cache, backend=backend, scheduler=scheduler, progress=progress)
+    bar = tqdm(units, desc="(layer, width)", disable=not progress or backend is not None)
+    for (layer, k), params in zip(bar, configs):
+        compute = functools.partial(_curve_unit, params)
         unit = compute() if cache is None else cache.cached(params, compute)
         for key, unit_key in _THEORY_P:
             th[key][layer, k] = unit[unit_key]

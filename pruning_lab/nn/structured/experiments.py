@@ -343,7 +343,15 @@ def run_structured_point(config: StructuredRunConfig, *, store=None, data_dir=No
 
 
 def run_structured_experiment(
-    name: str, store, *, seeds=None, n_jobs: int = 1, progress: bool = True, data_dir=None
+    name: str,
+    store,
+    *,
+    seeds=None,
+    n_jobs: int = 1,
+    progress: bool = True,
+    data_dir=None,
+    backend=None,
+    scheduler=None,
 ) -> list:
     """Run every configuration of the experiment ``name`` that ``store`` does not hold yet; return the table.
 
@@ -364,6 +372,8 @@ def run_structured_experiment(
         Show a ``tqdm`` bar over the runs.
     data_dir : str, optional
         The CIFAR-10 directory (see :func:`pruning_lab.data.load_cifar10`).
+    backend, scheduler
+        Where the runs execute (see :func:`pruning_lab.runs.run_sweep`).
 
     Returns
     -------
@@ -376,7 +386,7 @@ def run_structured_experiment(
     data_dir = None if data_dir is None else str(data_dir)
 
     run = functools.partial(run_structured_point, store=store, data_dir=data_dir)
-    return run_sweep(configs, run, store, n_jobs=n_jobs, progress=progress)
+    return run_sweep(configs, run, store, n_jobs=n_jobs, progress=progress, backend=backend, scheduler=scheduler)
 
 
 def _mean_se(values):

@@ -225,18 +225,50 @@ def run_imp_point(config: IMPRunConfig, *, data_dir=None) -> dict:
     }
 
 
-def run_imp_experiment(experiment: IMPExperiment, store, *, n_jobs: int = 1, progress: bool = True, data_dir=None):
+def run_imp_experiment(
+    experiment: IMPExperiment,
+    store,
+    *,
+    n_jobs: int = 1,
+    progress: bool = True,
+    data_dir=None,
+    backend=None,
+    scheduler=None,
+):
     """Run every configuration of ``experiment`` that ``store`` does not hold yet; return the table.
 
-    One flat dict (configuration fields and per-round lists) per configuration of
-    :meth:`IMPExperiment.configs`, in that order; finished runs are kept if interrupted.
+    Finished runs are kept if interrupted.
+
+    Parameters
+    ----------
+    experiment : IMPExperiment
+        The experiment.
+    store : pruning_lab.runs.RunStore or str
+        Where finished runs are kept (a directory is opened as a store).
+    n_jobs : int
+        Worker processes (1: run in this process; -1: one per CPU).
+    progress : bool
+        Show a ``tqdm`` bar over the runs.
+    data_dir : str, optional
+        The CIFAR-10 directory (see :func:`pruning_lab.data.load_cifar10`).
+    backend, scheduler
+        Where the runs execute (``"dask"`` and a scheduler: on a Dask cluster); see
+        :func:`pruning_lab.runs.run_sweep`.
+
+    Returns
+    -------
+    list of dict
+        One flat dict (configuration fields and per-round lists) per configuration of
+        :meth:`IMPExperiment.configs`, in that order.
     """
     if not isinstance(experiment, IMPExperiment):
         raise ValueError(f"experiment must be an IMPExperiment, got {type(experiment).__name__}")
     if not isinstance(store, RunStore):
         store = RunStore(store)
     run = functools.partial(run_imp_point, data_dir=data_dir)
-    return run_sweep(experiment.configs(), run, store, n_jobs=n_jobs, progress=progress)
+    return run_sweep(
+        experiment.configs(), run, store, n_jobs=n_jobs, progress=progress, backend=backend, scheduler=scheduler
+    )
 
 
 def imp_summary(rows, rewind_epoch: int = 0) -> dict:

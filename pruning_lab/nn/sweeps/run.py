@@ -233,7 +233,9 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
     return out
 
 
-def run_width_sweep(sweep: WidthSweep, store, *, n_jobs: int = 1, progress: bool = True, data_dir=None) -> list:
+def run_width_sweep(
+    sweep: WidthSweep, store, *, n_jobs: int = 1, progress: bool = True, data_dir=None, backend=None, scheduler=None
+) -> list:
     """Run every configuration of ``sweep`` that ``store`` does not hold yet; return the table.
 
     Two stages through :func:`pruning_lab.runs.run_sweep`: first the
@@ -254,6 +256,9 @@ def run_width_sweep(sweep: WidthSweep, store, *, n_jobs: int = 1, progress: bool
         Show ``tqdm`` bars over the runs.
     data_dir : str, optional
         The CIFAR-10 directory (see :func:`pruning_lab.data.load_cifar10`).
+    backend, scheduler
+        Where the runs execute (``"dask"`` and a scheduler address: on a Dask cluster whose
+        workers see ``store``); see :func:`pruning_lab.runs.run_sweep`.
 
     Returns
     -------
@@ -268,14 +273,15 @@ def run_width_sweep(sweep: WidthSweep, store, *, n_jobs: int = 1, progress: bool
     configs = sweep.configs()
     data_dir = None if data_dir is None else str(data_dir)
     run = functools.partial(run_width_point, store=store, data_dir=data_dir)
+    where = {"backend": backend, "scheduler": scheduler}
     # stage 1: the dense model of every (width, seed) that a run needs, each trained and checkpointed once
     dense_runs = {}
     for c in configs:
         dense_runs.setdefault(canonical_config(c.dense_key()), c.dense_run())
     if "dense" in sweep.strategies:  # the dense runs are part of the sweep: run them first, in parallel
-        run_sweep(list(dense_runs.values()), run, store, n_jobs=n_jobs, progress=progress)
+        run_sweep(list(dense_runs.values()), run, store, n_jobs=n_jobs, progress=progress, **where)
     else:  # train (and checkpoint) the missing dense models without storing runs
         for c in dense_runs.values():
             if not store.artifact_path(c.dense_key(), ".pt").is_file():
                 _dense_model(c, store, *_dataset(c.dataset, data_dir, c.n_train, c.n_test))
-    return run_sweep(configs, run, store, n_jobs=n_jobs, progress=progress)
+    return run_sweep(configs, run, store, n_jobs=n_jobs, progress=progress, **where)
