@@ -1,8 +1,9 @@
 """Executors of sweeps: serial, joblib processes or a Dask cluster, with claims so no run is computed twice.
 
 :func:`pruning_lab.runs.run_sweep` hands the runs a store does not hold yet to
-:func:`execute_runs`, which runs them with one of :data:`BACKENDS`.  Wherever a run executes it
-is first claimed by a lease file next to its run file (:class:`Claim`, module
+:func:`~pruning_lab.backends.execute.execute_runs`, which runs them with one of
+:data:`~pruning_lab.backends.execute.BACKENDS`.  Wherever a run executes it
+is first claimed by a lease file next to its run file (:class:`~pruning_lab.backends.claims.Claim`, module
 :mod:`pruning_lab.backends.claims`), computed, saved by :meth:`pruning_lab.runs.RunStore.save`
 and released; a run another live driver or worker holds is waited for, and a dead owner's claim is
 taken over.  The Dask backend (:mod:`pruning_lab.backends.cluster`, extra ``dask``) is imported

@@ -54,7 +54,7 @@ def read_claim(path) -> dict | None:
 
     An unreadable lease (written without ``os.link`` support and caught half-written, or
     damaged) is reported with ``token`` ``"unreadable-<mtime>"`` and an expiry of its
-    modification time plus :data:`LEASE_SECONDS`, so that it lapses like any other.
+    modification time plus :data:`~pruning_lab.backends.claims.LEASE_SECONDS`, so that it lapses like any other.
     """
     path = Path(path)
     try:

@@ -1,10 +1,12 @@
 """Executing the runs of a sweep: in this process, over joblib processes, or on a Dask cluster.
 
-Every backend runs the same body, :func:`claimed_run`, wherever the run executes: it skips a
+Every backend runs the same body, :func:`~pruning_lab.backends.claims.claimed_run`, wherever the run
+executes: it skips a
 run that is stored, claims it (:class:`~pruning_lab.backends.claims.Claim`, a lease file next to
 the run file), computes it, saves it with :meth:`pruning_lab.runs.RunStore.save` and releases the
 claim.  A run whose claim is held by another live owner (a second driver on the same store, or a
-worker that has not died) is *held*: :func:`execute_runs` waits until it is stored, or until its
+worker that has not died) is *held*: :func:`~pruning_lab.backends.execute.execute_runs` waits until it is
+stored, or until its
 claim lapses and it can be claimed here.  So two drivers on one store compute every run once,
 and a crashed executor's runs are taken over once its lease is no longer live.
 """
@@ -23,7 +25,8 @@ from .claims import LEASE_SECONDS, claim_is_live, claimed_run, lease_path, read_
 
 __all__ = ["BACKENDS", "POLL_SECONDS", "check_backend", "compute_cached", "execute_runs"]
 
-#: The executors of :func:`execute_runs` (``backend`` of :func:`pruning_lab.runs.run_sweep`).
+#: The executors of :func:`~pruning_lab.backends.execute.execute_runs` (``backend`` of
+#: :func:`pruning_lab.runs.run_sweep`).
 BACKENDS = ("serial", "joblib", "dask")
 #: How often a driver waiting for runs held by another owner looks at the store again, in seconds.
 POLL_SECONDS = 1.0
@@ -107,7 +110,7 @@ def execute_runs(
     store : pruning_lab.runs.RunStore
         Where each finished run is saved, by whoever computed it; on shared storage for ``"dask"``.
     backend : str
-        One of :data:`BACKENDS` (see :func:`check_backend`).
+        One of :data:`~pruning_lab.backends.execute.BACKENDS` (see :func:`~pruning_lab.backends.execute.check_backend`).
     n_jobs : int
         Worker processes of ``"joblib"``.
     scheduler : str or distributed.Client or None
@@ -118,7 +121,8 @@ def execute_runs(
         Lifetime of a claim between renewals (see :mod:`pruning_lab.backends.claims`).
 
     Runs held by another live owner are waited for (the store is looked at every
-    :data:`POLL_SECONDS`) and claimed here if their owner's lease lapses.  The first exception
+    :data:`~pruning_lab.backends.execute.POLL_SECONDS`) and claimed here if their owner's lease lapses.  The
+    first exception
     of a run is raised (the other runs of the pass are cancelled where the backend can).
     """
     if not isinstance(lease_seconds, numbers.Real) or not lease_seconds > 0:
@@ -156,7 +160,8 @@ def _execute(pending, run, store, backend, n_jobs, scheduler, progress, lease_se
 
 
 class _CacheRuns:
-    """A :class:`pruning_lab.runs.ResultCache` seen as a store of runs (what :func:`execute_runs` uses)."""
+    """A :class:`pruning_lab.runs.ResultCache` seen as a store of runs (what
+    :func:`~pruning_lab.backends.execute.execute_runs` uses)."""
 
     def __init__(self, cache):
         self.cache, self.directory = cache, cache.directory
@@ -191,7 +196,7 @@ def compute_cached(configs, compute, cache, *, backend="serial", scheduler=None,
     cache : pruning_lab.runs.ResultCache
         Where each cell is saved by whoever computes it (on storage every worker sees, for ``"dask"``).
     backend : str
-        One of :data:`BACKENDS`; ``"joblib"`` uses one process per CPU.
+        One of :data:`~pruning_lab.backends.execute.BACKENDS`; ``"joblib"`` uses one process per CPU.
     scheduler : str or distributed.Client or None
         The Dask scheduler of ``backend="dask"``.
     progress : bool
