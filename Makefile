@@ -22,7 +22,7 @@ THEORY_STAMP = $(THEORY_VENV)/.installed
 # point at the bundled fonts of one that was deleted, and the chapters would then print font warnings
 export MPLCONFIGDIR := $(abspath $(VENV))/matplotlib
 
-.PHONY: install data set-repository vendor book book-html check-book test lint format test-theory benchmark clean
+.PHONY: install data set-repository vendor book book-html check-book test lint format test-theory benchmark soak clean
 
 install: $(STAMP)
 
@@ -109,6 +109,10 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_structured.py
 	$(PY) benchmarks/bench_sparse.py
 	$(PY) benchmarks/bench_dask.py
+
+# SIGKILL a small command-line sweep 20 times per mode (serial, --jobs 2, Dask); not part of CI (minutes)
+soak: $(STAMP) data
+	$(PY) benchmarks/soak_kill.py --kills 20 --mode all
 
 # Point the book at its published repository (pyproject.toml names it once; this copies it everywhere).
 set-repository:
