@@ -434,3 +434,29 @@ def test_resnet_runs_report_the_pruned_model_with_recalibrated_batchnorm():
     row = run_width_point(config)
     assert {"pruned_bnrecal_test_error", "pruned_bnrecal_train_error"} <= set(row)
     assert row["test_error"] == row["pruned_test_error"]  # recalibration is reported, not applied to the run
+
+
+def test_runs_in_worker_processes_use_the_drivers_reproducible_kernels(tmp_path):
+    """--jobs 2: the workers inherit the environment but not torch's switches; their runs must equal serial ones."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def sweep(store, *extra):
+        argv = ["sweep", "mnist-fc", "--store", str(store), "--widths", "32", "--base-width", "16", "--seeds", "0", "1"]
+        argv += ["--strategies", "dense", "global", "--epochs", "1", "--retrain-epochs", "1"]
+        argv += ["--n-train", "600", "--n-test", "200", "--no-progress", *extra]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        for key in ("MKL_CBWR", "ATEN_CPU_CAPABILITY"):  # the driver sets them up itself
+            env.pop(key, None)
+        done = subprocess.run([sys.executable, "-m", "pruning_lab", *argv], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return {p.name: json.loads(p.read_text())["result"] for p in sorted(store.glob("run-*.json"))}
+
+    serial, parallel = sweep(tmp_path / "serial"), sweep(tmp_path / "jobs", "--jobs", "2")
+    assert set(serial) == set(parallel) and len(serial) >= 4
+    for name, result in parallel.items():
+        assert result["reproducible"], name
+        strip = {k: v for k, v in result.items() if "seconds" not in k}
+        assert strip == {k: v for k, v in serial[name].items() if "seconds" not in k}, name

@@ -47,7 +47,7 @@ from ..gradual import _nested_magnitude_masks, cubic_sparsity
 from ..measure import count_params, macs, model_bytes
 from ..sweeps import get_sweep
 from ..sweeps.config import DATASETS, recipe_of
-from ..sweeps.run import _dataset, _dense_model, _metrics, _reproducible_kernels
+from ..sweeps.run import _dataset, _dense_model, _follow_the_driver, _metrics, _reproducible_kernels
 from ..train import train_classifier, zero_pruned_weights
 from .importance import CRITERIA, keep_count, keep_sets
 from .layout import channel_layout
@@ -324,6 +324,7 @@ def run_structured_point(config: StructuredRunConfig, *, store=None, data_dir=No
         raise ValueError(f"config must be a StructuredRunConfig, got {type(config).__name__}")
     if store is not None and not isinstance(store, RunStore):
         raise ValueError(f"store must be a RunStore or None, got {type(store).__name__}")
+    _follow_the_driver()
     start = time.perf_counter()
     dense_config = config.width_run()
     X, y, Xt, yt = _dataset(

@@ -30,7 +30,7 @@ from ..masks import SCOPES
 from ..models import MODELS, build_model
 from ..train import TrainingRecipe
 from .config import DATASETS, _one_of, _shape, _tuple_of, recipe_of
-from .run import _dataset, _reproducible_kernels
+from .run import _dataset, _follow_the_driver, _reproducible_kernels
 
 __all__ = [
     "IMP_CURVES",
@@ -198,6 +198,7 @@ def run_imp_point(config: IMPRunConfig, *, data_dir=None) -> dict:
     """
     if not isinstance(config, IMPRunConfig):
         raise ValueError(f"config must be an IMPRunConfig from IMPExperiment.configs(), got {type(config).__name__}")
+    _follow_the_driver()
     start = time.perf_counter()
     X, y, Xt, yt = _dataset(config.dataset, None if data_dir is None else str(data_dir), config.n_train, config.n_test)
     model = build_model(config.model, config.width, **_shape(config.dataset), seed=config.seed)

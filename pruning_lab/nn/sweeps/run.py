@@ -29,6 +29,7 @@ from .. import masks as _masks
 from ..batchnorm import has_batchnorm, recalibrate_batchnorm
 from ..imp import reinitialize
 from ..models import count_parameters
+from ..reproducible import REPRODUCIBLE_ENV
 from ..train import evaluate, train_classifier, zero_pruned_weights
 from ..transforms import random_crop_flip
 from .config import WidthRunConfig, WidthSweep
@@ -122,6 +123,19 @@ def _metrics(model, X, y, Xt, yt, prefix=""):
     }
 
 
+def _follow_the_driver():
+    """In a worker process: the driver's reproducible set-up, whose environment the worker inherited.
+
+    The variables of :data:`~pruning_lab.nn.reproducible.REPRODUCIBLE_ENV` reach a joblib or Dask
+    worker process, but torch's switches (oneDNN off, one thread) do not: without this, its runs
+    would neither equal the serial ones bit for bit nor be stored as ``reproducible``.  A process
+    that has set torch up itself (oneDNN already off) is left alone.
+    """
+    if torch.backends.mkldnn.enabled and all(os.environ.get(k) == v for k, v in REPRODUCIBLE_ENV.items()):
+        torch.backends.mkldnn.enabled = False
+        torch.set_num_threads(1)
+
+
 def _reproducible_kernels():
     """Whether torch runs the bit-for-bit reproducible kernels of :mod:`pruning_lab.nn.reproducible`."""
     return bool(
@@ -210,6 +224,7 @@ def run_width_point(config: WidthRunConfig, *, store=None, data_dir=None) -> dic
         raise ValueError(f"store must be a RunStore or None, got {type(store).__name__}")
     if config.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was requested but torch finds no CUDA device; use device='cpu'")
+    _follow_the_driver()
     start = time.perf_counter()
     X, y, Xt, yt = _dataset(config.dataset, None if data_dir is None else str(data_dir), config.n_train, config.n_test)
     model, dense_seconds, dense = _dense_model(config, store, X, y, Xt, yt)
