@@ -29,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .._atomic import temporary_file
+from .._atomic import pid_alive, temporary_file
 
 __all__ = ["LEASE_SECONDS", "Claim", "claim_is_live", "claimed_run", "lease_path", "read_claim"]
 
@@ -37,16 +37,6 @@ __all__ = ["LEASE_SECONDS", "Claim", "claim_is_live", "claimed_run", "lease_path
 LEASE_SECONDS = 120.0
 
 _HOST = socket.gethostname()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):  # exists (another user's) or cannot tell: assume alive
-        return True
-    return True
 
 
 def read_claim(path) -> dict | None:
@@ -83,7 +73,7 @@ def claim_is_live(info, now=None) -> bool:
     if now >= float(info["expires"]):
         return False
     if info.get("host") == _HOST and int(info["pid"]) != os.getpid():
-        return _pid_alive(int(info["pid"]))
+        return pid_alive(int(info["pid"]))
     return True
 
 
